@@ -1,0 +1,5 @@
+"""Neural-network building blocks: Module, Parameter, layers, activations, losses, init."""
+
+from neuralab.nn.module import Module, Parameter
+
+__all__ = ["Module", "Parameter"]

@@ -1,0 +1,41 @@
+"""Small helpers shared by the op families: broadcasting reduction and dimension handling."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+
+def unbroadcast(g: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Sum ``g`` over the axes that broadcasting added or stretched, so it has ``shape``."""
+    if g.shape == shape:
+        return g
+    extra = g.ndim - len(shape)
+    if extra:
+        g = g.sum(axis=tuple(range(extra)))
+    axes = tuple(i for i, s in enumerate(shape) if s == 1 and g.shape[i] != 1)
+    if axes:
+        g = g.sum(axis=axes, keepdims=True)
+    return g
+
+
+def norm_dim(dim: Any, ndim: int, op: str) -> tuple[int, ...] | None:
+    """Normalize ``dim`` (None, int or sequence, negatives allowed) to a sorted tuple of axes."""
+    if dim is None:
+        return None
+    dims = (dim,) if isinstance(dim, int | np.integer) else tuple(dim)
+    out = []
+    for d in dims:
+        d = int(d)
+        if not -max(ndim, 1) <= d < max(ndim, 1):
+            raise IndexError(
+                f"{op}: dimension {d} is out of range for a tensor with {ndim} dimensions"
+            )
+        out.append(d % max(ndim, 1))
+    return tuple(sorted(set(out)))
+
+
+def one_dim(dim: int, ndim: int, op: str) -> int:
+    """Normalize a single dimension index."""
+    return norm_dim(dim, ndim, op)[0]

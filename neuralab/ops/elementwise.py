@@ -1,0 +1,322 @@
+"""Elementwise ops with NumPy broadcasting: arithmetic, math functions, comparisons, where."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from neuralab.ops._util import unbroadcast
+from neuralab.tensor import Tensor, constant, float32, make
+
+_SCALARS = (int, float, bool, np.number, np.bool_)
+
+
+def lift(x: Any, like: Tensor) -> Tensor:
+    """Turn a non-tensor operand into a constant tensor; Python scalars never promote ``like``."""
+    if isinstance(x, Tensor):
+        return x
+    arr = np.asarray(x)
+    kind, like_kind = arr.dtype.kind, like.data.dtype.kind
+    if kind == "f" or kind in "iub" and like_kind == "f":
+        dtype = like.data.dtype if like_kind == "f" else float32
+    elif kind in "iu":
+        dtype = np.int64 if like_kind == "b" else like.data.dtype
+    elif kind == "b":
+        dtype = np.bool_
+    else:
+        raise TypeError(f"cannot combine a tensor with an operand of dtype {arr.dtype}")
+    return constant(arr.astype(dtype, copy=False))
+
+
+def coerce(a: Any, b: Any) -> tuple[Tensor, Tensor]:
+    """Both operands as tensors; a float tensor beside an integer one sets the result dtype."""
+    if not isinstance(a, Tensor):
+        a = lift(a, b)
+    elif not isinstance(b, Tensor):
+        b = lift(b, a)
+    da, db = a.data.dtype, b.data.dtype
+    if da != db:
+        if da.kind == "f" and db.kind != "f":
+            b = cast(b, da)
+        elif db.kind == "f" and da.kind != "f":
+            a = cast(a, db)
+    return a, b
+
+
+def cast(a: Tensor, dtype: np.dtype) -> Tensor:
+    """Convert to ``dtype``; the gradient flows back converted to the source dtype."""
+    if a.data.dtype == dtype:
+        return a
+    src = a.data.dtype
+    out = a.data.astype(dtype)
+    if dtype.kind != "f":
+        return constant(out)
+    return make(out, (a,), lambda g: (g.astype(src),))
+
+
+def clone(a: Tensor) -> Tensor:
+    """A copy of the data that stays in the graph."""
+    return make(a.data.copy(), (a,), lambda g: (g,))
+
+
+def _to_float(a: Tensor) -> Tensor:
+    return a if a.data.dtype.kind == "f" else cast(a, float32)
+
+
+# ----------------------------------------------------------------------------- arithmetic
+
+
+def add(a: Any, b: Any) -> Tensor:
+    """a + b."""
+    a, b = coerce(a, b)
+    sa, sb = a.data.shape, b.data.shape
+    return make(a.data + b.data, (a, b), lambda g: (unbroadcast(g, sa), unbroadcast(g, sb)))
+
+
+def sub(a: Any, b: Any) -> Tensor:
+    """a - b."""
+    a, b = coerce(a, b)
+    sa, sb = a.data.shape, b.data.shape
+    return make(a.data - b.data, (a, b), lambda g: (unbroadcast(g, sa), unbroadcast(-g, sb)))
+
+
+def mul(a: Any, b: Any) -> Tensor:
+    """a * b."""
+    a, b = coerce(a, b)
+    x, y = a.data, b.data
+
+    def backward(g: np.ndarray) -> tuple:
+        return (
+            unbroadcast(g * y, x.shape) if a.requires_grad else None,
+            unbroadcast(g * x, y.shape) if b.requires_grad else None,
+        )
+
+    return make(x * y, (a, b), backward)
+
+
+def div(a: Any, b: Any) -> Tensor:
+    """a / b (true division: integer tensors give float32)."""
+    a, b = coerce(a, b)
+    a, b = _to_float(a), _to_float(b)
+    x, y = a.data, b.data
+    out = x / y
+
+    def backward(g: np.ndarray) -> tuple:
+        gx = g / y
+        return (
+            unbroadcast(gx, x.shape) if a.requires_grad else None,
+            unbroadcast(-gx * out, y.shape) if b.requires_grad else None,
+        )
+
+    return make(out, (a, b), backward)
+
+
+def neg(a: Tensor) -> Tensor:
+    """-a."""
+    return make(-a.data, (a,), lambda g: (-g,))
+
+
+def pow(a: Any, b: Any) -> Tensor:
+    """a ** b for tensors or scalars on either side."""
+    if isinstance(a, Tensor) and isinstance(b, _SCALARS):
+        x = a.data
+        p = b
+        if x.dtype.kind != "f" and (isinstance(b, float) or b < 0):
+            return pow(cast(a, float32), b)
+        out = x**p
+        if p == 2:
+            return make(out, (a,), lambda g: (g * 2 * x,))
+        return make(out, (a,), lambda g: (g * p * x ** (p - 1),))
+    a, b = coerce(a, b)
+    x, y = a.data, b.data
+    out = x**y
+
+    def backward(g: np.ndarray) -> tuple:
+        ga = gb = None
+        if a.requires_grad:
+            ga = unbroadcast(g * y * x ** (y - 1), x.shape)
+        if b.requires_grad:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                logx = np.where(x > 0, np.log(np.where(x > 0, x, 1)), np.where(x == 0, 0, np.nan))
+            gb = unbroadcast(g * out * logx.astype(out.dtype), y.shape)
+        return ga, gb
+
+    return make(out, (a, b), backward)
+
+
+# ----------------------------------------------------------------------------- math
+
+
+def exp(a: Tensor) -> Tensor:
+    """e ** a."""
+    a = _to_float(a)
+    out = np.exp(a.data)
+    return make(out, (a,), lambda g: (g * out,))
+
+
+def log(a: Tensor) -> Tensor:
+    """Natural logarithm."""
+    a = _to_float(a)
+    x = a.data
+    return make(np.log(x), (a,), lambda g: (g / x,))
+
+
+def sqrt(a: Tensor) -> Tensor:
+    """Square root."""
+    a = _to_float(a)
+    out = np.sqrt(a.data)
+    return make(out, (a,), lambda g: (g / (2 * out),))
+
+
+def abs(a: Tensor) -> Tensor:
+    """|a|; the gradient at 0 is 0, as in PyTorch."""
+    x = a.data
+    return make(np.abs(x), (a,), lambda g: (g * np.sign(x),))
+
+
+def sin(a: Tensor) -> Tensor:
+    """Sine."""
+    a = _to_float(a)
+    x = a.data
+    return make(np.sin(x), (a,), lambda g: (g * np.cos(x),))
+
+
+def cos(a: Tensor) -> Tensor:
+    """Cosine."""
+    a = _to_float(a)
+    x = a.data
+    return make(np.cos(x), (a,), lambda g: (-g * np.sin(x),))
+
+
+def sign(a: Tensor) -> Tensor:
+    """-1, 0 or +1 per element; a step function, so no gradient flows."""
+    return constant(np.sign(a.data))
+
+
+def clamp(a: Tensor, min: float | None = None, max: float | None = None) -> Tensor:
+    """Limit values to [min, max]; the gradient passes where min <= a <= max."""
+    if min is None and max is None:
+        raise ValueError("clamp: at least one of min and max must be given")
+    x = a.data
+    out = np.clip(x, min, max)
+
+    def backward(g: np.ndarray) -> tuple:
+        mask = np.ones(x.shape, dtype=bool)
+        if min is not None:
+            mask &= x >= min
+        if max is not None:
+            mask &= x <= max
+        return (g * mask,)
+
+    return make(out, (a,), backward)
+
+
+def _extremum(a: Any, b: Any, pick: np.ufunc) -> Tensor:
+    a, b = coerce(a, b)
+    x, y = a.data, b.data
+    out = pick(x, y)
+
+    def backward(g: np.ndarray) -> tuple:
+        tie = (x == y) * 0.5
+        wx = ((x == out) & (x != y)) + tie
+        wy = ((y == out) & (x != y)) + tie
+        return (
+            unbroadcast(g * wx.astype(g.dtype), x.shape) if a.requires_grad else None,
+            unbroadcast(g * wy.astype(g.dtype), y.shape) if b.requires_grad else None,
+        )
+
+    return make(out, (a, b), backward)
+
+
+def maximum(a: Any, b: Any) -> Tensor:
+    """Elementwise maximum; ties share the gradient equally (as in PyTorch)."""
+    return _extremum(a, b, np.maximum)
+
+
+def minimum(a: Any, b: Any) -> Tensor:
+    """Elementwise minimum; ties share the gradient equally (as in PyTorch)."""
+    return _extremum(a, b, np.minimum)
+
+
+def where(condition: Any, a: Any, b: Any) -> Tensor:
+    """Pick from ``a`` where ``condition`` holds, else from ``b`` (broadcasting all three)."""
+    cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
+    if cond.dtype != np.bool_:
+        raise TypeError(f"where: condition must be a bool tensor, got dtype {cond.dtype}")
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+        a = constant(np.asarray(a, dtype=float32) if isinstance(a, float) else np.asarray(a))
+    a, b = coerce(a, b)
+    x, y = a.data, b.data
+    out = np.where(cond, x, y)
+
+    def backward(g: np.ndarray) -> tuple:
+        return (
+            unbroadcast(np.where(cond, g, 0), x.shape) if a.requires_grad else None,
+            unbroadcast(np.where(cond, 0, g), y.shape) if b.requires_grad else None,
+        )
+
+    return make(out, (a, b), backward)
+
+
+# ----------------------------------------------------------------------------- comparisons
+
+
+def _compare(a: Any, b: Any, fn: np.ufunc) -> Tensor:
+    a, b = coerce(a, b)
+    return constant(fn(a.data, b.data))
+
+
+def eq(a: Any, b: Any) -> Tensor:
+    """a == b as a bool tensor."""
+    return _compare(a, b, np.equal)
+
+
+def ne(a: Any, b: Any) -> Tensor:
+    """a != b as a bool tensor."""
+    return _compare(a, b, np.not_equal)
+
+
+def lt(a: Any, b: Any) -> Tensor:
+    """a < b as a bool tensor."""
+    return _compare(a, b, np.less)
+
+
+def le(a: Any, b: Any) -> Tensor:
+    """a <= b as a bool tensor."""
+    return _compare(a, b, np.less_equal)
+
+
+def gt(a: Any, b: Any) -> Tensor:
+    """a > b as a bool tensor."""
+    return _compare(a, b, np.greater)
+
+
+def ge(a: Any, b: Any) -> Tensor:
+    """a >= b as a bool tensor."""
+    return _compare(a, b, np.greater_equal)
+
+
+def logical_not(a: Tensor) -> Tensor:
+    """~a for bool tensors, bitwise not for integers."""
+    return constant(~a.data)
+
+
+def logical_and(a: Any, b: Any) -> Tensor:
+    """a & b."""
+    return _compare(a, b, np.bitwise_and)
+
+
+def logical_or(a: Any, b: Any) -> Tensor:
+    """a | b."""
+    return _compare(a, b, np.bitwise_or)
+
+
+def isnan(a: Tensor) -> Tensor:
+    """True where a is NaN."""
+    return constant(np.isnan(a.data))
+
+
+def isfinite(a: Tensor) -> Tensor:
+    """True where a is neither infinite nor NaN."""
+    return constant(np.isfinite(a.data))

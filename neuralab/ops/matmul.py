@@ -1,0 +1,74 @@
+"""Matrix products: batched, broadcasting matmul and the fused linear layer (x @ W.T + b)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from neuralab.ops._util import unbroadcast
+from neuralab.tensor import Tensor, make
+
+
+def _shape_error(op: str, a: np.ndarray, b: np.ndarray) -> ValueError:
+    return ValueError(
+        f"{op}: shapes {a.shape} @ {b.shape} do not align: the first's last dimension "
+        f"({a.shape[-1] if a.ndim else '-'}) must equal the second's "
+        f"{'first' if b.ndim == 1 else 'second-to-last'} dimension "
+        f"({b.shape[0 if b.ndim == 1 else -2] if b.ndim else '-'})"
+    )
+
+
+def matmul(a: Tensor, b: Tensor) -> Tensor:
+    """a @ b with NumPy's rules: 1-D operands are vectors, leading dimensions broadcast."""
+    from neuralab.ops.elementwise import coerce
+
+    a, b = coerce(a, b)
+    x, y = a.data, b.data
+    if x.ndim == 0 or y.ndim == 0:
+        raise ValueError(f"matmul: both operands need at least 1 dimension, got {x.shape} @ {y.shape}")
+    if x.shape[-1] != y.shape[0 if y.ndim == 1 else -2]:
+        raise _shape_error("matmul", x, y)
+    out = np.matmul(x, y)
+
+    def backward(g: np.ndarray) -> tuple:
+        # Promote vectors to matrices so one rule covers every case, then undo.
+        x2 = x[None, :] if x.ndim == 1 else x
+        y2 = y[:, None] if y.ndim == 1 else y
+        g2 = g
+        if x.ndim == 1:
+            g2 = np.expand_dims(g2, -2)
+        if y.ndim == 1:
+            g2 = np.expand_dims(g2, -1)
+        ga = gb = None
+        if a.requires_grad:
+            ga = np.matmul(g2, np.swapaxes(y2, -1, -2))
+            ga = unbroadcast(ga, x2.shape).reshape(x.shape)
+        if b.requires_grad:
+            gb = np.matmul(np.swapaxes(x2, -1, -2), g2)
+            gb = unbroadcast(gb, y2.shape).reshape(y.shape)
+        return ga, gb
+
+    return make(out, (a, b), backward)
+
+
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """y = x Wᵀ + b over the last dimension of x (W is (out_features, in_features))."""
+    x, w = input.data, weight.data
+    if w.ndim != 2 or x.ndim == 0 or x.shape[-1] != w.shape[1]:
+        raise ValueError(
+            f"linear: input of shape {x.shape} does not fit weight of shape {w.shape} "
+            f"(the input's last dimension must be in_features={w.shape[-1]})"
+        )
+    out = x @ w.T
+    if bias is not None:
+        out += bias.data
+    parents = (input, weight) if bias is None else (input, weight, bias)
+
+    def backward(g: np.ndarray) -> tuple:
+        g2 = g.reshape(-1, g.shape[-1])
+        gx = (g @ w) if input.requires_grad else None
+        gw = (g2.T @ x.reshape(-1, x.shape[-1])) if weight.requires_grad else None
+        if bias is None:
+            return gx, gw
+        return gx, gw, (g2.sum(axis=0) if bias.requires_grad else None)
+
+    return make(out, parents, backward)

@@ -1,0 +1,227 @@
+"""Ops that move data without changing values: views, indexing, joining, splitting, padding."""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from neuralab.ops._util import one_dim
+from neuralab.tensor import Tensor, _index, make
+
+
+def _sizes(args: tuple) -> tuple[int, ...]:
+    """Accept both f(2, 3) and f((2, 3))."""
+    if len(args) == 1 and isinstance(args[0], Sequence | np.ndarray):
+        return tuple(int(s) for s in args[0])
+    return tuple(int(s) for s in args)
+
+
+def reshape(a: Tensor, *shape: Any) -> Tensor:
+    """The same elements in a new shape (one dimension may be -1)."""
+    shape = _sizes(shape)
+    x = a.data
+    try:
+        out = x.reshape(shape)
+    except ValueError:
+        raise ValueError(
+            f"reshape: cannot reshape a tensor of shape {x.shape} ({x.size} elements) into {shape}"
+        ) from None
+    src = x.shape
+    return make(out, (a,), lambda g: (g.reshape(src),))
+
+
+def flatten(a: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """Merge dimensions start_dim..end_dim into one."""
+    if a.ndim == 0:
+        return reshape(a, 1)
+    s, e = one_dim(start_dim, a.ndim, "flatten"), one_dim(end_dim, a.ndim, "flatten")
+    shape = a.shape[:s] + (-1,) + a.shape[e + 1 :]
+    return reshape(a, shape)
+
+
+def permute(a: Tensor, *dims: Any) -> Tensor:
+    """Reorder dimensions."""
+    dims = _sizes(dims)
+    if sorted(d % builtins.max(a.ndim, 1) for d in dims) != list(range(a.ndim)):
+        raise ValueError(f"permute: {dims} is not a permutation of the {a.ndim} dimensions")
+    inverse = np.argsort([d % a.ndim for d in dims])
+    return make(np.transpose(a.data, dims), (a,), lambda g: (np.transpose(g, inverse),))
+
+
+def transpose(a: Tensor, dim0: int, dim1: int) -> Tensor:
+    """Swap two dimensions."""
+    d0, d1 = one_dim(dim0, a.ndim, "transpose"), one_dim(dim1, a.ndim, "transpose")
+    return make(np.swapaxes(a.data, d0, d1), (a,), lambda g: (np.swapaxes(g, d0, d1),))
+
+
+def unsqueeze(a: Tensor, dim: int) -> Tensor:
+    """Insert a dimension of size 1 at ``dim``."""
+    d = one_dim(dim, a.ndim + 1, "unsqueeze")
+    return make(np.expand_dims(a.data, d), (a,), lambda g: (np.squeeze(g, d),))
+
+
+def squeeze(a: Tensor, dim: Any = None) -> Tensor:
+    """Drop dimensions of size 1 (all, or those in ``dim`` that have size 1)."""
+    if dim is None:
+        axes = tuple(i for i, s in enumerate(a.shape) if s == 1)
+    else:
+        dims = (dim,) if isinstance(dim, int) else tuple(dim)
+        axes = tuple(i for i in (one_dim(d, a.ndim, "squeeze") for d in dims) if a.shape[i] == 1)
+    src = a.shape
+    return make(np.squeeze(a.data, axes), (a,), lambda g: (g.reshape(src),))
+
+
+def expand(a: Tensor, *sizes: Any) -> Tensor:
+    """Broadcast to a larger shape without copying; -1 keeps a dimension's size."""
+    sizes = _sizes(sizes)
+    lead = len(sizes) - a.ndim
+    if lead < 0:
+        raise ValueError(f"expand: cannot expand shape {a.shape} to fewer dimensions {sizes}")
+    target = tuple(
+        a.shape[i - lead] if s == -1 and i >= lead else s for i, s in enumerate(sizes)
+    )
+    try:
+        out = np.broadcast_to(a.data, target)
+    except ValueError:
+        raise ValueError(f"expand: cannot expand shape {a.shape} to {sizes}") from None
+    from neuralab.ops._util import unbroadcast
+
+    src = a.shape
+    return make(out, (a,), lambda g: (unbroadcast(g, src),))
+
+
+def repeat(a: Tensor, *reps: Any) -> Tensor:
+    """Tile the tensor ``reps`` times along each dimension (torch's repeat)."""
+    reps = _sizes(reps)
+    if len(reps) < a.ndim:
+        raise ValueError(
+            f"repeat: {len(reps)} repeat counts for a tensor with {a.ndim} dimensions"
+        )
+    src = (1,) * (len(reps) - a.ndim) + a.shape
+    out = np.tile(a.data.reshape(src), reps)
+
+    def backward(g: np.ndarray) -> tuple:
+        split = []
+        for r, s in zip(reps, src):
+            split += [r, s]
+        summed = g.reshape(split).sum(axis=tuple(range(0, len(split), 2)))
+        return (summed.reshape(a.shape),)
+
+    return make(out, (a,), backward)
+
+
+def flip(a: Tensor, dims: Any) -> Tensor:
+    """Reverse the order of elements along ``dims``."""
+    axes = tuple(one_dim(d, a.ndim, "flip") for d in ((dims,) if isinstance(dims, int) else dims))
+    return make(np.flip(a.data, axes), (a,), lambda g: (np.flip(g, axes),))
+
+
+def getitem(a: Tensor, index: Any) -> Tensor:
+    """Index like NumPy; gradients scatter-add back (repeated integer indices accumulate)."""
+    idx = _index(index)
+    x = a.data
+    try:
+        out = x[idx]
+    except IndexError as e:
+        raise IndexError(f"index {index!r} on a tensor of shape {x.shape}: {e}") from None
+    parts = idx if isinstance(idx, tuple) else (idx,)
+    repeats_possible = any(
+        isinstance(p, list) or (isinstance(p, np.ndarray) and p.dtype != np.bool_) for p in parts
+    )
+
+    def backward(g: np.ndarray) -> tuple:
+        gx = np.zeros_like(x)
+        if repeats_possible:
+            np.add.at(gx, idx, g)
+        else:
+            gx[idx] = g
+        return (gx,)
+
+    return make(np.asarray(out), (a,), backward)
+
+
+def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    """Join tensors along an existing dimension."""
+    from neuralab.ops.elementwise import lift
+
+    if not tensors:
+        raise ValueError("cat: expected a non-empty sequence of tensors")
+    first = next(t for t in tensors if isinstance(t, Tensor))
+    tensors = tuple(lift(t, first) for t in tensors)
+    ax = one_dim(dim, first.ndim, "cat")
+    try:
+        out = np.concatenate([t.data for t in tensors], axis=ax)
+    except ValueError:
+        shapes = [t.shape for t in tensors]
+        raise ValueError(f"cat: shapes {shapes} differ outside dimension {dim}") from None
+    bounds = np.cumsum([t.shape[ax] for t in tensors])[:-1]
+    return make(out, tensors, lambda g: tuple(np.split(g, bounds, axis=ax)))
+
+
+def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    """Join same-shaped tensors along a new dimension."""
+    if not tensors:
+        raise ValueError("stack: expected a non-empty sequence of tensors")
+    shapes = {t.shape for t in tensors}
+    if len(shapes) > 1:
+        raise ValueError(f"stack: all tensors need the same shape, got {sorted(shapes)}")
+    ax = one_dim(dim, tensors[0].ndim + 1, "stack")
+    return cat([unsqueeze(t, ax) for t in tensors], ax)
+
+
+def split(a: Tensor, split_size_or_sections: int | Sequence[int], dim: int = 0) -> list[Tensor]:
+    """Cut into pieces of a given size (the last may be smaller) or of the given sizes."""
+    ax = one_dim(dim, a.ndim, "split")
+    n = a.shape[ax]
+    if isinstance(split_size_or_sections, int):
+        sizes = [split_size_or_sections] * (n // split_size_or_sections)
+        if n % split_size_or_sections:
+            sizes.append(n % split_size_or_sections)
+    else:
+        sizes = list(split_size_or_sections)
+        if builtins.sum(sizes) != n:
+            raise ValueError(f"split: sizes {sizes} do not add up to {n} along dimension {dim}")
+    out, start = [], 0
+    for s in sizes:
+        index = (slice(None),) * ax + (slice(start, start + s),)
+        out.append(getitem(a, index))
+        start += s
+    return out
+
+
+def chunk(a: Tensor, chunks: int, dim: int = 0) -> list[Tensor]:
+    """Cut into ``chunks`` nearly equal pieces (like torch.chunk)."""
+    n = a.shape[one_dim(dim, a.ndim, "chunk")]
+    return split(a, -(-n // chunks), dim)
+
+
+def pad(a: Tensor, pad: Sequence[int], mode: str = "constant", value: float = 0.0) -> Tensor:
+    """Pad the last dimensions; ``pad`` lists (left, right) pairs from the last dimension back."""
+    if len(pad) % 2 or len(pad) // 2 > a.ndim:
+        raise ValueError(f"pad: {pad} must hold (before, after) pairs for at most {a.ndim} dims")
+    widths = [(0, 0)] * a.ndim
+    for i in range(len(pad) // 2):
+        widths[a.ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
+    np_mode = {"constant": "constant", "reflect": "reflect", "replicate": "edge"}.get(mode)
+    if np_mode is None:
+        raise ValueError(f"pad: mode must be constant, reflect or replicate, got {mode!r}")
+    if builtins.min(builtins.min(w) for w in widths) < 0:
+        raise ValueError(f"pad: negative padding {pad} is not supported")
+    kwargs = {"constant_values": value} if np_mode == "constant" else {}
+    out = np.pad(a.data, widths, mode=np_mode, **kwargs)
+    crop = tuple(slice(lo, out.shape[i] - hi) for i, (lo, hi) in enumerate(widths))
+    if np_mode == "constant":
+        return make(out, (a,), lambda g: (g[crop],))
+
+    def backward(g: np.ndarray) -> tuple:
+        # reflect / replicate copy input elements outward: route each copy's gradient back.
+        positions = np.arange(a.data.size).reshape(a.shape)
+        source = np.pad(positions, widths, mode=np_mode)
+        gx = np.zeros(a.data.size, dtype=g.dtype)
+        np.add.at(gx, source.reshape(-1), g.reshape(-1))
+        return (gx.reshape(a.shape),)
+
+    return make(out, (a,), backward)

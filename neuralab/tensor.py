@@ -1,0 +1,467 @@
+"""The Tensor and its autograd graph: reverse-mode differentiation by the chain rule.
+
+A Tensor wraps a NumPy array. Every differentiable op (in ``neuralab.ops``) computes its output
+array and calls :func:`make` with its parent tensors and a ``backward`` closure that maps the
+output's gradient to one gradient per parent. ``Tensor.backward`` walks that graph in reverse
+topological order (iteratively, so a 100,000-op chain does not recurse) and accumulates the
+gradients of leaves into ``.grad``. Nothing outside this file knows how gradients flow.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+float32 = np.dtype(np.float32)
+float64 = np.dtype(np.float64)
+int64 = np.dtype(np.int64)
+int32 = np.dtype(np.int32)
+bool_ = np.dtype(np.bool_)
+
+_DEFAULT_FLOAT = float32
+_grad_enabled = True
+
+Backward = Callable[[np.ndarray], Sequence[np.ndarray | None]]
+
+
+def _freed_backward(g: np.ndarray) -> Sequence[np.ndarray | None]:
+    raise RuntimeError(
+        "Trying to backward through the graph a second time: its saved values were freed after "
+        "the first backward(). Call backward(retain_graph=True) the first time if you need to "
+        "backward through it again."
+    )
+
+
+# ----------------------------------------------------------------------------- grad mode
+
+
+def is_grad_enabled() -> bool:
+    """True when operations record the graph for backward (the default)."""
+    return _grad_enabled
+
+
+class _GradMode:
+    """Context manager and decorator that sets whether ops record the graph."""
+
+    _mode = True
+
+    def __enter__(self) -> None:
+        global _grad_enabled
+        self._prev = _grad_enabled
+        _grad_enabled = self._mode
+
+    def __exit__(self, *exc: object) -> None:
+        global _grad_enabled
+        _grad_enabled = self._prev
+
+    def __call__(self, fn: Callable) -> Callable:
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with self.__class__():
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+
+class no_grad(_GradMode):
+    """Disable graph recording (inference, parameter updates): ``with nl.no_grad(): ...``."""
+
+    _mode = False
+
+
+class enable_grad(_GradMode):
+    """Re-enable graph recording inside a ``no_grad`` block."""
+
+    _mode = True
+
+
+# ----------------------------------------------------------------------------- conversion
+
+
+def as_array(data: Any, dtype: Any = None) -> np.ndarray:
+    """Convert ``data`` to an ndarray; floating data becomes float32 unless ``dtype`` says otherwise."""
+    if isinstance(data, Tensor):
+        arr = data.data
+    else:
+        arr = np.asarray(data)
+    if dtype is not None:
+        dtype = np.dtype(dtype)
+        return arr if arr.dtype == dtype else arr.astype(dtype)
+    kind = arr.dtype.kind
+    if kind == "f":
+        if isinstance(data, Tensor) or arr.dtype == _DEFAULT_FLOAT:
+            return arr
+        return arr.astype(_DEFAULT_FLOAT)
+    if kind in "iu":
+        return arr if arr.dtype == int64 else arr.astype(int64)
+    if kind == "b":
+        return arr
+    raise TypeError(f"tensor: cannot make a tensor from data of dtype {arr.dtype}")
+
+
+def _check_grad_dtype(arr: np.ndarray) -> None:
+    if arr.dtype.kind != "f":
+        raise RuntimeError(
+            f"requires_grad: only floating-point tensors can require gradients, got dtype {arr.dtype}"
+        )
+
+
+# ----------------------------------------------------------------------------- Tensor
+
+
+class Tensor:
+    """An n-dimensional array with an optional gradient, PyTorch-shaped."""
+
+    __slots__ = ("data", "grad", "requires_grad", "_parents", "_backward", "_retain", "__weakref__")
+    __array_priority__ = 1000  # so ndarray <op> Tensor defers to Tensor's reflected operators
+
+    def __init__(self, data: Any, dtype: Any = None, requires_grad: bool = False) -> None:
+        self.data = as_array(data, dtype)
+        self.grad: Tensor | None = None
+        self._parents: tuple[Tensor, ...] = ()
+        self._backward: Backward | None = None
+        self._retain = False
+        if requires_grad:
+            _check_grad_dtype(self.data)
+        self.requires_grad = bool(requires_grad)
+
+    # --- basic properties ---------------------------------------------------------------
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors created by the user (not by a recorded op)."""
+        return self._backward is None
+
+    @property
+    def T(self) -> Tensor:
+        return self.permute(*reversed(range(self.ndim)))
+
+    def size(self, dim: int | None = None) -> tuple[int, ...] | int:
+        return self.data.shape if dim is None else self.data.shape[dim]
+
+    def dim(self) -> int:
+        return self.data.ndim
+
+    def numel(self) -> int:
+        return int(self.data.size)
+
+    def item(self) -> float | int | bool:
+        if self.data.size != 1:
+            raise ValueError(
+                f"item(): only a one-element tensor converts to a Python scalar, got shape {self.shape}"
+            )
+        return self.data.item()
+
+    def numpy(self) -> np.ndarray:
+        return self.data
+
+    def tolist(self) -> Any:
+        return self.data.tolist()
+
+    def detach(self) -> Tensor:
+        """A new tensor sharing the data, cut from the graph."""
+        return Tensor(self.data)
+
+    def clone(self) -> Tensor:
+        from neuralab.ops import elementwise
+
+        return elementwise.clone(self)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        if requires_grad:
+            _check_grad_dtype(self.data)
+        if not self.is_leaf and not requires_grad:
+            raise RuntimeError("requires_grad_(False) applies to leaf tensors only; use detach()")
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` on this non-leaf tensor after backward."""
+        self._retain = True
+
+    def astype(self, dtype: Any) -> Tensor:
+        from neuralab.ops import elementwise
+
+        return elementwise.cast(self, np.dtype(dtype))
+
+    to = astype
+
+    def float(self) -> Tensor:
+        return self.astype(float32)
+
+    def double(self) -> Tensor:
+        return self.astype(float64)
+
+    def long(self) -> Tensor:
+        return self.astype(int64)
+
+    def int(self) -> Tensor:
+        return self.astype(int32)
+
+    def bool(self) -> Tensor:
+        return self.astype(bool_)
+
+    def is_floating_point(self) -> bool:
+        return self.data.dtype.kind == "f"
+
+    # --- python protocol ----------------------------------------------------------------
+    def __len__(self) -> int:
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.data.shape[0]
+
+    def __iter__(self):
+        for i in range(len(self)):
+            yield self[i]
+
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise RuntimeError(
+                f"The truth value of a tensor with {self.data.size} elements is ambiguous"
+            )
+        return bool(self.data)
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self.data.dtype.kind not in "iu":
+            raise TypeError("only integer tensors can be used as an index")
+        return int(self.item())
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        return self.data if dtype is None else self.data.astype(dtype)
+
+    __hash__ = object.__hash__
+
+    def __repr__(self) -> str:
+        body = np.array2string(self.data, separator=", ", prefix="tensor(", precision=4)
+        extra = ""
+        if self.data.dtype not in (float32, int64, bool_):
+            extra += f", dtype={self.data.dtype}"
+        if self.requires_grad:
+            extra += ", requires_grad=True"
+        return f"tensor({body}{extra})"
+
+    # --- in-place updates on data (no graph) --------------------------------------------
+    def _check_inplace(self, op: str) -> None:
+        if _grad_enabled and self.requires_grad:
+            raise RuntimeError(
+                f"{op}: a tensor that requires grad cannot be modified in place while the graph "
+                "is recorded; wrap the update in `with nl.no_grad():`"
+            )
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        self._check_inplace("__setitem__")
+        self.data[_index(index)] = value.data if isinstance(value, Tensor) else value
+
+    def copy_(self, src: Any) -> Tensor:
+        self._check_inplace("copy_")
+        self.data[...] = as_array(src)
+        return self
+
+    def fill_(self, value: float) -> Tensor:
+        self._check_inplace("fill_")
+        self.data.fill(value)
+        return self
+
+    def zero_(self) -> Tensor:
+        return self.fill_(0)
+
+    def add_(self, other: Any, alpha: float = 1.0) -> Tensor:
+        self._check_inplace("add_")
+        other = other.data if isinstance(other, Tensor) else other
+        if alpha == 1.0:
+            self.data += other
+        else:
+            self.data += alpha * other
+        return self
+
+    def sub_(self, other: Any, alpha: float = 1.0) -> Tensor:
+        return self.add_(other, -alpha)
+
+    def mul_(self, other: Any) -> Tensor:
+        self._check_inplace("mul_")
+        self.data *= other.data if isinstance(other, Tensor) else other
+        return self
+
+    def clamp_(self, min: float | None = None, max: float | None = None) -> Tensor:
+        self._check_inplace("clamp_")
+        np.clip(self.data, min, max, out=self.data)
+        return self
+
+    def uniform_(self, a: float = 0.0, b: float = 1.0) -> Tensor:
+        from neuralab.random import generator
+
+        self._check_inplace("uniform_")
+        self.data[...] = generator().uniform(a, b, self.shape)
+        return self
+
+    def normal_(self, mean: float = 0.0, std: float = 1.0) -> Tensor:
+        from neuralab.random import generator
+
+        self._check_inplace("normal_")
+        self.data[...] = generator().normal(mean, std, self.shape)
+        return self
+
+    # --- autograd -----------------------------------------------------------------------
+    def backward(self, gradient: Any = None, retain_graph: bool = False) -> None:
+        """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` by the chain rule."""
+        if not self.requires_grad:
+            raise RuntimeError(
+                "backward(): this tensor does not require grad and has no graph; did you create "
+                "the inputs with requires_grad=True, or compute it under no_grad()?"
+            )
+        if gradient is None:
+            if self.data.size != 1:
+                raise RuntimeError(
+                    f"backward(): a gradient is needed for a non-scalar output of shape "
+                    f"{self.shape}; call loss.backward() on a scalar or pass gradient=..."
+                )
+            seed = np.ones_like(self.data)
+        else:
+            seed = as_array(gradient, self.data.dtype)
+            if seed.shape != self.shape:
+                raise RuntimeError(
+                    f"backward(): gradient of shape {seed.shape} does not match the output's "
+                    f"shape {self.shape}"
+                )
+        if self._backward is None:  # a leaf: its gradient is the seed
+            _accumulate(self, seed)
+            return
+        order = _topological_order(self)
+        grads: dict[int, np.ndarray] = {id(self): seed}
+        for node in order:
+            g = grads.pop(id(node), None)
+            if g is None:
+                continue
+            if node._retain:
+                _accumulate(node, g)
+            parent_grads = node._backward(g)
+            for parent, pg in zip(node._parents, parent_grads):
+                if pg is None or not parent.requires_grad:
+                    continue
+                if parent._backward is None:
+                    _accumulate(parent, pg)
+                else:
+                    key = id(parent)
+                    prev = grads.get(key)
+                    grads[key] = pg if prev is None else prev + pg
+            if not retain_graph:
+                node._backward = _freed_backward
+                node._parents = ()
+
+
+def _topological_order(root: Tensor) -> list[Tensor]:
+    """Interior nodes reachable from ``root``, each after every node that consumes it."""
+    post: list[Tensor] = []
+    visited: set[int] = set()
+    stack: list[tuple[Tensor, bool]] = [(root, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            post.append(node)
+            continue
+        if id(node) in visited:
+            continue
+        visited.add(id(node))
+        stack.append((node, True))
+        for parent in node._parents:
+            if parent._backward is not None and id(parent) not in visited:
+                stack.append((parent, False))
+    post.reverse()
+    return post
+
+
+def _accumulate(t: Tensor, g: np.ndarray) -> None:
+    """Add ``g`` into ``t.grad`` (PyTorch semantics: gradients accumulate across backward calls)."""
+    if g.shape != t.data.shape:  # an op's backward returned a broadcast gradient
+        g = np.broadcast_to(g, t.data.shape)
+    if t.grad is None:
+        t.grad = Tensor.__new__(Tensor)
+        t.grad.data = np.array(g, dtype=t.data.dtype, copy=True)
+        t.grad.grad = None
+        t.grad.requires_grad = False
+        t.grad._parents = ()
+        t.grad._backward = None
+        t.grad._retain = False
+    else:
+        total = t.grad.data + g
+        t.grad.data = total if total.dtype == t.data.dtype else total.astype(t.data.dtype)
+
+
+def make(data: np.ndarray, parents: tuple[Tensor, ...], backward: Backward) -> Tensor:
+    """Wrap an op's output; record ``backward`` when grad mode is on and a parent needs grad."""
+    out = Tensor.__new__(Tensor)
+    out.data = data
+    out.grad = None
+    out._retain = False
+    if _grad_enabled:
+        for p in parents:
+            if p.requires_grad:
+                out.requires_grad = True
+                out._parents = parents
+                out._backward = backward
+                return out
+    out.requires_grad = False
+    out._parents = ()
+    out._backward = None
+    return out
+
+
+def constant(data: np.ndarray) -> Tensor:
+    """Wrap an array as a tensor outside the graph (no conversion, no copy)."""
+    out = Tensor.__new__(Tensor)
+    out.data = data
+    out.grad = None
+    out.requires_grad = False
+    out._parents = ()
+    out._backward = None
+    out._retain = False
+    return out
+
+
+def _index(index: Any) -> Any:
+    """Turn tensors inside an index into arrays, so NumPy indexing rules apply."""
+    if isinstance(index, Tensor):
+        return index.data
+    if isinstance(index, tuple):
+        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
+    return index
+
+
+def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Make a tensor from data (copied). Floats become float32 unless ``dtype`` says otherwise."""
+    arr = as_array(data, dtype)
+    if arr is data or (isinstance(data, Tensor) and arr is data.data):
+        arr = arr.copy()
+    return Tensor(arr, requires_grad=requires_grad)
+
+
+def from_numpy(arr: np.ndarray) -> Tensor:
+    """A tensor sharing ``arr``'s memory and keeping its dtype (like ``torch.from_numpy``)."""
+    if not isinstance(arr, np.ndarray):
+        raise TypeError(f"from_numpy: expected an ndarray, got {type(arr).__name__}")
+    return constant(arr)
+
+
+from neuralab import ops as _ops  # noqa: E402  (ops attach Tensor methods; they import this file)
+
+_ops.attach_methods(Tensor)
