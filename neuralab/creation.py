@@ -17,7 +17,8 @@ def _shape(size: tuple) -> tuple[int, ...]:
 
 
 def _new(arr: np.ndarray, dtype: Any, requires_grad: bool) -> Tensor:
-    return Tensor(arr.astype(dtype or float32, copy=False), requires_grad=requires_grad)
+    dtype = dtype or float32
+    return Tensor(arr.astype(dtype, copy=False), dtype=dtype, requires_grad=requires_grad)
 
 
 def zeros(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
@@ -60,7 +61,7 @@ def arange(
         start, end = 0, start
     integral = all(isinstance(v, int) for v in (start, end, step))
     dtype = dtype or (int64 if integral else float32)
-    return Tensor(np.arange(start, end, step).astype(dtype), requires_grad=requires_grad)
+    return Tensor(np.arange(start, end, step), dtype=dtype, requires_grad=requires_grad)
 
 
 def linspace(
@@ -90,7 +91,7 @@ def randint(low: int, high: int | None = None, size: Any = (), dtype: Any = None
     if high is None:
         low, high = 0, low
     size = (size,) if isinstance(size, int) else tuple(size)
-    return Tensor(generator().integers(low, high, size).astype(dtype or int64))
+    return Tensor(generator().integers(low, high, size), dtype=dtype or int64)
 
 
 def rand_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:

@@ -29,7 +29,7 @@ def gradcheck(
     both values. Returns True when everything agrees.
     """
     inputs = [
-        Tensor(t.data.astype(float64), requires_grad=t.requires_grad)
+        Tensor(t.data.astype(float64), dtype=float64, requires_grad=t.requires_grad)
         if isinstance(t, Tensor) and t.data.dtype.kind == "f"
         else t
         for t in inputs

@@ -82,7 +82,7 @@ class enable_grad(_GradMode):
 
 
 def as_array(data: Any, dtype: Any = None) -> np.ndarray:
-    """Convert ``data`` to an ndarray; floating data becomes float32 unless ``dtype`` says otherwise."""
+    """``data`` as an ndarray; floats become float32 unless ``dtype`` says otherwise."""
     if isinstance(data, Tensor):
         arr = data.data
     else:
@@ -105,7 +105,8 @@ def as_array(data: Any, dtype: Any = None) -> np.ndarray:
 def _check_grad_dtype(arr: np.ndarray) -> None:
     if arr.dtype.kind != "f":
         raise RuntimeError(
-            f"requires_grad: only floating-point tensors can require gradients, got dtype {arr.dtype}"
+            "requires_grad: only floating-point tensors can require gradients, "
+            f"got dtype {arr.dtype}"
         )
 
 
@@ -162,7 +163,8 @@ class Tensor:
     def item(self) -> float | int | bool:
         if self.data.size != 1:
             raise ValueError(
-                f"item(): only a one-element tensor converts to a Python scalar, got shape {self.shape}"
+                "item(): only a one-element tensor converts to a Python scalar, "
+                f"got shape {self.shape}"
             )
         return self.data.item()
 
@@ -174,7 +176,7 @@ class Tensor:
 
     def detach(self) -> Tensor:
         """A new tensor sharing the data, cut from the graph."""
-        return Tensor(self.data)
+        return constant(self.data)
 
     def clone(self) -> Tensor:
         from neuralab.ops import elementwise
@@ -301,6 +303,27 @@ class Tensor:
         self._check_inplace("mul_")
         self.data *= other.data if isinstance(other, Tensor) else other
         return self
+
+    def _inplace(self, op: str, other: Any) -> Tensor:
+        # In-place on data when no graph is being recorded (parameter updates under no_grad);
+        # otherwise an ordinary op, so gradients stay correct.
+        if _grad_enabled and (self.requires_grad or getattr(other, "requires_grad", False)):
+            return getattr(self, f"__{op}__")(other)
+        arr = other.data if isinstance(other, Tensor) else other
+        getattr(self.data, f"__i{op}__")(arr)
+        return self
+
+    def __iadd__(self, other: Any) -> Tensor:
+        return self._inplace("add", other)
+
+    def __isub__(self, other: Any) -> Tensor:
+        return self._inplace("sub", other)
+
+    def __imul__(self, other: Any) -> Tensor:
+        return self._inplace("mul", other)
+
+    def __itruediv__(self, other: Any) -> Tensor:
+        return self._inplace("truediv", other)
 
     def clamp_(self, min: float | None = None, max: float | None = None) -> Tensor:
         self._check_inplace("clamp_")
@@ -452,7 +475,7 @@ def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     arr = as_array(data, dtype)
     if arr is data or (isinstance(data, Tensor) and arr is data.data):
         arr = arr.copy()
-    return Tensor(arr, requires_grad=requires_grad)
+    return Tensor(arr, dtype=arr.dtype, requires_grad=requires_grad)
 
 
 def from_numpy(arr: np.ndarray) -> Tensor:

@@ -23,7 +23,7 @@ class Parameter(Tensor):
     def __init__(self, data: Any = None, requires_grad: bool = True) -> None:
         if data is None:
             data = np.zeros(0, dtype=np.float32)
-        super().__init__(data.data if isinstance(data, Tensor) else data)
+        super().__init__(data)
         self.requires_grad_(requires_grad)
 
     def __repr__(self) -> str:
@@ -198,7 +198,7 @@ class Module:
         return self
 
     def to(self, dtype: Any) -> Module:
-        """Convert floating parameters and buffers to ``dtype`` in place (``model.to(nl.float64)``)."""
+        """Convert floating parameters and buffers to ``dtype`` in place (``.to(nl.float64)``)."""
         dtype = np.dtype(dtype)
         for t in list(self.parameters()) + list(self.buffers()):
             if t.data.dtype.kind == "f":
@@ -215,7 +215,7 @@ class Module:
 
     # --- state ----------------------------------------------------------------------------
     def state_dict(self) -> OrderedDict[str, Tensor]:
-        """Parameters and persistent buffers by dotted name (tensors share memory with the model)."""
+        """Parameters and persistent buffers by dotted name (sharing memory with the model)."""
         state: OrderedDict[str, Tensor] = OrderedDict()
         for prefix, mod in self.named_modules():
             skip = mod.__dict__.get("_non_persistent", set())

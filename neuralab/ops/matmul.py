@@ -24,7 +24,9 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
     a, b = coerce(a, b)
     x, y = a.data, b.data
     if x.ndim == 0 or y.ndim == 0:
-        raise ValueError(f"matmul: both operands need at least 1 dimension, got {x.shape} @ {y.shape}")
+        raise ValueError(
+            f"matmul: both operands need at least 1 dimension, got {x.shape} @ {y.shape}"
+        )
     if x.shape[-1] != y.shape[0 if y.ndim == 1 else -2]:
         raise _shape_error("matmul", x, y)
     out = np.matmul(x, y)
@@ -34,10 +36,10 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
         x2 = x[None, :] if x.ndim == 1 else x
         y2 = y[:, None] if y.ndim == 1 else y
         g2 = g
-        if x.ndim == 1:
-            g2 = np.expand_dims(g2, -2)
         if y.ndim == 1:
             g2 = np.expand_dims(g2, -1)
+        if x.ndim == 1:
+            g2 = np.expand_dims(g2, -2)
         ga = gb = None
         if a.requires_grad:
             ga = np.matmul(g2, np.swapaxes(y2, -1, -2))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -44,7 +45,7 @@ def mean(a: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     axes = norm_dim(dim, a.ndim, "mean")
     x = a.data if a.data.dtype.kind == "f" else a.data.astype(float32)
     out = np.asarray(x.mean(axis=axes, keepdims=keepdim), dtype=x.dtype)
-    n = x.size // max(out.size, 1) if x.size else 0
+    n = x.size // builtins.max(out.size, 1) if x.size else 0
     shape = x.shape
     return make(
         out,
@@ -67,8 +68,8 @@ def var(
     x = a.data
     m = x.mean(axis=axes, keepdims=True)
     centered = x - m
-    n = x.size // max(m.size, 1)
-    denom = max(n - correction, 0)
+    n = x.size // builtins.max(m.size, 1)
+    denom = builtins.max(n - correction, 0)
     with np.errstate(divide="ignore", invalid="ignore"):
         out = np.asarray((centered * centered).sum(axis=axes, keepdims=keepdim) / denom, x.dtype)
 
@@ -112,9 +113,9 @@ def _extreme(a: Tensor, dim: Any, keepdim: bool, op: str) -> Tensor | ValuesIndi
         np.put_along_axis(gx, idx, g if keepdim else np.expand_dims(g, ax), axis=ax)
         return (gx,)
 
-    if not keepdim:
-        values, idx = values.squeeze(ax), idx.squeeze(ax)
-    return ValuesIndices(make(values, (a,), backward), constant(idx.astype(np.int64)))
+    indices = idx if keepdim else idx.squeeze(ax)
+    values = values if keepdim else values.squeeze(ax)
+    return ValuesIndices(make(values, (a,), backward), constant(indices.astype(np.int64)))
 
 
 def max(a: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor | ValuesIndices:

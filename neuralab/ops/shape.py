@@ -80,9 +80,7 @@ def expand(a: Tensor, *sizes: Any) -> Tensor:
     lead = len(sizes) - a.ndim
     if lead < 0:
         raise ValueError(f"expand: cannot expand shape {a.shape} to fewer dimensions {sizes}")
-    target = tuple(
-        a.shape[i - lead] if s == -1 and i >= lead else s for i, s in enumerate(sizes)
-    )
+    target = tuple(a.shape[i - lead] if s == -1 and i >= lead else s for i, s in enumerate(sizes))
     try:
         out = np.broadcast_to(a.data, target)
     except ValueError:
@@ -97,9 +95,7 @@ def repeat(a: Tensor, *reps: Any) -> Tensor:
     """Tile the tensor ``reps`` times along each dimension (torch's repeat)."""
     reps = _sizes(reps)
     if len(reps) < a.ndim:
-        raise ValueError(
-            f"repeat: {len(reps)} repeat counts for a tensor with {a.ndim} dimensions"
-        )
+        raise ValueError(f"repeat: {len(reps)} repeat counts for a tensor with {a.ndim} dimensions")
     src = (1,) * (len(reps) - a.ndim) + a.shape
     out = np.tile(a.data.reshape(src), reps)
 
