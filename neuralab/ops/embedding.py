@@ -1,0 +1,71 @@
+"""Embedding lookup and one-hot encoding: integer class indices turned into vectors.
+
+``embedding`` is a row gather from a weight matrix whose backward scatter-adds the output
+gradient into the rows that were read (a row read twice gets both contributions); it equals
+``one_hot(indices) @ weight`` without building the one-hot matrix.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from neuralab.ops._fused import float_tensor, to_tensor
+from neuralab.tensor import Tensor, constant, make
+
+__all__ = ["embedding", "one_hot"]
+
+
+def _indices(op: str, x: Any) -> np.ndarray:
+    """The data of an integer tensor, or a TypeError naming ``op``."""
+    idx = to_tensor(x).data
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"{op}: indices must have an integer dtype, got {idx.dtype}")
+    return idx
+
+
+def embedding(input: Any, weight: Any, padding_idx: int | None = None) -> Tensor:
+    """Rows ``weight[input]`` (input.shape + (D,)); the ``padding_idx`` row gets no gradient."""
+    op = "embedding"
+    idx = _indices(op, input)
+    w = float_tensor(weight, op, "weight")
+    if w.ndim != 2:
+        raise ValueError(f"{op}: weight must have shape (num_embeddings, dim), got {w.shape}")
+    n = w.shape[0]
+    bad = idx[(idx < 0) | (idx >= n)]
+    if bad.size:
+        raise IndexError(
+            f"{op}: index {bad.flat[0]} is out of range for {n} embeddings (valid: 0..{n - 1})"
+        )
+    if padding_idx is not None:
+        if not -n <= padding_idx < n:
+            raise ValueError(f"{op}: padding_idx {padding_idx} is out of range for {n} embeddings")
+        padding_idx %= n
+    out = w.data[idx]  # fancy indexing copies: the output never aliases the weight
+
+    def backward(g: np.ndarray) -> tuple[np.ndarray]:
+        gw = np.zeros_like(w.data)
+        np.add.at(gw, idx.ravel(), g.reshape(-1, w.shape[1]))
+        if padding_idx is not None:
+            gw[padding_idx] = 0
+        return (gw,)
+
+    return make(out, (w,), backward)
+
+
+def one_hot(tensor: Any, num_classes: int = -1) -> Tensor:
+    """int64 one-hot encoding, shape tensor.shape + (C,); C = max + 1 when num_classes is -1."""
+    op = "one_hot"
+    idx = _indices(op, tensor)
+    if idx.size and idx.min() < 0:
+        raise ValueError(f"{op}: class values must be non-negative, got {idx.min()}")
+    if num_classes == -1:
+        if not idx.size:
+            raise ValueError(f"{op}: cannot infer num_classes from an empty tensor; pass it")
+        num_classes = int(idx.max()) + 1
+    elif idx.size and idx.max() >= num_classes:
+        raise ValueError(
+            f"{op}: class value {idx.max()} is out of range for num_classes={num_classes}"
+        )
+    return constant((idx[..., None] == np.arange(num_classes)).astype(np.int64))
