@@ -1,0 +1,126 @@
+"""Adam and AdamW: adaptive moment estimation, with coupled (L2) or decoupled weight decay.
+
+The update (PyTorch's exactly), at step ``t`` with gradient ``g`` of parameter ``θ``::
+
+    g ← -g                                  if maximize
+    θ ← θ·(1 - lr·weight_decay)             if decoupled (AdamW)
+    g ← g + weight_decay·θ                  otherwise (Adam: weight decay enters the moments)
+    m ← m + (1 - β1)·(g - m)                first moment  (= β1·m + (1 - β1)·g)
+    v ← β2·v + (1 - β2)·g²                  second moment
+    v̂ ← max(v̂, v) and use v̂ for v           if amsgrad
+    θ ← θ - lr/(1 - β1ᵗ) · m / (√v / √(1 - β2ᵗ) + eps)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from neuralab.optim.optimizer import Optimizer, _gradient
+from neuralab.tensor import constant
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba): per-coordinate steps scaled by running gradient moments."""
+
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0,
+        amsgrad: bool = False,
+        *,
+        maximize: bool = False,
+        decoupled_weight_decay: bool = False,
+    ) -> None:
+        defaults = {
+            "lr": lr,
+            "betas": tuple(betas),
+            "eps": eps,
+            "weight_decay": weight_decay,
+            "amsgrad": amsgrad,
+            "maximize": maximize,
+            "decoupled_weight_decay": decoupled_weight_decay,
+        }
+        super().__init__(params, defaults)
+
+    def _validate_group(self, group: dict[str, Any]) -> None:
+        super()._validate_group(group)
+        betas = group["betas"]
+        if len(betas) != 2:
+            self._invalid("betas", betas, "must be a pair (beta1, beta2)")
+        for i, beta in enumerate(betas):
+            if not 0.0 <= beta < 1.0:
+                self._invalid(f"betas[{i}]", beta, "must be in [0, 1)")
+
+    def _update_group(self, group: dict[str, Any]) -> None:
+        lr = float(group["lr"])
+        beta1, beta2 = (float(b) for b in group["betas"])
+        eps = float(group["eps"])
+        weight_decay = float(group["weight_decay"])
+        amsgrad, maximize = group["amsgrad"], group["maximize"]
+        decoupled = group["decoupled_weight_decay"]
+        coupled_decay = 0.0 if decoupled else weight_decay
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            theta = p.data
+            state = self.state[p]
+            if not state:
+                state["step"] = 0
+                state["exp_avg"] = constant(np.zeros_like(theta))
+                state["exp_avg_sq"] = constant(np.zeros_like(theta))
+                if amsgrad:
+                    state["max_exp_avg_sq"] = constant(np.zeros_like(theta))
+            step = state["step"] = state["step"] + 1
+            if decoupled and weight_decay != 0:
+                theta *= 1.0 - lr * weight_decay
+            g = _gradient(p.grad.data, theta, coupled_decay, maximize)
+            m, v = state["exp_avg"].data, state["exp_avg_sq"].data
+            tmp = g - m
+            tmp *= 1.0 - beta1
+            m += tmp
+            np.multiply(g, g, out=tmp)
+            tmp *= 1.0 - beta2
+            v *= beta2
+            v += tmp
+            if amsgrad:
+                v = state["max_exp_avg_sq"].data
+                np.maximum(v, state["exp_avg_sq"].data, out=v)
+            step_size = lr / (1.0 - beta1**step)
+            denom = np.sqrt(v, out=tmp)
+            denom /= (1.0 - beta2**step) ** 0.5
+            denom += eps
+            np.divide(m, denom, out=denom)
+            denom *= -step_size
+            theta += denom
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay θ ← θ·(1 - lr·wd) (Loshchilov & Hutter)."""
+
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 1e-2,
+        amsgrad: bool = False,
+        *,
+        maximize: bool = False,
+    ) -> None:
+        super().__init__(
+            params,
+            lr,
+            betas,
+            eps,
+            weight_decay,
+            amsgrad,
+            maximize=maximize,
+            decoupled_weight_decay=True,
+        )

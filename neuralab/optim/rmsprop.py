@@ -1,0 +1,97 @@
+"""RMSprop: divide the gradient by a running root-mean-square of recent gradients.
+
+The update (PyTorch's exactly), with gradient ``g`` of parameter ``θ``::
+
+    g ← -g                                   if maximize
+    g ← g + weight_decay·θ
+    s ← α·s + (1 - α)·g²                     running mean of squares
+    a ← a + (1 - α)·(g - a)                  running mean (centered only)
+    d ← √(s - a²) + eps   if centered,  else  d ← √s + eps
+    b ← momentum·b + g/d,  θ ← θ - lr·b      if momentum > 0
+    θ ← θ - lr·g/d                           otherwise
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from neuralab.optim.optimizer import Optimizer, _gradient
+from neuralab.tensor import constant
+
+
+class RMSprop(Optimizer):
+    """RMSprop (Hinton): steps normalised by a running RMS of the gradient (torch.optim.RMSprop)."""
+
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float = 1e-2,
+        alpha: float = 0.99,
+        eps: float = 1e-8,
+        weight_decay: float = 0,
+        momentum: float = 0,
+        centered: bool = False,
+        *,
+        maximize: bool = False,
+    ) -> None:
+        defaults = {
+            "lr": lr,
+            "alpha": alpha,
+            "eps": eps,
+            "weight_decay": weight_decay,
+            "momentum": momentum,
+            "centered": centered,
+            "maximize": maximize,
+        }
+        super().__init__(params, defaults)
+
+    def _update_group(self, group: dict[str, Any]) -> None:
+        lr = float(group["lr"])
+        alpha = float(group["alpha"])
+        eps = float(group["eps"])
+        weight_decay = float(group["weight_decay"])
+        momentum = float(group["momentum"])
+        centered, maximize = group["centered"], group["maximize"]
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            theta = p.data
+            state = self.state[p]
+            if not state:
+                state["step"] = 0
+                state["square_avg"] = constant(np.zeros_like(theta))
+                if momentum > 0:
+                    state["momentum_buffer"] = constant(np.zeros_like(theta))
+                if centered:
+                    state["grad_avg"] = constant(np.zeros_like(theta))
+            state["step"] += 1
+            g = _gradient(p.grad.data, theta, weight_decay, maximize)
+            sq = state["square_avg"].data
+            sq *= alpha
+            tmp = g * g
+            tmp *= 1.0 - alpha
+            sq += tmp
+            if centered:
+                avg = state["grad_avg"].data
+                np.subtract(g, avg, out=tmp)
+                tmp *= 1.0 - alpha
+                avg += tmp
+                np.multiply(avg, avg, out=tmp)
+                np.subtract(sq, tmp, out=tmp)
+                denom = np.sqrt(tmp, out=tmp)
+            else:
+                denom = np.sqrt(sq, out=tmp)
+            denom += eps
+            np.divide(g, denom, out=denom)
+            if momentum > 0:
+                buf = state["momentum_buffer"].data
+                buf *= momentum
+                buf += denom
+                np.multiply(buf, lr, out=denom)
+                theta -= denom
+            else:
+                denom *= -lr
+                theta += denom

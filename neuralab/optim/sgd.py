@@ -1,0 +1,77 @@
+"""Stochastic gradient descent with optional momentum, Nesterov momentum and weight decay.
+
+The update (PyTorch's exactly), with ``g`` the gradient of parameter ``θ``::
+
+    g ← -g                          if maximize
+    g ← g + weight_decay·θ          (the gradient of (weight_decay/2)·‖θ‖²)
+    b ← g                           on the first step, else  b ← momentum·b + (1 - dampening)·g
+    g ← g + momentum·b              if nesterov, else  g ← b      (only when momentum ≠ 0)
+    θ ← θ - lr·g
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from neuralab.optim.optimizer import Optimizer, _gradient
+from neuralab.tensor import constant
+
+
+class SGD(Optimizer):
+    """Gradient descent θ ← θ - lr·g, with heavy-ball or Nesterov momentum (torch.optim.SGD)."""
+
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float = 1e-3,
+        momentum: float = 0,
+        dampening: float = 0,
+        weight_decay: float = 0,
+        nesterov: bool = False,
+        *,
+        maximize: bool = False,
+    ) -> None:
+        defaults = {
+            "lr": lr,
+            "momentum": momentum,
+            "dampening": dampening,
+            "weight_decay": weight_decay,
+            "nesterov": nesterov,
+            "maximize": maximize,
+        }
+        super().__init__(params, defaults)
+
+    def _validate_group(self, group: dict[str, Any]) -> None:
+        super()._validate_group(group)
+        if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
+            raise ValueError(
+                f"SGD: Nesterov momentum requires momentum > 0 and dampening = 0, got "
+                f"momentum={group['momentum']!r}, dampening={group['dampening']!r}"
+            )
+
+    def _update_group(self, group: dict[str, Any]) -> None:
+        lr = float(group["lr"])
+        momentum = float(group["momentum"])
+        damp = 1.0 - float(group["dampening"])
+        weight_decay = float(group["weight_decay"])
+        nesterov, maximize = group["nesterov"], group["maximize"]
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            theta = p.data
+            g = _gradient(p.grad.data, theta, weight_decay, maximize)
+            if momentum != 0:
+                state = self.state[p]
+                buf = state.get("momentum_buffer")
+                if buf is None:
+                    b = np.array(g, copy=True)
+                    state["momentum_buffer"] = constant(b)
+                else:
+                    b = buf.data
+                    b *= momentum
+                    b += g if damp == 1.0 else damp * g
+                g = g + momentum * b if nesterov else b
+            theta -= lr * g
