@@ -60,15 +60,19 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             f"linear: input of shape {x.shape} does not fit weight of shape {w.shape} "
             f"(the input's last dimension must be in_features={w.shape[-1]})"
         )
-    out = x @ w.T
+    lead = x.shape[:-1]
+    x2 = x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x  # one 2-D GEMM, not one per batch
+    out = x2 @ w.T
     if bias is not None:
         out += bias.data
+    if x.ndim != 2:
+        out = out.reshape(*lead, w.shape[0])
     parents = (input, weight) if bias is None else (input, weight, bias)
 
     def backward(g: np.ndarray) -> tuple:
-        g2 = g.reshape(-1, g.shape[-1])
-        gx = (g @ w) if input.requires_grad else None
-        gw = (g2.T @ x.reshape(-1, x.shape[-1])) if weight.requires_grad else None
+        g2 = g.reshape(-1, g.shape[-1]) if g.ndim != 2 else g
+        gx = (g2 @ w).reshape(x.shape) if input.requires_grad else None
+        gw = (g2.T @ x2) if weight.requires_grad else None
         if bias is None:
             return gx, gw
         return gx, gw, (g2.sum(axis=0) if bias.requires_grad else None)

@@ -1,0 +1,162 @@
+"""Sliding-window machinery shared by the convolution, pooling and resampling kernels.
+
+Argument normalization (an int or a tuple per spatial dimension), lifting of unbatched and 1-D
+inputs to NCHW views, and the two halves of im2col: :func:`im2col` copies every kernel window into
+a column matrix so a convolution is one GEMM, and :func:`col2im` adds columns back into an image,
+looping only over the kh*kw kernel offsets. :class:`AxisMap` is a sparse linear map along one axis
+(gather taps, weight them, sum per output), the building block of separable resampling.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from neuralab.tensor import Tensor, as_array, constant
+
+Pair = tuple[int, int]
+
+
+def as_tensor(x: Any) -> Tensor:
+    """Pass a Tensor through; wrap anything else as a graph-free constant."""
+    return x if isinstance(x, Tensor) else constant(as_array(x))
+
+
+def check_float(op: str, *tensors: Tensor | None) -> None:
+    """Raise unless every given tensor is floating point and all share one dtype."""
+    given = [t for t in tensors if t is not None]
+    for t in given:
+        if t.dtype.kind != "f":
+            raise TypeError(f"{op}: expected floating-point tensors, got dtype {t.dtype}")
+    dtypes = {t.dtype for t in given}
+    if len(dtypes) > 1:
+        names = ", ".join(str(t.dtype) for t in given)
+        raise TypeError(f"{op}: all tensors must have the same dtype, got {names}")
+
+
+def ntuple(value: Any, n: int, name: str, op: str, minimum: int) -> tuple[int, ...]:
+    """``value`` (an int or a length-``n`` sequence of ints) as an n-tuple, each >= ``minimum``."""
+    if isinstance(value, int | np.integer):
+        out = (int(value),) * n
+    else:
+        out = tuple(int(v) for v in value)
+        if len(out) != n:
+            raise ValueError(f"{op}: {name} must be an int or a tuple of {n} ints, got {value!r}")
+    if any(v < minimum for v in out):
+        raise ValueError(f"{op}: {name} must be >= {minimum}, got {value!r}")
+    return out
+
+
+def spatial(value: Any, nd: int, name: str, op: str, minimum: int, fill: int) -> Pair:
+    """An ``nd``-D window argument as a 2-tuple; a 1-D op gets ``fill`` for its unit height."""
+    t = ntuple(value, nd, name, op, minimum)
+    return ((fill,) + t) if nd == 1 else t
+
+
+def lift(x: Tensor, nd: int, op: str) -> np.ndarray:
+    """View ``x`` ((N, C, *spatial) or unbatched (C, *spatial), ``nd`` spatial dims) as NCHW."""
+    if x.ndim not in (nd + 1, nd + 2):
+        raise ValueError(
+            f"{op}: expected a {nd + 1}-D (unbatched) or {nd + 2}-D (batched) input, "
+            f"got shape {x.shape}"
+        )
+    a = x.data if x.ndim == nd + 2 else x.data[None]
+    return a[:, :, None, :] if nd == 1 else a
+
+
+def lower(shape4: tuple[int, ...], nd: int, batched: bool) -> tuple[int, ...]:
+    """The user-facing shape of an NCHW result: drop the unit height (1-D) and batch (unbatched)."""
+    shape = shape4[:2] + shape4[3:] if nd == 1 else shape4
+    return shape if batched else shape[1:]
+
+
+def out_size(size: int, kernel: int, stride: int, pad_total: int, dilation: int) -> int:
+    """Number of window positions along one axis (floor mode)."""
+    return (size + pad_total - dilation * (kernel - 1) - 1) // stride + 1
+
+
+def offsets(kernel: Pair, stride: Pair, dilation: Pair, out_hw: Pair) -> Iterator[tuple]:
+    """Yield ``(i, j, index)``: ``a[index]`` is the (.., OH, OW) plane kernel offset (i, j) sees."""
+    (kh, kw), (sh, sw), (dh, dw), (oh, ow) = kernel, stride, dilation, out_hw
+    for i in range(kh):
+        rows = slice(i * dh, i * dh + (oh - 1) * sh + 1, sh)
+        for j in range(kw):
+            yield i, j, (..., rows, slice(j * dw, j * dw + (ow - 1) * sw + 1, sw))
+
+
+def im2col(xp: np.ndarray, kernel: Pair, stride: Pair, dilation: Pair, out_hw: Pair) -> np.ndarray:
+    """Copy the windows of padded NCHW ``xp`` into a contiguous (C, kh, kw, N, OH, OW) array."""
+    (kh, kw), (sh, sw), (dh, dw), (oh, ow) = kernel, stride, dilation, out_hw
+    span = ((kh - 1) * dh + 1, (kw - 1) * dw + 1)
+    v = sliding_window_view(xp, span, axis=(2, 3))
+    v = v[:, :, : (oh - 1) * sh + 1 : sh, : (ow - 1) * sw + 1 : sw, ::dh, ::dw]
+    return np.ascontiguousarray(v.transpose(1, 4, 5, 0, 2, 3))
+
+
+def col2im(cols: np.ndarray, padded_hw: Pair, stride: Pair, dilation: Pair) -> np.ndarray:
+    """Sum (C, kh, kw, N, OH, OW) columns back into a (C, N, Hp, Wp) image: im2col's adjoint."""
+    c, kh, kw, n, oh, ow = cols.shape
+    out = np.zeros((c, n) + tuple(padded_hw), cols.dtype)
+    for i, j, index in offsets((kh, kw), stride, dilation, (oh, ow)):
+        out[index] += cols[:, i, j]
+    return out
+
+
+class AxisMap:
+    """A sparse linear map along one axis: ``out[i] = sum of weight[k] * x[col[k]]`` over i's taps.
+
+    The taps are grouped by their rank within their row, so applying the map is a short loop over
+    tap ranks (2 for bilinear, 1 for nearest), each one gather (``take``), one multiply and one add.
+    No dense (out, in) matrix is formed, so cost stays linear and non-finite values stay in their
+    own taps; the adjoint (:meth:`transpose`) is the same structure with rows and columns swapped.
+    """
+
+    def __init__(
+        self, rows: np.ndarray, cols: np.ndarray, weights: np.ndarray | None, n_out: int, n_in: int
+    ) -> None:
+        order = np.argsort(rows, kind="stable")
+        rows, cols = rows[order], cols[order]
+        weights = None if weights is None else weights[order]
+        self._coo = rows, cols, weights
+        self.n_out, self.n_in = n_out, n_in
+        counts = np.bincount(rows, minlength=n_out)
+        rank = np.arange(len(rows)) - np.repeat(np.cumsum(counts) - counts, counts)
+        self._taps = []  # per rank: (rows having that tap, or None for all rows; cols; weights)
+        for r in range(counts.max(initial=0)):
+            sel = rank == r
+            self._taps.append(
+                (
+                    None if sel.sum() == n_out else rows[sel],
+                    cols[sel],
+                    None if weights is None else weights[sel],
+                )
+            )
+
+    def transpose(self) -> AxisMap:
+        """The adjoint map (input <- output), which backward applies to the gradient."""
+        rows, cols, weights = self._coo
+        return AxisMap(cols, rows, weights, self.n_in, self.n_out)
+
+    def __call__(self, x: np.ndarray, axis: int) -> np.ndarray:
+        """Apply the map along ``axis`` of ``x``; dtype is preserved, ``x`` is not modified."""
+        shape = [1] * x.ndim
+        shape[axis] = -1
+        index: list[Any] = [slice(None)] * x.ndim
+        out = None
+        for rows, cols, weights in self._taps:
+            v = x.take(cols, axis=axis)
+            if weights is not None:
+                v *= weights.astype(x.dtype, copy=False).reshape(shape)
+            if out is None and rows is None:  # the first rank covers every row: start from it
+                out = v
+                continue
+            if out is None:
+                out_shape = list(x.shape)
+                out_shape[axis] = self.n_out
+                out = np.zeros(out_shape, x.dtype)
+            index[axis] = slice(None) if rows is None else rows
+            out[tuple(index)] += v
+        return out

@@ -1,0 +1,278 @@
+"""Convolutions (conv1d, conv2d, conv_transpose2d): fused NumPy kernels with their backward.
+
+Every convolution is im2col plus ONE batched GEMM over the groups. The forward copies the windows of
+the padded input into a (C, kh, kw, N, OH, OW) column array (``_window.im2col``), so with the
+weight as (groups, out/groups, in/groups*kh*kw) the output is ``weight @ cols``. Backward:
+
+* grad weight = ``grad_out @ cols.T`` (one GEMM; the columns are rebuilt rather than kept, so the
+  graph holds the input, not a kh*kw times larger copy of it),
+* grad input = ``weight.T @ grad_out`` followed by col2im, which loops over the kh*kw offsets only.
+
+The transposed convolution is the same pair run the other way round: its forward is the
+input-gradient of a convolution (GEMM then col2im) and its input-gradient is a convolution.
+Layouts and semantics follow ``torch.nn.functional``: weights are (out, in/groups, kh, kw) for
+convolutions and (in, out/groups, kh, kw) for transposed convolutions; inputs are NCHW / NCL, or
+unbatched CHW / CL.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from neuralab.ops._window import (
+    Pair,
+    as_tensor,
+    check_float,
+    col2im,
+    im2col,
+    lift,
+    lower,
+    ntuple,
+    out_size,
+    spatial,
+)
+from neuralab.tensor import Tensor, make
+
+
+def conv2d(
+    input: Any,
+    weight: Any,
+    bias: Any = None,
+    stride: int | tuple[int, int] = 1,
+    padding: int | tuple[int, int] | str = 0,
+    dilation: int | tuple[int, int] = 1,
+    groups: int = 1,
+) -> Tensor:
+    """2-D cross-correlation of NCHW ``input`` and ``weight`` (torch's conv2d), as im2col + GEMM."""
+    return _conv("conv2d", 2, input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv1d(
+    input: Any,
+    weight: Any,
+    bias: Any = None,
+    stride: int | tuple[int] = 1,
+    padding: int | tuple[int] | str = 0,
+    dilation: int | tuple[int] = 1,
+    groups: int = 1,
+) -> Tensor:
+    """1-D cross-correlation of NCL ``input`` (torch's conv1d), run as conv2d on a height-1 view."""
+    return _conv("conv1d", 1, input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv_transpose2d(
+    input: Any,
+    weight: Any,
+    bias: Any = None,
+    stride: int | tuple[int, int] = 1,
+    padding: int | tuple[int, int] = 0,
+    output_padding: int | tuple[int, int] = 0,
+    groups: int = 1,
+    dilation: int | tuple[int, int] = 1,
+) -> Tensor:
+    """Transposed 2-D convolution (torch's conv_transpose2d): conv2d's adjoint, for upsampling."""
+    op = "conv_transpose2d"
+    x, w = as_tensor(input), as_tensor(weight)
+    b = None if bias is None else as_tensor(bias)
+    check_float(op, x, w, b)
+    xd = lift(x, 2, op)
+    if w.ndim != 4:
+        raise ValueError(
+            f"{op}: weight must be 4-D (in_channels, out_channels/groups, kH, kW), "
+            f"got shape {w.shape}"
+        )
+    groups = _check_groups(groups, op)
+    n, c, h, wid = xd.shape
+    cin, cout_g, kh, kw = w.shape
+    if cin != c:
+        raise ValueError(
+            f"{op}: input of shape {x.shape} has {c} channels but weight {w.shape} expects {cin}"
+        )
+    if cin % groups:
+        raise ValueError(
+            f"{op}: weight {w.shape} has {cin} input channels, not divisible by groups={groups}"
+        )
+    cout = cout_g * groups
+    _check_bias(b, cout, w, op)
+    stride = ntuple(stride, 2, "stride", op, 1)
+    dilation = ntuple(dilation, 2, "dilation", op, 1)
+    pad = ntuple(padding, 2, "padding", op, 0)
+    out_pad = ntuple(output_padding, 2, "output_padding", op, 0)
+    for o, s, d in zip(out_pad, stride, dilation):
+        if o >= s and o >= d:
+            raise ValueError(
+                f"{op}: output_padding {out_pad} must be smaller than either stride {stride} "
+                f"or dilation {dilation}"
+            )
+    full = tuple(
+        (size - 1) * s + (k - 1) * d + 1 + o
+        for size, k, s, d, o in zip((h, wid), (kh, kw), stride, dilation, out_pad)
+    )
+    oh, ow = full[0] - 2 * pad[0], full[1] - 2 * pad[1]
+    if oh < 1 or ow < 1:
+        raise ValueError(
+            f"{op}: input of shape {x.shape} with weight {w.shape}, stride {stride}, "
+            f"padding {pad} gives an empty output of size ({oh}, {ow})"
+        )
+
+    g_in = cin // groups
+    x3 = np.ascontiguousarray(xd.transpose(1, 0, 2, 3)).reshape(groups, g_in, -1)
+    w3 = w.data.reshape(groups, g_in, -1)
+    cols = np.matmul(w3.transpose(0, 2, 1), x3).reshape(cout, kh, kw, n, h, wid)
+    full_out = col2im(cols, full, stride, dilation)
+    crop = full_out[:, :, pad[0] : pad[0] + oh, pad[1] : pad[1] + ow]
+    out = np.ascontiguousarray(crop.transpose(1, 0, 2, 3))
+    if b is not None:
+        out += b.data[:, None, None]
+    out4_shape = out.shape
+
+    def backward(g: np.ndarray) -> tuple[np.ndarray | None, ...]:
+        g4 = g.reshape(out4_shape)
+        gp = np.pad(g4, ((0, 0), (0, 0), (pad[0],) * 2, (pad[1],) * 2)) if any(pad) else g4
+        gcols = im2col(gp, (kh, kw), stride, dilation, (h, wid)).reshape(
+            groups, cout_g * kh * kw, -1
+        )
+        gx = gw = None
+        if x.requires_grad:
+            gx3 = np.matmul(w3, gcols).reshape(cin, n, h, wid)
+            gx = np.ascontiguousarray(gx3.transpose(1, 0, 2, 3)).reshape(x.shape)
+        if w.requires_grad:
+            gw = np.matmul(x3, gcols.transpose(0, 2, 1)).reshape(w.shape)
+        return _with_bias_grad(gx, gw, b, g4)
+
+    return make(out.reshape(lower(out4_shape, 2, x.ndim == 4)), _parents(x, w, b), backward)
+
+
+def _conv(
+    op: str,
+    nd: int,
+    input: Any,
+    weight: Any,
+    bias: Any,
+    stride: Any,
+    padding: Any,
+    dilation: Any,
+    groups: int,
+) -> Tensor:
+    """Shared conv1d/conv2d kernel: checks, im2col + GEMM forward, and its backward closure."""
+    x, w = as_tensor(input), as_tensor(weight)
+    b = None if bias is None else as_tensor(bias)
+    check_float(op, x, w, b)
+    xd = lift(x, nd, op)
+    if w.ndim != nd + 2:
+        dims = "kH, kW" if nd == 2 else "kL"
+        raise ValueError(
+            f"{op}: weight must be {nd + 2}-D (out_channels, in_channels/groups, {dims}), "
+            f"got shape {w.shape}"
+        )
+    wd = w.data if nd == 2 else w.data[:, :, None, :]
+    groups = _check_groups(groups, op)
+    n, c, h, wid = xd.shape
+    cout, c_g, kh, kw = wd.shape
+    if c_g * groups != c:
+        raise ValueError(
+            f"{op}: input of shape {x.shape} has {c} channels but weight {w.shape} expects "
+            f"{c_g * groups} (groups={groups})"
+        )
+    if cout % groups:
+        raise ValueError(
+            f"{op}: weight {w.shape} has {cout} output channels, not divisible by groups={groups}"
+        )
+    _check_bias(b, cout, w, op)
+    stride2 = spatial(stride, nd, "stride", op, 1, 1)
+    dilation2 = spatial(dilation, nd, "dilation", op, 1, 1)
+    pads = _conv_padding(padding, nd, (kh, kw), stride2, dilation2, op)
+    padded = (h + sum(pads[0]), wid + sum(pads[1]))
+    span = ((kh - 1) * dilation2[0] + 1, (kw - 1) * dilation2[1] + 1)
+    if span[0] > padded[0] or span[1] > padded[1]:
+        raise ValueError(
+            f"{op}: kernel of size {w.shape[2:]} with dilation {dilation!r} spans "
+            f"{span[2 - nd :]}, larger than the padded input {padded[2 - nd :]} "
+            f"(input shape {x.shape}, padding {padding!r})"
+        )
+    out_hw = (
+        out_size(padded[0], kh, stride2[0], 0, dilation2[0]),
+        out_size(padded[1], kw, stride2[1], 0, dilation2[1]),
+    )
+    xp = np.pad(xd, ((0, 0), (0, 0)) + pads) if any(pads[0] + pads[1]) else xd
+    cols = im2col(xp, (kh, kw), stride2, dilation2, out_hw).reshape(groups, c_g * kh * kw, -1)
+    w3 = wd.reshape(groups, cout // groups, -1)
+    y = np.matmul(w3, cols).reshape(cout, n, *out_hw)
+    out = np.ascontiguousarray(y.transpose(1, 0, 2, 3))
+    if b is not None:
+        out += b.data[:, None, None]
+    out4_shape = out.shape
+
+    def backward(g: np.ndarray) -> tuple[np.ndarray | None, ...]:
+        g4 = g.reshape(out4_shape)
+        g3 = np.ascontiguousarray(g4.transpose(1, 0, 2, 3)).reshape(groups, cout // groups, -1)
+        gx = gw = None
+        if w.requires_grad:
+            cols = im2col(xp, (kh, kw), stride2, dilation2, out_hw)
+            cols = cols.reshape(groups, c_g * kh * kw, -1)
+            gw = np.matmul(g3, cols.transpose(0, 2, 1)).reshape(w.shape)
+        if x.requires_grad:
+            gcols = np.matmul(w3.transpose(0, 2, 1), g3).reshape(c, kh, kw, n, *out_hw)
+            gxp = col2im(gcols, padded, stride2, dilation2)
+            gxp = gxp[:, :, pads[0][0] : pads[0][0] + h, pads[1][0] : pads[1][0] + wid]
+            gx = np.ascontiguousarray(gxp.transpose(1, 0, 2, 3)).reshape(x.shape)
+        return _with_bias_grad(gx, gw, b, g4)
+
+    return make(out.reshape(lower(out4_shape, nd, x.ndim == nd + 2)), _parents(x, w, b), backward)
+
+
+def _conv_padding(
+    padding: Any, nd: int, kernel: Pair, stride: Pair, dilation: Pair, op: str
+) -> tuple[Pair, Pair]:
+    """Padding as ((top, bottom), (left, right)); 'same' puts the odd extra row/column last."""
+    if isinstance(padding, str):
+        if padding == "valid":
+            return (0, 0), (0, 0)
+        if padding == "same":
+            if stride != (1, 1):
+                raise ValueError(
+                    f"{op}: padding='same' is not supported for strided convolutions "
+                    f"(stride={stride[2 - nd :]})"
+                )
+            totals = [d * (k - 1) for k, d in zip(kernel, dilation)]
+            return (totals[0] // 2, totals[0] - totals[0] // 2), (
+                totals[1] // 2,
+                totals[1] - totals[1] // 2,
+            )
+        raise ValueError(
+            f"{op}: padding must be an int, a tuple of ints, 'valid' or 'same', got {padding!r}"
+        )
+    ph, pw = spatial(padding, nd, "padding", op, 0, 0)
+    return (ph, ph), (pw, pw)
+
+
+def _check_groups(groups: Any, op: str) -> int:
+    """``groups`` as a positive int."""
+    if not isinstance(groups, int | np.integer) or groups < 1:
+        raise ValueError(f"{op}: groups must be a positive int, got {groups!r}")
+    return int(groups)
+
+
+def _check_bias(b: Tensor | None, channels: int, w: Tensor, op: str) -> None:
+    """Raise unless the bias is absent or has shape (channels,)."""
+    if b is not None and b.shape != (channels,):
+        raise ValueError(
+            f"{op}: bias of shape {b.shape} does not match the {channels} output channels of "
+            f"weight {w.shape}; expected shape ({channels},)"
+        )
+
+
+def _parents(x: Tensor, w: Tensor, b: Tensor | None) -> tuple[Tensor, ...]:
+    """The op's parents: input, weight and, when given, bias."""
+    return (x, w) if b is None else (x, w, b)
+
+
+def _with_bias_grad(
+    gx: np.ndarray | None, gw: np.ndarray | None, b: Tensor | None, g4: np.ndarray
+) -> tuple[np.ndarray | None, ...]:
+    """Append the bias gradient (the output gradient summed over batch and space) when needed."""
+    if b is None:
+        return gx, gw
+    return gx, gw, (g4.sum(axis=(0, 2, 3)) if b.requires_grad else None)

@@ -1,0 +1,381 @@
+"""Pooling (max, average, adaptive average, max-unpool): fused NumPy kernels with their backward.
+
+Max and average pooling visit the kh*kw kernel offsets of the padded input as strided planes: the
+forward keeps a running maximum (and which offset won) or a running sum, and the backward adds the
+gradient back plane by plane. That is a loop over kernel offsets, never over pixels or the batch.
+Adaptive average pooling is separable: one sparse window-averaging map per spatial axis
+(:class:`~neuralab.ops._window.AxisMap`), whose transpose is its backward. Semantics follow
+``torch.nn.functional``, including ``ceil_mode``, ``count_include_pad``, NaN propagation in max
+pooling and flat H*W indices from ``return_indices`` (as ``max_unpool2d`` expects them).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from neuralab.ops._window import (
+    AxisMap,
+    Pair,
+    as_tensor,
+    check_float,
+    lift,
+    lower,
+    ntuple,
+    offsets,
+    spatial,
+)
+from neuralab.tensor import Tensor, as_array, constant, is_grad_enabled, make
+
+
+def max_pool2d(
+    input: Any,
+    kernel_size: int | tuple[int, int],
+    stride: int | tuple[int, int] | None = None,
+    padding: int | tuple[int, int] = 0,
+    dilation: int | tuple[int, int] = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+) -> Tensor | tuple[Tensor, Tensor]:
+    """Max over each kernel window of NCHW ``input`` (torch's max_pool2d); indices flat in H*W."""
+    return _max_pool(
+        "max_pool2d", 2, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices
+    )
+
+
+def max_pool1d(
+    input: Any,
+    kernel_size: int | tuple[int],
+    stride: int | tuple[int] | None = None,
+    padding: int | tuple[int] = 0,
+    dilation: int | tuple[int] = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+) -> Tensor | tuple[Tensor, Tensor]:
+    """Max over each window of NCL ``input`` (torch's max_pool1d), via the 2-D kernel."""
+    return _max_pool(
+        "max_pool1d", 1, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices
+    )
+
+
+def avg_pool2d(
+    input: Any,
+    kernel_size: int | tuple[int, int],
+    stride: int | tuple[int, int] | None = None,
+    padding: int | tuple[int, int] = 0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+) -> Tensor:
+    """Mean over each kernel window of NCHW ``input`` (torch's avg_pool2d)."""
+    return _avg_pool(
+        "avg_pool2d", 2, input, kernel_size, stride, padding, ceil_mode, count_include_pad
+    )
+
+
+def avg_pool1d(
+    input: Any,
+    kernel_size: int | tuple[int],
+    stride: int | tuple[int] | None = None,
+    padding: int | tuple[int] = 0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+) -> Tensor:
+    """Mean over each window of NCL ``input`` (torch's avg_pool1d), via the 2-D kernel."""
+    return _avg_pool(
+        "avg_pool1d", 1, input, kernel_size, stride, padding, ceil_mode, count_include_pad
+    )
+
+
+def adaptive_avg_pool2d(input: Any, output_size: int | tuple[int | None, int | None]) -> Tensor:
+    """Average NCHW ``input`` down (or up) to a fixed ``output_size`` (torch's adaptive_avg_pool2d).
+
+    Output cell i along an axis of length n averages input rows floor(i*n/out) to
+    ceil((i+1)*n/out) - 1, so any input size maps to one head size (``output_size=1``: global
+    average pooling).
+    """
+    op = "adaptive_avg_pool2d"
+    x = as_tensor(input)
+    check_float(op, x)
+    xd = lift(x, 2, op)
+    sizes = (output_size,) * 2 if isinstance(output_size, int | np.integer) else output_size
+    if len(sizes) != 2:
+        raise ValueError(f"{op}: output_size must be an int or a pair, got {output_size!r}")
+    oh, ow = (xd.shape[2 + i] if s is None else int(s) for i, s in enumerate(sizes))
+    if oh < 1 or ow < 1:
+        raise ValueError(f"{op}: output_size must be positive, got {output_size!r}")
+    mh, mw = _adaptive_map(xd.shape[2], oh), _adaptive_map(xd.shape[3], ow)
+    out = mw(mh(xd, 2), 3)
+    out4_shape = out.shape
+    mh_t, mw_t = mh.transpose(), mw.transpose()
+
+    def backward(g: np.ndarray) -> tuple[np.ndarray]:
+        return (mh_t(mw_t(g.reshape(out4_shape), 3), 2).reshape(x.shape),)
+
+    return make(out.reshape(lower(out4_shape, 2, x.ndim == 4)), (x,), backward)
+
+
+def max_unpool2d(
+    input: Any,
+    indices: Any,
+    kernel_size: int | tuple[int, int],
+    stride: int | tuple[int, int] | None = None,
+    padding: int | tuple[int, int] = 0,
+    output_size: tuple[int, ...] | None = None,
+) -> Tensor:
+    """Scatter pooled values back to the positions max_pool2d took them from (SegNet upsampling).
+
+    Every other output position is zero; the gradient of each input is the output gradient at
+    its index. ``output_size`` ((H, W) or (N, C, H, W)) resolves the ambiguity of odd sizes.
+    """
+    op = "max_unpool2d"
+    x = as_tensor(input)
+    check_float(op, x)
+    xd = lift(x, 2, op)
+    idx = as_array(indices)
+    if idx.dtype.kind not in "iu" or idx.shape != x.shape:
+        raise ValueError(
+            f"{op}: indices must be an integer tensor of the input's shape {x.shape}, "
+            f"got dtype {idx.dtype} and shape {idx.shape}"
+        )
+    kernel = ntuple(kernel_size, 2, "kernel_size", op, 1)
+    stride = kernel if stride is None else ntuple(stride, 2, "stride", op, 1)
+    pad = ntuple(padding, 2, "padding", op, 0)
+    n, c, h, w = xd.shape
+    default = tuple(
+        (size - 1) * s - 2 * p + k for size, s, p, k in zip((h, w), stride, pad, kernel)
+    )
+    if output_size is None:
+        out_hw = default
+    else:
+        out_hw = tuple(int(s) for s in output_size)
+        out_hw = out_hw[2:] if len(out_hw) == 4 else out_hw
+        if len(out_hw) != 2:
+            raise ValueError(f"{op}: output_size must be (H, W) or (N, C, H, W), got {output_size}")
+        low = tuple(d - s for d, s in zip(default, stride))
+        high = tuple(d + s for d, s in zip(default, stride))
+        if not all(lo < size < hi for lo, size, hi in zip(low, out_hw, high)):
+            raise ValueError(
+                f"{op}: output_size {output_size} is invalid for input of shape {x.shape}: "
+                f"(H, W) must lie strictly between {low} and {high}"
+            )
+    plane = out_hw[0] * out_hw[1]
+    idx3 = idx.reshape(n, c, h * w)
+    if idx3.size and (idx3.min() < 0 or idx3.max() >= plane):
+        bad = idx3.min() if idx3.min() < 0 else idx3.max()
+        raise ValueError(
+            f"{op}: index {bad} in indices is out of range for an output plane of size "
+            f"{out_hw[0]}x{out_hw[1]}"
+        )
+    out = np.zeros((n, c, plane), xd.dtype)
+    np.put_along_axis(out, idx3, xd.reshape(n, c, h * w), axis=2)
+
+    def backward(g: np.ndarray) -> tuple[np.ndarray]:
+        return (np.take_along_axis(g.reshape(n, c, plane), idx3, axis=2).reshape(x.shape),)
+
+    return make(out.reshape(lower((n, c) + out_hw, 2, x.ndim == 4)), (x,), backward)
+
+
+def _max_pool(
+    op: str,
+    nd: int,
+    input: Any,
+    kernel_size: Any,
+    stride: Any,
+    padding: Any,
+    dilation: Any,
+    ceil_mode: bool,
+    return_indices: bool,
+) -> Tensor | tuple[Tensor, Tensor]:
+    """Shared max_pool1d/max_pool2d kernel: running max over the kernel offsets, and backward."""
+    x = as_tensor(input)
+    check_float(op, x)
+    xd = lift(x, nd, op)
+    kernel, stride, pad, dil, out_hw, pads = _geometry(
+        op, nd, x, xd, kernel_size, stride, padding, dilation, ceil_mode
+    )
+    xp = np.pad(xd, ((0, 0), (0, 0)) + pads, constant_values=-np.inf) if any(sum(pads, ())) else xd
+    best = None
+    for _, _, index in offsets(kernel, stride, dil, out_hw):
+        if best is None:
+            best = xp[index].copy()
+        else:
+            np.maximum(best, xp[index], out=best)  # propagates NaN, as torch does
+    # which offset won: needed for the indices and by backward (computed now, so the graph keeps
+    # this small integer array rather than the input and output)
+    needs_grad = x.requires_grad and is_grad_enabled()
+    geometry = (xd.shape, kernel, stride, pad, dil, out_hw)
+    arg = _argmax_offsets(xp, best, *geometry) if return_indices or needs_grad else None
+    out4_shape, padded_shape = best.shape, xp.shape
+
+    def backward(g: np.ndarray) -> tuple[np.ndarray]:
+        g4 = g.reshape(out4_shape)
+        gxp = np.zeros(padded_shape, g.dtype)
+        for i, j, index in offsets(kernel, stride, dil, out_hw):
+            gxp[index] += np.where(arg == i * kernel[1] + j, g4, 0)
+        return (_crop(gxp, pads, xd.shape).reshape(x.shape),)
+
+    shape = lower(out4_shape, nd, x.ndim == nd + 2)
+    out = make(best.reshape(shape), (x,), backward)
+    if not return_indices:
+        return out
+    won = arg.astype(np.int64)
+    rows = (np.arange(out_hw[0]) * stride[0] - pad[0])[:, None] + (won // kernel[1]) * dil[0]
+    cols = np.arange(out_hw[1]) * stride[1] - pad[1] + (won % kernel[1]) * dil[1]
+    flat = rows * xd.shape[3] + cols
+    return out, constant(flat.reshape(shape))
+
+
+def _argmax_offsets(
+    xp: np.ndarray,
+    best: np.ndarray,
+    shape: tuple[int, ...],
+    kernel: Pair,
+    stride: Pair,
+    pad: Pair,
+    dil: Pair,
+    out_hw: Pair,
+) -> np.ndarray:
+    """Which kernel offset (i*kw + j) holds each window's max, chosen as torch chooses it.
+
+    The first real (non-padding) position equal to the max wins; in a window holding NaN, the
+    last NaN wins. Built from whole-plane comparisons, one per kernel offset.
+    """
+    kh, kw = kernel
+    arg = np.zeros(best.shape, np.min_scalar_type(kh * kw - 1))
+    found = np.zeros(best.shape, bool)
+    real = _real_positions(shape, kernel, stride, pad, dil, out_hw)
+    for i, j, index in offsets(kernel, stride, dil, out_hw):
+        hit = xp[index] == best
+        hit &= real[i][j]
+        hit &= ~found
+        arg += hit * arg.dtype.type(i * kw + j)
+        found |= hit
+    nan = np.isnan(best)
+    if nan.any():
+        for i, j, index in offsets(kernel, stride, dil, out_hw):
+            arg[np.isnan(xp[index])] = i * kw + j
+    return arg
+
+
+def _real_positions(
+    shape: tuple[int, ...], kernel: Pair, stride: Pair, pad: Pair, dil: Pair, out_hw: Pair
+) -> list[list[np.ndarray]]:
+    """For each kernel offset (i, j), an (OH, OW) mask of the windows where it is not padding."""
+    masks = []
+    for size, k, s, p, d, o in zip(shape[2:], kernel, stride, pad, dil, out_hw):
+        pos = (np.arange(o) * s - p)[None, :] + (np.arange(k) * d)[:, None]  # (k, o)
+        masks.append((pos >= 0) & (pos < size))
+    rows, cols = masks
+    return [
+        [rows[i][:, None] & cols[j][None, :] for j in range(kernel[1])] for i in range(kernel[0])
+    ]
+
+
+def _avg_pool(
+    op: str,
+    nd: int,
+    input: Any,
+    kernel_size: Any,
+    stride: Any,
+    padding: Any,
+    ceil_mode: bool,
+    count_include_pad: bool,
+) -> Tensor:
+    """Shared avg_pool1d/avg_pool2d kernel: running sum over the kernel offsets, and backward."""
+    x = as_tensor(input)
+    check_float(op, x)
+    xd = lift(x, nd, op)
+    kernel, stride, pad, dil, out_hw, pads = _geometry(
+        op, nd, x, xd, kernel_size, stride, padding, 1, ceil_mode
+    )
+    xp = np.pad(xd, ((0, 0), (0, 0)) + pads) if any(sum(pads, ())) else xd
+    total = None
+    for _, _, index in offsets(kernel, stride, dil, out_hw):
+        if total is None:
+            total = xp[index].copy()
+        else:
+            total += xp[index]
+    counts = [
+        _window_counts(size, k, s, p, o, count_include_pad)
+        for size, k, s, p, o in zip(xd.shape[2:], kernel, stride, pad, out_hw)
+    ]
+    divisor = np.multiply.outer(*counts).astype(xd.dtype)
+    total /= divisor
+    out4_shape, padded_shape = total.shape, xp.shape
+
+    def backward(g: np.ndarray) -> tuple[np.ndarray]:
+        gd = g.reshape(out4_shape) / divisor
+        gxp = np.zeros(padded_shape, g.dtype)
+        for _, _, index in offsets(kernel, stride, dil, out_hw):
+            gxp[index] += gd
+        return (_crop(gxp, pads, xd.shape).reshape(x.shape),)
+
+    return make(total.reshape(lower(out4_shape, nd, x.ndim == nd + 2)), (x,), backward)
+
+
+def _geometry(
+    op: str,
+    nd: int,
+    x: Tensor,
+    xd: np.ndarray,
+    kernel_size: Any,
+    stride: Any,
+    padding: Any,
+    dilation: Any,
+    ceil_mode: bool,
+) -> tuple[Pair, Pair, Pair, Pair, Pair, tuple[Pair, Pair]]:
+    """Validated kernel, stride, padding, dilation, output size and the ((top, bottom), ..) pads.
+
+    The bottom/right pads cover the extra windows ``ceil_mode`` adds (with -inf / 0 fill).
+    """
+    kernel = spatial(kernel_size, nd, "kernel_size", op, 1, 1)
+    stride = kernel if stride is None else spatial(stride, nd, "stride", op, 1, 1)
+    pad = spatial(padding, nd, "padding", op, 0, 0)
+    dil = spatial(dilation, nd, "dilation", op, 1, 1)
+    if any(p > k // 2 for p, k in zip(pad, kernel)):
+        raise ValueError(
+            f"{op}: padding {padding!r} must be at most half of kernel_size {kernel_size!r}"
+        )
+    out_hw, pads = [], []
+    for size, k, s, p, d in zip(xd.shape[2:], kernel, stride, pad, dil):
+        span = d * (k - 1) + 1
+        o = (size + 2 * p - span + (s - 1 if ceil_mode else 0)) // s + 1
+        if ceil_mode and (o - 1) * s >= size + p:  # the last window must start inside the input
+            o -= 1
+        out_hw.append(o)
+        pads.append((p, max((o - 1) * s + span - size - p, 0)))
+    if min(out_hw) < 1:
+        raise ValueError(
+            f"{op}: input of shape {x.shape} is too small for kernel_size {kernel_size!r} "
+            f"(padding {padding!r}, dilation {dilation!r}): the output would be empty"
+        )
+    return kernel, stride, pad, dil, tuple(out_hw), tuple(pads)
+
+
+def _window_counts(
+    size: int, kernel: int, stride: int, pad: int, n_out: int, include_pad: bool
+) -> np.ndarray:
+    """Per-output divisor along one axis: window length within the padded (or the real) input."""
+    start = np.arange(n_out) * stride - pad
+    if include_pad:
+        return np.minimum(start + kernel, size + pad) - start
+    return np.minimum(start + kernel, size) - np.maximum(start, 0)
+
+
+def _crop(gxp: np.ndarray, pads: tuple[Pair, Pair], shape: tuple[int, ...]) -> np.ndarray:
+    """The unpadded (N, C, H, W) region of a gradient computed on the padded input."""
+    (top, _), (left, _) = pads
+    return np.ascontiguousarray(gxp[:, :, top : top + shape[2], left : left + shape[3]])
+
+
+def _adaptive_map(n_in: int, n_out: int) -> AxisMap:
+    """The window-averaging map of adaptive average pooling along one axis."""
+    i = np.arange(n_out)
+    start = i * n_in // n_out
+    end = -(-(i + 1) * n_in // n_out)
+    lengths = end - start
+    rows = np.repeat(i, lengths)
+    first = np.repeat(np.cumsum(lengths) - lengths, lengths)
+    cols = np.repeat(start, lengths) + np.arange(lengths.sum()) - first
+    return AxisMap(rows, cols, 1.0 / lengths[rows], n_out, n_in)
