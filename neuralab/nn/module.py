@@ -6,6 +6,7 @@ else (parameters(), state_dict(), train()/eval(), ...) walks that registry.
 
 from __future__ import annotations
 
+import functools
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -34,6 +35,21 @@ class Module:
     """Base class of every layer and network: override ``forward``; call the module itself."""
 
     training: bool
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Make each subclass record its constructor arguments, so ``nl.save`` can rebuild it."""
+        super().__init_subclass__(**kwargs)
+        init = cls.__dict__.get("__init__")
+        if init is None:
+            return
+
+        @functools.wraps(init)
+        def recording_init(self: Module, *args: Any, **kw: Any) -> None:
+            if "_init_args" not in self.__dict__:  # the outermost __init__, not a super() call
+                object.__setattr__(self, "_init_args", (args, kw))
+            init(self, *args, **kw)
+
+        cls.__init__ = recording_init
 
     def __init__(self) -> None:
         object.__setattr__(self, "_parameters", OrderedDict())
@@ -263,10 +279,17 @@ class Module:
 
     def __repr__(self) -> str:
         lines = [f"({name}): " + repr(m).replace("\n", "\n  ") for name, m in self.named_children()]
-        head = f"{type(self).__name__}({self.extra_repr()}"
+        extra = self.extra_repr()
         if not lines:
-            return head + ")"
-        return head + "\n  " + "\n  ".join(lines) + "\n)"
+            return f"{type(self).__name__}({extra})"
+        body = ([extra] if extra else []) + lines
+        return f"{type(self).__name__}(\n  " + "\n  ".join(body) + "\n)"
+
+    def summary(self, input_shape: Any, dtype: Any = None, print_summary: bool = True) -> Any:
+        """Print and return a Keras-style table of output shapes and parameter counts."""
+        from neuralab.nn.summary import summary
+
+        return summary(self, input_shape, dtype, print_summary)
 
     def num_parameters(self, trainable_only: bool = False) -> int:
         """Total number of parameter elements."""

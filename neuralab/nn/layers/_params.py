@@ -1,0 +1,42 @@
+"""Helpers the layer families share to create and initialize their parameters."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from neuralab.nn import init
+from neuralab.nn.module import Parameter
+from neuralab.tensor import float32
+
+
+def check_float_dtype(dtype: Any, layer: str) -> None:
+    """Raise unless ``dtype`` is None (float32) or a floating-point type."""
+    if dtype is not None and np.dtype(dtype).kind != "f":
+        raise TypeError(f"{layer}: dtype must be a floating-point type, got {np.dtype(dtype)}")
+
+
+def parameter(data: np.ndarray, requires_grad: bool = True) -> Parameter:
+    """A parameter holding ``data`` itself, in its own dtype (Parameter(array) makes float32)."""
+    p = Parameter(requires_grad=requires_grad)
+    p.data = data
+    return p
+
+
+def empty_parameter(shape: tuple[int, ...], dtype: Any) -> Parameter:
+    """An uninitialized parameter of ``dtype`` (float32 by default)."""
+    return parameter(np.empty(shape, np.dtype(dtype or float32)))
+
+
+def reset_weight_and_bias(weight: Parameter, bias: Parameter | None) -> None:
+    """torch's default for Linear and Conv: kaiming_uniform_(a=√5) weight, U(±1/√fan_in) bias.
+
+    For a weight (out, in, *kernel) with fan_in = in·∏kernel both amount to U(±1/√fan_in).
+    """
+    init.kaiming_uniform_(weight, a=math.sqrt(5))
+    if bias is not None:
+        fan_in = math.prod(weight.shape[1:])
+        bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+        init.uniform_(bias, -bound, bound)

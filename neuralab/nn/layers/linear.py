@@ -1,0 +1,107 @@
+"""Fully connected layers: ``Linear`` (y = x Wᵀ + b) and the lecture's single ``Neuron``."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+from neuralab.nn import functional as F
+from neuralab.nn import init
+from neuralab.nn.layers._params import check_float_dtype, empty_parameter, reset_weight_and_bias
+from neuralab.nn.module import Module
+from neuralab.ops.elementwise import sign
+from neuralab.tensor import Tensor
+
+__all__ = ["Linear", "Neuron"]
+
+
+class Linear(Module):
+    """Affine map y = x Wᵀ + b over the last dimension, W of shape (out_features, in_features).
+
+    Initialized like torch: W ~ kaiming_uniform_(a=√5), i.e. U(±1/√in_features), and
+    b ~ U(±1/√in_features).
+    """
+
+    def __init__(
+        self, in_features: int, out_features: int, bias: bool = True, dtype: Any = None
+    ) -> None:
+        super().__init__()
+        check_float_dtype(dtype, "Linear")
+        self.in_features = in_features
+        self.out_features = out_features
+        self.weight = empty_parameter((out_features, in_features), dtype)
+        if bias:
+            self.bias = empty_parameter((out_features,), dtype)
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Redraw the weight and bias from torch's default distributions."""
+        reset_weight_and_bias(self.weight, self.bias)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.linear(input, self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        return (
+            f"in_features={self.in_features}, out_features={self.out_features}, "
+            f"bias={self.bias is not None}"
+        )
+
+
+_NEURON_ACTIVATIONS: dict[str, Callable[[Tensor], Tensor]] = {
+    "identity": lambda z: z,
+    "sigmoid": F.sigmoid,
+    "tanh": F.tanh,
+    "relu": F.relu,
+    "leaky_relu": F.leaky_relu,
+    "sign": sign,
+}
+
+
+class Neuron(Module):
+    """The artificial neuron ŷ = σ(wᵀx + b): one weight vector, one bias, one activation.
+
+    ``weight`` has shape (in_features,) — the vector w of the lecture — and ``bias`` is a 0-d
+    scalar b. An input of shape (N, in_features) gives an output of shape (N,): one score per
+    sample, the shape of the label vector y, so margin losses such as ``perceptron_loss(ŷ, y)``
+    and ``hinge_loss`` apply directly. A single sample of shape (in_features,) gives a 0-d output.
+    The activation σ is named: 'identity' (linear/SVM score), 'sigmoid' (logistic regression),
+    'tanh', 'relu', 'leaky_relu', or 'sign' (the perceptron's step; it has no gradient, so train
+    on the 'identity' score and predict with 'sign'). Initialization equals
+    ``Linear(in_features, 1)``'s: w and b ~ U(±1/√in_features).
+    """
+
+    def __init__(self, in_features: int, activation: str = "identity", dtype: Any = None) -> None:
+        super().__init__()
+        check_float_dtype(dtype, "Neuron")
+        if activation not in _NEURON_ACTIVATIONS:
+            raise ValueError(
+                f"Neuron: unknown activation {activation!r}; choose one of "
+                f"{sorted(_NEURON_ACTIVATIONS)}"
+            )
+        self.in_features = in_features
+        self.activation = activation
+        self._sigma = _NEURON_ACTIVATIONS[activation]
+        self.weight = empty_parameter((in_features,), dtype)
+        self.bias = empty_parameter((), dtype)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Redraw w and b from U(±1/√in_features), like ``Linear(in_features, 1)``."""
+        bound = 1 / math.sqrt(self.in_features) if self.in_features > 0 else 0
+        init.uniform_(self.weight, -bound, bound)
+        init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, input: Tensor) -> Tensor:
+        if input.shape[-1:] != (self.in_features,):
+            raise ValueError(
+                f"Neuron: input of shape {input.shape} does not fit in_features="
+                f"{self.in_features} (expected (N, {self.in_features}) or ({self.in_features},))"
+            )
+        return self._sigma(input @ self.weight + self.bias)
+
+    def extra_repr(self) -> str:
+        return f"in_features={self.in_features}, activation={self.activation!r}"

@@ -1,0 +1,446 @@
+"""Recurrent layers with torch's arguments, parameter names, shapes and return values.
+
+``RNN`` (tanh or relu), ``LSTM`` and ``GRU`` stack ``num_layers`` layers, each optionally
+bidirectional, with dropout between layers in training mode. Every layer and direction computes
+its input projection for all time steps in one GEMM and runs the recurrence as one fused op
+(:mod:`neuralab.ops.recurrent`): per step only the hidden GEMM and the gate math. The cells
+(``RNNCell``, ``LSTMCell``, ``GRUCell``) are the same op over a single step.
+
+Parameters are named like torch's (``weight_ih_l0``, ``weight_hh_l0``, ``bias_ih_l0``,
+``bias_hh_l0``, ``..._reverse``), so ``load_state_dict`` takes a torch checkpoint's arrays, and
+are initialized like torch's: every one uniform in ±1/√hidden_size.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Any
+
+import numpy as np
+
+from neuralab.nn import init
+from neuralab.nn.module import Module, Parameter
+from neuralab.ops.dropout import dropout as _dropout
+from neuralab.ops.matmul import linear
+from neuralab.ops.recurrent import gru_recurrence, lstm_recurrence, rnn_recurrence
+from neuralab.ops.shape import cat, stack
+from neuralab.tensor import Tensor, constant, float32
+
+__all__ = ["GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "RNNBase", "RNNCell", "RNNCellBase"]
+
+_GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
+_REPR_DEFAULTS = dict(num_layers=1, bias=True, batch_first=False, dropout=0.0, bidirectional=False)
+
+
+def _run_layer(
+    mode: str,
+    x: Tensor,
+    weights: list[Tensor | None],
+    h0: Tensor,
+    c0: Tensor | None,
+    reverse: bool = False,
+) -> tuple[Tensor, Tensor, Tensor | None]:
+    """One layer in one direction over (T, B, I): returns (output, h_n, c_n or None)."""
+    w_ih, w_hh, b_ih, b_hh = weights
+    steps, batch, features = x.shape
+    # Every time step's input projection in one 2-D GEMM (forward and backward).
+    gates_x = linear(x.reshape(steps * batch, features), w_ih, b_ih).reshape(steps, batch, -1)
+    if mode == "LSTM":
+        return lstm_recurrence(gates_x, h0, c0, w_hh, b_hh, reverse)
+    if mode == "GRU":
+        out, h_n = gru_recurrence(gates_x, h0, w_hh, b_hh, reverse)
+    else:
+        nonlinearity = "tanh" if mode == "RNN_TANH" else "relu"
+        out, h_n = rnn_recurrence(gates_x, h0, w_hh, b_hh, nonlinearity, reverse)
+    return out, h_n, None
+
+
+def _uniform_init(module: Module, hidden_size: int) -> None:
+    """torch's recurrent initialization: every parameter uniform in ±1/√hidden_size."""
+    bound = 1.0 / math.sqrt(hidden_size) if hidden_size > 0 else 0.0
+    for p in module.parameters():
+        init.uniform_(p, -bound, bound)
+
+
+def _new_param(shape: tuple[int, ...], dtype: Any) -> Parameter:
+    dtype = np.dtype(dtype or float32)
+    if dtype.kind != "f":
+        raise TypeError(f"recurrent layer: dtype must be a floating-point type, got {dtype}")
+    return Parameter(np.empty(shape, dtype))
+
+
+def _check_dtype(name: str, what: str, t: Tensor, dtype: np.dtype) -> None:
+    if t.dtype != dtype:
+        raise TypeError(
+            f"{name}: {what} has dtype {t.dtype} but the parameters are {dtype}; convert one "
+            "of them (e.g. model.double() or input.float())"
+        )
+
+
+class RNNBase(Module):
+    """Shared machinery of RNN, LSTM and GRU: parameters, state handling, layers and directions."""
+
+    def __init__(
+        self,
+        mode: str,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        proj_size: int = 0,
+        dtype: Any = None,
+    ) -> None:
+        super().__init__()
+        name = {"RNN_TANH": "RNN", "RNN_RELU": "RNN"}.get(mode, mode)
+        if mode not in _GATES:
+            raise ValueError(f"RNNBase: unknown mode {mode!r}; choose one of {sorted(_GATES)}")
+        if (
+            not isinstance(dropout, int | float)
+            or not 0 <= dropout <= 1
+            or isinstance(dropout, bool)
+        ):
+            raise ValueError(
+                f"{name}: dropout should be a number in range [0, 1] representing the probability "
+                f"of an element being zeroed, got {dropout!r}"
+            )
+        for what, value in (("hidden_size", hidden_size), ("num_layers", num_layers)):
+            if not isinstance(value, int) or value <= 0:
+                raise ValueError(f"{name}: {what} must be a positive integer, got {value!r}")
+        if proj_size:
+            raise NotImplementedError(f"{name}: proj_size={proj_size} is not supported (only 0)")
+        if dropout > 0 and num_layers == 1:
+            warnings.warn(
+                f"{name}: dropout option adds dropout after all but last recurrent layer, so "
+                f"non-zero dropout expects num_layers greater than 1, but got dropout={dropout} "
+                f"and num_layers={num_layers}",
+                stacklevel=2,
+            )
+        self.mode = mode
+        self.input_size = input_size
+        self.hidden_size = hidden_size
+        self.num_layers = num_layers
+        self.bias = bias
+        self.batch_first = batch_first
+        self.dropout = float(dropout)
+        self.bidirectional = bidirectional
+        self.proj_size = proj_size
+        self._name = name
+        gate_size = _GATES[mode] * hidden_size
+        directions = 2 if bidirectional else 1
+        self._flat_weights_names: list[str] = []
+        for layer in range(num_layers):
+            layer_input = input_size if layer == 0 else hidden_size * directions
+            for direction in range(directions):
+                suffix = f"_l{layer}" + ("_reverse" if direction else "")
+                shapes = {
+                    "weight_ih": (gate_size, layer_input),
+                    "weight_hh": (gate_size, hidden_size),
+                }
+                if bias:
+                    shapes.update(bias_ih=(gate_size,), bias_hh=(gate_size,))
+                for kind, shape in shapes.items():
+                    setattr(self, kind + suffix, _new_param(shape, dtype))
+                    self._flat_weights_names.append(kind + suffix)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Redraw every parameter uniformly in ±1/√hidden_size (torch's default)."""
+        _uniform_init(self, self.hidden_size)
+
+    def flatten_parameters(self) -> None:
+        """No-op, for torch compatibility (there is no cuDNN weight buffer to compact)."""
+
+    @property
+    def all_weights(self) -> list[list[Parameter]]:
+        """The parameters grouped per layer and direction, in torch's order."""
+        per = 4 if self.bias else 2
+        flat = [getattr(self, n) for n in self._flat_weights_names]
+        return [flat[i : i + per] for i in range(0, len(flat), per)]
+
+    def _weights(self, layer: int, direction: int) -> list[Tensor | None]:
+        """(w_ih, w_hh, b_ih, b_hh) of one layer and direction (biases None without bias)."""
+        suffix = f"_l{layer}" + ("_reverse" if direction else "")
+        return [
+            self._parameters.get(kind + suffix)
+            for kind in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+        ]
+
+    def _initial_states(
+        self, hx: Any, batch: int, batched: bool, dtype: np.dtype
+    ) -> tuple[list[Tensor], list[Tensor | None]]:
+        """Per (layer, direction) initial h (and c for LSTM): zeros, or slices of ``hx``."""
+        count = self.num_layers * (2 if self.bidirectional else 1)
+        is_lstm = self.mode == "LSTM"
+        if hx is None:
+            zero = constant(np.zeros((batch, self.hidden_size), dtype))
+            return [zero] * count, [zero if is_lstm else None] * count
+        if is_lstm != isinstance(hx, tuple | list):
+            expected = "a tuple (h_0, c_0)" if is_lstm else "a single tensor h_0"
+            raise TypeError(f"{self._name}: hx must be {expected}, got {type(hx).__name__}")
+        states = list(hx) if is_lstm else [hx]
+        if len(states) != (2 if is_lstm else 1):
+            raise ValueError(f"{self._name}: hx must be (h_0, c_0), got {len(states)} tensors")
+        expected = (count, batch, self.hidden_size) if batched else (count, self.hidden_size)
+        split = []
+        for what, s in zip(("h_0", "c_0"), states):
+            if not isinstance(s, Tensor) or s.shape != expected:
+                shape = s.shape if isinstance(s, Tensor) else type(s).__name__
+                raise ValueError(
+                    f"{self._name}: expected {what} of shape {expected} (num_layers * "
+                    f"num_directions, {'batch, ' if batched else ''}hidden_size), got {shape}"
+                )
+            _check_dtype(self._name, what, s, dtype)
+            s = s if batched else s.unsqueeze(1)
+            split.append([s[k] for k in range(count)])
+        return split[0], (split[1] if is_lstm else [None] * count)
+
+    def forward(self, input: Tensor, hx: Any = None) -> tuple[Tensor, Any]:
+        """Run the stack over a sequence: returns (output, h_n), or (output, (h_n, c_n)) for LSTM.
+
+        ``input`` is (T, B, input_size), (B, T, input_size) with ``batch_first``, or unbatched
+        (T, input_size); ``output`` has the same layout with D·hidden_size features (D = 2 when
+        bidirectional) and h_n, c_n are (num_layers·D, B, hidden_size).
+        """
+        if not isinstance(input, Tensor) or input.ndim not in (2, 3):
+            shape = input.shape if isinstance(input, Tensor) else type(input).__name__
+            raise ValueError(
+                f"{self._name}: expected input of shape (seq_len, batch, input_size) or unbatched "
+                f"(seq_len, input_size), got {shape}"
+            )
+        if input.shape[-1] != self.input_size:
+            raise ValueError(
+                f"{self._name}: input of shape {input.shape} does not fit "
+                f"input_size={self.input_size} (its last dimension)"
+            )
+        dtype = self.weight_ih_l0.dtype
+        _check_dtype(self._name, "input", input, dtype)
+        batched = input.ndim == 3
+        if not batched:
+            x = input.unsqueeze(1)
+        else:
+            x = input.transpose(0, 1) if self.batch_first else input
+        h0, c0 = self._initial_states(hx, x.shape[1], batched, dtype)
+        directions = 2 if self.bidirectional else 1
+        h_n: list[Tensor] = []
+        c_n: list[Tensor | None] = []
+        for layer in range(self.num_layers):
+            if layer > 0 and self.dropout > 0 and self.training:
+                x = _dropout(x, self.dropout, True)
+            outs = []
+            for d in range(directions):
+                k = layer * directions + d
+                out, h, c = _run_layer(
+                    self.mode, x, self._weights(layer, d), h0[k], c0[k], reverse=d == 1
+                )
+                outs.append(out)
+                h_n.append(h)
+                c_n.append(c)
+            x = outs[0] if directions == 1 else cat(outs, dim=-1)
+        output = x if batched else x.squeeze(1)
+        if batched and self.batch_first:
+            output = output.transpose(0, 1)
+        states = [stack(h_n)] + ([stack(c_n)] if self.mode == "LSTM" else [])
+        if not batched:
+            states = [s.squeeze(1) for s in states]
+        return output, (tuple(states) if self.mode == "LSTM" else states[0])
+
+    def extra_repr(self) -> str:
+        s = f"{self.input_size}, {self.hidden_size}"
+        if self.mode == "RNN_RELU":
+            s += ", nonlinearity='relu'"
+        for key, default in _REPR_DEFAULTS.items():
+            if getattr(self, key) != default:
+                s += f", {key}={getattr(self, key)}"
+        return s
+
+
+class RNN(RNNBase):
+    """Elman RNN h_t = act(x_t W_ihᵀ + b_ih + h_{t-1} W_hhᵀ + b_hh), act 'tanh' or 'relu'."""
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        nonlinearity: str = "tanh",
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        dtype: Any = None,
+    ) -> None:
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"RNN: unknown nonlinearity {nonlinearity!r}; use 'tanh' or 'relu'")
+        mode = "RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU"
+        super().__init__(
+            mode, input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
+            dtype=dtype,
+        )  # fmt: skip
+        self.nonlinearity = nonlinearity
+
+
+class LSTM(RNNBase):
+    """Long short-term memory: gates (i, f, g, o), c_t = f⊙c + i⊙g, h_t = o⊙tanh(c_t)."""
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        proj_size: int = 0,
+        dtype: Any = None,
+    ) -> None:
+        super().__init__(
+            "LSTM", input_size, hidden_size, num_layers, bias, batch_first, dropout,
+            bidirectional, proj_size, dtype,
+        )  # fmt: skip
+
+
+class GRU(RNNBase):
+    """Gated recurrent unit: gates (r, z, n), n = tanh(x_n + r⊙(W_hn h + b_hn)), h = (1-z)n + zh."""
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        dtype: Any = None,
+    ) -> None:
+        super().__init__(
+            "GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout,
+            bidirectional, dtype=dtype,
+        )  # fmt: skip
+
+
+class RNNCellBase(Module):
+    """Shared machinery of the single-step cells: parameters and input/state checks."""
+
+    def __init__(
+        self, mode: str, input_size: int, hidden_size: int, bias: bool, dtype: Any
+    ) -> None:
+        super().__init__()
+        self.mode = mode
+        self.input_size = input_size
+        self.hidden_size = hidden_size
+        self.bias = bias
+        gate_size = _GATES[mode] * hidden_size
+        self.weight_ih = _new_param((gate_size, input_size), dtype)
+        self.weight_hh = _new_param((gate_size, hidden_size), dtype)
+        if bias:
+            self.bias_ih = _new_param((gate_size,), dtype)
+            self.bias_hh = _new_param((gate_size,), dtype)
+        else:
+            self.register_parameter("bias_ih", None)
+            self.register_parameter("bias_hh", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Redraw every parameter uniformly in ±1/√hidden_size (torch's default)."""
+        _uniform_init(self, self.hidden_size)
+
+    def _step(self, input: Tensor, states: list[Tensor | None]) -> list[Tensor]:
+        """One step from ``input`` (B, I) or (I,) and ``states`` (each (B, H), (H,) or None)."""
+        name = type(self).__name__
+        if not isinstance(input, Tensor) or input.ndim not in (1, 2):
+            shape = input.shape if isinstance(input, Tensor) else type(input).__name__
+            raise ValueError(
+                f"{name}: expected input of shape (batch, input_size) or (input_size,), got {shape}"
+            )
+        if input.shape[-1] != self.input_size:
+            raise ValueError(
+                f"{name}: input of shape {input.shape} does not fit input_size={self.input_size}"
+            )
+        dtype = self.weight_ih.dtype
+        _check_dtype(name, "input", input, dtype)
+        batched = input.ndim == 2
+        x = input if batched else input.unsqueeze(0)
+        expected = x.shape[:1] + (self.hidden_size,) if batched else (self.hidden_size,)
+        full = []
+        for k, s in enumerate(states):
+            if s is None:
+                s = constant(np.zeros((x.shape[0], self.hidden_size), dtype))
+            elif not isinstance(s, Tensor) or s.shape != expected:
+                shape = s.shape if isinstance(s, Tensor) else type(s).__name__
+                raise ValueError(f"{name}: expected state {k} of shape {expected}, got {shape}")
+            else:
+                _check_dtype(name, f"state {k}", s, dtype)
+                s = s if batched else s.unsqueeze(0)
+            full.append(s)
+        weights = [self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh]
+        c0 = full[1] if len(full) == 2 else None
+        _, h, c = _run_layer(self.mode, x.unsqueeze(0), weights, full[0], c0)
+        result = [h] if c is None else [h, c]
+        return result if batched else [r.squeeze(0) for r in result]
+
+    def extra_repr(self) -> str:
+        s = f"{self.input_size}, {self.hidden_size}"
+        if not self.bias:
+            s += ", bias=False"
+        if self.mode == "RNN_RELU":
+            s += ", nonlinearity='relu'"
+        return s
+
+
+class RNNCell(RNNCellBase):
+    """One Elman step h' = act(x W_ihᵀ + b_ih + h W_hhᵀ + b_hh), act 'tanh' or 'relu'."""
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        bias: bool = True,
+        nonlinearity: str = "tanh",
+        dtype: Any = None,
+    ) -> None:
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(
+                f"RNNCell: unknown nonlinearity {nonlinearity!r}; use 'tanh' or 'relu'"
+            )
+        mode = "RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU"
+        super().__init__(mode, input_size, hidden_size, bias, dtype)
+        self.nonlinearity = nonlinearity
+
+    def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
+        """The next hidden state h' (zeros stand in for a missing ``hx``)."""
+        return self._step(input, [hx])[0]
+
+
+class LSTMCell(RNNCellBase):
+    """One LSTM step: returns (h', c') from x and (h, c), gates (i, f, g, o)."""
+
+    def __init__(
+        self, input_size: int, hidden_size: int, bias: bool = True, dtype: Any = None
+    ) -> None:
+        super().__init__("LSTM", input_size, hidden_size, bias, dtype)
+
+    def forward(self, input: Tensor, hx: Any = None) -> tuple[Tensor, Tensor]:
+        """(h', c'); ``hx`` is a tuple (h, c) or None for zeros."""
+        if hx is not None and (not isinstance(hx, tuple | list) or len(hx) != 2):
+            raise TypeError(f"LSTMCell: hx must be a tuple (h, c) or None, got {type(hx).__name__}")
+        h, c = self._step(input, [None, None] if hx is None else list(hx))
+        return h, c
+
+
+class GRUCell(RNNCellBase):
+    """One GRU step: gates (r, z, n), n = tanh(x_n + r⊙(W_hn h + b_hn)), h' = (1-z)n + zh."""
+
+    def __init__(
+        self, input_size: int, hidden_size: int, bias: bool = True, dtype: Any = None
+    ) -> None:
+        super().__init__("GRU", input_size, hidden_size, bias, dtype)
+
+    def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
+        """The next hidden state h' (zeros stand in for a missing ``hx``)."""
+        return self._step(input, [hx])[0]

@@ -1,0 +1,306 @@
+"""Fused recurrences: the whole time loop of one RNN / LSTM / GRU layer as one differentiable op.
+
+The caller computes the input projection ``x_t W_ihᵀ + b_ih`` of every time step at once (one
+GEMM: :func:`neuralab.ops.matmul.linear` on the whole sequence) and passes it as ``gates_x`` of
+shape (T, B, G·H), G being the number of gates. The op runs only the recurrence: per step one
+hidden GEMM ``h W_hhᵀ + b_hh`` and the gate math fused in NumPy, saving each step's gate
+activations. The backward is backpropagation through time: it walks the steps in reverse,
+computing the gradient of every step's pre-activations, then forms dW_hh as a single GEMM over
+all steps. ``reverse=True`` runs the sequence from its last step to its first (the backward
+direction of a bidirectional layer) without flipping any array.
+
+Gate orders follow torch: LSTM (i, f, g, o); GRU (r, z, n) with n = tanh(x_n + r ⊙ (W_hn h + b_hn)).
+Each op returns the hidden state of every step, (T, B, H), and the final state(s), (B, H); the
+final states are outputs of their own with their own gradients.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+from scipy.special import expit
+
+from neuralab.tensor import Tensor, is_grad_enabled, make
+
+__all__ = ["gru_recurrence", "lstm_recurrence", "rnn_recurrence"]
+
+Saved = dict[str, np.ndarray]
+
+
+class _Simple:
+    """Elman cell: h = act(x_t + h W_hhᵀ + b_hh), act tanh or relu."""
+
+    gates = 1
+    has_cell = False
+    separate_hidden_grad = False
+
+    def __init__(self, nonlinearity: str) -> None:
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(
+                f"rnn_recurrence: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}"
+            )
+        self.relu = nonlinearity == "relu"
+
+    def allocate(self, slots: int, batch: int, hidden: int, dtype: np.dtype) -> Saved:
+        return {}
+
+    def step(self, s: Saved, t: int, xg, hh, h_prev, c_prev, h_out) -> None:
+        np.add(xg, hh, out=h_out)
+        if self.relu:
+            np.maximum(h_out, 0, out=h_out)
+        else:
+            np.tanh(h_out, out=h_out)
+
+    def step_back(self, s: Saved, t: int, dh, dc, h_prev, c_prev, h, gx, gh) -> tuple:
+        np.multiply(dh, (h > 0) if self.relu else 1 - h * h, out=gx)
+        return None, None
+
+
+class _LSTM:
+    """LSTM cell: gates (i, f, g, o); c = f⊙c + i⊙g, h = o⊙tanh(c)."""
+
+    gates = 4
+    has_cell = True
+    separate_hidden_grad = False
+
+    def allocate(self, slots: int, batch: int, hidden: int, dtype: np.dtype) -> Saved:
+        return {
+            "act": np.empty((slots, batch, 4 * hidden), dtype),
+            "c": np.empty((slots, batch, hidden), dtype),
+            "tanh_c": np.empty((slots, batch, hidden), dtype),
+        }
+
+    def step(self, s: Saved, t: int, xg, hh, h_prev, c_prev, h_out) -> np.ndarray:
+        n = h_out.shape[-1]
+        a = s["act"][t]
+        np.add(xg, hh, out=a)
+        expit(a[:, : 2 * n], out=a[:, : 2 * n])
+        np.tanh(a[:, 2 * n : 3 * n], out=a[:, 2 * n : 3 * n])
+        expit(a[:, 3 * n :], out=a[:, 3 * n :])
+        i, f, g, o = a[:, :n], a[:, n : 2 * n], a[:, 2 * n : 3 * n], a[:, 3 * n :]
+        c = s["c"][t]
+        np.multiply(f, c_prev, out=c)
+        c += i * g
+        np.tanh(c, out=s["tanh_c"][t])
+        np.multiply(o, s["tanh_c"][t], out=h_out)
+        return c
+
+    def step_back(self, s: Saved, t: int, dh, dc, h_prev, c_prev, h, gx, gh) -> tuple:
+        n = h.shape[-1]
+        a, tc = s["act"][t], s["tanh_c"][t]
+        i, f, g, o = a[:, :n], a[:, n : 2 * n], a[:, 2 * n : 3 * n], a[:, 3 * n :]
+        dc = dc + dh * o * (1 - tc * tc)
+        np.multiply(dc * g, i * (1 - i), out=gx[:, :n])
+        np.multiply(dc * c_prev, f * (1 - f), out=gx[:, n : 2 * n])
+        np.multiply(dc * i, 1 - g * g, out=gx[:, 2 * n : 3 * n])
+        np.multiply(dh * tc, o * (1 - o), out=gx[:, 3 * n :])
+        return None, dc * f
+
+
+class _GRU:
+    """GRU cell: r, z = σ(x + W_h h + b_h); n = tanh(x_n + r⊙(W_hn h + b_hn)); h = (1-z)⊙n + z⊙h."""
+
+    gates = 3
+    has_cell = False
+    separate_hidden_grad = True  # the n gate's hidden part is scaled by r, its input part is not
+
+    def allocate(self, slots: int, batch: int, hidden: int, dtype: np.dtype) -> Saved:
+        return {
+            "act": np.empty((slots, batch, 3 * hidden), dtype),
+            "hn": np.empty((slots, batch, hidden), dtype),
+        }
+
+    def step(self, s: Saved, t: int, xg, hh, h_prev, c_prev, h_out) -> None:
+        n2 = 2 * h_out.shape[-1]
+        a = s["act"][t]
+        np.add(xg[:, :n2], hh[:, :n2], out=a[:, :n2])
+        expit(a[:, :n2], out=a[:, :n2])
+        r, z, new = a[:, : n2 // 2], a[:, n2 // 2 : n2], a[:, n2:]
+        s["hn"][t] = hh[:, n2:]
+        np.multiply(r, hh[:, n2:], out=new)
+        new += xg[:, n2:]
+        np.tanh(new, out=new)
+        np.subtract(h_prev, new, out=h_out)
+        h_out *= z
+        h_out += new
+
+    def step_back(self, s: Saved, t: int, dh, dc, h_prev, c_prev, h, gx, gh) -> tuple:
+        n = h.shape[-1]
+        a, hn = s["act"][t], s["hn"][t]
+        r, z, new = a[:, :n], a[:, n : 2 * n], a[:, 2 * n :]
+        np.multiply(dh * (1 - z), 1 - new * new, out=gx[:, 2 * n :])
+        np.multiply(gx[:, 2 * n :], r, out=gh[:, 2 * n :])
+        np.multiply(gx[:, 2 * n :] * hn, r * (1 - r), out=gx[:, :n])
+        np.multiply(dh * (h_prev - new), z * (1 - z), out=gx[:, n : 2 * n])
+        gh[:, : 2 * n] = gx[:, : 2 * n]
+        return dh * z, None
+
+
+Cell = _Simple | _LSTM | _GRU
+
+
+def _check(
+    op: str, cell: Cell, xg: Tensor, h0: Tensor, c0: Tensor | None, w: Tensor, b: Tensor | None
+) -> None:
+    """Raise a ValueError/TypeError naming the shapes or dtypes that do not fit together."""
+    if xg.ndim != 3 or h0.ndim != 2 or w.ndim != 2:
+        raise ValueError(
+            f"{op}: expected gates_x (T, B, {cell.gates}·H), h0 (B, H) and weight_hh "
+            f"({cell.gates}·H, H), got {xg.shape}, {h0.shape} and {w.shape}"
+        )
+    steps, batch = xg.shape[:2]
+    hidden = h0.shape[1]
+    expected = {"gates_x": (batch, cell.gates * hidden), "weight_hh": (cell.gates * hidden, hidden)}
+    got = {"gates_x": xg.shape[1:], "weight_hh": w.shape}
+    if b is not None:
+        expected["bias_hh"], got["bias_hh"] = (cell.gates * hidden,), b.shape
+    if c0 is not None:
+        expected["c0"], got["c0"] = (batch, hidden), c0.shape
+    bad = [f"{k} {got[k]} (expected {v})" for k, v in expected.items() if got[k] != v]
+    if bad or steps == 0:
+        raise ValueError(
+            f"{op}: with h0 of shape {h0.shape} (B={batch}, H={hidden}) and {steps} time steps: "
+            + ("; ".join(bad) if bad else "the sequence must have at least one time step")
+        )
+    tensors = [t for t in (xg, h0, c0, w, b) if t is not None]
+    dtypes = {t.data.dtype for t in tensors}
+    if len(dtypes) != 1 or xg.data.dtype.kind != "f":
+        raise TypeError(
+            f"{op}: all inputs must share one floating dtype, got {[str(t.dtype) for t in tensors]}"
+        )
+
+
+def _with_finals(
+    out: np.ndarray,
+    finals: Sequence[np.ndarray],
+    parents: tuple[Tensor, ...],
+    backward: Callable[[np.ndarray, list], tuple],
+) -> tuple[Tensor, ...]:
+    """One op with several outputs: ``out`` plus ``finals``, all sharing one ``backward``.
+
+    Each final state is a graph node whose parent is ``out``'s node. The engine runs it before
+    ``out``'s backward (it consumes ``out``); it hands its gradient over in ``received`` and
+    passes ``out`` a zero gradient, so ``backward(g_out, received)`` then sees every gradient in
+    one call. A final state that nothing uses receives None.
+    """
+    received: list[np.ndarray | None] = [None] * len(finals)
+
+    def primary_backward(g: np.ndarray) -> tuple:
+        grads = list(received)
+        received[:] = [None] * len(finals)
+        return backward(g, grads)
+
+    primary = make(out, parents, primary_backward)
+    zero = np.broadcast_to(np.zeros((), out.dtype), out.shape)
+
+    def final(k: int, arr: np.ndarray) -> Tensor:
+        def final_backward(g: np.ndarray) -> tuple:
+            received[k] = g
+            return (zero,)
+
+        return make(arr, (primary,), final_backward)
+
+    return (primary, *(final(k, a) for k, a in enumerate(finals)))
+
+
+def _recurrence(
+    op: str,
+    cell: Cell,
+    gates_x: Tensor,
+    h0: Tensor,
+    c0: Tensor | None,
+    weight_hh: Tensor,
+    bias_hh: Tensor | None,
+    reverse: bool,
+) -> tuple[Tensor, ...]:
+    """Run ``cell`` over the sequence; returns (output, h_n) or (output, h_n, c_n)."""
+    _check(op, cell, gates_x, h0, c0, weight_hh, bias_hh)
+    xg, w = gates_x.data, weight_hh.data
+    b = None if bias_hh is None else bias_hh.data
+    steps, batch, width = xg.shape
+    hidden = h0.shape[1]
+    parents = tuple(t for t in (gates_x, h0, c0, weight_hh, bias_hh) if t is not None)
+    keep = is_grad_enabled() and any(p.requires_grad for p in parents)
+    order = range(steps - 1, -1, -1) if reverse else range(steps)
+    out = np.empty((steps, batch, hidden), xg.dtype)
+    saved = cell.allocate(steps if keep else 1, batch, hidden, xg.dtype)
+    h, c = h0.data, None if c0 is None else c0.data
+    w_t = w.T
+    for t in order:
+        hh = h @ w_t
+        if b is not None:
+            hh += b
+        c = cell.step(saved, t if keep else 0, xg[t], hh, h, c, out[t])
+        h = out[t]
+    finals = [h.copy()] if c0 is None else [h.copy(), c.copy()]
+
+    def previous(t: int) -> int | None:
+        """The step processed just before ``t`` (None for the first one)."""
+        p = t + 1 if reverse else t - 1
+        return p if 0 <= p < steps else None
+
+    def backward(g_out: np.ndarray, g_finals: list) -> tuple:
+        zeros = np.zeros((batch, hidden), xg.dtype)
+        dh = zeros if g_finals[0] is None else g_finals[0]
+        dc = None if c0 is None else (zeros if g_finals[1] is None else g_finals[1])
+        gx = np.empty_like(xg)
+        gh = np.empty_like(xg) if cell.separate_hidden_grad else gx
+        for t in reversed(order):
+            p = previous(t)
+            h_prev = h0.data if p is None else out[p]
+            c_prev = None if c0 is None else (c0.data if p is None else saved["c"][p])
+            dh = dh + g_out[t]
+            direct, dc = cell.step_back(saved, t, dh, dc, h_prev, c_prev, out[t], gx[t], gh[t])
+            dh = gh[t] @ w
+            if direct is not None:
+                dh += direct
+        grads = [gx, dh] + ([] if c0 is None else [dc])
+        gh2 = gh.reshape(-1, width)
+        if weight_hh.requires_grad:
+            first = h0.data[None]
+            h_prev_all = np.concatenate([out[1:], first] if reverse else [first, out[:-1]])
+            grads.append(gh2.T @ h_prev_all.reshape(-1, hidden))
+        else:
+            grads.append(None)
+        if bias_hh is not None:
+            grads.append(gh2.sum(axis=0))
+        return tuple(grads)
+
+    return _with_finals(out, finals, parents, backward)
+
+
+def rnn_recurrence(
+    gates_x: Tensor,
+    h0: Tensor,
+    weight_hh: Tensor,
+    bias_hh: Tensor | None = None,
+    nonlinearity: str = "tanh",
+    reverse: bool = False,
+) -> tuple[Tensor, Tensor]:
+    """Elman RNN layer h_t = act(gates_x[t] + h_{t-1} W_hhᵀ + b_hh): returns (output, h_n)."""
+    cell = _Simple(nonlinearity)
+    return _recurrence("rnn_recurrence", cell, gates_x, h0, None, weight_hh, bias_hh, reverse)
+
+
+def lstm_recurrence(
+    gates_x: Tensor,
+    h0: Tensor,
+    c0: Tensor,
+    weight_hh: Tensor,
+    bias_hh: Tensor | None = None,
+    reverse: bool = False,
+) -> tuple[Tensor, Tensor, Tensor]:
+    """LSTM layer over precomputed input gates (i, f, g, o): returns (output, h_n, c_n)."""
+    return _recurrence("lstm_recurrence", _LSTM(), gates_x, h0, c0, weight_hh, bias_hh, reverse)
+
+
+def gru_recurrence(
+    gates_x: Tensor,
+    h0: Tensor,
+    weight_hh: Tensor,
+    bias_hh: Tensor | None = None,
+    reverse: bool = False,
+) -> tuple[Tensor, Tensor]:
+    """GRU layer over precomputed input gates (r, z, n): returns (output, h_n)."""
+    return _recurrence("gru_recurrence", _GRU(), gates_x, h0, None, weight_hh, bias_hh, reverse)
