@@ -17,6 +17,7 @@ from neuralab.creation import (
     zeros_like,
 )
 from neuralab.gradcheck import GradcheckError, gradcheck
+from neuralab.io import load, save
 from neuralab.ops import (
     abs,
     amax,

@@ -1,0 +1,477 @@
+"""Saving and loading tensors, state dicts, checkpoints and whole models: one safetensors file.
+
+``nl.save(obj, path)`` writes every array in ``obj`` as a safetensors tensor named by its dotted
+path (so a saved ``state_dict()`` is an ordinary safetensors state dict that other tools read) and
+the rest of the structure (dicts, lists, tuples, numbers, strings, a model's architecture) as
+JSON in the file's ``__metadata__``. ``nl.load(path)`` rebuilds the object.
+
+Nothing is pickled. A whole model is stored as its class name and constructor arguments (which
+``Module`` records at construction, or the class's own ``get_config()``) plus its state dict;
+loading constructs only classes defined in neuralab or registered with :func:`register`, so a
+file can never name code to import. Saves are atomic: a crash mid-save keeps the previous file.
+See docs/save_load.md for the file layout.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import json
+import os
+import uuid
+import zlib
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import IO, Any
+
+import numpy as np
+import safetensors.numpy
+from safetensors import SafetensorError, safe_open
+
+from neuralab.nn.layers.containers import ModuleDict, ModuleList, Sequential
+from neuralab.nn.module import Module, Parameter
+from neuralab.random import generator
+from neuralab.tensor import Tensor
+
+__all__ = ["LoadError", "load", "register", "save"]
+
+_TAG = "__nl__"  # a JSON object with this key encodes a non-JSON value (tensor, tuple, model, ...)
+_FORMAT = "1"
+_DTYPES = frozenset(
+    "bool int8 int16 int32 int64 uint8 uint16 uint32 uint64 float16 float32 float64".split()
+)
+_REGISTRY: dict[str, type[Module]] = {}
+
+
+class LoadError(ValueError):
+    """A file ``nl.load`` refuses: not safetensors, pickled, truncated, corrupted, unknown class."""
+
+
+# ----------------------------------------------------------------------------- model classes
+
+
+def register(cls: type[Module] | None = None, *, name: str | None = None) -> Any:
+    """Make a Module subclass loadable by name: ``@register`` or ``@register(name="MyNet")``."""
+
+    def add(cls: type[Module]) -> type[Module]:
+        if not (isinstance(cls, type) and issubclass(cls, Module)):
+            raise TypeError(f"register: {cls!r} is not a Module subclass")
+        key = name or cls.__name__
+        taken = _REGISTRY.get(key) or _builtin_classes().get(key)
+        if taken is not None and _qualname(taken) != _qualname(cls):
+            raise ValueError(
+                f"register: the name '{key}' is already taken by {_qualname(taken)}; "
+                f"register {_qualname(cls)} under another one with register(name=...)"
+            )
+        _REGISTRY[key] = cls
+        return cls
+
+    return add if cls is None else add(cls)
+
+
+def _qualname(cls: type) -> str:
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def _builtin_classes() -> dict[str, type[Module]]:
+    """Module classes defined by neuralab itself, by class name: loadable without registering."""
+    found: dict[str, type[Module]] = {}
+    stack = [Module]
+    while stack:
+        for sub in stack.pop().__subclasses__():
+            stack.append(sub)
+            if sub.__module__.startswith("neuralab.") and "<locals>" not in sub.__qualname__:
+                found.setdefault(sub.__name__, sub)
+    return found
+
+
+def _class_name(cls: type[Module]) -> str:
+    """The name a file stores for ``cls``; it must resolve back to ``cls`` when loading."""
+    for key, registered in _REGISTRY.items():
+        if registered is cls:
+            return key
+    if _builtin_classes().get(cls.__name__) is cls:
+        return cls.__name__
+    raise TypeError(
+        f"save: cannot save a {cls.__qualname__} as a whole model: its class is not registered. "
+        f"Decorate it with @neuralab.io.register (it must also be registered when loading), "
+        f"or save model.state_dict() instead"
+    )
+
+
+def _class_named(name: str, source: str) -> type[Module]:
+    cls = _REGISTRY.get(name) or _builtin_classes().get(name)
+    if cls is None:
+        raise LoadError(
+            f"load: '{source}' holds a model of class '{name}', which is not registered: define "
+            f"it and decorate it with @neuralab.io.register before loading (neuralab never "
+            f"imports code named by a file)"
+        )
+    return cls
+
+
+def _sequential_arguments(seq: Sequential) -> tuple[list, dict]:
+    children = OrderedDict(seq.named_children())
+    numbered = list(children) == [str(i) for i in range(len(children))]
+    return (list(children.values()) if numbered else [children]), {}
+
+
+# Containers can change after construction (append, insert, del): describe their children now.
+_CONTAINER_ARGUMENTS: dict[type[Module], Callable[[Any], tuple[list, dict]]] = {
+    Sequential: _sequential_arguments,
+    ModuleList: lambda m: ([], {"modules": list(m.children())}),
+    ModuleDict: lambda m: ([], {"modules": OrderedDict(m.named_children())}),
+}
+
+
+def _constructor_arguments(module: Module) -> tuple[list, dict[str, Any]]:
+    """Positional and keyword arguments that rebuild ``module`` (defaults filled in, by name)."""
+    if hasattr(module, "get_config"):
+        return [], dict(module.get_config())
+    cls = type(module)
+    if cls in _CONTAINER_ARGUMENTS:
+        return _CONTAINER_ARGUMENTS[cls](module)
+    args, kwargs = module.__dict__.get("_init_args", ((), {}))
+    signature = inspect.signature(cls)
+    bound = signature.bind(*args, **kwargs)
+    bound.apply_defaults()
+    has_varargs = any(p.kind is p.VAR_POSITIONAL for p in signature.parameters.values())
+    positional: list = []
+    named: dict[str, Any] = {}
+    for p in signature.parameters.values():
+        value = bound.arguments[p.name]
+        if p.kind is p.VAR_POSITIONAL:
+            positional.extend(value)
+        elif p.kind is p.VAR_KEYWORD:
+            named.update(value)
+        elif p.kind is p.POSITIONAL_ONLY or (p.kind is p.POSITIONAL_OR_KEYWORD and has_varargs):
+            positional.append(value)
+        else:
+            named[p.name] = value
+    return positional, named
+
+
+# ----------------------------------------------------------------------------- encoding
+
+
+def _join(path: str, key: Any) -> str:
+    return f"{path}.{key}" if path else str(key)
+
+
+def _on_disk(arr: np.ndarray) -> np.ndarray:
+    """``arr`` as safetensors lays it out: C-contiguous, little-endian.
+
+    safetensors 0.8 copies raw memory from the data pointer, so a transposed or sliced view would
+    be written scrambled (safetensors issue #825).
+    """
+    return np.ascontiguousarray(arr, dtype=arr.dtype.newbyteorder("<"))
+
+
+class _Writer:
+    """Encodes an object as JSON-able structure, collecting its arrays under unique dotted names."""
+
+    def __init__(self) -> None:
+        self.arrays: dict[str, np.ndarray] = {}
+
+    def array(self, arr: np.ndarray, path: str) -> dict[str, Any]:
+        """Store ``arr`` under a name derived from ``path``; return the reference for the JSON."""
+        if arr.dtype.name not in _DTYPES:
+            raise TypeError(
+                f"save: cannot store '{path or 'the tensor'}': dtype {arr.dtype} is not supported "
+                f"(supported: {', '.join(sorted(_DTYPES))})"
+            )
+        key, n = path or "tensor", 0
+        while key in self.arrays:
+            n += 1
+            key = f"{path or 'tensor'}~{n}"
+        self.arrays[key] = _on_disk(arr)
+        ref: dict[str, Any] = {"key": key}
+        if arr.ndim == 0:
+            ref["shape"] = []  # safetensors stores a 0-d array with shape [1]
+        return ref
+
+    def encode(self, obj: Any, path: str, modules: dict[int, int] | None = None) -> Any:
+        """JSON-able form of ``obj``; ``modules`` is set inside a model's architecture."""
+        if isinstance(obj, np.generic):  # before float: np.float64 is a float subclass
+            return {_TAG: "scalar", **self.array(np.asarray(obj), path)}
+        if obj is None or isinstance(obj, (bool, int, float, str)):
+            return obj
+        if isinstance(obj, Tensor):
+            kind = "parameter" if isinstance(obj, Parameter) else "tensor"
+            return {_TAG: kind, "requires_grad": obj.requires_grad, **self.array(obj.data, path)}
+        if isinstance(obj, np.ndarray):
+            return {_TAG: "ndarray", **self.array(obj, path)}
+        if isinstance(obj, Module):
+            return self.model(obj, path) if modules is None else self.module(obj, path, modules)
+        if isinstance(obj, np.dtype) or (isinstance(obj, type) and issubclass(obj, np.generic)):
+            return {_TAG: "dtype", "name": np.dtype(obj).name}
+        if isinstance(obj, (list, tuple)):
+            items = [self.encode(v, _join(path, i), modules) for i, v in enumerate(obj)]
+            return items if isinstance(obj, list) else {_TAG: "tuple", "items": items}
+        if isinstance(obj, dict):
+            if type(obj) is dict and _TAG not in obj and all(isinstance(k, str) for k in obj):
+                return {k: self.encode(v, _join(path, k), modules) for k, v in obj.items()}
+            items = [
+                [self.encode(k, path, modules), self.encode(v, _join(path, k), modules)]
+                for k, v in obj.items()
+            ]
+            return {_TAG: "odict" if isinstance(obj, OrderedDict) else "dict", "items": items}
+        raise TypeError(
+            f"save: cannot store a {type(obj).__name__} at '{path or 'the top level'}': only "
+            f"tensors, arrays, numbers, strings, None, dtypes, lists, tuples, dicts and Modules "
+            f"are saved (never pickle)"
+        )
+
+    def module(self, module: Module, path: str, modules: dict[int, int]) -> dict[str, Any]:
+        """A module's architecture: class name and constructor arguments; a shared one once."""
+        if id(module) in modules:
+            return {_TAG: "ref", "index": modules[id(module)]}
+        args, kwargs = _constructor_arguments(module)
+        node: dict[str, Any] = {_TAG: "module", "class": _class_name(type(module))}
+        if args:
+            node["args"] = self.encode(args, _join(path, "args"), modules)
+        if kwargs:
+            node["kwargs"] = self.encode(kwargs, _join(path, "kwargs"), modules)
+        modules[id(module)] = len(modules)  # numbered after its arguments, as load builds them
+        return node
+
+    def model(self, model: Module, path: str) -> dict[str, Any]:
+        """A whole model: its state dict (tensors named as in ``state_dict()``) and architecture."""
+        state = self.encode(model.state_dict(), path)
+        architecture = self.module(model, _join(path, "config"), {})
+        _check_rebuildable(model, architecture, self.arrays)
+        node = {_TAG: "model", "module": architecture, "state": state, "training": model.training}
+        frozen = [name for name, p in model.named_parameters() if not p.requires_grad]
+        if frozen:
+            node["frozen"] = frozen
+        return node
+
+
+def _check_rebuildable(model: Module, architecture: dict, arrays: dict[str, np.ndarray]) -> None:
+    """Rebuild ``model`` now, so a model changed after construction fails at save, not at load."""
+    rng = generator().bit_generator
+    rng_state = rng.state  # rebuilding draws initial weights: saving must not shift the stream
+    try:
+        rebuilt = _Reader(arrays, "<model being saved>").module(architecture, [])
+    except LoadError as e:
+        raise ValueError(f"save: {type(model).__name__} cannot be rebuilt: {e}") from e
+    finally:
+        rng.state = rng_state
+    want = {k: t.shape for k, t in model.state_dict().items()}
+    got = {k: t.shape for k, t in rebuilt.state_dict().items()}
+    if want != got:
+        diffs = [
+            f"{k}: {want.get(k, 'absent')} in the model, {got.get(k, 'absent')} rebuilt"
+            for k in sorted(want.keys() | got.keys())
+            if want.get(k) != got.get(k)
+        ]
+        raise ValueError(
+            f"save: {type(model).__name__} rebuilt from its constructor arguments differs from "
+            f"the model being saved ({'; '.join(diffs[:5])}); was a layer replaced or added "
+            f"after construction? Give the class a get_config() returning the arguments that "
+            f"build the current architecture, or save model.state_dict() instead"
+        )
+
+
+# ----------------------------------------------------------------------------- decoding
+
+
+class _Reader:
+    """Rebuilds an object from the JSON structure and the arrays that :class:`_Writer` made."""
+
+    def __init__(self, arrays: dict[str, np.ndarray], source: str) -> None:
+        self.arrays = arrays
+        self.source = source
+
+    def array(self, node: dict[str, Any]) -> np.ndarray:
+        key = node["key"]
+        if key not in self.arrays:
+            raise LoadError(f"load: '{self.source}' refers to a tensor '{key}' it does not contain")
+        arr = self.arrays[key]
+        return arr.reshape(node["shape"]) if "shape" in node else arr
+
+    def decode(self, node: Any, built: list[Module] | None = None) -> Any:
+        """The object that ``node`` encodes; ``built`` lists a model's modules built so far."""
+        if isinstance(node, list):
+            return [self.decode(v, built) for v in node]
+        if not isinstance(node, dict):
+            return node
+        tag = node.get(_TAG)
+        if tag is None:
+            return {k: self.decode(v, built) for k, v in node.items()}
+        if tag == "tensor":
+            arr = self.array(node)
+            return Tensor(arr, dtype=arr.dtype, requires_grad=node["requires_grad"])
+        if tag == "parameter":
+            arr = self.array(node)
+            return Parameter(Tensor(arr, dtype=arr.dtype), node["requires_grad"])
+        if tag == "ndarray":
+            return self.array(node)
+        if tag == "scalar":
+            return self.array(node)[()]
+        if tag == "dtype":
+            return np.dtype(node["name"])
+        if tag == "tuple":
+            return tuple(self.decode(node["items"], built))
+        if tag in ("dict", "odict"):
+            pairs = ((self.decode(k, built), self.decode(v, built)) for k, v in node["items"])
+            return OrderedDict(pairs) if tag == "odict" else dict(pairs)
+        if tag == "model":
+            return self.model(node)
+        if tag in ("module", "ref") and built is not None:
+            return self.module(node, built)
+        raise LoadError(f"load: '{self.source}' has an unknown entry {tag!r} in its metadata")
+
+    def module(self, node: dict[str, Any], built: list[Module]) -> Module:
+        """Construct the module that ``node`` describes (its argument modules first)."""
+        if node[_TAG] == "ref":
+            return built[node["index"]]
+        name = node["class"]
+        cls = _class_named(name, self.source)
+        args = self.decode(node.get("args", []), built)
+        kwargs = self.decode(node.get("kwargs", {}), built)
+        try:
+            module = (
+                cls.from_config(kwargs) if hasattr(cls, "from_config") else cls(*args, **kwargs)
+            )
+        except Exception as e:
+            raise LoadError(
+                f"load: '{self.source}': rebuilding {name} from its saved arguments failed: "
+                f"{type(e).__name__}: {e}"
+            ) from e
+        built.append(module)
+        return module
+
+    def model(self, node: dict[str, Any]) -> Module:
+        """Rebuild a model, then load its weights with their saved dtypes and flags."""
+        model = self.module(node["module"], [])
+        state = self.decode(node["state"])
+        try:
+            model.load_state_dict(state)
+        except RuntimeError as e:
+            raise LoadError(
+                f"load: '{self.source}': the saved weights do not fit the rebuilt "
+                f"{type(model).__name__}: {e}"
+            ) from e
+        live = {**dict(model.named_parameters()), **dict(model.named_buffers())}
+        for name, t in live.items():
+            if name in state and state[name].dtype != t.dtype:
+                t.data = state[name].data  # load_state_dict cast it to the constructor's dtype
+        frozen = set(node.get("frozen", ()))
+        for name, p in model.named_parameters():
+            if name in frozen:
+                p.requires_grad_(False)
+        return model.train(node["training"])
+
+
+# ----------------------------------------------------------------------------- files
+
+
+def _checksum(structure: str, arrays: dict[str, np.ndarray]) -> str:
+    """CRC-32 of the structure and of every array's name, dtype, shape and bytes."""
+    crc = zlib.crc32(structure.encode())
+    for key in sorted(arrays):
+        arr = _on_disk(arrays[key])
+        crc = zlib.crc32(f"{key}|{arr.dtype.name}|{arr.shape}".encode(), crc)
+        crc = zlib.crc32(arr, crc)
+    return str(crc)
+
+
+def _serialize(arrays: dict[str, np.ndarray], metadata: dict[str, str], file: IO[bytes]) -> None:
+    file.write(safetensors.numpy.save(arrays, metadata=metadata))
+
+
+def _atomic_write(path: str, arrays: dict[str, np.ndarray], metadata: dict[str, str]) -> None:
+    """Write to a temporary file beside ``path``, fsync it, then rename it over ``path``."""
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise FileNotFoundError(f"save: directory '{directory}' does not exist (saving '{path}')")
+    tmp = os.path.join(directory, f".{os.path.basename(path)}.{uuid.uuid4().hex[:12]}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # umask applies, like open()
+    try:
+        with os.fdopen(fd, "wb") as f:
+            _serialize(arrays, metadata, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    if os.name == "posix":  # make the rename itself durable
+        dir_fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+
+def save(obj: Any, path: str | os.PathLike) -> None:
+    """Save a tensor, state dict, checkpoint dict or whole model to one safetensors file."""
+    path = os.fspath(path)
+    writer = _Writer()
+    structure = json.dumps(writer.encode(obj, ""), separators=(",", ":"))
+    metadata = {
+        "neuralab": structure,
+        "neuralab_format": _FORMAT,
+        "neuralab_crc32": _checksum(structure, writer.arrays),
+    }
+    _atomic_write(path, writer.arrays, metadata)
+
+
+def _check_header(path: str) -> None:
+    """Refuse what is not plausibly safetensors before safetensors parses it, saying what it is."""
+    with open(path, "rb") as f:
+        head = f.read(9)
+        size = os.fstat(f.fileno()).st_size
+    header_len = int.from_bytes(head[:8], "little")
+    if len(head) == 9 and header_len <= size - 8 and head[8:9] == b"{":
+        return
+    if head[:1] == b"\x80" and head[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
+        raise LoadError(
+            f"load: '{path}' is a pickle file; neuralab never unpickles (a pickle can run "
+            f"arbitrary code). Convert it to safetensors in its original environment"
+        )
+    if head[:4] == b"PK\x03\x04":
+        raise LoadError(
+            f"load: '{path}' is a zip archive (torch.save or np.savez output), not safetensors; "
+            f"neuralab never unpickles. Convert it with safetensors in its original environment"
+        )
+    if len(head) < 9:
+        raise LoadError(f"load: '{path}' is too short ({size} bytes) to be a safetensors file")
+    if header_len > size - 8:
+        raise LoadError(
+            f"load: '{path}' is truncated or not safetensors: its header length {header_len} "
+            f"exceeds the file size ({size} bytes)"
+        )
+    raise LoadError(f"load: '{path}' is not a safetensors file (no JSON header after 8 bytes)")
+
+
+def load(path: str | os.PathLike) -> Any:
+    """Load what :func:`save` wrote; a plain safetensors file gives a dict of tensors."""
+    path = os.fspath(path)
+    _check_header(path)
+    try:
+        with safe_open(path, framework="np") as f:
+            metadata = f.metadata() or {}
+            arrays = {key: f.get_tensor(key) for key in f.keys()}
+    except SafetensorError as e:
+        raise LoadError(f"load: '{path}' is a corrupted safetensors file: {e}") from e
+    structure = metadata.get("neuralab")
+    if structure is None:  # written by another tool: a flat state dict
+        return {key: Tensor(arr, dtype=arr.dtype) for key, arr in arrays.items()}
+    if metadata.get("neuralab_format") != _FORMAT:
+        raise LoadError(
+            f"load: '{path}' has neuralab format {metadata.get('neuralab_format')!r}; this "
+            f"version reads format {_FORMAT!r}"
+        )
+    if metadata.get("neuralab_crc32") != _checksum(structure, arrays):
+        raise LoadError(f"load: '{path}' is corrupted: its checksum does not match its contents")
+    try:
+        return _Reader(arrays, path).decode(json.loads(structure))
+    except LoadError:
+        raise
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError, RuntimeError) as e:
+        raise LoadError(
+            f"load: '{path}' has malformed neuralab metadata: {type(e).__name__}: {e}"
+        ) from e
