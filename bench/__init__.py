@@ -1,0 +1,1 @@
+"""Benchmarks of neuralab against PyTorch: a paired timing harness and the engine workloads."""

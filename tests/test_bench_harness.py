@@ -1,0 +1,55 @@
+"""Smoke test of the benchmark code (bench/): tiny sizes, one pair, no timing assertions."""
+
+import re
+
+import pytest
+
+from bench.engine import RATIO_HEADER, RESULTS_END, RESULTS_START, Sizes, run, table, write_results
+from bench.harness import compare
+
+TINY = Sizes(
+    pairs=1,
+    warmup=0,
+    op_inner=1,
+    matmul_n=16,
+    matmul_inner=1,
+    conv_batch=2,
+    conv_channels=4,
+    conv_hw=8,
+)
+ROWS = [
+    "add 8×8 +bwd",
+    "mul 8×8 +bwd",
+    "matmul 8×8 +bwd",
+    "relu 8×8 +bwd",
+    "sum 8×8 +bwd",
+    "matmul 16×16 fwd",
+    "conv2d 2×4×8×8 3×3 4→4 pad 1 fwd+bwd",
+]
+
+
+def test_engine_bench_table_and_results_file(tmp_path):
+    results = run(TINY, threads=(1,))
+    text = table(results)
+    lines = text.splitlines()
+    assert RATIO_HEADER in lines[0]
+    body = [[c.strip() for c in ln.strip("|").split("|")] for ln in lines[2:]]
+    assert [row[0] for row in body] == ROWS
+    for name, threads, ours, theirs, ratio, gf_ours, gf_theirs in body:
+        assert threads == "1"
+        numbers = [ours.split()[0], theirs.split()[0], ratio]
+        numbers += [g for g in (gf_ours, gf_theirs) if "fwd" in name]  # GFLOP/s rows
+        assert all(float(x) > 0 for x in numbers), (name, numbers)
+    assert all(r.timing.ratio > 0 and len(r.timing.ours) == 1 for r in results)
+
+    doc = tmp_path / "benchmarks.md"
+    doc.write_text(f"# B\n\n{RESULTS_START}\nold\n{RESULTS_END}\n\nafter\n", encoding="utf-8")
+    write_results(str(doc), text + "\n")
+    assert re.fullmatch(
+        rf"# B\n\n{RESULTS_START}\n\| workload.*\n{RESULTS_END}\n\nafter\n",
+        doc.read_text(encoding="utf-8"),
+        re.S,
+    )
+
+    with pytest.raises(ValueError, match="pairs >= 1"):
+        compare(lambda: None, lambda: None, pairs=0)
