@@ -77,6 +77,8 @@ from neuralab.tensor import (
     tensor,
 )
 
+from neuralab import nn, optim  # noqa: E402  (after the engine they build on)
+
 bool = bool_  # noqa: A001  (torch spells it nl.bool)
 clip = clamp
 __version__ = "0.1.0"

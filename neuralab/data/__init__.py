@@ -1,0 +1,105 @@
+"""Datasets and loaders: torch.utils.data's shapes, generated data, and local real data.
+
+- :mod:`~neuralab.data.dataset`: ``Dataset``, ``TensorDataset``, ``Subset``, ``ConcatDataset``,
+  ``random_split``, ``train_test_split``;
+- :mod:`~neuralab.data.loader`: ``DataLoader`` and ``default_collate``;
+- :mod:`~neuralab.data.synthetic`: the TensorFlow Playground's 2-D sets and multiclass ones;
+- :mod:`~neuralab.data.real`: digits, iris, wine, breast cancer (shipped by scikit-learn);
+- :mod:`~neuralab.data.files`: MNIST, Fashion-MNIST and CIFAR-10 from a local directory;
+- :mod:`~neuralab.data.sequences`: digit tasks, dates, character text;
+- :mod:`~neuralab.data.scenes`: segmentation scenes.
+
+See docs/data.md.
+"""
+
+from neuralab.data.dataset import (
+    ConcatDataset,
+    Dataset,
+    Subset,
+    TensorDataset,
+    random_split,
+    train_test_split,
+)
+from neuralab.data.files import (
+    CIFAR10_CLASSES,
+    FASHION_MNIST_CLASSES,
+    MNIST_CLASSES,
+    RestrictedUnpickler,
+    cifar10,
+    fashion_mnist,
+    mnist,
+    read_idx,
+)
+from neuralab.data.loader import DataLoader, default_collate
+from neuralab.data.real import breast_cancer, digits, iris, standard_scale, wine
+from neuralab.data.scenes import SCENE_CLASSES, scenes
+from neuralab.data.sequences import (
+    DATE_SOURCE_VOCAB,
+    DATE_TARGET_VOCAB,
+    DIGITS,
+    TINY_TEXT,
+    CharText,
+    Vocab,
+    dates,
+    digit_task,
+    encode_pairs,
+    pad,
+)
+from neuralab.data.synthetic import (
+    PLAYGROUND_DATASETS,
+    blobs,
+    checkerboard,
+    circle,
+    gauss,
+    moons,
+    multi_gauss,
+    plane,
+    spiral,
+    xor,
+)
+
+__all__ = [
+    "CIFAR10_CLASSES",
+    "DATE_SOURCE_VOCAB",
+    "DATE_TARGET_VOCAB",
+    "DIGITS",
+    "FASHION_MNIST_CLASSES",
+    "MNIST_CLASSES",
+    "PLAYGROUND_DATASETS",
+    "SCENE_CLASSES",
+    "TINY_TEXT",
+    "CharText",
+    "ConcatDataset",
+    "DataLoader",
+    "Dataset",
+    "RestrictedUnpickler",
+    "Subset",
+    "TensorDataset",
+    "Vocab",
+    "blobs",
+    "breast_cancer",
+    "checkerboard",
+    "cifar10",
+    "circle",
+    "dates",
+    "default_collate",
+    "digit_task",
+    "digits",
+    "encode_pairs",
+    "fashion_mnist",
+    "gauss",
+    "iris",
+    "mnist",
+    "moons",
+    "multi_gauss",
+    "pad",
+    "plane",
+    "random_split",
+    "read_idx",
+    "scenes",
+    "spiral",
+    "standard_scale",
+    "train_test_split",
+    "wine",
+    "xor",
+]
