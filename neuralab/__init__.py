@@ -1,5 +1,6 @@
 """neuralab: deep learning from first principles — a NumPy autograd engine with a PyTorch shape."""
 
+from neuralab import nn, optim
 from neuralab.creation import (
     arange,
     empty,
@@ -76,8 +77,6 @@ from neuralab.tensor import (
     no_grad,
     tensor,
 )
-
-from neuralab import nn, optim  # noqa: E402  (after the engine they build on)
 
 bool = bool_  # noqa: A001  (torch spells it nl.bool)
 clip = clamp

@@ -485,6 +485,4 @@ def from_numpy(arr: np.ndarray) -> Tensor:
     return constant(arr)
 
 
-from neuralab import ops as _ops  # noqa: E402  (ops attach Tensor methods; they import this file)
-
-_ops.attach_methods(Tensor)
+import neuralab.ops  # noqa: E402, F401  (the op families give Tensor its methods)

@@ -70,6 +70,7 @@ from neuralab.ops.shape import (
     transpose,
     unsqueeze,
 )
+from neuralab.tensor import Tensor
 
 __all__ = [
     "abs", "add", "amax", "argmax", "argmin", "cat", "chunk", "clamp", "cos", "cumsum", "div",
@@ -130,3 +131,6 @@ def _norm(t: Any, p: float, dim: Any, keepdim: bool) -> Any:
     if p == 2:
         return elementwise.sqrt(reduce.sum(t * t, dim, keepdim))
     return elementwise.pow(reduce.sum(elementwise.pow(elementwise.abs(t), p), dim, keepdim), 1 / p)
+
+
+attach_methods(Tensor)
