@@ -12,6 +12,7 @@
 See docs/data.md.
 """
 
+from neuralab.data import transforms
 from neuralab.data.dataset import (
     ConcatDataset,
     Dataset,

@@ -76,7 +76,7 @@ def _to_tensors(batch: Any) -> Any:
     return constant(as_array(batch))
 
 
-def _accepts_rng(transform: Callable) -> bool:
+def accepts_rng(transform: Callable) -> bool:
     """True if ``transform`` has a parameter named ``rng`` that can be passed by keyword."""
     try:
         parameter = inspect.signature(transform).parameters.get("rng")
@@ -177,7 +177,7 @@ class DataLoader:
         """Run the transform on the batch's inputs (first field of a tuple/list batch)."""
         is_fields = isinstance(batch, tuple | list)
         x = batch[0] if is_fields else batch
-        if _accepts_rng(self.transform):
+        if accepts_rng(self.transform):
             out = self.transform(x, rng=self._rng())
         else:
             out = self.transform(x)
