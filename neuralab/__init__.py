@@ -1,6 +1,6 @@
 """neuralab: deep learning from first principles — a NumPy autograd engine with a PyTorch shape."""
 
-from neuralab import nn, optim
+from neuralab import data, nn, optim, train
 from neuralab.creation import (
     arange,
     empty,
