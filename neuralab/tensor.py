@@ -276,7 +276,7 @@ class Tensor:
 
     def copy_(self, src: Any) -> Tensor:
         self._check_inplace("copy_")
-        self.data[...] = as_array(src)
+        self.data[...] = as_array(src, self.data.dtype)
         return self
 
     def fill_(self, value: float) -> Tensor:

@@ -339,3 +339,12 @@ def test_checkpoint_through_nl_save(tmp_path):
     for p, q in zip(ours, clones):
         np.testing.assert_array_equal(p.data, q.data)
     assert opt2.param_groups[1]["betas"] == opt.param_groups[1]["betas"]
+
+
+@pytest.mark.parametrize("make", [optim.Adam, optim.AdamW, optim.RMSprop, optim.Adagrad])
+def test_adaptive_optimizers_update_zero_dimensional_parameters(make):
+    bias = nl.nn.Parameter(nl.tensor(1.0))
+    opt = make([bias], lr=0.1)
+    (bias * bias).backward()
+    opt.step()
+    assert bias.shape == () and bias.item() < 1.0

@@ -62,7 +62,7 @@ class Adagrad(Optimizer):
             step = state["step"] = state["step"] + 1
             g = _gradient(p.grad.data, theta, weight_decay, maximize)
             total = state["sum"].data
-            tmp = g * g
+            tmp = np.multiply(g, g, out=np.empty_like(total))
             total += tmp
             denom = np.sqrt(total, out=tmp)
             denom += eps

@@ -81,7 +81,7 @@ class Adam(Optimizer):
                 theta *= 1.0 - lr * weight_decay
             g = _gradient(p.grad.data, theta, coupled_decay, maximize)
             m, v = state["exp_avg"].data, state["exp_avg_sq"].data
-            tmp = g - m
+            tmp = np.subtract(g, m, out=np.empty_like(m))
             tmp *= 1.0 - beta1
             m += tmp
             np.multiply(g, g, out=tmp)

@@ -71,7 +71,7 @@ class RMSprop(Optimizer):
             g = _gradient(p.grad.data, theta, weight_decay, maximize)
             sq = state["square_avg"].data
             sq *= alpha
-            tmp = g * g
+            tmp = np.multiply(g, g, out=np.empty_like(sq))
             tmp *= 1.0 - alpha
             sq += tmp
             if centered:

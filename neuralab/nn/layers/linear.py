@@ -51,8 +51,12 @@ class Linear(Module):
         )
 
 
+def _identity(z: Tensor) -> Tensor:
+    return z
+
+
 _NEURON_ACTIVATIONS: dict[str, Callable[[Tensor], Tensor]] = {
-    "identity": lambda z: z,
+    "identity": _identity,
     "sigmoid": F.sigmoid,
     "tanh": F.tanh,
     "relu": F.relu,
