@@ -1,0 +1,12 @@
+"""The architecture zoo: each model one small readable file, each builder registered by name.
+
+Model files append their import here (one line each) so that their builders register.
+"""
+
+from neuralab.models.registry import get_model, list_models, register_model
+
+__all__ = ["get_model", "list_models", "register_model"]
+from neuralab.models.alexnet import AlexNet, alexnet, alexnet_paper, alexnet_small  # noqa: E402
+from neuralab.models.lenet import LeNet5, lenet5  # noqa: E402
+from neuralab.models.mlp import MLP, mlp  # noqa: E402
+from neuralab.models.resnet import ResNet, resnet18, resnet34, resnet50, resnet_cifar  # noqa: E402
