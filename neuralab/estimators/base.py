@@ -21,15 +21,14 @@ fitted estimator pickles, clones and deep-copies like any scikit-learn estimator
 Computation follows the input's dtype: float32 data train in float32 (the default of neuralab),
 float64 data in float64, integers become float32. Randomness (initial weights, shuffling,
 dropout, the validation split) comes from ``random_state`` only; neuralab's global generator is
-left as it was (:func:`rng_scope`).
+left as it was (:func:`neuralab.random.use_generator`).
 """
 
 from __future__ import annotations
 
 import numbers
 import warnings
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -42,31 +41,12 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from neuralab import optim
 from neuralab.nn.module import Module
-from neuralab.random import generator
+from neuralab.random import use_generator
 from neuralab.tensor import Tensor, constant, no_grad
 
-__all__ = ["NeuralClassifierMixin", "NeuralEstimator", "NeuralRegressorMixin", "rng_scope"]
+__all__ = ["NeuralClassifierMixin", "NeuralEstimator", "NeuralRegressorMixin"]
 
 Rule = tuple[str, Callable[[Any], bool], str]
-
-
-@contextmanager
-def rng_scope(rng: np.random.Generator) -> Iterator[None]:
-    """Let neuralab's global generator draw ``rng``'s stream inside the block, then restore it.
-
-    Layers draw their initial weights and dropout its masks from the global generator; an
-    estimator must not reseed it (that would change the user's other random draws), yet must be
-    reproducible from its ``random_state``. The global generator's state is swapped for
-    ``rng``'s on entry and back on exit, and ``rng`` advances by what was drawn.
-    """
-    shared = generator()
-    saved = shared.bit_generator.state
-    shared.bit_generator.state = rng.bit_generator.state
-    try:
-        yield
-    finally:
-        rng.bit_generator.state = shared.bit_generator.state
-        shared.bit_generator.state = saved
 
 
 # ----------------------------------------------------------------------------- parameter rules
@@ -235,7 +215,7 @@ class NeuralEstimator(BaseEstimator):
             self._rng = np.random.default_rng(seed)
         sw = check_sample_weight(sample_weight, len(X), X.dtype)
         target = self._targets(y, sw, X.dtype, resume, incremental, classes)
-        with rng_scope(self._rng):
+        with use_generator(self._rng):
             net = self._new_network(X.shape[1], X.dtype)
             if resume:
                 self._write_weights(net)
@@ -413,7 +393,7 @@ class NeuralEstimator(BaseEstimator):
         Changing it does not change the estimator.
         """
         check_is_fitted(self)
-        with rng_scope(np.random.default_rng(0)):  # the initial draws are overwritten
+        with use_generator(np.random.default_rng(0)):  # the initial draws are overwritten
             net = self._new_network(self.n_features_in_, self._dtype)
         self._write_weights(net)
         return net.eval()

@@ -33,10 +33,10 @@ from neuralab.estimators.base import (
     NeuralRegressorMixin,
     Rule,
     in_range,
-    rng_scope,
 )
 from neuralab.nn import functional as F
 from neuralab.nn.module import Module
+from neuralab.random import use_generator
 from neuralab.tensor import Tensor, constant
 
 __all__ = ["LinearRegression", "LinearSVM", "LogisticRegression", "NeuronStack", "Perceptron"]
@@ -74,7 +74,7 @@ class NeuronStack(Module):
         """The K neurons as separate ``nn.Neuron`` modules holding copies of their weights."""
         out = []
         for w, b in zip(self.weight.data, self.bias.data):
-            with rng_scope(np.random.default_rng(0)):  # the initial draws are overwritten
+            with use_generator(np.random.default_rng(0)):  # the initial draws are overwritten
                 neuron = nn.Neuron(self.in_features, self.activation, dtype=w.dtype)
             neuron.weight.data[...] = w
             neuron.bias.data[...] = b
