@@ -1,5 +1,17 @@
-"""``python -m bench``: the engine benchmark, neuralab beside PyTorch (see ``--help``)."""
+"""``python -m bench [engine|training] ...``: the benchmarks, neuralab beside PyTorch.
 
-from bench.engine import main
+``engine`` (the default, so ``python -m bench`` alone runs it) times single ops; ``training``
+times whole training steps of the workloads W1–W6. ``python -m bench training --help`` explains
+each; the command's module is imported only when it runs.
+"""
 
-main()
+import importlib
+import sys
+
+COMMANDS = {"engine": "bench.engine", "training": "bench.training"}
+
+args = sys.argv[1:]
+if args[:1] == ["--help"] or args[:1] == ["-h"]:
+    print("usage: python -m bench [engine|training] [options]  (engine when omitted)\n")
+command = args.pop(0) if args[:1] and args[0] in COMMANDS else "engine"
+importlib.import_module(COMMANDS[command]).main(args)

@@ -300,17 +300,19 @@ def report(results: Sequence[Result], command: str, note: str | None) -> str:
     return "\n".join([*lines, "", table(results), ""])
 
 
-def write_results(path: str, section: str) -> None:
-    """Replace the text between the results markers of the Markdown file at ``path``."""
+def write_results(
+    path: str, section: str, markers: tuple[str, str] = (RESULTS_START, RESULTS_END)
+) -> None:
+    """Replace the text between the ``markers`` (the results ones) of the Markdown file."""
     with open(path, encoding="utf-8") as f:
         text = f.read()
-    start, end = text.find(RESULTS_START), text.find(RESULTS_END)
+    start, end = text.find(markers[0]), text.find(markers[1])
     if start < 0 or end < start:
         raise SystemExit(
-            f"--out {path}: the file needs the lines {RESULTS_START!r} and {RESULTS_END!r} "
+            f"--out {path}: the file needs the lines {markers[0]!r} and {markers[1]!r} "
             "around its results section"
         )
-    head, tail = text[: start + len(RESULTS_START)], text[end:]
+    head, tail = text[: start + len(markers[0])], text[end:]
     with open(path, "w", encoding="utf-8") as f:
         f.write(f"{head}\n{section}{tail}")
 
