@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from neuralab.commands import demo, info, train
+from neuralab.commands import demo, info, playground, train
 
 
 class _Parser(argparse.ArgumentParser):
@@ -31,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_arguments(sub)
     train.add_arguments(sub)
     info.add_arguments(sub)
+    playground.add_arguments(sub)
     return parser
 
 
