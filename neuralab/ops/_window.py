@@ -88,20 +88,24 @@ def offsets(kernel: Pair, stride: Pair, dilation: Pair, out_hw: Pair) -> Iterato
 
 
 def im2col(xp: np.ndarray, kernel: Pair, stride: Pair, dilation: Pair, out_hw: Pair) -> np.ndarray:
-    """Copy the windows of padded NCHW ``xp`` into a contiguous (C, kh, kw, N, OH, OW) array."""
+    """Copy the windows of padded NCHW ``xp`` into a contiguous (N, C, kh, kw, OH, OW) array.
+
+    Batch-major, so that per sample the columns are a (C·kh·kw, OH·OW) matrix: a convolution's
+    output comes out of the GEMM already in NCHW order, with no transpose copies.
+    """
     (kh, kw), (sh, sw), (dh, dw), (oh, ow) = kernel, stride, dilation, out_hw
     span = ((kh - 1) * dh + 1, (kw - 1) * dw + 1)
     v = sliding_window_view(xp, span, axis=(2, 3))
     v = v[:, :, : (oh - 1) * sh + 1 : sh, : (ow - 1) * sw + 1 : sw, ::dh, ::dw]
-    return np.ascontiguousarray(v.transpose(1, 4, 5, 0, 2, 3))
+    return np.ascontiguousarray(v.transpose(0, 1, 4, 5, 2, 3))
 
 
 def col2im(cols: np.ndarray, padded_hw: Pair, stride: Pair, dilation: Pair) -> np.ndarray:
-    """Sum (C, kh, kw, N, OH, OW) columns back into a (C, N, Hp, Wp) image: im2col's adjoint."""
-    c, kh, kw, n, oh, ow = cols.shape
-    out = np.zeros((c, n) + tuple(padded_hw), cols.dtype)
+    """Sum (N, C, kh, kw, OH, OW) columns back into an (N, C, Hp, Wp) image: im2col's adjoint."""
+    n, c, kh, kw, oh, ow = cols.shape
+    out = np.zeros((n, c) + tuple(padded_hw), cols.dtype)
     for i, j, index in offsets((kh, kw), stride, dilation, (oh, ow)):
-        out[index] += cols[:, i, j]
+        out[index] += cols[:, :, i, j]
     return out
 
 

@@ -1,11 +1,13 @@
 """Convolutions (conv1d, conv2d, conv_transpose2d): fused NumPy kernels with their backward.
 
-Every convolution is im2col plus ONE batched GEMM over the groups. The forward copies the windows of
-the padded input into a (C, kh, kw, N, OH, OW) column array (``_window.im2col``), so with the
-weight as (groups, out/groups, in/groups*kh*kw) the output is ``weight @ cols``. Backward:
+Every convolution is im2col plus ONE batched GEMM (one matmul call, batched over samples and
+groups). The forward copies the windows of the padded input into a batch-major
+(N, C, kh, kw, OH, OW) column array (``_window.im2col``), so with the weight as
+(groups, out/groups, in/groups*kh*kw) each sample's output is ``weight @ cols`` and lands in
+NCHW order with no transpose copies. Backward:
 
-* grad weight = ``grad_out @ cols.T`` (one GEMM; the columns are rebuilt rather than kept, so the
-  graph holds the input, not a kh*kw times larger copy of it),
+* grad weight = ``grad_out @ cols.T`` summed over the samples (the columns are rebuilt rather
+  than kept, so the graph holds the input, not a kh*kw times larger copy of it),
 * grad input = ``weight.T @ grad_out`` followed by col2im, which loops over the kh*kw offsets only.
 
 The transposed convolution is the same pair run the other way round: its forward is the
@@ -118,12 +120,11 @@ def conv_transpose2d(
         )
 
     g_in = cin // groups
-    x3 = np.ascontiguousarray(xd.transpose(1, 0, 2, 3)).reshape(groups, g_in, -1)
-    w3 = w.data.reshape(groups, g_in, -1)
-    cols = np.matmul(w3.transpose(0, 2, 1), x3).reshape(cout, kh, kw, n, h, wid)
+    x4 = xd.reshape(n, groups, g_in, h * wid)
+    w4 = w.data.reshape(1, groups, g_in, cout_g * kh * kw)
+    cols = np.matmul(w4.transpose(0, 1, 3, 2), x4).reshape(n, cout, kh, kw, h, wid)
     full_out = col2im(cols, full, stride, dilation)
-    crop = full_out[:, :, pad[0] : pad[0] + oh, pad[1] : pad[1] + ow]
-    out = np.ascontiguousarray(crop.transpose(1, 0, 2, 3))
+    out = np.ascontiguousarray(full_out[:, :, pad[0] : pad[0] + oh, pad[1] : pad[1] + ow])
     if b is not None:
         out += b.data[:, None, None]
     out4_shape = out.shape
@@ -132,14 +133,13 @@ def conv_transpose2d(
         g4 = g.reshape(out4_shape)
         gp = np.pad(g4, ((0, 0), (0, 0), (pad[0],) * 2, (pad[1],) * 2)) if any(pad) else g4
         gcols = im2col(gp, (kh, kw), stride, dilation, (h, wid)).reshape(
-            groups, cout_g * kh * kw, -1
+            n, groups, cout_g * kh * kw, h * wid
         )
         gx = gw = None
         if x.requires_grad:
-            gx3 = np.matmul(w3, gcols).reshape(cin, n, h, wid)
-            gx = np.ascontiguousarray(gx3.transpose(1, 0, 2, 3)).reshape(x.shape)
+            gx = np.matmul(w4, gcols).reshape(x.shape)
         if w.requires_grad:
-            gw = np.matmul(x3, gcols.transpose(0, 2, 1)).reshape(w.shape)
+            gw = np.matmul(x4, gcols.transpose(0, 1, 3, 2)).sum(axis=0).reshape(w.shape)
         return _with_bias_grad(gx, gw, b, g4)
 
     return make(out.reshape(lower(out4_shape, 2, x.ndim == 4)), _parents(x, w, b), backward)
@@ -197,27 +197,27 @@ def _conv(
         out_size(padded[1], kw, stride2[1], 0, dilation2[1]),
     )
     xp = np.pad(xd, ((0, 0), (0, 0)) + pads) if any(pads[0] + pads[1]) else xd
-    cols = im2col(xp, (kh, kw), stride2, dilation2, out_hw).reshape(groups, c_g * kh * kw, -1)
-    w3 = wd.reshape(groups, cout // groups, -1)
-    y = np.matmul(w3, cols).reshape(cout, n, *out_hw)
-    out = np.ascontiguousarray(y.transpose(1, 0, 2, 3))
+    k, p = c_g * kh * kw, out_hw[0] * out_hw[1]
+    cols = im2col(xp, (kh, kw), stride2, dilation2, out_hw).reshape(n, groups, k, p)
+    w4 = wd.reshape(1, groups, cout // groups, k)
+    out = np.matmul(w4, cols).reshape(n, cout, *out_hw)  # per sample W @ cols: already NCHW
     if b is not None:
         out += b.data[:, None, None]
     out4_shape = out.shape
+    del cols  # rebuilt in backward: the graph keeps the input, not a kh*kw times larger copy
 
     def backward(g: np.ndarray) -> tuple[np.ndarray | None, ...]:
         g4 = g.reshape(out4_shape)
-        g3 = np.ascontiguousarray(g4.transpose(1, 0, 2, 3)).reshape(groups, cout // groups, -1)
+        g_cols = g4.reshape(n, groups, cout // groups, p)
         gx = gw = None
         if w.requires_grad:
-            cols = im2col(xp, (kh, kw), stride2, dilation2, out_hw)
-            cols = cols.reshape(groups, c_g * kh * kw, -1)
-            gw = np.matmul(g3, cols.transpose(0, 2, 1)).reshape(w.shape)
+            cols = im2col(xp, (kh, kw), stride2, dilation2, out_hw).reshape(n, groups, k, p)
+            gw = np.matmul(g_cols, cols.transpose(0, 1, 3, 2)).sum(axis=0).reshape(w.shape)
         if x.requires_grad:
-            gcols = np.matmul(w3.transpose(0, 2, 1), g3).reshape(c, kh, kw, n, *out_hw)
+            gcols = np.matmul(w4.transpose(0, 1, 3, 2), g_cols).reshape(n, c, kh, kw, *out_hw)
             gxp = col2im(gcols, padded, stride2, dilation2)
-            gxp = gxp[:, :, pads[0][0] : pads[0][0] + h, pads[1][0] : pads[1][0] + wid]
-            gx = np.ascontiguousarray(gxp.transpose(1, 0, 2, 3)).reshape(x.shape)
+            gx = gxp[:, :, pads[0][0] : pads[0][0] + h, pads[1][0] : pads[1][0] + wid]
+            gx = gx.reshape(x.shape)
         return _with_bias_grad(gx, gw, b, g4)
 
     return make(out.reshape(lower(out4_shape, nd, x.ndim == nd + 2)), _parents(x, w, b), backward)

@@ -208,8 +208,12 @@ def _max_pool(
     arg = _argmax_offsets(xp, best, *geometry) if return_indices or needs_grad else None
     out4_shape, padded_shape = best.shape, xp.shape
 
+    tiles = stride == kernel and dil == (1, 1) and not any(sum(pads, ()))
+
     def backward(g: np.ndarray) -> tuple[np.ndarray]:
         g4 = g.reshape(out4_shape)
+        if tiles:  # windows tile the input: each offset writes its own slots, no accumulation
+            return (_tiled_max_grad(g4, arg, kernel, xd.shape).reshape(x.shape),)
         gxp = np.zeros(padded_shape, g.dtype)
         for i, j, index in offsets(kernel, stride, dil, out_hw):
             gxp[index] += np.where(arg == i * kernel[1] + j, g4, 0)
@@ -224,6 +228,28 @@ def _max_pool(
     cols = np.arange(out_hw[1]) * stride[1] - pad[1] + (won % kernel[1]) * dil[1]
     flat = rows * xd.shape[3] + cols
     return out, constant(flat.reshape(shape))
+
+
+def _tiled_max_grad(
+    g4: np.ndarray, arg: np.ndarray, kernel: Pair, shape: tuple[int, ...]
+) -> np.ndarray:
+    """Max-pool input gradient when stride equals the kernel (no padding or dilation).
+
+    The windows do not overlap, so the gradient is laid out as (N, C, OH, kh, OW, kw) and each
+    kernel offset fills its own slots in one pass (instead of adding into a zeroed array).
+    """
+    n, c, oh, ow = g4.shape
+    kh, kw = kernel
+    g6 = np.empty((n, c, oh, kh, ow, kw), g4.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            np.multiply(g4, arg == i * kw + j, out=g6[:, :, :, i, :, j])
+    covered = g6.reshape(n, c, oh * kh, ow * kw)
+    if covered.shape == shape:
+        return covered
+    gx = np.zeros(shape, g4.dtype)  # rows/columns past the last whole window get no gradient
+    gx[:, :, : oh * kh, : ow * kw] = covered
+    return gx
 
 
 def _argmax_offsets(

@@ -123,15 +123,20 @@ class NLLLoss(_Loss):
         return F.nll_loss(input, target, self.weight, self.ignore_index, self.reduction)
 
 
+# The double-softmax bug shows from the first batch on; checking the first calls finds it and
+# keeps the check off the training loop's hot path afterwards.
+_DOUBLE_SOFTMAX_CHECKS = 20
+
+
 def _rows_sum_to_one(x: np.ndarray) -> bool:
     """True when x is non-negative and sums to 1 along the class axis for every sample."""
     cdim = 0 if x.ndim == 1 else 1
     if x.ndim == 0 or x.shape[cdim] < 2 or x.size == 0:
         return False
     head = x if x.ndim == 1 else x[:1]  # cheap early exit: logits rarely pass on the first row
-    if not np.allclose(head.sum(axis=cdim), 1, rtol=0, atol=1e-4):
+    if abs(float(head.sum(axis=cdim).ravel()[0]) - 1) > 1e-4:
         return False
-    return bool(x.min() >= 0 and np.allclose(x.sum(axis=cdim), 1, rtol=0, atol=1e-4))
+    return bool(x.min() >= 0 and np.abs(x.sum(axis=cdim) - 1).max() <= 1e-4)
 
 
 class CrossEntropyLoss(_Loss):
@@ -139,8 +144,9 @@ class CrossEntropyLoss(_Loss):
 
     Input (C), (N, C) or (N, C, d1, ...) of raw scores: the log-softmax is applied inside, so
     do not end the network with a Softmax. If every row of an input already is a probability
-    distribution (non-negative, summing to 1) the loss warns once per instance — the classic
-    silent bug of softmax applied twice, which flattens the gradients and stalls training.
+    distribution (non-negative, summing to 1) in one of its first 20 calls, the loss warns
+    once: the classic silent bug of softmax applied twice, which flattens the gradients and
+    stalls training.
     Options as torch: per-class ``weight``, ``ignore_index``, ``label_smoothing``.
     """
 
@@ -155,11 +161,11 @@ class CrossEntropyLoss(_Loss):
         self.register_buffer("weight", _as_buffer(weight))
         self.ignore_index = ignore_index
         self.label_smoothing = label_smoothing
-        self._warned = False
+        self._checks_left = _DOUBLE_SOFTMAX_CHECKS
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
-        if not self._warned and _rows_sum_to_one(np.asarray(input)):
-            self._warned = True
+        if self._checks_left and _rows_sum_to_one(np.asarray(input)):
+            self._checks_left = 0
             warnings.warn(
                 f"CrossEntropyLoss: every row of the input (shape {np.shape(input)}) is "
                 "non-negative and sums to 1, so it looks like probabilities. CrossEntropyLoss "
@@ -168,6 +174,8 @@ class CrossEntropyLoss(_Loss):
                 UserWarning,
                 stacklevel=3,
             )
+        elif self._checks_left:
+            self._checks_left -= 1
         return F.cross_entropy(
             input, target, self.weight, self.ignore_index, self.reduction, self.label_smoothing
         )
