@@ -10,6 +10,8 @@ gradients of leaves into ``.grad``. Nothing outside this file knows how gradient
 from __future__ import annotations
 
 import functools
+import itertools
+import operator
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -23,6 +25,7 @@ bool_ = np.dtype(np.bool_)
 
 _DEFAULT_FLOAT = float32
 _grad_enabled = True
+_sequence = itertools.count()  # creation stamps of recorded nodes (see _topological_order)
 
 Backward = Callable[[np.ndarray], Sequence[np.ndarray | None]]
 
@@ -116,7 +119,9 @@ def _check_grad_dtype(arr: np.ndarray) -> None:
 class Tensor:
     """An n-dimensional array with an optional gradient, PyTorch-shaped."""
 
-    __slots__ = ("data", "grad", "requires_grad", "_parents", "_backward", "_retain", "__weakref__")
+    __slots__ = (
+        "data", "grad", "requires_grad", "_parents", "_backward", "_retain", "_seq", "__weakref__",
+    )  # fmt: skip
     __array_priority__ = 1000  # so ndarray <op> Tensor defers to Tensor's reflected operators
 
     def __init__(self, data: Any, dtype: Any = None, requires_grad: bool = False) -> None:
@@ -393,24 +398,25 @@ class Tensor:
 
 
 def _topological_order(root: Tensor) -> list[Tensor]:
-    """Interior nodes reachable from ``root``, each after every node that consumes it."""
-    post: list[Tensor] = []
-    visited: set[int] = set()
-    stack: list[tuple[Tensor, bool]] = [(root, False)]
+    """Interior nodes reachable from ``root``, each after every node that consumes it.
+
+    Every node is created after its parents, so reverse creation order (``_seq``, stamped by
+    :func:`make`) is a topological order: one flat traversal and a sort, no recursion.
+    """
+    nodes = [root]
+    seen = {id(root)}
+    stack = [root]
     while stack:
-        node, expanded = stack.pop()
-        if expanded:
-            post.append(node)
-            continue
-        if id(node) in visited:
-            continue
-        visited.add(id(node))
-        stack.append((node, True))
-        for parent in node._parents:
-            if parent._backward is not None and id(parent) not in visited:
-                stack.append((parent, False))
-    post.reverse()
-    return post
+        for parent in stack.pop()._parents:
+            if parent._backward is not None and id(parent) not in seen:
+                seen.add(id(parent))
+                nodes.append(parent)
+                stack.append(parent)
+    nodes.sort(key=_creation, reverse=True)
+    return nodes
+
+
+_creation = operator.attrgetter("_seq")
 
 
 def _accumulate(t: Tensor, g: np.ndarray) -> None:
@@ -442,6 +448,7 @@ def make(data: np.ndarray, parents: tuple[Tensor, ...], backward: Backward) -> T
                 out.requires_grad = True
                 out._parents = parents
                 out._backward = backward
+                out._seq = next(_sequence)
                 return out
     out.requires_grad = False
     out._parents = ()

@@ -58,24 +58,26 @@ class Module:
         object.__setattr__(self, "training", True)
 
     # --- registration ---------------------------------------------------------------------
+    # Parameters and buffers are also mirrored in the instance __dict__, so that reading
+    # ``self.weight`` in a forward pass is a plain attribute lookup, not a __getattr__ call.
     def __setattr__(self, name: str, value: Any) -> None:
-        if "_parameters" not in self.__dict__:
+        d = self.__dict__
+        if "_parameters" not in d:
             raise AttributeError(
                 f"{type(self).__name__}: call super().__init__() before assigning attributes"
             )
         if name in self._buffers and (value is None or isinstance(value, Tensor)):
-            self._buffers[name] = value
+            self._buffers[name] = d[name] = value
             return
         for registry in (self._parameters, self._buffers, self._modules):
             registry.pop(name, None)
         if isinstance(value, Parameter):
-            self._parameters[name] = value
+            self._parameters[name] = d[name] = value
         elif isinstance(value, Module):
             self._modules[name] = value
+            d.pop(name, None)
         else:
             object.__setattr__(self, name, value)
-            return
-        self.__dict__.pop(name, None)
 
     def __getattr__(self, name: str) -> Any:
         for registry in ("_parameters", "_buffers", "_modules"):
@@ -88,21 +90,20 @@ class Module:
         for registry in (self._parameters, self._buffers, self._modules):
             if name in registry:
                 del registry[name]
+                self.__dict__.pop(name, None)
                 return
         object.__delattr__(self, name)
 
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
         """Register state that is saved and loaded but not trained (e.g. running means)."""
-        self.__dict__.pop(name, None)
-        self._buffers[name] = tensor
+        self._buffers[name] = self.__dict__[name] = tensor
         if not persistent:
             self.__dict__.setdefault("_non_persistent", set()).add(name)
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
         """Register a parameter (or None, for an optional one such as a missing bias)."""
         if param is None:
-            self._parameters[name] = None
-            self.__dict__.pop(name, None)
+            self._parameters[name] = self.__dict__[name] = None
         else:
             setattr(self, name, param)
 

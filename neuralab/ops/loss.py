@@ -61,13 +61,17 @@ def _reduce(
     per = np.asarray(per)  # a reduction over a 1-D array yields a NumPy scalar
     if reduction == "none":
         return make(per, parents, backward)
+    shape, dtype = per.shape, per.dtype
     if reduction == "sum":
-        total = np.asarray(per.sum(), dtype=per.dtype)
-        return make(total, parents, lambda g: backward(np.broadcast_to(g, per.shape)))
+        total = np.asarray(per.sum(), dtype=dtype)
+        return make(total, parents, lambda g: backward(np.full(shape, g, dtype)))
     n = per.size if denominator is None else denominator
-    with np.errstate(invalid="ignore", divide="ignore"):  # empty or all-ignored: NaN, like torch
-        mean = np.asarray(per.sum() / n, dtype=per.dtype)
-    return make(mean, parents, lambda g: backward(np.broadcast_to(g / n, per.shape)))
+    if not n:  # empty or all-ignored: NaN, like torch
+        return make(
+            np.asarray(np.nan, dtype), parents, lambda g: backward(np.full(shape, np.nan, dtype))
+        )
+    mean = np.asarray(per.sum() / n, dtype=dtype)
+    return make(mean, parents, lambda g: backward(np.full(shape, g / n, dtype)))
 
 
 def _target_grad(t: Tensor, grad: Callable[[], np.ndarray]) -> np.ndarray | None:
