@@ -27,13 +27,15 @@ ack        seq: the number of the last snapshot drawn         let the next snaps
 
 Server frames: ``hello`` (limits), ``snap`` (see Session.snapshot, plus ``config`` and
 ``data`` when they changed), ``notice``, ``error``, ``file`` (name, mime, base64 content) and
-``gd``.
+``gd``. The Teachable Machine tab's commands (:mod:`neuralab.playground.teachable`) go through
+the same :func:`parse` with their own table.
 """
 
 from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from typing import Any
 
 from neuralab.playground.config import MAX_LAYERS, MAX_NEURONS, MAX_POINTS, ConfigError, validate
@@ -206,8 +208,15 @@ COMMANDS = {
 }
 
 
-def parse(frame: str | bytes | None) -> dict[str, Any]:
-    """One client frame as a checked command dict, or a ProtocolError saying what is wrong."""
+def parse(
+    frame: str | bytes | None, commands: dict[str, Callable[[dict], dict]] | None = None
+) -> dict[str, Any]:
+    """One client frame as a checked command dict, or a ProtocolError saying what is wrong.
+
+    ``commands`` is the table of known commands (default: the playground's, COMMANDS; the
+    Teachable Machine tab passes its own).
+    """
+    table = COMMANDS if commands is None else commands
     if not isinstance(frame, str):
         raise ProtocolError("binary frames are not accepted: send JSON text")
     # A character takes 1 to 4 bytes: encode only when the text might be too long.
@@ -223,6 +232,6 @@ def parse(frame: str | bytes | None) -> dict[str, Any]:
     if not isinstance(msg, dict):
         raise ProtocolError(f"expected a JSON object with a 'cmd', got {type(msg).__name__}")
     cmd = msg.get("cmd")
-    if not isinstance(cmd, str) or cmd not in COMMANDS:
-        raise ProtocolError(f"unknown command {cmd!r} (known: {', '.join(COMMANDS)})")
-    return COMMANDS[cmd](msg)
+    if not isinstance(cmd, str) or cmd not in table:
+        raise ProtocolError(f"unknown command {cmd!r} (known: {', '.join(table)})")
+    return table[cmd](msg)

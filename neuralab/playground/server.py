@@ -2,7 +2,9 @@
 
 ``GET /`` serves the page and ``/static/`` its files (shipped in the package, no build step).
 ``/ws`` is the WebSocket: each connection gets its own :class:`Session` (up to
-``max_sessions`` at once) and three tasks on the event loop:
+``max_sessions`` at once, counting the Teachable Machine's sockets at ``/ws/teachable``, each
+with a :class:`~neuralab.playground.teachable.TeachableSession`) and three tasks on the event
+loop:
 
 - *receive*: parse each frame (:func:`protocol.parse`), answer a bad one with an error frame,
   queue a good one (at most :data:`MAX_QUEUED` waiting);
@@ -30,7 +32,7 @@ import threading
 import time
 import webbrowser
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from importlib import resources
 from typing import Any
 from urllib.parse import urlsplit
@@ -44,7 +46,7 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from neuralab.playground import commands, config, protocol
+from neuralab.playground import commands, config, protocol, teachable
 from neuralab.playground.session import Session
 
 log = logging.getLogger("neuralab.playground")
@@ -97,7 +99,12 @@ def _hello(max_sessions: int) -> dict[str, Any]:
 class Connection:
     """One tab: its session, its command queue, and what it still has to be sent."""
 
-    def __init__(self, ws: WebSocket, session: Session) -> None:
+    make_session: Any = Session
+    parse = staticmethod(protocol.parse)
+    apply = staticmethod(commands.apply)
+    hello = staticmethod(_hello)
+
+    def __init__(self, ws: WebSocket, session: Session | teachable.TeachableSession) -> None:
         self.ws = ws
         self.session = session
         self.commands: asyncio.Queue[dict[str, Any]] = asyncio.Queue(MAX_QUEUED)
@@ -131,7 +138,7 @@ class Connection:
                 return
             try:
                 text = message.get("text")
-                cmd = protocol.parse(text if text is not None else message.get("bytes"))
+                cmd = self.parse(text if text is not None else message.get("bytes"))
                 if cmd["cmd"] == "ack":
                     self.acked = max(self.acked, min(cmd["seq"], self.seq))
                     self.wake.set()
@@ -147,7 +154,7 @@ class Connection:
 
     def _apply(self, cmd: dict[str, Any]) -> None:
         try:
-            reply = commands.apply(self.session, cmd)
+            reply = self.apply(self.session, cmd)
         except protocol.ProtocolError as e:
             self.post(e.frame())
         except Exception as e:  # a bug must not take the server or the tab down
@@ -211,6 +218,15 @@ class Connection:
         return snap
 
 
+class TeachableConnection(Connection):
+    """A Teachable Machine view (``/ws/teachable``): the same loop with its own session type."""
+
+    make_session = teachable.TeachableSession
+    parse = staticmethod(teachable.parse)
+    apply = staticmethod(teachable.apply)
+    hello = staticmethod(teachable.hello)
+
+
 async def _until_one_ends(part: Any, scope: anyio.CancelScope) -> None:
     """Run one of a connection's tasks; when it ends (or fails), end the other two."""
     try:
@@ -257,29 +273,32 @@ def create_app(
     async def index(request: Any) -> FileResponse:
         return FileResponse(str(STATIC / "index.html"), headers={"Cache-Control": "no-cache"})
 
-    async def socket_endpoint(ws: WebSocket) -> None:
-        nonlocal open_sessions
-        await ws.accept()
-        if not _same_origin(ws):
-            await ws.send_text(
-                _dumps({"type": "error", "message": "cross-origin connection refused"})
-            )
-            await ws.close(1008)
-            return
-        if open_sessions >= max_sessions:
-            message = f"too many open sessions ({max_sessions}); close another playground tab"
-            await ws.send_text(_dumps({"type": "error", "message": message}))
-            await ws.close(1013)
-            return
-        open_sessions += 1
-        try:
-            conn = Connection(ws, Session())
-            conn.post(_hello(max_sessions))
-            async with anyio.create_task_group() as group:
-                for part in (conn.receive, conn.run, conn.send):
-                    group.start_soon(_until_one_ends, part, group.cancel_scope)
-        finally:
-            open_sessions -= 1
+    def endpoint(kind: type[Connection]) -> Callable[[WebSocket], Awaitable[None]]:
+        async def socket_endpoint(ws: WebSocket) -> None:
+            nonlocal open_sessions
+            await ws.accept()
+            if not _same_origin(ws):
+                await ws.send_text(
+                    _dumps({"type": "error", "message": "cross-origin connection refused"})
+                )
+                await ws.close(1008)
+                return
+            if open_sessions >= max_sessions:
+                message = f"too many open sessions ({max_sessions}); close another playground tab"
+                await ws.send_text(_dumps({"type": "error", "message": message}))
+                await ws.close(1013)
+                return
+            open_sessions += 1
+            try:
+                conn = kind(ws, kind.make_session())
+                conn.post(kind.hello(max_sessions))
+                async with anyio.create_task_group() as group:
+                    for part in (conn.receive, conn.run, conn.send):
+                        group.start_soon(_until_one_ends, part, group.cancel_scope)
+            finally:
+                open_sessions -= 1
+
+        return socket_endpoint
 
     middleware = [Middleware(_SecurityHeaders)]
     if allowed_hosts is not None:
@@ -287,7 +306,8 @@ def create_app(
     app = Starlette(
         routes=[
             Route("/", index),
-            WebSocketRoute("/ws", socket_endpoint),
+            WebSocketRoute("/ws", endpoint(Connection)),
+            WebSocketRoute("/ws/teachable", endpoint(TeachableConnection)),
             Mount("/static", StaticFiles(directory=str(STATIC)), name="static"),
         ],
         middleware=middleware,

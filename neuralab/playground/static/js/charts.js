@@ -1,4 +1,5 @@
-// A small line chart on a canvas: several series over the epoch, linear or log y, hover read-out.
+// A small line chart on a canvas: several series over the epoch, linear or log y (or a fixed
+// y range, e.g. [0, 1] for accuracy), hover read-out.
 // History is capped: past MAX_POINTS points every other one is dropped (the shape stays).
 
 const MAX_POINTS = 2000;
@@ -14,8 +15,9 @@ export function formatNumber(v, digits = 3) {
 export const compact = (v) => (Number.isFinite(v) ? String(Number(v.toPrecision(4))) : "–");
 
 export class LineChart {
-  constructor(canvas, { series, logScale = false, readout = null, xLabel = "epoch" }) {
+  constructor(canvas, { series, logScale = false, readout = null, xLabel = "epoch", yRange = null }) {
     this.canvas = canvas;
+    this.yRange = yRange;
     this.readout = readout;
     this.xLabel = xLabel;
     this.logScale = logScale;
@@ -61,6 +63,7 @@ export class LineChart {
       lo = Math.min(lo, v); hi = Math.max(hi, v);
     }
     if (!Number.isFinite(lo)) return null;
+    if (this.yRange) return this.yRange;
     if (this.logScale) { lo = Math.log10(lo); hi = Math.log10(hi); }
     if (hi - lo < 1e-9) { hi += 0.5; lo -= 0.5; }
     const pad = (hi - lo) * 0.06;

@@ -7,6 +7,7 @@ import { drawThumbnail } from "./datasets.js";
 import { DescentView } from "./gd.js";
 import { OutputView } from "./heatmap.js";
 import { FEATURES, NetworkView } from "./network.js";
+import { TeachableView } from "./teachable.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -132,6 +133,7 @@ const descent = new DescentView($("view-gd"), {
   send,
   changed: (values) => { Object.assign(client, values); writeHash(); },
 });
+const teachable = new TeachableView($("view-tm"), { toast, download });
 
 // ----------------------------------------------------------------------------- controls
 function fillSelect(id, values) {
@@ -236,7 +238,8 @@ function bindControls() {
     if (lastSnap) drawInsights(lastSnap);
   }));
   document.addEventListener("keydown", (e) => {
-    if (e.code !== "Space" || /INPUT|SELECT|TEXTAREA|BUTTON/.test(document.activeElement.tagName)) return;
+    if (e.code !== "Space" || client.view !== "net") return; // Space plays the network view only
+    if (/INPUT|SELECT|TEXTAREA|BUTTON/.test(document.activeElement.tagName)) return;
     e.preventDefault();
     $("play").click();
   });
@@ -412,6 +415,7 @@ function showView() {
   document.querySelectorAll(".view").forEach((v) => { v.hidden = v.id !== `view-${client.view}`; });
   document.querySelectorAll(".tab").forEach((t) => t.classList.toggle("active", t.dataset.view === client.view));
   if (client.view === "gd") descent.draw();
+  if (client.view === "tm") teachable.show();
 }
 
 function buildClassroom() {
