@@ -28,6 +28,7 @@ from typing import Any
 
 from neuralab.demos import (
     activations,
+    game_agent,
     gradient_descent,
     losses,
     minibatch,
@@ -50,6 +51,7 @@ TOPICS: dict[str, ModuleType] = {
     "vanishing-gradient": vanishing_gradient,
     "minibatch": minibatch,
     "tuning": tuning,
+    "game-agent": game_agent,
 }
 """Every topic by its command-line name, in the lecture's order."""
 
