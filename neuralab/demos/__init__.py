@@ -28,6 +28,7 @@ from typing import Any
 
 from neuralab.demos import (
     activations,
+    detection,
     game_agent,
     gradient_descent,
     losses,
@@ -52,6 +53,7 @@ TOPICS: dict[str, ModuleType] = {
     "minibatch": minibatch,
     "tuning": tuning,
     "game-agent": game_agent,
+    "detection": detection,
 }
 """Every topic by its command-line name, in the lecture's order."""
 
