@@ -10,3 +10,6 @@ from neuralab.models.alexnet import AlexNet, alexnet, alexnet_paper, alexnet_sma
 from neuralab.models.lenet import LeNet5, lenet5  # noqa: E402
 from neuralab.models.mlp import MLP, mlp  # noqa: E402
 from neuralab.models.resnet import ResNet, resnet18, resnet34, resnet50, resnet_cifar  # noqa: E402
+from neuralab.models.rnn import CharLM, SequenceClassifier, char_lm, sequence_classifier  # noqa: E402
+from neuralab.models.seq2seq import EncoderDecoder, Seq2Seq, exact_match  # noqa: E402
+from neuralab.models.transformer_seq2seq import TransformerSeq2Seq, transformer_seq2seq  # noqa: E402
