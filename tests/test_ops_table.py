@@ -129,6 +129,8 @@ ROWS = [
     ("idx_none_ellipsis", lambda a: a[None, ..., 0], lambda a: a[None, ..., 0], [r(3, 4)]),
     ("idx_mask", lambda a: a[a > 0], lambda a: a[a > 0], [away(4, 5)]),
     ("idx_int_array_repeat", lambda a: a[nl.tensor([0, 2, 0, 0])], lambda a: a[torch.tensor([0, 2, 0, 0])], [r(3, 4)]),  # noqa: E501
+    ("idx_negative_alias", lambda a: a[nl.tensor([0, -3, 1])], lambda a: a[torch.tensor([0, -3, 1])], [r(3, 4)]),  # noqa: E501
+    ("idx_distinct", lambda a: a[nl.tensor([2, 0])], lambda a: a[torch.tensor([2, 0])], [r(3, 4)]),
     ("idx_two_arrays", lambda a: a[nl.tensor([0, 1, 1]), nl.tensor([2, 2, 0])], lambda a: a[torch.tensor([0, 1, 1]), torch.tensor([2, 2, 0])], [r(3, 4)]),  # noqa: E501
     ("idx_list", lambda a: a[:, [3, 3, 1]], lambda a: a[:, [3, 3, 1]], [r(3, 4)]),
     ("matmul", lambda a, b: a @ b, lambda a, b: a @ b, [r(3, 4), r(4, 5)]),

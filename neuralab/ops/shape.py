@@ -128,9 +128,12 @@ def getitem(a: Tensor, index: Any) -> Tensor:
         isinstance(p, list) or (isinstance(p, np.ndarray) and p.dtype != np.bool_) for p in parts
     )
 
+    if repeats_possible and isinstance(idx, np.ndarray) and idx.ndim == 1:
+        repeats_possible = np.unique(idx % max(len(x), 1)).size != idx.size  # one index array
+
     def backward(g: np.ndarray) -> tuple:
         gx = np.zeros_like(x)
-        if repeats_possible:
+        if repeats_possible:  # np.add.at accumulates repeated indices (slow, so only then)
             np.add.at(gx, idx, g)
         else:
             gx[idx] = g
