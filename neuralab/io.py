@@ -15,6 +15,7 @@ See docs/save_load.md for the file layout.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import inspect
 import json
 import os
@@ -99,8 +100,24 @@ def _class_name(cls: type[Module]) -> str:
     )
 
 
+# neuralab's own packages whose model classes a file may name. They are imported only when a
+# file names a class not yet defined; no name from a file is ever imported.
+_MODEL_PACKAGES = (
+    "neuralab.models",
+    "neuralab.apps.detection",
+    "neuralab.apps.diffusion",
+    "neuralab.apps.chat",
+    "neuralab.apps.rl",
+)
+
+
 def _class_named(name: str, source: str) -> type[Module]:
     cls = _REGISTRY.get(name) or _builtin_classes().get(name)
+    if cls is None:
+        for package in _MODEL_PACKAGES:
+            with contextlib.suppress(ImportError):
+                importlib.import_module(package)
+        cls = _builtin_classes().get(name)
     if cls is None:
         raise LoadError(
             f"load: '{source}' holds a model of class '{name}', which is not registered: define "

@@ -539,3 +539,20 @@ def test_weights_that_do_not_fit_are_reported(tmp_path):
     )
     with pytest.raises(LoadError, match=r"do not fit the rebuilt Linear.*weight"):
         nl.load(_crafted(tmp_path, structure, {"weight": w}))
+
+
+def test_zoo_model_loads_in_a_fresh_process_without_importing_the_zoo(tmp_path):
+    import subprocess
+    import sys
+
+    path = tmp_path / "lenet.safetensors"
+    save = "import neuralab as nl; from neuralab.models import lenet5; nl.save(lenet5(), {!r})"
+    load = (
+        "import sys, neuralab as nl; m = nl.load({!r}); "
+        "assert type(m).__name__ == 'LeNet5', type(m); print(m.num_parameters())"
+    )
+    subprocess.run([sys.executable, "-c", save.format(str(path))], check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", load.format(str(path))], capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "61706"
