@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from neuralab.commands import demo, info, playground, train
+from neuralab.commands import chat, demo, info, playground, train
 
 
 class _Parser(argparse.ArgumentParser):
@@ -32,13 +32,21 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_arguments(sub)
     info.add_arguments(sub)
     playground.add_arguments(sub)
+    chat.add_arguments(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``neuralab`` command."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:  # words after options: part of a prompt (neuralab demo chat --quick "2 + 2?")
+        if isinstance(getattr(args, "prompt", None), list) and not any(
+            e.startswith("-") for e in extra
+        ):
+            args.prompt = [*args.prompt, *extra]
+        else:
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
     if args.command is None:
         parser.print_help()
         return 0

@@ -31,6 +31,17 @@ def add_arguments(sub: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     demo.add_argument("topic", nargs="?", metavar="TOPIC", help="a topic (see --list) or 'tour'")
+    demo.add_argument(
+        "prompt",
+        nargs="*",
+        metavar="PROMPT",
+        help='for topics that take one: the prompt, e.g. neuralab demo text-to-image "a seven"',
+    )
+    demo.add_argument(
+        "--negative",
+        metavar="PROMPT",
+        help="for topics that take a prompt: a negative prompt to steer away from",
+    )
     demo.add_argument("--list", action="store_true", help="list the topics, one line each")
     demo.add_argument(
         "--out",
@@ -40,6 +51,29 @@ def add_arguments(sub: Any) -> None:
     )
     demo.add_argument("--quick", action="store_true", help="smaller, faster runs (for tests)")
     demo.set_defaults(func=demo_command)
+
+
+def _prompt_options(args: argparse.Namespace) -> dict[str, str]:
+    """``prompt=`` and ``negative=`` for the topic, if given; an error if it takes no prompt."""
+    import inspect
+
+    from neuralab import demos
+
+    options = {"prompt": " ".join(args.prompt)} if args.prompt else {}
+    if args.negative is not None:
+        options["negative"] = args.negative
+    takes = [
+        name
+        for name, module in demos.TOPICS.items()
+        if "prompt" in inspect.signature(module.run).parameters
+    ]
+    if options and args.topic not in takes:
+        given = f"{options['prompt']!r}" if "prompt" in options else "--negative"
+        raise ValueError(
+            f"topic {args.topic!r} takes no prompt (got {given}); topics that do: "
+            f"{', '.join(takes) or 'none'}"
+        )
+    return options
 
 
 def demo_command(args: argparse.Namespace) -> int:
@@ -58,6 +92,7 @@ def demo_command(args: argparse.Namespace) -> int:
             f"unknown topic {args.topic!r}; choose one of: {', '.join(demos.TOPICS)}, tour "
             "(see 'neuralab demo --list')"
         )
+    options = _prompt_options(args)
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise ValueError(f"--out {out} is a file; give a folder for the figures")
@@ -69,5 +104,5 @@ def demo_command(args: argparse.Namespace) -> int:
         demos.tour(out, quick=args.quick)
     else:
         print(f"neuralab demo {args.topic}: {demos.TOPICS[args.topic].SUMMARY}\n", flush=True)
-        demos.run(args.topic, out, quick=args.quick)
+        demos.run(args.topic, out, quick=args.quick, **options)
     return 0

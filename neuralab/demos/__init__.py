@@ -28,6 +28,7 @@ from typing import Any
 
 from neuralab.demos import (
     activations,
+    chat,
     detection,
     game_agent,
     gradient_descent,
@@ -36,6 +37,7 @@ from neuralab.demos import (
     neuron,
     nonlinearity,
     overfitting,
+    text_to_image,
     tuning,
     vanishing_gradient,
 )
@@ -54,6 +56,8 @@ TOPICS: dict[str, ModuleType] = {
     "tuning": tuning,
     "game-agent": game_agent,
     "detection": detection,
+    "chat": chat,
+    "text-to-image": text_to_image,
 }
 """Every topic by its command-line name, in the lecture's order."""
 
@@ -86,14 +90,20 @@ def _single_threaded_blas() -> Iterator[None]:
         yield
 
 
-def run(topic: str, out: Path | str = "runs/demo", quick: bool = False) -> dict[str, Any]:
-    """Run one topic: print what it shows, write its figures to ``out``, return its numbers."""
+def run(
+    topic: str, out: Path | str = "runs/demo", quick: bool = False, **options: Any
+) -> dict[str, Any]:
+    """Run one topic: print what it shows, write its figures to ``out``, return its numbers.
+
+    ``options`` go to topics that take them, e.g. ``prompt=`` and ``negative=`` for
+    text-to-image.
+    """
     if topic not in TOPICS:
         raise ValueError(
             f"unknown demo topic {topic!r}; choose one of: {', '.join(TOPICS)} (or 'tour')"
         )
     with _single_threaded_blas():
-        return TOPICS[topic].run(Path(out), quick=quick)
+        return TOPICS[topic].run(Path(out), quick=quick, **options)
 
 
 def tour(out: Path | str = "runs/demo", quick: bool = False) -> dict[str, dict[str, Any]]:
