@@ -375,23 +375,23 @@ class Tensor:
             _accumulate(self, seed)
             return
         order = _topological_order(self)
-        grads: dict[int, np.ndarray] = {id(self): seed}
+        # Gradients waiting for each interior node, keyed by the node itself (identity hash).
+        grads: dict[Tensor, np.ndarray] = {self: seed}
+        pop, accumulate = grads.pop, _accumulate
         for node in order:
-            g = grads.pop(id(node), None)
+            g = pop(node, None)
             if g is None:
                 continue
             if node._retain:
-                _accumulate(node, g)
-            parent_grads = node._backward(g)
-            for parent, pg in zip(node._parents, parent_grads):
+                accumulate(node, g)
+            for parent, pg in zip(node._parents, node._backward(g)):
                 if pg is None or not parent.requires_grad:
                     continue
                 if parent._backward is None:
-                    _accumulate(parent, pg)
+                    accumulate(parent, pg)
                 else:
-                    key = id(parent)
-                    prev = grads.get(key)
-                    grads[key] = pg if prev is None else prev + pg
+                    prev = grads.get(parent)
+                    grads[parent] = pg if prev is None else prev + pg
             if not retain_graph:
                 node._backward = _freed_backward
                 node._parents = ()
@@ -424,13 +424,7 @@ def _accumulate(t: Tensor, g: np.ndarray) -> None:
     if g.shape != t.data.shape:  # an op's backward returned a broadcast gradient
         g = np.broadcast_to(g, t.data.shape)
     if t.grad is None:
-        t.grad = Tensor.__new__(Tensor)
-        t.grad.data = np.array(g, dtype=t.data.dtype, copy=True)
-        t.grad.grad = None
-        t.grad.requires_grad = False
-        t.grad._parents = ()
-        t.grad._backward = None
-        t.grad._retain = False
+        t.grad = constant(np.array(g, dtype=t.data.dtype, copy=True))
     else:
         total = t.grad.data + g
         t.grad.data = total if total.dtype == t.data.dtype else total.astype(t.data.dtype)
