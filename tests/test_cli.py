@@ -46,14 +46,14 @@ def test_evaluate_and_predict_use_the_saved_model(trained, tmp_path):
     accuracy = float(result.stdout.split("accuracy")[1].split()[0])
     assert accuracy >= 0.95
     X, y = digits()
-    np.save(tmp_path / "x.npy", X[:20] / 16.0)
+    np.save(tmp_path / "x.npy", X[:20])
     result = run("predict", str(out / "model.safetensors"), str(tmp_path / "x.npy"))
     assert result.returncode == 0, result.stderr
     rows = result.stdout.strip().splitlines()
     assert rows[0] == "input,class,confidence" and len(rows) == 21
     predicted = np.array([int(r.split(",")[1]) for r in rows[1:]])
     assert (predicted == y[:20]).mean() >= 0.9
-    np.savetxt(tmp_path / "x.csv", X[:5] / 16.0, delimiter=",")
+    np.savetxt(tmp_path / "x.csv", X[:5], delimiter=",")
     csv = run("predict", str(out / "model.safetensors"), str(tmp_path / "x.csv"))
     assert csv.returncode == 0 and len(csv.stdout.strip().splitlines()) == 6
 

@@ -85,7 +85,6 @@ def load(
     elif name == "digits":
         layout = "image" if image else "flat"
         X, y = data.digits(layout=layout, size=image_size or 8)
-        X = X / np.float32(16.0)
         classification = True
     else:
         X, y = getattr(data, name.replace("-", "_"))()
@@ -97,7 +96,7 @@ def load(
     X_train, X_test, y_train, y_test = data.train_test_split(
         X, y, ratio=1 - test_fraction, seed=seed
     )
-    prep: dict[str, Any] = {"scale": 1 / 16.0} if name == "digits" else {}
+    prep: dict[str, Any] = {}
     if name in TABULAR + MULTICLASS_2D:  # standardize with the training part's statistics
         mean, std = X_train.mean(axis=0), X_train.std(axis=0) + 1e-8
         X_train, X_test = (X_train - mean) / std, (X_test - mean) / std
