@@ -196,3 +196,10 @@ def test_without_matplotlib_the_demo_still_prints(tmp_path, monkeypatch, capsys)
     assert result["figures"] == [] and not list(tmp_path.iterdir())
     assert text.count("figures skipped: matplotlib is not installed") == 1
     assert "hinge" in text
+
+
+def test_teachable_machine_learns_the_drawings(ran):
+    result, text = ran["teachable-machine"]
+    assert result["train_accuracy"] >= 0.9
+    assert result["new_correct"] >= 2  # of one new drawing per class
+    assert "confusion matrix" in text and "a new circle drawing ->" in text

@@ -16,25 +16,13 @@ import pytest
 import neuralab as nl
 import neuralab.nn.functional as F
 from neuralab import nn
+from neuralab.demos.teachable_machine import stroke
 from neuralab.playground import teachable
 from neuralab.playground.protocol import ProtocolError
 from neuralab.playground.session import SessionError
 from neuralab.playground.teachable import SIZE, TeachableSession, apply, parse, resize, to_input
 
 NAMES = ["vertical", "horizontal", "circle"]
-
-
-def stroke(kind: int, rng: np.random.Generator, width: float = 2.2) -> np.ndarray:
-    """A SIZE × SIZE drawing, white on black: a vertical line, a horizontal line or a circle."""
-    yy, xx = np.mgrid[:SIZE, :SIZE].astype(np.float32)
-    cx, cy = rng.uniform(10, 18, 2)
-    if kind == 0:
-        d = np.where((yy > 5) & (yy < 23), np.abs(xx - cx), 99)
-    elif kind == 1:
-        d = np.where((xx > 5) & (xx < 23), np.abs(yy - cy), 99)
-    else:
-        d = np.abs(np.hypot(xx - cx, yy - cy) - rng.uniform(5, 8))
-    return (np.clip(width / 2 + 0.5 - d, 0, 1) * 255).astype(np.uint8)
 
 
 def strokes_session(per_class: int = 10, seed: int = 0) -> TeachableSession:

@@ -37,6 +37,7 @@ from neuralab.demos import (
     neuron,
     nonlinearity,
     overfitting,
+    teachable_machine,
     text_to_image,
     tuning,
     vanishing_gradient,
@@ -58,6 +59,7 @@ TOPICS: dict[str, ModuleType] = {
     "detection": detection,
     "chat": chat,
     "text-to-image": text_to_image,
+    "teachable-machine": teachable_machine,
 }
 """Every topic by its command-line name, in the lecture's order."""
 
