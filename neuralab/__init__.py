@@ -1,6 +1,6 @@
 """neuralab: deep learning from first principles — a NumPy autograd engine with a PyTorch shape."""
 
-from neuralab import data, nn, optim, train
+from neuralab import data, memory, nn, optim, train
 from neuralab.creation import (
     arange,
     empty,
@@ -81,3 +81,5 @@ from neuralab.tensor import (
 bool = bool_  # noqa: A001  (torch spells it nl.bool)
 clip = clamp
 __version__ = "0.1.0"
+
+memory._configure_at_import()  # reuse freed blocks across training steps (see neuralab/memory.py)

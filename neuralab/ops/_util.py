@@ -39,3 +39,19 @@ def norm_dim(dim: Any, ndim: int, op: str) -> tuple[int, ...] | None:
 def one_dim(dim: int, ndim: int, op: str) -> int:
     """Normalize a single dimension index."""
     return norm_dim(dim, ndim, op)[0]
+
+
+def scatter_add_rows(rows: int, idx: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Zeros of shape (rows, *values.shape[1:]) with ``values[k]`` added into row ``idx[k]``.
+
+    Equal to ``np.add.at`` but several times faster: sort the indices once, then sum each run
+    of equal indices with ``np.add.reduceat`` (repeated rows accumulate, in index order).
+    """
+    out = np.zeros((rows, *values.shape[1:]), values.dtype)
+    if idx.size == 0:
+        return out
+    order = np.argsort(idx, kind="stable")
+    ordered = idx[order]
+    starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
+    out[ordered[starts]] = np.add.reduceat(values[order], starts, axis=0)
+    return out

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from neuralab.ops._fused import float_tensor, to_tensor
+from neuralab.ops._util import scatter_add_rows
 from neuralab.tensor import Tensor, constant, make
 
 __all__ = ["embedding", "one_hot"]
@@ -45,8 +46,7 @@ def embedding(input: Any, weight: Any, padding_idx: int | None = None) -> Tensor
     out = w.data[idx]  # fancy indexing copies: the output never aliases the weight
 
     def backward(g: np.ndarray) -> tuple[np.ndarray]:
-        gw = np.zeros_like(w.data)
-        np.add.at(gw, idx.ravel(), g.reshape(-1, w.shape[1]))
+        gw = scatter_add_rows(n, idx.ravel(), g.reshape(-1, w.shape[1]))
         if padding_idx is not None:
             gw[padding_idx] = 0
         return (gw,)

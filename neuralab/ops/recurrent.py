@@ -19,13 +19,20 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import numpy as np
-from scipy.special import expit
 
 from neuralab.tensor import Tensor, is_grad_enabled, make
 
 __all__ = ["gru_recurrence", "lstm_recurrence", "rnn_recurrence"]
 
 Saved = dict[str, np.ndarray]
+
+
+def _sigmoid_(x: np.ndarray) -> None:
+    """σ(x) = ½ + ½·tanh(x/2) in place: NumPy's vectorised tanh beats scipy's expit several-fold."""
+    x *= 0.5
+    np.tanh(x, out=x)
+    x *= 0.5
+    x += 0.5
 
 
 class _Simple:
@@ -58,26 +65,41 @@ class _Simple:
 
 
 class _LSTM:
-    """LSTM cell: gates (i, f, g, o); c = f⊙c + i⊙g, h = o⊙tanh(c)."""
+    """LSTM cell: gates (i, f, g, o); c = f⊙c + i⊙g, h = o⊙tanh(c).
+
+    All four gates go through one tanh call: σ(x) = ½ + ½·tanh(x/2), so the sigmoid gates are
+    scaled by ½ before and after (NumPy's float32 tanh is vectorised; a separate sigmoid costs
+    several times more). The forward also saves every gate's derivative (σ' = ¼(1 - t²),
+    tanh' = 1 - t²), so the backward is one multiply per gate.
+    """
 
     gates = 4
     has_cell = True
     separate_hidden_grad = False
 
     def allocate(self, slots: int, batch: int, hidden: int, dtype: np.dtype) -> Saved:
+        def per_gate(sigmoid: float, tanh: float) -> np.ndarray:
+            return np.repeat(np.array([sigmoid, sigmoid, tanh, sigmoid], dtype), hidden)
+
+        self.scale, self.shift, self.slope = per_gate(0.5, 1), per_gate(0.5, 0), per_gate(0.25, 1)
         return {
             "act": np.empty((slots, batch, 4 * hidden), dtype),
+            "d_act": np.empty((slots, batch, 4 * hidden), dtype),
             "c": np.empty((slots, batch, hidden), dtype),
             "tanh_c": np.empty((slots, batch, hidden), dtype),
         }
 
     def step(self, s: Saved, t: int, xg, hh, h_prev, c_prev, h_out) -> np.ndarray:
         n = h_out.shape[-1]
-        a = s["act"][t]
+        a, d = s["act"][t], s["d_act"][t]
         np.add(xg, hh, out=a)
-        expit(a[:, : 2 * n], out=a[:, : 2 * n])
-        np.tanh(a[:, 2 * n : 3 * n], out=a[:, 2 * n : 3 * n])
-        expit(a[:, 3 * n :], out=a[:, 3 * n :])
+        a *= self.scale
+        np.tanh(a, out=a)
+        np.multiply(a, a, out=d)
+        np.subtract(1, d, out=d)
+        d *= self.slope
+        a *= self.scale
+        a += self.shift
         i, f, g, o = a[:, :n], a[:, n : 2 * n], a[:, 2 * n : 3 * n], a[:, 3 * n :]
         c = s["c"][t]
         np.multiply(f, c_prev, out=c)
@@ -90,11 +112,16 @@ class _LSTM:
         n = h.shape[-1]
         a, tc = s["act"][t], s["tanh_c"][t]
         i, f, g, o = a[:, :n], a[:, n : 2 * n], a[:, 2 * n : 3 * n], a[:, 3 * n :]
-        dc = dc + dh * o * (1 - tc * tc)
-        np.multiply(dc * g, i * (1 - i), out=gx[:, :n])
-        np.multiply(dc * c_prev, f * (1 - f), out=gx[:, n : 2 * n])
-        np.multiply(dc * i, 1 - g * g, out=gx[:, 2 * n : 3 * n])
-        np.multiply(dh * tc, o * (1 - o), out=gx[:, 3 * n :])
+        dc_h = tc * tc
+        np.subtract(1, dc_h, out=dc_h)
+        dc_h *= o
+        dc_h *= dh
+        dc = np.add(dc, dc_h, out=dc_h)
+        np.multiply(dc, g, out=gx[:, :n])
+        np.multiply(dc, c_prev, out=gx[:, n : 2 * n])
+        np.multiply(dc, i, out=gx[:, 2 * n : 3 * n])
+        np.multiply(dh, tc, out=gx[:, 3 * n :])
+        gx *= s["d_act"][t]
         return None, dc * f
 
 
@@ -115,7 +142,7 @@ class _GRU:
         n2 = 2 * h_out.shape[-1]
         a = s["act"][t]
         np.add(xg[:, :n2], hh[:, :n2], out=a[:, :n2])
-        expit(a[:, :n2], out=a[:, :n2])
+        _sigmoid_(a[:, :n2])
         r, z, new = a[:, : n2 // 2], a[:, n2 // 2 : n2], a[:, n2:]
         s["hn"][t] = hh[:, n2:]
         np.multiply(r, hh[:, n2:], out=new)
@@ -226,9 +253,10 @@ def _recurrence(
     out = np.empty((steps, batch, hidden), xg.dtype)
     saved = cell.allocate(steps if keep else 1, batch, hidden, xg.dtype)
     h, c = h0.data, None if c0 is None else c0.data
-    w_t = w.T
+    w_t = np.ascontiguousarray(w.T)  # BLAS runs the small per-step GEMM faster on this layout
+    hh = np.empty((batch, width), xg.dtype)
     for t in order:
-        hh = h @ w_t
+        np.matmul(h, w_t, out=hh)
         if b is not None:
             hh += b
         c = cell.step(saved, t if keep else 0, xg[t], hh, h, c, out[t])

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from neuralab.ops._util import one_dim
+from neuralab.ops._util import one_dim, scatter_add_rows
 from neuralab.tensor import Tensor, _index, make
 
 
@@ -132,6 +132,8 @@ def getitem(a: Tensor, index: Any) -> Tensor:
         repeats_possible = np.unique(idx % max(len(x), 1)).size != idx.size  # one index array
 
     def backward(g: np.ndarray) -> tuple:
+        if repeats_possible and isinstance(idx, np.ndarray) and idx.ndim == 1:
+            return (scatter_add_rows(len(x), idx % max(len(x), 1), g),)
         gx = np.zeros_like(x)
         if repeats_possible:  # np.add.at accumulates repeated indices (slow, so only then)
             np.add.at(gx, idx, g)
