@@ -211,11 +211,12 @@ def run(
 ) -> list[Result]:
     """Time every workload at every thread count, neuralab against torch, paired."""
     results = []
-    torch_threads = torch.get_num_threads()
+    torch_threads, our_threads = torch.get_num_threads(), nl.get_num_threads()
     try:
         for n in threads:
             with threadpoolctl.threadpool_limits(limits=n):
                 torch.set_num_threads(n)
+                nl.set_num_threads(n)  # after the limits: it also caps BLAS at n
                 settle = SETTLE_S if n > 1 else 0.0  # one thread: no idle workers to spin
                 for w in workloads(sizes):
                     ours, theirs = make_step(w, NEURALAB), make_step(w, TORCH)
@@ -232,6 +233,7 @@ def run(
                         progress(f"{w.name}, {n} thread(s): ratio {timing.ratio:.2f}")
     finally:
         torch.set_num_threads(torch_threads)
+        nl.set_num_threads(our_threads)
     return results
 
 

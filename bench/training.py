@@ -290,12 +290,13 @@ def run(
 ) -> Results:
     """Measure everything at every thread count (memory: once, one thread per process)."""
     results = Results()
-    torch_threads = torch.get_num_threads()
+    torch_threads, our_threads = torch.get_num_threads(), nl.get_num_threads()
     gc.freeze()  # the libraries' import-time objects: no full collection walks them mid-sample
     try:
         for n in threads:
             with threadpoolctl.threadpool_limits(limits=n):
                 torch.set_num_threads(n)
+                nl.set_num_threads(n)  # after the limits: it also caps BLAS at n
                 settle = SETTLE_S if n > 1 else 0.0  # one thread: no idle workers to spin
                 gemm = Gemm(sizes.gemm_n, n, time_gemm(sizes.gemm_n, sizes, settle))
                 results.gemm.append(gemm)
@@ -310,6 +311,7 @@ def run(
                     progress(f"W2 epoch vs scikit-learn, {n} thread(s): ratio {timing.ratio:.2f}")
     finally:
         torch.set_num_threads(torch_threads)
+        nl.set_num_threads(our_threads)
         gc.unfreeze()
     if memory:
         for w in workloads:

@@ -63,6 +63,7 @@ from neuralab.ops import (
     where,
 )
 from neuralab.ops.matmul import matmul
+from neuralab.parallel import get_num_threads, set_num_threads
 from neuralab.random import manual_seed
 from neuralab.tensor import (
     Tensor,

@@ -11,3 +11,7 @@ from threadpoolctl import threadpool_info, threadpool_limits
 
 threadpool_limits(1)
 assert all(pool["num_threads"] == 1 for pool in threadpool_info() if pool["user_api"] == "blas")
+
+import neuralab  # noqa: E402
+
+neuralab.set_num_threads(1)  # likewise for neuralab's own threads (tests of them raise it)

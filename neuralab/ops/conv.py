@@ -35,6 +35,7 @@ from neuralab.ops._window import (
     out_size,
     spatial,
 )
+from neuralab.parallel import parallel_for
 from neuralab.tensor import Tensor, make
 
 
@@ -198,27 +199,43 @@ def _conv(
     )
     xp = np.pad(xd, ((0, 0), (0, 0)) + pads) if any(pads[0] + pads[1]) else xd
     k, p = c_g * kh * kw, out_hw[0] * out_hw[1]
-    cols = im2col(xp, (kh, kw), stride2, dilation2, out_hw).reshape(n, groups, k, p)
     w4 = wd.reshape(1, groups, cout // groups, k)
-    out = np.matmul(w4, cols).reshape(n, cout, *out_hw)  # per sample W @ cols: already NCHW
-    if b is not None:
-        out += b.data[:, None, None]
+    out = np.empty((n, cout, *out_hw), xd.dtype)
+    work = n * cout * k * p  # multiply-adds of the forward GEMM; the backward's are twice that
+
+    def columns(lo: int, hi: int) -> np.ndarray:
+        """im2col of samples lo..hi: (hi-lo, groups, C/groups·kh·kw, OH·OW)."""
+        cols = im2col(xp[lo:hi], (kh, kw), stride2, dilation2, out_hw)
+        return cols.reshape(hi - lo, groups, k, p)
+
+    def forward_chunk(lo: int, hi: int) -> None:
+        # per sample W @ cols: the output comes out already in NCHW order
+        np.matmul(w4, columns(lo, hi), out=out[lo:hi].reshape(hi - lo, groups, cout // groups, p))
+        if b is not None:
+            out[lo:hi] += b.data[:, None, None]
+
+    parallel_for(n, forward_chunk, work)
     out4_shape = out.shape
-    del cols  # rebuilt in backward: the graph keeps the input, not a kh*kw times larger copy
+    # the columns are rebuilt in backward: the graph keeps the input, not a kh*kw times larger copy
 
     def backward(g: np.ndarray) -> tuple[np.ndarray | None, ...]:
         g4 = g.reshape(out4_shape)
         g_cols = g4.reshape(n, groups, cout // groups, p)
-        gx = gw = None
-        if w.requires_grad:
-            cols = im2col(xp, (kh, kw), stride2, dilation2, out_hw).reshape(n, groups, k, p)
-            gw = np.matmul(g_cols, cols.transpose(0, 1, 3, 2)).sum(axis=0).reshape(w.shape)
-        if x.requires_grad:
-            gcols = np.matmul(w4.transpose(0, 1, 3, 2), g_cols).reshape(n, c, kh, kw, *out_hw)
-            gxp = col2im(gcols, padded, stride2, dilation2)
-            gx = gxp[:, :, pads[0][0] : pads[0][0] + h, pads[1][0] : pads[1][0] + wid]
-            gx = gx.reshape(x.shape)
-        return _with_bias_grad(gx, gw, b, g4)
+        gw_parts: dict[int, np.ndarray] = {}
+        gx = np.empty(x.shape, xd.dtype).reshape(xd.shape) if x.requires_grad else None
+
+        def backward_chunk(lo: int, hi: int) -> None:
+            if w.requires_grad:
+                cols_t = columns(lo, hi).transpose(0, 1, 3, 2)
+                gw_parts[lo] = np.matmul(g_cols[lo:hi], cols_t).sum(axis=0)
+            if gx is not None:
+                gcols = np.matmul(w4.transpose(0, 1, 3, 2), g_cols[lo:hi])
+                gxp = col2im(gcols.reshape(hi - lo, c, kh, kw, *out_hw), padded, stride2, dilation2)
+                gx[lo:hi] = gxp[:, :, pads[0][0] : pads[0][0] + h, pads[1][0] : pads[1][0] + wid]
+
+        parallel_for(n, backward_chunk, 2 * work)
+        gw = sum(gw_parts[lo] for lo in sorted(gw_parts)).reshape(w.shape) if gw_parts else None
+        return _with_bias_grad(None if gx is None else gx.reshape(x.shape), gw, b, g4)
 
     return make(out.reshape(lower(out4_shape, nd, x.ndim == nd + 2)), _parents(x, w, b), backward)
 

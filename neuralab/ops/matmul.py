@@ -5,7 +5,30 @@ from __future__ import annotations
 import numpy as np
 
 from neuralab.ops._util import unbroadcast
+from neuralab.parallel import parallel_for
 from neuralab.tensor import Tensor, make
+
+
+def pmatmul(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """``np.matmul(x, y)``, split over the result's first axis across neuralab's threads.
+
+    Only when ``x`` (and, for a stacked product, ``y``) runs along that axis; vectors and
+    broadcast leading axes go to ``np.matmul`` whole. See :mod:`neuralab.parallel`.
+    """
+    if x.ndim < 2 or y.ndim < 2:
+        return np.matmul(x, y)
+    lead = np.broadcast_shapes(x.shape[:-2], y.shape[:-2])
+    shape = (*lead, x.shape[-2], y.shape[-1])
+    if x.ndim != len(shape) or x.shape[0] != shape[0]:
+        return np.matmul(x, y)
+    stacked = len(shape) > 2 and y.ndim == len(shape) and y.shape[0] == shape[0]
+    out = np.empty(shape, np.result_type(x, y))
+
+    def chunk(lo: int, hi: int) -> None:
+        np.matmul(x[lo:hi], y[lo:hi] if stacked else y, out=out[lo:hi])
+
+    parallel_for(shape[0], chunk, out.size * x.shape[-1])
+    return out
 
 
 def _shape_error(op: str, a: np.ndarray, b: np.ndarray) -> ValueError:
@@ -29,7 +52,7 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
         )
     if x.shape[-1] != y.shape[0 if y.ndim == 1 else -2]:
         raise _shape_error("matmul", x, y)
-    out = np.matmul(x, y)
+    out = pmatmul(x, y)
 
     def backward(g: np.ndarray) -> tuple:
         # Promote vectors to matrices so one rule covers every case, then undo.
@@ -42,10 +65,10 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
             g2 = np.expand_dims(g2, -2)
         ga = gb = None
         if a.requires_grad:
-            ga = np.matmul(g2, np.swapaxes(y2, -1, -2))
+            ga = pmatmul(g2, np.swapaxes(y2, -1, -2))
             ga = unbroadcast(ga, x2.shape).reshape(x.shape)
         if b.requires_grad:
-            gb = np.matmul(np.swapaxes(x2, -1, -2), g2)
+            gb = pmatmul(np.swapaxes(x2, -1, -2), g2)
             gb = unbroadcast(gb, y2.shape).reshape(y.shape)
         return ga, gb
 
@@ -62,7 +85,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         )
     lead = x.shape[:-1]
     x2 = x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x  # one 2-D GEMM, not one per batch
-    out = x2 @ w.T
+    out = pmatmul(x2, w.T)
     if bias is not None:
         out += bias.data
     if x.ndim != 2:
@@ -71,8 +94,8 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 
     def backward(g: np.ndarray) -> tuple:
         g2 = g.reshape(-1, g.shape[-1]) if g.ndim != 2 else g
-        gx = (g2 @ w).reshape(x.shape) if input.requires_grad else None
-        gw = (g2.T @ x2) if weight.requires_grad else None
+        gx = pmatmul(g2, w).reshape(x.shape) if input.requires_grad else None
+        gw = pmatmul(g2.T, x2) if weight.requires_grad else None
         if bias is None:
             return gx, gw
         return gx, gw, (g2.sum(axis=0) if bias.requires_grad else None)

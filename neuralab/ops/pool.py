@@ -26,6 +26,7 @@ from neuralab.ops._window import (
     offsets,
     spatial,
 )
+from neuralab.parallel import parallel_for
 from neuralab.tensor import Tensor, as_array, constant, is_grad_enabled, make
 
 
@@ -195,17 +196,24 @@ def _max_pool(
         op, nd, x, xd, kernel_size, stride, padding, dilation, ceil_mode
     )
     xp = np.pad(xd, ((0, 0), (0, 0)) + pads, constant_values=-np.inf) if any(sum(pads, ())) else xd
-    best = None
-    for _, _, index in offsets(kernel, stride, dil, out_hw):
-        if best is None:
-            best = xp[index].copy()
-        else:
-            np.maximum(best, xp[index], out=best)  # propagates NaN, as torch does
+    n = xd.shape[0]
+    best = np.empty(xd.shape[:2] + out_hw, xd.dtype)
     # which offset won: needed for the indices and by backward (computed now, so the graph keeps
     # this small integer array rather than the input and output)
     needs_grad = x.requires_grad and is_grad_enabled()
+    keep_arg = return_indices or needs_grad
+    arg = np.empty(best.shape, np.min_scalar_type(kernel[0] * kernel[1] - 1)) if keep_arg else None
     geometry = (xd.shape, kernel, stride, pad, dil, out_hw)
-    arg = _argmax_offsets(xp, best, *geometry) if return_indices or needs_grad else None
+
+    def forward_chunk(lo: int, hi: int) -> None:
+        planes = [xp[lo:hi][index] for _, _, index in offsets(kernel, stride, dil, out_hw)]
+        np.copyto(best[lo:hi], planes[0])
+        for plane in planes[1:]:
+            np.maximum(best[lo:hi], plane, out=best[lo:hi])  # propagates NaN, as torch does
+        if arg is not None:
+            _argmax_offsets(xp[lo:hi], best[lo:hi], arg[lo:hi], *geometry)
+
+    parallel_for(n, forward_chunk, xp.size * (3 if keep_arg else 1))
     out4_shape, padded_shape = best.shape, xp.shape
 
     tiles = stride == kernel and dil == (1, 1) and not any(sum(pads, ()))
@@ -215,8 +223,12 @@ def _max_pool(
         if tiles:  # windows tile the input: each offset writes its own slots, no accumulation
             return (_tiled_max_grad(g4, arg, kernel, xd.shape).reshape(x.shape),)
         gxp = np.zeros(padded_shape, g.dtype)
-        for i, j, index in offsets(kernel, stride, dil, out_hw):
-            gxp[index] += np.where(arg == i * kernel[1] + j, g4, 0)
+
+        def backward_chunk(lo: int, hi: int) -> None:
+            for i, j, index in offsets(kernel, stride, dil, out_hw):
+                gxp[lo:hi][index] += np.where(arg[lo:hi] == i * kernel[1] + j, g4[lo:hi], 0)
+
+        parallel_for(n, backward_chunk, 2 * gxp.size)
         return (_crop(gxp, pads, xd.shape).reshape(x.shape),)
 
     shape = lower(out4_shape, nd, x.ndim == nd + 2)
@@ -241,9 +253,13 @@ def _tiled_max_grad(
     n, c, oh, ow = g4.shape
     kh, kw = kernel
     g6 = np.empty((n, c, oh, kh, ow, kw), g4.dtype)
-    for i in range(kh):
-        for j in range(kw):
-            np.multiply(g4, arg == i * kw + j, out=g6[:, :, :, i, :, j])
+
+    def chunk(lo: int, hi: int) -> None:
+        for i in range(kh):
+            for j in range(kw):
+                np.multiply(g4[lo:hi], arg[lo:hi] == i * kw + j, out=g6[lo:hi, :, :, i, :, j])
+
+    parallel_for(n, chunk, 2 * g6.size)
     covered = g6.reshape(n, c, oh * kh, ow * kw)
     if covered.shape == shape:
         return covered
@@ -255,33 +271,33 @@ def _tiled_max_grad(
 def _argmax_offsets(
     xp: np.ndarray,
     best: np.ndarray,
+    arg: np.ndarray,
     shape: tuple[int, ...],
     kernel: Pair,
     stride: Pair,
     pad: Pair,
     dil: Pair,
     out_hw: Pair,
-) -> np.ndarray:
-    """Which kernel offset (i*kw + j) holds each window's max, chosen as torch chooses it.
+) -> None:
+    """Write into ``arg`` which kernel offset (i*kw + j) holds each window's max, as torch does.
 
     The first real (non-padding) position equal to the max wins; in a window holding NaN, the
     last NaN wins. Built from whole-plane comparisons, one per kernel offset.
     """
-    kh, kw = kernel
-    arg = np.zeros(best.shape, np.min_scalar_type(kh * kw - 1))
+    kw = kernel[1]
+    arg[...] = 0
     found = np.zeros(best.shape, bool)
     real = _real_positions(shape, kernel, stride, pad, dil, out_hw)
     for i, j, index in offsets(kernel, stride, dil, out_hw):
         hit = xp[index] == best
-        hit &= real[i][j]
+        if not real[i][j].all():
+            hit &= real[i][j]
         hit &= ~found
         arg += hit * arg.dtype.type(i * kw + j)
         found |= hit
-    nan = np.isnan(best)
-    if nan.any():
+    if np.isnan(best).any():
         for i, j, index in offsets(kernel, stride, dil, out_hw):
             arg[np.isnan(xp[index])] = i * kw + j
-    return arg
 
 
 def _real_positions(
@@ -316,25 +332,33 @@ def _avg_pool(
         op, nd, x, xd, kernel_size, stride, padding, 1, ceil_mode
     )
     xp = np.pad(xd, ((0, 0), (0, 0)) + pads) if any(sum(pads, ())) else xd
-    total = None
-    for _, _, index in offsets(kernel, stride, dil, out_hw):
-        if total is None:
-            total = xp[index].copy()
-        else:
-            total += xp[index]
+    n = xd.shape[0]
     counts = [
         _window_counts(size, k, s, p, o, count_include_pad)
         for size, k, s, p, o in zip(xd.shape[2:], kernel, stride, pad, out_hw)
     ]
     divisor = np.multiply.outer(*counts).astype(xd.dtype)
-    total /= divisor
+    total = np.empty(xd.shape[:2] + out_hw, xd.dtype)
+
+    def forward_chunk(lo: int, hi: int) -> None:
+        planes = [xp[lo:hi][index] for _, _, index in offsets(kernel, stride, dil, out_hw)]
+        np.copyto(total[lo:hi], planes[0])
+        for plane in planes[1:]:
+            total[lo:hi] += plane
+        total[lo:hi] /= divisor
+
+    parallel_for(n, forward_chunk, xp.size)
     out4_shape, padded_shape = total.shape, xp.shape
 
     def backward(g: np.ndarray) -> tuple[np.ndarray]:
         gd = g.reshape(out4_shape) / divisor
         gxp = np.zeros(padded_shape, g.dtype)
-        for _, _, index in offsets(kernel, stride, dil, out_hw):
-            gxp[index] += gd
+
+        def backward_chunk(lo: int, hi: int) -> None:
+            for _, _, index in offsets(kernel, stride, dil, out_hw):
+                gxp[lo:hi][index] += gd[lo:hi]
+
+        parallel_for(n, backward_chunk, gxp.size)
         return (_crop(gxp, pads, xd.shape).reshape(x.shape),)
 
     return make(total.reshape(lower(out4_shape, nd, x.ndim == nd + 2)), (x,), backward)

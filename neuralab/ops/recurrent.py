@@ -20,6 +20,8 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from neuralab.ops.matmul import pmatmul
+from neuralab.parallel import serial_section
 from neuralab.tensor import Tensor, is_grad_enabled, make
 
 __all__ = ["gru_recurrence", "lstm_recurrence", "rnn_recurrence"]
@@ -255,12 +257,13 @@ def _recurrence(
     h, c = h0.data, None if c0 is None else c0.data
     w_t = np.ascontiguousarray(w.T)  # BLAS runs the small per-step GEMM faster on this layout
     hh = np.empty((batch, width), xg.dtype)
-    for t in order:
-        np.matmul(h, w_t, out=hh)
-        if b is not None:
-            hh += b
-        c = cell.step(saved, t if keep else 0, xg[t], hh, h, c, out[t])
-        h = out[t]
+    with serial_section():  # per step GEMMs too small to split over threads
+        for t in order:
+            np.matmul(h, w_t, out=hh)
+            if b is not None:
+                hh += b
+            c = cell.step(saved, t if keep else 0, xg[t], hh, h, c, out[t])
+            h = out[t]
     finals = [h.copy()] if c0 is None else [h.copy(), c.copy()]
 
     def previous(t: int) -> int | None:
@@ -274,21 +277,22 @@ def _recurrence(
         dc = None if c0 is None else (zeros if g_finals[1] is None else g_finals[1])
         gx = np.empty_like(xg)
         gh = np.empty_like(xg) if cell.separate_hidden_grad else gx
-        for t in reversed(order):
-            p = previous(t)
-            h_prev = h0.data if p is None else out[p]
-            c_prev = None if c0 is None else (c0.data if p is None else saved["c"][p])
-            dh = dh + g_out[t]
-            direct, dc = cell.step_back(saved, t, dh, dc, h_prev, c_prev, out[t], gx[t], gh[t])
-            dh = gh[t] @ w
-            if direct is not None:
-                dh += direct
+        with serial_section():
+            for t in reversed(order):
+                p = previous(t)
+                h_prev = h0.data if p is None else out[p]
+                c_prev = None if c0 is None else (c0.data if p is None else saved["c"][p])
+                dh = dh + g_out[t]
+                direct, dc = cell.step_back(saved, t, dh, dc, h_prev, c_prev, out[t], gx[t], gh[t])
+                dh = gh[t] @ w
+                if direct is not None:
+                    dh += direct
         grads = [gx, dh] + ([] if c0 is None else [dc])
         gh2 = gh.reshape(-1, width)
         if weight_hh.requires_grad:
             first = h0.data[None]
             h_prev_all = np.concatenate([out[1:], first] if reverse else [first, out[:-1]])
-            grads.append(gh2.T @ h_prev_all.reshape(-1, hidden))
+            grads.append(pmatmul(gh2.T, h_prev_all.reshape(-1, hidden)))
         else:
             grads.append(None)
         if bias_hh is not None:

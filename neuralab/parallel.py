@@ -1,0 +1,153 @@
+"""Intra-op parallelism: an op splits its batch over threads, each running NumPy single-threaded.
+
+NumPy releases the GIL inside its loops and BLAS calls, so Python threads that each take a slice
+of a convolution's batch really run at once. That beats leaving the cores to BLAS: a batch of
+small per-sample GEMMs (a convolution's) runs *slower* when OpenBLAS splits every one of them,
+and im2col, col2im, pooling and element-wise work never use more than one core on their own.
+So :func:`parallel_for` gives each thread a contiguous chunk and keeps BLAS at one thread while
+the chunks run; outside those sections BLAS keeps the thread count set here.
+
+``set_num_threads(n)`` is ``torch.set_num_threads``: the number of threads one op may use (the
+pool's workers plus the calling thread) and the BLAS limit. The default is the number of cores
+this process may run on (``NEURALAB_NUM_THREADS`` or ``OMP_NUM_THREADS`` override it).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from typing import Any
+
+__all__ = ["get_num_threads", "parallel_for", "serial_section", "set_num_threads"]
+
+_state: dict[str, Any] = {"threads": None, "pool": None, "blas": None}
+_local = threading.local()  # .busy is set inside a chunk: nested parallel_for runs serially
+_blas_lock = threading.Lock()
+_blas_users = [0]  # parallel sections running now
+_blas_saved: list[int] = []  # BLAS thread counts to restore when the last one ends
+
+
+def _default_threads() -> int:
+    """``NEURALAB_NUM_THREADS`` or ``OMP_NUM_THREADS`` when set (as torch reads the latter), else
+    the cores this process may run on."""
+    for name in ("NEURALAB_NUM_THREADS", "OMP_NUM_THREADS"):
+        value = os.environ.get(name, "")
+        if value.isdigit() and int(value) > 0:
+            return int(value)
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def _blas_libraries() -> list:
+    """threadpoolctl controllers of the loaded BLAS libraries (found once)."""
+    if _state["blas"] is None:
+        from threadpoolctl import ThreadpoolController
+
+        _state["blas"] = [c for c in ThreadpoolController().lib_controllers if c.user_api == "blas"]
+    return _state["blas"]
+
+
+def get_num_threads() -> int:
+    """Threads one op may use (torch.get_num_threads)."""
+    if _state["threads"] is None:
+        _state["threads"] = _default_threads()
+    return _state["threads"]
+
+
+def set_num_threads(n: int) -> None:
+    """Let each op use ``n`` threads, and cap BLAS at ``n`` (torch.set_num_threads)."""
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"set_num_threads: expected a positive int, got {n!r}")
+    if _state["pool"] is not None:
+        _state["pool"].shutdown()
+        _state["pool"] = None
+    _state["threads"] = n
+    for lib in _blas_libraries():
+        lib.set_num_threads(n)
+
+
+@contextmanager
+def _single_threaded_blas() -> Iterator[None]:
+    """BLAS at one thread inside the block (restored after): the chunks are the parallelism.
+
+    Counted, so ops running parallel sections from several threads at once restore BLAS only
+    when the last one leaves.
+    """
+    libs = _blas_libraries()
+    with _blas_lock:
+        if _blas_users[0] == 0:
+            _blas_saved[:] = [lib.num_threads for lib in libs]
+            for lib in libs:
+                lib.set_num_threads(1)
+        _blas_users[0] += 1
+    try:
+        yield
+    finally:
+        with _blas_lock:
+            _blas_users[0] -= 1
+            if _blas_users[0] == 0:
+                for lib, n in zip(libs, _blas_saved):
+                    lib.set_num_threads(n)
+
+
+def _run_chunk(fn: Callable[[int, int], None], start: int, stop: int) -> None:
+    _local.busy = True
+    try:
+        fn(start, stop)
+    finally:
+        _local.busy = False
+
+
+MIN_CHUNK_WORK = 1 << 20  # ~a million multiply-adds or elements: worth a thread hand-off (~20 µs)
+BLAS_THREADING_WORK = 1 << 18  # from about here OpenBLAS would start threads of its own
+
+
+def parallel_for(n: int, fn: Callable[[int, int], None], work: float) -> None:
+    """Call ``fn(start, stop)`` on contiguous chunks covering ``range(n)``, one per thread.
+
+    ``work`` estimates the whole job (multiply-adds or elements touched); each chunk gets at
+    least :data:`MIN_CHUNK_WORK` of it, so small ops stay on the calling thread. ``fn`` must
+    write only its own chunk's slots. With more than one thread, any job big enough for BLAS
+    to thread runs with BLAS at one thread, even as a single chunk: OpenBLAS's idle workers
+    busy-wait for a while after each threaded call and would steal the cores from the chunks.
+    """
+    threads = get_num_threads()
+    if threads == 1 or work < BLAS_THREADING_WORK or getattr(_local, "busy", False):
+        fn(0, n)
+        return
+    parts = int(max(1, min(threads, n, work // MIN_CHUNK_WORK)))
+    with _single_threaded_blas():
+        if parts == 1:
+            _run_chunk(fn, 0, n)
+            return
+        if _state["pool"] is None:
+            _state["pool"] = ThreadPoolExecutor(threads - 1, thread_name_prefix="neuralab")
+        bounds = [n * k // parts for k in range(parts + 1)]
+        futures = [
+            _state["pool"].submit(_run_chunk, fn, bounds[k], bounds[k + 1])
+            for k in range(parts - 1)
+        ]
+        try:
+            _run_chunk(fn, bounds[-2], bounds[-1])
+        finally:
+            for f in futures:
+                f.result()
+
+
+@contextmanager
+def serial_section() -> Iterator[None]:
+    """Run a block of many small BLAS calls (a recurrence's time steps) on this thread only."""
+    if get_num_threads() == 1 or getattr(_local, "busy", False):
+        yield
+        return
+    with _single_threaded_blas():
+        _local.busy = True
+        try:
+            yield
+        finally:
+            _local.busy = False

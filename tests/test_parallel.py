@@ -1,0 +1,142 @@
+"""neuralab.parallel: ops split their batch over threads and give the same numbers as one thread."""
+
+import os
+import subprocess
+import sys
+import threading
+
+import numpy as np
+import pytest
+from threadpoolctl import threadpool_info
+
+import neuralab as nl
+import neuralab.nn.functional as F
+from neuralab import parallel
+
+
+@pytest.fixture
+def two_threads():
+    """Two threads for the test, back to the suite's one after it."""
+    nl.set_num_threads(2)
+    yield
+    nl.set_num_threads(1)
+
+
+def blas_threads() -> set[int]:
+    return {p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"}
+
+
+def test_set_num_threads_validates_and_caps_blas():
+    for bad in (0, -1, 1.5, True, "2"):
+        with pytest.raises(ValueError, match="set_num_threads: expected a positive int"):
+            nl.set_num_threads(bad)
+    try:
+        nl.set_num_threads(2)
+        assert nl.get_num_threads() == 2 and blas_threads() == {2}
+    finally:
+        nl.set_num_threads(1)
+    assert nl.get_num_threads() == 1 and blas_threads() == {1}
+
+
+def test_parallel_for_covers_the_range_once_in_chunks_with_single_threaded_blas(two_threads):
+    seen, lock = [], threading.Lock()
+
+    def fn(lo: int, hi: int) -> None:
+        with lock:
+            seen.append((lo, hi, threading.current_thread().name, frozenset(blas_threads())))
+
+    parallel.parallel_for(10, fn, work=1e9)
+    seen.sort()
+    assert [(lo, hi) for lo, hi, *_ in seen] == [(0, 5), (5, 10)]
+    assert len({name for *_, name, _ in seen}) == 2  # really two threads
+    assert all(blas == {1} for *_, blas in seen)  # the chunks are the parallelism
+    assert blas_threads() == {2}  # restored afterwards
+
+
+def test_small_or_nested_work_stays_on_the_calling_thread(two_threads):
+    calls = []
+    parallel.parallel_for(10, lambda lo, hi: calls.append((lo, hi)), work=100)
+    assert calls == [(0, 10)]
+
+    inner = []
+
+    def outer(lo: int, hi: int) -> None:
+        parallel.parallel_for(4, lambda a, b: inner.append((a, b)), work=1e9)
+
+    parallel.parallel_for(2, outer, work=1e9)
+    assert sorted(inner) == [(0, 4), (0, 4)]  # each chunk ran its nested loop whole
+
+
+def test_errors_in_a_chunk_reach_the_caller(two_threads):
+    def fn(lo: int, hi: int) -> None:
+        if lo == 0:
+            raise ValueError("chunk failed")
+
+    with pytest.raises(ValueError, match="chunk failed"):
+        parallel.parallel_for(8, fn, work=1e9)
+    assert blas_threads() == {2}
+
+
+def run_ops(seed: int = 0) -> dict[str, np.ndarray]:
+    """Forward values and gradients of the split ops, in float64 (chunked sums reorder terms)."""
+    rng = np.random.default_rng(seed)
+
+    def param(*shape: int, scale: float = 1.0) -> nl.Tensor:
+        return nl.tensor(rng.standard_normal(shape) * scale, dtype=nl.float64, requires_grad=True)
+
+    x, w, b = param(16, 8, 20, 20), param(16, 8, 3, 3, scale=0.1), param(16)
+    y = F.conv2d(x, w, b, padding=1)
+    y = F.max_pool2d(F.relu(y), 2) + F.avg_pool2d(y, 2) + F.max_pool2d(y, 3, 1, 1)[..., ::2, ::2]
+    lin = param(64, 1600, scale=0.05)
+    z = F.linear(y.reshape(16, -1), lin)
+    m = param(16, 64, 64)
+    loss = (z**2).sum() + (z[:, :, None] * (m @ m)).mean()
+    loss.backward()
+    return {
+        "loss": loss.data,
+        **{k: t.grad.data for k, t in dict(x=x, w=w, b=b, lin=lin, m=m).items()},
+    }
+
+
+def test_split_ops_give_the_one_thread_results(two_threads, monkeypatch):
+    nl.set_num_threads(1)
+    one = run_ops()
+    nl.set_num_threads(2)
+    # split every op, however small, so each split path runs here
+    monkeypatch.setattr(parallel, "MIN_CHUNK_WORK", 1)
+    monkeypatch.setattr(parallel, "BLAS_THREADING_WORK", 0)
+    chunks = []
+    real = parallel._run_chunk
+    monkeypatch.setattr(
+        parallel, "_run_chunk", lambda fn, lo, hi: (chunks.append(fn), real(fn, lo, hi))
+    )
+    two = run_ops()
+    split = {fn.__qualname__.split(".<locals>")[0] for fn in chunks}
+    assert {"_conv", "_max_pool", "_avg_pool", "_tiled_max_grad", "pmatmul"} <= split
+    for k in one:
+        np.testing.assert_allclose(two[k], one[k], rtol=1e-12, atol=1e-12, err_msg=k)
+
+
+def test_lstm_trains_alike_on_two_threads(two_threads):
+    def grads() -> list[np.ndarray]:
+        nl.manual_seed(0)
+        lstm = nl.nn.LSTM(8, 16, batch_first=True)
+        x = nl.randn(4, 12, 8)
+        out, _ = lstm(x)
+        out.sum().backward()
+        return [p.grad.data for p in lstm.parameters()]
+
+    two = grads()
+    nl.set_num_threads(1)
+    for a, b in zip(grads(), two):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_default_thread_count_follows_the_environment():
+    code = "import neuralab as nl; print(nl.get_num_threads())"
+    env = {k: v for k, v in os.environ.items() if k not in ("OMP_NUM_THREADS",)}
+    for extra, expected in (({"NEURALAB_NUM_THREADS": "3"}, "3"), ({"OMP_NUM_THREADS": "1"}, "1")):
+        done = subprocess.run(
+            [sys.executable, "-c", code], env={**env, **extra}, capture_output=True, text=True
+        )
+        assert done.stdout.strip() == expected, done.stderr
