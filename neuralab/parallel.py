@@ -21,7 +21,9 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any
 
-__all__ = ["get_num_threads", "parallel_for", "serial_section", "set_num_threads"]
+import numpy as np
+
+__all__ = ["get_num_threads", "map_flat", "parallel_for", "serial_section", "set_num_threads"]
 
 _state: dict[str, Any] = {"threads": None, "pool": None, "blas": None}
 _local = threading.local()  # .busy is set inside a chunk: nested parallel_for runs serially
@@ -107,20 +109,20 @@ MIN_CHUNK_WORK = 1 << 20  # ~a million multiply-adds or elements: worth a thread
 BLAS_THREADING_WORK = 1 << 18  # from about here OpenBLAS would start threads of its own
 
 
-def parallel_for(n: int, fn: Callable[[int, int], None], work: float) -> None:
+def parallel_for(n: int, fn: Callable[[int, int], None], work: float, grain: float = 1.0) -> None:
     """Call ``fn(start, stop)`` on contiguous chunks covering ``range(n)``, one per thread.
 
     ``work`` estimates the whole job (multiply-adds or elements touched); each chunk gets at
-    least :data:`MIN_CHUNK_WORK` of it, so small ops stay on the calling thread. ``fn`` must
-    write only its own chunk's slots. With more than one thread, any job big enough for BLAS
-    to thread runs with BLAS at one thread, even as a single chunk: OpenBLAS's idle workers
-    busy-wait for a while after each threaded call and would steal the cores from the chunks.
+    least ``grain`` × :data:`MIN_CHUNK_WORK` of it, so small ops stay on the calling thread.
+    ``fn`` must write only its own chunk's slots. With more than one thread, any job big enough
+    for BLAS to thread runs with BLAS at one thread, even as a single chunk: OpenBLAS's idle
+    workers busy-wait for a while after each threaded call and would steal the chunks' cores.
     """
     threads = get_num_threads()
     if threads == 1 or work < BLAS_THREADING_WORK or getattr(_local, "busy", False):
         fn(0, n)
         return
-    parts = int(max(1, min(threads, n, work // MIN_CHUNK_WORK)))
+    parts = int(max(1, min(threads, n, work // (grain * MIN_CHUNK_WORK))))
     with _single_threaded_blas():
         if parts == 1:
             _run_chunk(fn, 0, n)
@@ -137,6 +139,26 @@ def parallel_for(n: int, fn: Callable[[int, int], None], work: float) -> None:
         finally:
             for f in futures:
                 f.result()
+
+
+def map_flat(fn: Callable[..., None], out: np.ndarray, *inputs: np.ndarray, cost: int = 4) -> None:
+    """``fn(*inputs, out)`` element-wise, split over threads as flat chunks when it is big.
+
+    ``fn`` must be element-wise (chunk k of ``out`` depends on chunk k of each input only);
+    inputs that are not C-contiguous arrays of ``out``'s size are passed whole, on one thread.
+    ``cost`` scales the work estimate (element-wise passes are cheap per element).
+    """
+    if not out.flags.c_contiguous or any(
+        i.size != out.size or not i.flags.c_contiguous for i in inputs
+    ):
+        fn(*inputs, out)
+        return
+    flat_out, flat_in = out.reshape(-1), [i.reshape(-1) for i in inputs]
+
+    def chunk(lo: int, hi: int) -> None:
+        fn(*(i[lo:hi] for i in flat_in), flat_out[lo:hi])
+
+    parallel_for(out.size, chunk, cost * out.size)
 
 
 @contextmanager

@@ -11,6 +11,7 @@ from threadpoolctl import threadpool_info
 
 import neuralab as nl
 import neuralab.nn.functional as F
+import neuralab.ops.matmul as matmul
 from neuralab import parallel
 
 
@@ -92,10 +93,10 @@ def run_ops(seed: int = 0) -> dict[str, np.ndarray]:
     m = param(16, 64, 64)
     loss = (z**2).sum() + (z[:, :, None] * (m @ m)).mean()
     loss.backward()
-    return {
-        "loss": loss.data,
-        **{k: t.grad.data for k, t in dict(x=x, w=w, b=b, lin=lin, m=m).items()},
-    }
+    params = dict(x=x, w=w, b=b, lin=lin, m=m)
+    out = {"loss": loss.data, **{k: t.grad.data.copy() for k, t in params.items()}}
+    nl.optim.Adam(params.values(), lr=0.1, amsgrad=True).step()
+    return {**out, **{f"{k} after Adam": t.data for k, t in params.items()}}
 
 
 def test_split_ops_give_the_one_thread_results(two_threads, monkeypatch):
@@ -105,14 +106,19 @@ def test_split_ops_give_the_one_thread_results(two_threads, monkeypatch):
     # split every op, however small, so each split path runs here
     monkeypatch.setattr(parallel, "MIN_CHUNK_WORK", 1)
     monkeypatch.setattr(parallel, "BLAS_THREADING_WORK", 0)
+    monkeypatch.setattr(matmul, "GEMM_SPLIT_FACTOR", 1)
     chunks = []
     real = parallel._run_chunk
-    monkeypatch.setattr(
-        parallel, "_run_chunk", lambda fn, lo, hi: (chunks.append(fn), real(fn, lo, hi))
-    )
+
+    def record(fn, lo, hi):
+        chunks.append((fn.__qualname__.split(".<locals>")[0], lo))
+        real(fn, lo, hi)
+
+    monkeypatch.setattr(parallel, "_run_chunk", record)
     two = run_ops()
-    split = {fn.__qualname__.split(".<locals>")[0] for fn in chunks}
+    split = {name for name, lo in chunks if lo > 0}  # ops that ran as more than one chunk
     assert {"_conv", "_max_pool", "_avg_pool", "_tiled_max_grad", "pmatmul"} <= split
+    assert {"map_flat", "Adam._update_group"} <= split  # ReLU and the Adam update
     for k in one:
         np.testing.assert_allclose(two[k], one[k], rtol=1e-12, atol=1e-12, err_msg=k)
 

@@ -8,14 +8,22 @@ import numpy as np
 from scipy.special import erf
 
 from neuralab.ops._util import one_dim
+from neuralab.parallel import map_flat
 from neuralab.tensor import Tensor, make
 
 
 def relu(a: Tensor) -> Tensor:
     """max(0, a); the gradient at 0 is 0."""
     x = a.data
-    out = np.maximum(x, 0)
-    return make(out, (a,), lambda g: (g * (x > 0),))
+    out = np.empty_like(x)
+    map_flat(lambda xs, o: np.maximum(xs, 0, out=o), out, x)
+
+    def backward(g: np.ndarray) -> tuple[np.ndarray]:
+        gx = np.empty_like(g)
+        map_flat(lambda gs, xs, o: np.multiply(gs, xs > 0, out=o), gx, g, x)
+        return (gx,)
+
+    return make(out, (a,), backward)
 
 
 def leaky_relu(a: Tensor, negative_slope: float = 0.01) -> Tensor:

@@ -27,6 +27,7 @@ from neuralab.ops._fused import (
     to_tensor,
 )
 from neuralab.ops._util import unbroadcast
+from neuralab.ops.matmul import pmatmul
 from neuralab.tensor import Tensor, constant, make
 
 __all__ = ["scaled_dot_product_attention", "scaled_dot_product_attention_with_weights"]
@@ -71,7 +72,7 @@ def scaled_dot_product_attention_with_weights(
     scale = 1 / math.sqrt(q.shape[-1]) if scale is None else float(scale)
     n_q, n_k = q.shape[-2], k.shape[-2]
 
-    scores = (q.data @ _t(k.data)) * scale
+    scores = pmatmul(q.data, _t(k.data)) * scale
     mask = None
     if is_causal:
         if attn_mask is not None:
@@ -93,16 +94,16 @@ def scaled_dot_product_attention_with_weights(
     probs = safe_softmax(scores, axis=-1)
     keep = dropout_mask(probs.shape, dropout_p, dtype) if dropout_p else None
     weights = probs if keep is None else probs * keep
-    out = weights @ v.data
+    out = pmatmul(weights, v.data)
 
     def backward(g: np.ndarray) -> tuple[np.ndarray | None, ...]:
-        g_weights = g @ _t(v.data)
+        g_weights = pmatmul(g, _t(v.data))
         g_probs = g_weights if keep is None else g_weights * keep
         g_scores = probs * (g_probs - (g_probs * probs).sum(axis=-1, keepdims=True))
         grads = (
-            unbroadcast(g_scores @ k.data, q.shape) * scale,
-            unbroadcast(_t(g_scores) @ q.data, k.shape) * scale,
-            unbroadcast(_t(weights) @ g, v.shape),
+            unbroadcast(pmatmul(g_scores, k.data), q.shape) * scale,
+            unbroadcast(pmatmul(_t(g_scores), q.data), k.shape) * scale,
+            unbroadcast(pmatmul(_t(weights), g), v.shape),
         )
         if mask is not None and mask.requires_grad:
             grads += (unbroadcast(g_scores, mask.shape).astype(mask.data.dtype, copy=False),)

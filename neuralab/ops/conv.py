@@ -35,6 +35,7 @@ from neuralab.ops._window import (
     out_size,
     spatial,
 )
+from neuralab.ops.matmul import pmatmul
 from neuralab.parallel import parallel_for
 from neuralab.tensor import Tensor, make
 
@@ -123,7 +124,7 @@ def conv_transpose2d(
     g_in = cin // groups
     x4 = xd.reshape(n, groups, g_in, h * wid)
     w4 = w.data.reshape(1, groups, g_in, cout_g * kh * kw)
-    cols = np.matmul(w4.transpose(0, 1, 3, 2), x4).reshape(n, cout, kh, kw, h, wid)
+    cols = pmatmul(w4.transpose(0, 1, 3, 2), x4).reshape(n, cout, kh, kw, h, wid)
     full_out = col2im(cols, full, stride, dilation)
     out = np.ascontiguousarray(full_out[:, :, pad[0] : pad[0] + oh, pad[1] : pad[1] + ow])
     if b is not None:
@@ -138,9 +139,9 @@ def conv_transpose2d(
         )
         gx = gw = None
         if x.requires_grad:
-            gx = np.matmul(w4, gcols).reshape(x.shape)
+            gx = pmatmul(w4, gcols).reshape(x.shape)
         if w.requires_grad:
-            gw = np.matmul(x4, gcols.transpose(0, 1, 3, 2)).sum(axis=0).reshape(w.shape)
+            gw = pmatmul(x4, gcols.transpose(0, 1, 3, 2)).sum(axis=0).reshape(w.shape)
         return _with_bias_grad(gx, gw, b, g4)
 
     return make(out.reshape(lower(out4_shape, 2, x.ndim == 4)), _parents(x, w, b), backward)

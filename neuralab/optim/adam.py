@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from neuralab.optim.optimizer import Optimizer, _gradient
+from neuralab.parallel import parallel_for
 from neuralab.tensor import constant
 
 
@@ -81,23 +82,46 @@ class Adam(Optimizer):
                 theta *= 1.0 - lr * weight_decay
             g = _gradient(p.grad.data, theta, coupled_decay, maximize)
             m, v = state["exp_avg"].data, state["exp_avg_sq"].data
-            tmp = np.subtract(g, m, out=np.empty_like(m))
-            tmp *= 1.0 - beta1
-            m += tmp
-            np.multiply(g, g, out=tmp)
-            tmp *= 1.0 - beta2
-            v *= beta2
-            v += tmp
-            if amsgrad:
-                v = state["max_exp_avg_sq"].data
-                np.maximum(v, state["exp_avg_sq"].data, out=v)
-            step_size = lr / (1.0 - beta1**step)
-            denom = np.sqrt(v, out=tmp)
-            denom /= (1.0 - beta2**step) ** 0.5
-            denom += eps
-            np.divide(m, denom, out=denom)
-            denom *= -step_size
-            theta += denom
+            v_max = state["max_exp_avg_sq"].data if amsgrad else None
+            coefficients = (beta1, beta2, eps, lr / (1.0 - beta1**step), (1.0 - beta2**step) ** 0.5)
+            arrays = (theta, g, m, v) + (() if v_max is None else (v_max,))
+            if all(a.flags.c_contiguous for a in arrays):  # big layers: a slice per thread
+                flat = [a.reshape(-1) for a in arrays]
+
+                def chunk(lo: int, hi: int, flat=flat, coefficients=coefficients) -> None:
+                    _adam_math(*(f[lo:hi] for f in flat), coefficients=coefficients)
+
+                parallel_for(theta.size, chunk, 8 * theta.size)
+            else:
+                _adam_math(*arrays, coefficients=coefficients)
+
+
+def _adam_math(
+    theta: np.ndarray,
+    g: np.ndarray,
+    m: np.ndarray,
+    v: np.ndarray,
+    v_max: np.ndarray | None = None,
+    *,
+    coefficients: tuple[float, ...],
+) -> None:
+    """One Adam step in place: the moments m, v (and AMSGrad's running max), then θ."""
+    beta1, beta2, eps, step_size, root_bias = coefficients
+    tmp = np.subtract(g, m)
+    tmp *= 1.0 - beta1
+    m += tmp
+    np.multiply(g, g, out=tmp)
+    tmp *= 1.0 - beta2
+    v *= beta2
+    v += tmp
+    if v_max is not None:
+        v = np.maximum(v_max, v, out=v_max)
+    denom = np.sqrt(v, out=tmp)
+    denom /= root_bias
+    denom += eps
+    np.divide(m, denom, out=denom)
+    denom *= -step_size
+    theta += denom
 
 
 class AdamW(Adam):
