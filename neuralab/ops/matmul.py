@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from neuralab.ops._util import unbroadcast
-from neuralab.parallel import parallel_for
+from neuralab.parallel import BLAS_THREADING_WORK, get_num_threads, parallel_for
 from neuralab.tensor import Tensor, make
 
 # A GEMM is split only from GEMM_SPLIT_FACTOR times the usual chunk work (about 32 million
@@ -22,10 +20,12 @@ def pmatmul(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     It splits when ``x`` (and, for a stacked product, ``y``) runs along that axis; any product
     large enough for BLAS to thread runs with BLAS single-threaded (see :mod:`neuralab.parallel`).
     """
-    lead = np.broadcast_shapes(x.shape[:-2], y.shape[:-2])
     rows = x.shape[-2] if x.ndim > 1 else 1
+    work = max(x.size * y.shape[-1], y.size * rows)  # multiply-adds (an upper bound for vectors)
+    if work < BLAS_THREADING_WORK or get_num_threads() == 1:  # the common small case, fast
+        return np.matmul(x, y)
+    lead = np.broadcast_shapes(x.shape[:-2], y.shape[:-2])
     cols = y.shape[-1] if y.ndim > 1 else 1
-    work = math.prod(lead) * rows * cols * x.shape[-1]
     shape = (*lead, rows, cols)
     if x.ndim < 2 or y.ndim < 2 or x.ndim != len(shape) or x.shape[0] != shape[0]:
         whole: list[np.ndarray] = []
