@@ -87,17 +87,29 @@ def offsets(kernel: Pair, stride: Pair, dilation: Pair, out_hw: Pair) -> Iterato
             yield i, j, (..., rows, slice(j * dw, j * dw + (ow - 1) * sw + 1, sw))
 
 
-def im2col(xp: np.ndarray, kernel: Pair, stride: Pair, dilation: Pair, out_hw: Pair) -> np.ndarray:
+def im2col(
+    xp: np.ndarray,
+    kernel: Pair,
+    stride: Pair,
+    dilation: Pair,
+    out_hw: Pair,
+    out: np.ndarray | None = None,
+) -> np.ndarray:
     """Copy the windows of padded NCHW ``xp`` into a contiguous (N, C, kh, kw, OH, OW) array.
 
     Batch-major, so that per sample the columns are a (C·kh·kw, OH·OW) matrix: a convolution's
-    output comes out of the GEMM already in NCHW order, with no transpose copies.
+    output comes out of the GEMM already in NCHW order, with no transpose copies. ``out``, when
+    given, receives the copy.
     """
     (kh, kw), (sh, sw), (dh, dw), (oh, ow) = kernel, stride, dilation, out_hw
     span = ((kh - 1) * dh + 1, (kw - 1) * dw + 1)
     v = sliding_window_view(xp, span, axis=(2, 3))
     v = v[:, :, : (oh - 1) * sh + 1 : sh, : (ow - 1) * sw + 1 : sw, ::dh, ::dw]
-    return np.ascontiguousarray(v.transpose(0, 1, 4, 5, 2, 3))
+    v = v.transpose(0, 1, 4, 5, 2, 3)
+    if out is None:
+        return np.ascontiguousarray(v)
+    np.copyto(out, v)
+    return out
 
 
 def col2im(cols: np.ndarray, padded_hw: Pair, stride: Pair, dilation: Pair) -> np.ndarray:

@@ -37,7 +37,7 @@ from neuralab.ops._window import (
 )
 from neuralab.ops.matmul import pmatmul
 from neuralab.parallel import parallel_for
-from neuralab.tensor import Tensor, make
+from neuralab.tensor import Tensor, is_grad_enabled, make
 
 
 def conv2d(
@@ -147,6 +147,10 @@ def conv_transpose2d(
     return make(out.reshape(lower(out4_shape, 2, x.ndim == 4)), _parents(x, w, b), backward)
 
 
+# Column matrices up to this size are kept from forward to backward (see _conv).
+KEEP_COLUMNS_BYTES = 8 * 1024 * 1024
+
+
 def _conv(
     op: str,
     nd: int,
@@ -204,20 +208,32 @@ def _conv(
     out = np.empty((n, cout, *out_hw), xd.dtype)
     work = n * cout * k * p  # multiply-adds of the forward GEMM; the backward's are twice that
 
-    def columns(lo: int, hi: int) -> np.ndarray:
+    # Small column matrices are kept from the forward for the weight gradient; larger ones are
+    # rebuilt in backward, so the graph holds the input rather than a kh·kw times larger copy.
+    nbytes = n * groups * k * p * xd.dtype.itemsize
+    kept = None
+    if nbytes <= KEEP_COLUMNS_BYTES and w.requires_grad and is_grad_enabled():
+        kept = np.empty((n, groups, k, p), xd.dtype)
+
+    def columns(lo: int, hi: int, build: bool = False) -> np.ndarray:
         """im2col of samples lo..hi: (hi-lo, groups, C/groups·kh·kw, OH·OW)."""
-        cols = im2col(xp[lo:hi], (kh, kw), stride2, dilation2, out_hw)
-        return cols.reshape(hi - lo, groups, k, p)
+        if kept is None:
+            cols = im2col(xp[lo:hi], (kh, kw), stride2, dilation2, out_hw)
+            return cols.reshape(hi - lo, groups, k, p)
+        if build:
+            target = kept[lo:hi].reshape(hi - lo, c, kh, kw, *out_hw)
+            im2col(xp[lo:hi], (kh, kw), stride2, dilation2, out_hw, out=target)
+        return kept[lo:hi]
 
     def forward_chunk(lo: int, hi: int) -> None:
         # per sample W @ cols: the output comes out already in NCHW order
-        np.matmul(w4, columns(lo, hi), out=out[lo:hi].reshape(hi - lo, groups, cout // groups, p))
+        cols = columns(lo, hi, build=True)
+        np.matmul(w4, cols, out=out[lo:hi].reshape(hi - lo, groups, cout // groups, p))
         if b is not None:
             out[lo:hi] += b.data[:, None, None]
 
     parallel_for(n, forward_chunk, work)
     out4_shape = out.shape
-    # the columns are rebuilt in backward: the graph keeps the input, not a kh*kw times larger copy
 
     def backward(g: np.ndarray) -> tuple[np.ndarray | None, ...]:
         g4 = g.reshape(out4_shape)
