@@ -363,7 +363,7 @@ class Tensor:
                     f"backward(): a gradient is needed for a non-scalar output of shape "
                     f"{self.shape}; call loss.backward() on a scalar or pass gradient=..."
                 )
-            seed = np.ones_like(self.data)
+            seed = np.ones(self.data.shape, self.data.dtype)
         else:
             seed = as_array(gradient, self.data.dtype)
             if seed.shape != self.shape:
@@ -424,7 +424,7 @@ def _accumulate(t: Tensor, g: np.ndarray) -> None:
     if g.shape != t.data.shape:  # an op's backward returned a broadcast gradient
         g = np.broadcast_to(g, t.data.shape)
     if t.grad is None:
-        t.grad = constant(np.array(g, dtype=t.data.dtype, copy=True))
+        t.grad = constant(g.copy() if g.dtype == t.data.dtype else g.astype(t.data.dtype))
     else:
         total = t.grad.data + g
         t.grad.data = total if total.dtype == t.data.dtype else total.astype(t.data.dtype)

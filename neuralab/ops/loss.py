@@ -52,26 +52,33 @@ def _reduce(
     backward: PerBackward,
     reduction: str,
     denominator: Any = None,
+    broadcasts: bool = False,
 ) -> Tensor:
     """Reduce the per-element loss ``per`` and record the op.
 
     ``backward`` maps the gradient of ``per`` (same shape) to one gradient per parent;
     ``denominator`` replaces the element count for 'mean' (weighted class losses).
+    ``broadcasts`` says that ``backward`` also takes a 0-d gradient and still returns
+    full-shape gradients, which spares a reduced loss the array of equal upstream gradients.
     """
     per = np.asarray(per)  # a reduction over a 1-D array yields a NumPy scalar
     if reduction == "none":
         return make(per, parents, backward)
     shape, dtype = per.shape, per.dtype
+
+    def spread(g: np.ndarray) -> np.ndarray:
+        return np.asarray(g, dtype) if broadcasts else np.full(shape, g, dtype)
+
     if reduction == "sum":
         total = np.asarray(per.sum(), dtype=dtype)
-        return make(total, parents, lambda g: backward(np.full(shape, g, dtype)))
+        return make(total, parents, lambda g: backward(spread(g)))
     n = per.size if denominator is None else denominator
     if not n:  # empty or all-ignored: NaN, like torch
         return make(
             np.asarray(np.nan, dtype), parents, lambda g: backward(np.full(shape, np.nan, dtype))
         )
     mean = np.asarray(per.sum() / n, dtype=dtype)
-    return make(mean, parents, lambda g: backward(np.full(shape, g / n, dtype)))
+    return make(mean, parents, lambda g: backward(spread(g / n)))
 
 
 def _target_grad(t: Tensor, grad: Callable[[], np.ndarray]) -> np.ndarray | None:
@@ -119,7 +126,7 @@ def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
         gx = 2 * g * diff
         return gx, _target_grad(t, lambda: -gx)
 
-    return _reduce(diff * diff, (x, t), backward, reduction)
+    return _reduce(diff * diff, (x, t), backward, reduction, broadcasts=True)
 
 
 def l1_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
@@ -131,7 +138,7 @@ def l1_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
         gx = g * np.sign(diff)
         return gx, _target_grad(t, lambda: -gx)
 
-    return _reduce(np.abs(diff), (x, t), backward, reduction)
+    return _reduce(np.abs(diff), (x, t), backward, reduction, broadcasts=True)
 
 
 # ----------------------------------------------------------------------------- binary

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from neuralab.ops._util import unbroadcast
-from neuralab.parallel import BLAS_THREADING_WORK, get_num_threads, parallel_for
+from neuralab.parallel import BLAS_THREADING_WORK, parallel_for
 from neuralab.tensor import Tensor, make
 
 # A GEMM is split only from GEMM_SPLIT_FACTOR times the usual chunk work (about 32 million
@@ -20,10 +20,12 @@ def pmatmul(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     It splits when ``x`` (and, for a stacked product, ``y``) runs along that axis; any product
     large enough for BLAS to thread runs with BLAS single-threaded (see :mod:`neuralab.parallel`).
     """
-    rows = x.shape[-2] if x.ndim > 1 else 1
-    work = max(x.size * y.shape[-1], y.size * rows)  # multiply-adds (an upper bound for vectors)
-    if work < BLAS_THREADING_WORK or get_num_threads() == 1:  # the common small case, fast
+    work = x.size * y.shape[-1]  # multiply-adds (an upper bound for vectors) ...
+    if y.ndim > 2:  # ... unless y's leading axes outnumber x's
+        work = max(work, y.size * (x.shape[-2] if x.ndim > 1 else 1))
+    if work < BLAS_THREADING_WORK:  # the common small case, kept fast
         return np.matmul(x, y)
+    rows = x.shape[-2] if x.ndim > 1 else 1
     lead = np.broadcast_shapes(x.shape[:-2], y.shape[:-2])
     cols = y.shape[-1] if y.ndim > 1 else 1
     shape = (*lead, rows, cols)
@@ -95,7 +97,9 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         )
     lead = x.shape[:-1]
     x2 = x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x  # one 2-D GEMM, not one per batch
-    out = pmatmul(x2, w.T)
+    # every product of a linear layer has rows·in·out multiply-adds: small ones skip pmatmul
+    mm = np.matmul if x2.shape[0] * w.size < BLAS_THREADING_WORK else pmatmul
+    out = mm(x2, w.T)
     if bias is not None:
         out += bias.data
     if x.ndim != 2:
@@ -104,10 +108,10 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 
     def backward(g: np.ndarray) -> tuple:
         g2 = g.reshape(-1, g.shape[-1]) if g.ndim != 2 else g
-        gx = pmatmul(g2, w).reshape(x.shape) if input.requires_grad else None
-        gw = pmatmul(g2.T, x2) if weight.requires_grad else None
+        gx = mm(g2, w).reshape(x.shape) if input.requires_grad else None
+        gw = mm(g2.T, x2) if weight.requires_grad else None
         if bias is None:
             return gx, gw
-        return gx, gw, (g2.sum(axis=0) if bias.requires_grad else None)
+        return gx, gw, (np.add.reduce(g2, 0) if bias.requires_grad else None)
 
     return make(out, parents, backward)

@@ -74,4 +74,4 @@ class SGD(Optimizer):
                     b *= momentum
                     b += g if damp == 1.0 else damp * g
                 g = g + momentum * b if nesterov else b
-            theta -= lr * g
+            theta -= np.asarray(lr, theta.dtype) * g  # a 0-d array: cheaper than a float here
