@@ -45,6 +45,18 @@ def _default_threads() -> int:
         return os.cpu_count() or 1
 
 
+def _forget_threads_after_fork() -> None:
+    """A forked child has none of its parent's threads: start a fresh pool when needed."""
+    global _blas_lock
+    _state["pool"] = None
+    _blas_lock = threading.Lock()
+    _blas_users[0] = 0
+    _local.busy = False
+
+
+os.register_at_fork(after_in_child=_forget_threads_after_fork)
+
+
 def _blas_libraries() -> list:
     """threadpoolctl controllers of the loaded BLAS libraries (found once)."""
     if _state["blas"] is None:

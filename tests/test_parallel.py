@@ -146,3 +146,28 @@ def test_default_thread_count_follows_the_environment():
             [sys.executable, "-c", code], env={**env, **extra}, capture_output=True, text=True
         )
         assert done.stdout.strip() == expected, done.stderr
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_forked_child_gets_a_working_pool(two_threads, monkeypatch):
+    monkeypatch.setattr(parallel, "MIN_CHUNK_WORK", 1)
+    parallel.parallel_for(4, lambda lo, hi: None, work=1e9)  # the parent's pool exists now
+    code = """
+import os, signal, sys
+import numpy as np
+import neuralab as nl
+from neuralab import parallel
+nl.set_num_threads(2)
+parallel.MIN_CHUNK_WORK = 1
+parallel.parallel_for(4, lambda lo, hi: None, work=1e9)
+pid = os.fork()
+if pid == 0:
+    signal.alarm(20)  # a pool whose threads stayed in the parent would hang here
+    hits = []
+    parallel.parallel_for(4, lambda lo, hi: hits.append(lo), work=1e9)
+    os._exit(0 if sorted(hits) == [0, 2] else 1)
+_, status = os.waitpid(pid, 0)
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from neuralab.optim.compiled import adam_kernel
 from neuralab.optim.optimizer import Optimizer, _gradient
 from neuralab.parallel import parallel_for
 from neuralab.tensor import constant
@@ -85,7 +86,16 @@ class Adam(Optimizer):
             v_max = state["max_exp_avg_sq"].data if amsgrad else None
             coefficients = (beta1, beta2, eps, lr / (1.0 - beta1**step), (1.0 - beta2**step) ** 0.5)
             arrays = (theta, g, m, v) + (() if v_max is None else (v_max,))
-            if all(a.flags.c_contiguous for a in arrays):  # big layers: a slice per thread
+            kernel = adam_kernel() if v_max is None else None
+            if kernel is not None and all(a.flags.c_contiguous for a in arrays):
+                flat = [a.reshape(-1) for a in arrays]
+                scalars = [theta.dtype.type(c) for c in _kernel_scalars(coefficients)]
+
+                def compiled(lo: int, hi: int, flat=flat, scalars=scalars, run=kernel) -> None:
+                    run(*(f[lo:hi] for f in flat), *scalars)
+
+                parallel_for(theta.size, compiled, 2 * theta.size)
+            elif all(a.flags.c_contiguous for a in arrays):  # big layers: a slice per thread
                 flat = [a.reshape(-1) for a in arrays]
 
                 def chunk(lo: int, hi: int, flat=flat, coefficients=coefficients) -> None:
@@ -94,6 +104,12 @@ class Adam(Optimizer):
                 parallel_for(theta.size, chunk, 8 * theta.size)
             else:
                 _adam_math(*arrays, coefficients=coefficients)
+
+
+def _kernel_scalars(coefficients: tuple[float, ...]) -> tuple[float, ...]:
+    """The compiled kernel's scalars as the NumPy path uses them: 1-β1, 1-β2, β2, √bc2, ε, -lr'."""
+    beta1, beta2, eps, step_size, root_bias = coefficients
+    return 1.0 - beta1, 1.0 - beta2, beta2, root_bias, eps, -step_size
 
 
 def _adam_math(
