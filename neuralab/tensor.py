@@ -13,6 +13,7 @@ import functools
 import itertools
 import operator
 from collections.abc import Callable, Sequence
+from sys import getrefcount
 from typing import Any
 
 import numpy as np
@@ -388,7 +389,8 @@ class Tensor:
                 if pg is None or not parent.requires_grad:
                     continue
                 if parent._backward is None:
-                    accumulate(parent, pg)
+                    sole = getrefcount(pg) <= _SOLE_REFS  # on its own: call arguments add refs
+                    accumulate(parent, pg, sole)
                 else:
                     prev = grads.get(parent)
                     grads[parent] = pg if prev is None else prev + pg
@@ -419,12 +421,34 @@ def _topological_order(root: Tensor) -> list[Tensor]:
 _creation = operator.attrgetter("_seq")
 
 
-def _accumulate(t: Tensor, g: np.ndarray) -> None:
-    """Add ``g`` into ``t.grad`` (PyTorch semantics: gradients accumulate across backward calls)."""
+def _sole_refs() -> int:
+    """References to a gradient array that only the backward loop holds, at the point where the
+    loop hands it to a leaf: measured on a fresh array in a loop of the same shape, so it follows
+    whatever the interpreter's ``zip`` keeps (the returned tuple, zip's result tuple, the loop
+    variable and getrefcount's own argument, in CPython 3.11)."""
+    for _, fresh in zip((None,), (np.empty(1),)):
+        return getrefcount(fresh)
+    raise AssertionError("unreachable")
+
+
+_SOLE_REFS = _sole_refs()
+
+
+def _accumulate(t: Tensor, g: np.ndarray, sole: bool = False) -> None:
+    """Add ``g`` into ``t.grad`` (PyTorch semantics: gradients accumulate across backward calls).
+
+    A first gradient is copied, unless ``sole`` says that nothing but the backward loop refers
+    to ``g``: an array that owns its memory is then adopted as it is, sparing the copy of every
+    weight's gradient in every step (torch's engine steals such gradients too).
+    """
     if g.shape != t.data.shape:  # an op's backward returned a broadcast gradient
         g = np.broadcast_to(g, t.data.shape)
     if t.grad is None:
-        t.grad = constant(g.copy() if g.dtype == t.data.dtype else g.astype(t.data.dtype))
+        if g.dtype != t.data.dtype:
+            g = g.astype(t.data.dtype)
+        elif not (sole and g.base is None and g.flags.writeable):
+            g = g.copy()
+        t.grad = constant(g)
     else:
         total = t.grad.data + g
         t.grad.data = total if total.dtype == t.data.dtype else total.astype(t.data.dtype)

@@ -214,3 +214,38 @@ def test_exercise_5_1_gradient_descent_on_x_squared():
         x.grad = None
         seen.append(x.item())
     np.testing.assert_allclose(seen, [7.2, 5.76, 4.608], rtol=1e-6)
+
+
+# ----------------------------------------------------------------------------- gradient ownership
+
+
+def test_a_fresh_gradient_is_adopted_and_shared_ones_are_copied():
+    """A leaf adopts a gradient array only the backward loop holds; anything shared is copied."""
+    from neuralab.tensor import make
+
+    w = nl.randn(5, 3, requires_grad=True)
+    made = []
+
+    def fresh(g):
+        a = np.full((5, 3), 2.0, np.float32)
+        made.append(id(a))
+        return (a,)
+
+    make(np.zeros(1, np.float32), (w,), fresh).backward(np.ones(1, np.float32))
+    assert id(w.grad.data) == made[0]  # adopted: no copy of a weight's gradient
+
+    saved = np.full((5, 3), 3.0, np.float32)  # held by the op's closure
+    w.grad = None
+    make(np.zeros(1, np.float32), (w,), lambda g: (saved,)).backward(np.ones(1, np.float32))
+    assert not np.shares_memory(w.grad.data, saved)
+    w.grad.data *= 0  # e.g. in-place gradient clipping must not reach the op's array
+    assert saved[0, 0] == 3.0
+
+    x, y = nl.randn(4, 3, requires_grad=True), nl.randn(4, 3, requires_grad=True)
+    (x + y).sum().backward()  # add's backward hands both parents the same array
+    assert not np.shares_memory(x.grad.data, y.grad.data)
+
+    seed = np.ones((4, 3), np.float32)
+    x.grad = None
+    (x + 0).backward(seed)  # the user's gradient passes through unchanged
+    assert not np.shares_memory(x.grad.data, seed)
