@@ -281,14 +281,20 @@ def machine_info() -> list[str]:
         for i in sorted(threadpoolctl.threadpool_info(), key=lambda i: "numpy" not in i["filepath"])
         if i.get("user_api") == "blas"
     ]
-    prefixes = ("OPENBLAS_", "MALLOC_", "OMP_", "MKL_")
+    from neuralab.optim.compiled import numba_enabled
+
+    kernels = "numba (Adam/AdamW update)" if numba_enabled() else "none (NumPy only)"
+    kept = "yes" if nl.memory.configured_at_import else "no"
+    prefixes = ("OPENBLAS_", "MALLOC_", "OMP_", "MKL_", "NEURALAB_")
     env = [f"{k}={v}" for k, v in sorted(os.environ.items()) if k.startswith(prefixes)]
     return [
         f"CPU: {_cpu_model()}, nproc {len(os.sched_getaffinity(0))}",
         f"Python {platform.python_version()}, numpy {np.__version__}, torch {torch.__version__}",
         f"BLAS (numpy's is the one neuralab uses): {'; '.join(blas) or 'none found'}",
         f"torch: {'; '.join(_torch_backends())}",
-        f"Environment: {', '.join(env) or 'no OPENBLAS_/MALLOC_/OMP_/MKL_ variables set'}",
+        f"neuralab: threads per op as set for each row (nl.set_num_threads); compiled kernels: "
+        f"{kernels}; freed memory kept for reuse: {kept}",
+        f"Environment: {', '.join(env) or 'no OPENBLAS_/MALLOC_/OMP_/MKL_/NEURALAB_ variables'}",
     ]
 
 

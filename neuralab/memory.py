@@ -58,9 +58,14 @@ def keep_freed_memory(
     return bool(ok_mmap and ok_trim)
 
 
+configured_at_import = False  # whether ``import neuralab`` applied keep_freed_memory()
+
+
 def _configure_at_import() -> bool:
     """Apply :func:`keep_freed_memory` unless the environment says otherwise."""
+    global configured_at_import
     user_set = any(k in os.environ for k in ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_"))
     if user_set or os.environ.get("NEURALAB_MALLOC", "").lower() == "system":
         return False
-    return keep_freed_memory()
+    configured_at_import = keep_freed_memory()
+    return configured_at_import
