@@ -160,8 +160,11 @@ def map_flat(fn: Callable[..., None], out: np.ndarray, *inputs: np.ndarray, cost
     inputs that are not C-contiguous arrays of ``out``'s size are passed whole, on one thread.
     ``cost`` scales the work estimate (element-wise passes are cheap per element).
     """
-    if not out.flags.c_contiguous or any(
-        i.size != out.size or not i.flags.c_contiguous for i in inputs
+    if (
+        cost * out.size < BLAS_THREADING_WORK  # small: not worth a look at threads
+        or get_num_threads() == 1
+        or not out.flags.c_contiguous
+        or any(i.size != out.size or not i.flags.c_contiguous for i in inputs)
     ):
         fn(*inputs, out)
         return
