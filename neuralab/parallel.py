@@ -18,7 +18,7 @@ import os
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 import numpy as np
@@ -121,21 +121,25 @@ MIN_CHUNK_WORK = 1 << 20  # ~a million multiply-adds or elements: worth a thread
 BLAS_THREADING_WORK = 1 << 18  # from about here OpenBLAS would start threads of its own
 
 
-def parallel_for(n: int, fn: Callable[[int, int], None], work: float, grain: float = 1.0) -> None:
+def parallel_for(
+    n: int, fn: Callable[[int, int], None], work: float, grain: float = 1.0, blas: bool = True
+) -> None:
     """Call ``fn(start, stop)`` on contiguous chunks covering ``range(n)``, one per thread.
 
     ``work`` estimates the whole job (multiply-adds or elements touched); each chunk gets at
     least ``grain`` × :data:`MIN_CHUNK_WORK` of it, so small ops stay on the calling thread.
-    ``fn`` must write only its own chunk's slots. With more than one thread, any job big enough
-    for BLAS to thread runs with BLAS at one thread, even as a single chunk: OpenBLAS's idle
-    workers busy-wait for a while after each threaded call and would steal the chunks' cores.
+    ``fn`` must write only its own chunk's slots. With more than one thread, any job that calls
+    BLAS (``blas``) and is big enough for BLAS to thread runs with BLAS at one thread, even as a
+    single chunk: OpenBLAS's idle workers busy-wait for a while after each threaded call and
+    would steal the chunks' cores. Jobs without BLAS calls skip that bookkeeping.
     """
     threads = get_num_threads()
-    if threads == 1 or work < BLAS_THREADING_WORK or getattr(_local, "busy", False):
+    small = work < (BLAS_THREADING_WORK if blas else grain * MIN_CHUNK_WORK * 2)
+    if threads == 1 or small or getattr(_local, "busy", False):
         fn(0, n)
         return
     parts = int(max(1, min(threads, n, work // (grain * MIN_CHUNK_WORK))))
-    with _single_threaded_blas():
+    with _single_threaded_blas() if blas else nullcontext():
         if parts == 1:
             _run_chunk(fn, 0, n)
             return
@@ -161,7 +165,7 @@ def map_flat(fn: Callable[..., None], out: np.ndarray, *inputs: np.ndarray, cost
     ``cost`` scales the work estimate (element-wise passes are cheap per element).
     """
     if (
-        cost * out.size < BLAS_THREADING_WORK  # small: not worth a look at threads
+        cost * out.size < 2 * MIN_CHUNK_WORK  # small: not worth a look at threads
         or get_num_threads() == 1
         or not out.flags.c_contiguous
         or any(i.size != out.size or not i.flags.c_contiguous for i in inputs)
@@ -173,7 +177,7 @@ def map_flat(fn: Callable[..., None], out: np.ndarray, *inputs: np.ndarray, cost
     def chunk(lo: int, hi: int) -> None:
         fn(*(i[lo:hi] for i in flat_in), flat_out[lo:hi])
 
-    parallel_for(out.size, chunk, cost * out.size)
+    parallel_for(out.size, chunk, cost * out.size, blas=False)
 
 
 @contextmanager

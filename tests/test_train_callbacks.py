@@ -291,3 +291,25 @@ def test_csv_logger_writes_one_row_per_epoch(tmp_path):
     run(model, [train.CSVLogger(path, append=True)], epochs=1, val_data=(X, Y01))
     with open(path, newline="") as f:
         assert len(list(csv.reader(f))) == 5  # header kept, one row appended
+
+
+def test_batch_metrics_are_computed_only_for_a_callback_that_reads_them():
+    x, y = nl.randn(64, 4), nl.randint(0, 3, (64,))
+    loader = nl.data.DataLoader(nl.data.TensorDataset(x, y), batch_size=16)
+    seen = []
+
+    class BatchReader(nl.train.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            seen.append(dict(logs))
+
+    model = nl.nn.Linear(4, 3)
+    history = nl.train.fit(
+        model, nl.nn.CrossEntropyLoss(), nl.optim.SGD(model.parameters(), lr=0.1), loader,
+        epochs=1, verbose=0, callbacks=[BatchReader()],
+    )  # fmt: skip
+    assert len(seen) == 4 and all("accuracy" in logs and "loss" in logs for logs in seen)
+    assert 0 <= seen[-1]["accuracy"] <= 1
+    assert "accuracy" in history.history  # the epoch's metric is there either way
+
+    lists = [nl.train.callbacks.CallbackList(c, model, {}, [], None) for c in ([], [BatchReader()])]
+    assert [cl.uses("on_train_batch_end") for cl in lists] == [False, True]

@@ -213,7 +213,7 @@ def _max_pool(
         if arg is not None:
             _argmax_offsets(xp[lo:hi], best[lo:hi], arg[lo:hi], *geometry)
 
-    parallel_for(n, forward_chunk, xp.size * (3 if keep_arg else 1))
+    parallel_for(n, forward_chunk, xp.size * (3 if keep_arg else 1), blas=False)
     out4_shape, padded_shape = best.shape, xp.shape
 
     tiles = stride == kernel and dil == (1, 1) and not any(sum(pads, ()))
@@ -228,7 +228,7 @@ def _max_pool(
             for i, j, index in offsets(kernel, stride, dil, out_hw):
                 gxp[lo:hi][index] += np.where(arg[lo:hi] == i * kernel[1] + j, g4[lo:hi], 0)
 
-        parallel_for(n, backward_chunk, 2 * gxp.size)
+        parallel_for(n, backward_chunk, 2 * gxp.size, blas=False)
         return (_crop(gxp, pads, xd.shape).reshape(x.shape),)
 
     shape = lower(out4_shape, nd, x.ndim == nd + 2)
@@ -259,7 +259,7 @@ def _tiled_max_grad(
             for j in range(kw):
                 np.multiply(g4[lo:hi], arg[lo:hi] == i * kw + j, out=g6[lo:hi, :, :, i, :, j])
 
-    parallel_for(n, chunk, 2 * g6.size)
+    parallel_for(n, chunk, 2 * g6.size, blas=False)
     covered = g6.reshape(n, c, oh * kh, ow * kw)
     if covered.shape == shape:
         return covered
@@ -347,7 +347,7 @@ def _avg_pool(
             total[lo:hi] += plane
         total[lo:hi] /= divisor
 
-    parallel_for(n, forward_chunk, xp.size)
+    parallel_for(n, forward_chunk, xp.size, blas=False)
     out4_shape, padded_shape = total.shape, xp.shape
 
     def backward(g: np.ndarray) -> tuple[np.ndarray]:
@@ -358,7 +358,7 @@ def _avg_pool(
             for _, _, index in offsets(kernel, stride, dil, out_hw):
                 gxp[lo:hi][index] += gd[lo:hi]
 
-        parallel_for(n, backward_chunk, gxp.size)
+        parallel_for(n, backward_chunk, gxp.size, blas=False)
         return (_crop(gxp, pads, xd.shape).reshape(x.shape),)
 
     return make(total.reshape(lower(out4_shape, nd, x.ndim == nd + 2)), (x,), backward)

@@ -94,14 +94,14 @@ class Adam(Optimizer):
                 def compiled(lo: int, hi: int, flat=flat, scalars=scalars, run=kernel) -> None:
                     run(*(f[lo:hi] for f in flat), *scalars)
 
-                parallel_for(theta.size, compiled, 2 * theta.size)
+                parallel_for(theta.size, compiled, 2 * theta.size, blas=False)
             elif all(a.flags.c_contiguous for a in arrays):  # big layers: a slice per thread
                 flat = [a.reshape(-1) for a in arrays]
 
                 def chunk(lo: int, hi: int, flat=flat, coefficients=coefficients) -> None:
                     _adam_math(*(f[lo:hi] for f in flat), coefficients=coefficients)
 
-                parallel_for(theta.size, chunk, 8 * theta.size)
+                parallel_for(theta.size, chunk, 8 * theta.size, blas=False)
             else:
                 _adam_math(*arrays, coefficients=coefficients)
 

@@ -144,6 +144,11 @@ class CallbackList:
             cb.set_params(params)
             cb._session = self
 
+    def uses(self, hook: str) -> bool:
+        """Whether any callback overrides ``hook`` (fit skips work whose only reader it is)."""
+        base = getattr(Callback, hook)
+        return any(getattr(type(cb), hook, base) is not base for cb in self.callbacks)
+
     def call(self, hook: str, *args: Any) -> None:
         """Run ``hook`` on every callback, in order."""
         for cb in self.callbacks:

@@ -312,7 +312,8 @@ class _Trainer:
     def train_epoch(self, epoch: int) -> dict[str, float]:
         model, cbs = self.model, self.callbacks
         model.train()
-        totals = _Pass(self.metrics, running=True)
+        # per-batch metrics feed only the batch logs: computed when a callback reads them
+        totals = _Pass(self.metrics, running=cbs.uses("on_train_batch_end"))
         step = -1
         for step, batch in enumerate(self.train_loader):
             cbs.call("on_train_batch_begin", step, {})
