@@ -45,7 +45,14 @@ def sigmoid(a: Tensor) -> Tensor:
 def tanh(a: Tensor) -> Tensor:
     """Hyperbolic tangent."""
     out = np.tanh(a.data)
-    return make(out, (a,), lambda g: (g * (1 - out * out),))
+
+    def backward(g: np.ndarray) -> tuple[np.ndarray]:
+        d = np.multiply(out, out)
+        np.subtract(1, d, out=d)
+        d *= g
+        return (d,)
+
+    return make(out, (a,), backward)
 
 
 def gelu(a: Tensor, approximate: str = "none") -> Tensor:

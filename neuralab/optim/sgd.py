@@ -58,6 +58,7 @@ class SGD(Optimizer):
         damp = 1.0 - float(group["dampening"])
         weight_decay = float(group["weight_decay"])
         nesterov, maximize = group["nesterov"], group["maximize"]
+        rates: dict[np.dtype, np.ndarray] = {}
         for p in group["params"]:
             if p.grad is None:
                 continue
@@ -74,4 +75,7 @@ class SGD(Optimizer):
                     b *= momentum
                     b += g if damp == 1.0 else damp * g
                 g = g + momentum * b if nesterov else b
-            theta -= np.asarray(lr, theta.dtype) * g  # a 0-d array: cheaper than a float here
+            rate = rates.get(theta.dtype)
+            if rate is None:  # a 0-d array: numpy ops take it faster than a Python float
+                rate = rates[theta.dtype] = np.asarray(lr, theta.dtype)
+            theta -= rate * g
