@@ -206,10 +206,8 @@ def _max_pool(
     geometry = (xd.shape, kernel, stride, pad, dil, out_hw)
 
     def forward_chunk(lo: int, hi: int) -> None:
-        planes = [xp[lo:hi][index] for _, _, index in offsets(kernel, stride, dil, out_hw)]
-        np.copyto(best[lo:hi], planes[0])
-        for plane in planes[1:]:
-            np.maximum(best[lo:hi], plane, out=best[lo:hi])  # propagates NaN, as torch does
+        # np.maximum propagates NaN, as torch does
+        _fold_windows(np.maximum, xp[lo:hi], best[lo:hi], kernel, stride, dil, out_hw)
         if arg is not None:
             _argmax_offsets(xp[lo:hi], best[lo:hi], arg[lo:hi], *geometry)
 
@@ -240,6 +238,22 @@ def _max_pool(
     cols = np.arange(out_hw[1]) * stride[1] - pad[1] + (won % kernel[1]) * dil[1]
     flat = rows * xd.shape[3] + cols
     return out, constant(flat.reshape(shape))
+
+
+def _fold_windows(
+    ufunc: np.ufunc,
+    xp: np.ndarray,
+    out: np.ndarray,
+    kernel: Pair,
+    stride: Pair,
+    dil: Pair,
+    out_hw: Pair,
+) -> None:
+    """``out`` = ``ufunc`` folded over the kernel offsets' strided planes of ``xp`` (max or sum)."""
+    planes = [xp[index] for _, _, index in offsets(kernel, stride, dil, out_hw)]
+    np.copyto(out, planes[0])
+    for plane in planes[1:]:
+        ufunc(out, plane, out=out)
 
 
 def _tiled_max_grad(
@@ -341,10 +355,7 @@ def _avg_pool(
     total = np.empty(xd.shape[:2] + out_hw, xd.dtype)
 
     def forward_chunk(lo: int, hi: int) -> None:
-        planes = [xp[lo:hi][index] for _, _, index in offsets(kernel, stride, dil, out_hw)]
-        np.copyto(total[lo:hi], planes[0])
-        for plane in planes[1:]:
-            total[lo:hi] += plane
+        _fold_windows(np.add, xp[lo:hi], total[lo:hi], kernel, stride, dil, out_hw)
         total[lo:hi] /= divisor
 
     parallel_for(n, forward_chunk, xp.size, blas=False)

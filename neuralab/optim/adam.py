@@ -86,24 +86,32 @@ class Adam(Optimizer):
             v_max = state["max_exp_avg_sq"].data if amsgrad else None
             coefficients = (beta1, beta2, eps, lr / (1.0 - beta1**step), (1.0 - beta2**step) ** 0.5)
             arrays = (theta, g, m, v) + (() if v_max is None else (v_max,))
-            kernel = adam_kernel() if v_max is None else None
-            if kernel is not None and all(a.flags.c_contiguous for a in arrays):
-                flat = [a.reshape(-1) for a in arrays]
-                scalars = [theta.dtype.type(c) for c in _kernel_scalars(coefficients)]
+            _update(arrays, coefficients, adam_kernel() if v_max is None else None)
 
-                def compiled(lo: int, hi: int, flat=flat, scalars=scalars, run=kernel) -> None:
-                    run(*(f[lo:hi] for f in flat), *scalars)
 
-                parallel_for(theta.size, compiled, 2 * theta.size, blas=False)
-            elif all(a.flags.c_contiguous for a in arrays):  # big layers: a slice per thread
-                flat = [a.reshape(-1) for a in arrays]
+def _update(arrays: tuple[np.ndarray, ...], coefficients: tuple[float, ...], kernel: Any) -> None:
+    """One Adam step on θ, g, m, v (, v_max): the compiled kernel when given, else NumPy's
+    passes; contiguous parameters are updated a flat slice per thread."""
+    if kernel is not None:
+        scalars = [arrays[0].dtype.type(c) for c in _kernel_scalars(coefficients)]
 
-                def chunk(lo: int, hi: int, flat=flat, coefficients=coefficients) -> None:
-                    _adam_math(*(f[lo:hi] for f in flat), coefficients=coefficients)
+        def run(*a: np.ndarray) -> None:
+            kernel(*a, *scalars)
 
-                parallel_for(theta.size, chunk, 8 * theta.size, blas=False)
-            else:
-                _adam_math(*arrays, coefficients=coefficients)
+        cost = 2
+    else:
+
+        def run(*a: np.ndarray) -> None:
+            _adam_math(*a, coefficients=coefficients)
+
+        cost = 8
+    if not all(a.flags.c_contiguous for a in arrays):
+        run(*arrays)
+        return
+    flat = [a.reshape(-1) for a in arrays]
+    parallel_for(
+        flat[0].size, lambda lo, hi: run(*(f[lo:hi] for f in flat)), cost * flat[0].size, blas=False
+    )
 
 
 def _kernel_scalars(coefficients: tuple[float, ...]) -> tuple[float, ...]:
