@@ -281,9 +281,9 @@ def machine_info() -> list[str]:
         for i in sorted(threadpoolctl.threadpool_info(), key=lambda i: "numpy" not in i["filepath"])
         if i.get("user_api") == "blas"
     ]
-    from neuralab.optim.compiled import numba_enabled
+    from neuralab.compiled import numba_enabled
 
-    kernels = "numba (Adam/AdamW update)" if numba_enabled() else "none (NumPy only)"
+    kernels = "numba (Adam/AdamW, float32 LSTM cell)" if numba_enabled() else "none (NumPy only)"
     kept = "yes" if nl.memory.configured_at_import else "no"
     prefixes = ("OPENBLAS_", "MALLOC_", "OMP_", "MKL_", "NEURALAB_")
     env = [f"{k}={v}" for k, v in sorted(os.environ.items()) if k.startswith(prefixes)]

@@ -45,7 +45,7 @@ import neuralab as nl
 from bench.engine import SETTLE_S, _num, machine_info, write_results
 from bench.harness import Paired, compare, markdown_table
 from bench.training_models import BY_KEY, WORKLOADS, Workload, mnist_like, setup
-from neuralab.optim.compiled import numba_enabled
+from neuralab.compiled import numba_enabled
 
 TRAINING_START = "<!-- bench:training:start -->"
 TRAINING_END = "<!-- bench:training:end -->"

@@ -16,7 +16,7 @@ from bench.training import (
     step_flops,
 )
 from bench.training_models import BY_KEY, WORKLOADS, setup
-from neuralab.optim.compiled import numba_enabled
+from neuralab.compiled import numba_enabled
 
 TINY = Sizes(
     pairs=1,

@@ -1,23 +1,31 @@
-"""neuralab.optim.compiled: the numba Adam update gives the NumPy path's exact bits."""
+"""neuralab.compiled: the numba kernels (Adam's update, the LSTM cell) against NumPy's paths.
+
+Adam's kernel gives the NumPy path's exact bits; the LSTM kernel computes tanh by a rational
+approximation, so it matches the NumPy path to float32 rounding.
+"""
 
 import numpy as np
 import pytest
 
 import neuralab as nl
-from neuralab.optim import compiled
+from neuralab import compiled
 
 numba = pytest.importorskip("numba", reason="the compiled kernels need numba (neuralab[fast])")
 
 
+ADAM = "neuralab.optim._adam_kernel"
+LSTM = "neuralab.ops._lstm_kernel"
+
+
 @pytest.fixture
 def kernel_choice():
-    """Run a body with the compiled kernel on or off; the cache is restored afterwards."""
+    """Run a body with the compiled kernels on or off; the cache is restored afterwards."""
     saved = dict(compiled._cache)
 
     def choose(use: bool) -> None:
         compiled._cache.clear()
         if not use:
-            compiled._cache["adam"] = None
+            compiled._cache.update({ADAM: None, LSTM: None})
 
     yield choose
     compiled._cache.clear()
@@ -48,7 +56,7 @@ def train(optimizer: type, dtype, steps: int = 6, **options) -> list[np.ndarray]
 )
 def test_compiled_adam_equals_the_numpy_path_bit_for_bit(kernel_choice, optimizer, options, dtype):
     kernel_choice(True)
-    assert compiled.adam_kernel() is not None
+    assert compiled.load(ADAM) is not None
     fast = train(optimizer, dtype, **options)
     kernel_choice(False)
     slow = train(optimizer, dtype, **options)
@@ -76,4 +84,79 @@ def test_neuralab_numba_0_turns_the_kernels_off(kernel_choice, monkeypatch):
     kernel_choice(True)
     monkeypatch.setenv("NEURALAB_NUMBA", "0")
     compiled._cache.clear()
-    assert compiled.adam_kernel() is None and not compiled.numba_enabled()
+    assert compiled.load(ADAM) is None and compiled.load(LSTM) is None
+    assert not compiled.numba_enabled()
+
+
+# ----------------------------------------------------------------------------- LSTM cell
+
+
+def test_rational_tanh_is_float32_tanh_within_one_ulp():
+    kernels = compiled.load(LSTM)
+    x = np.linspace(-12, 12, 400_001, dtype=np.float32)
+    x = np.concatenate([x, np.float32([0, -0.0, 1e-30, -1e-30, 9.1, 50, -50])])
+    got = np.empty_like(x)
+    kernels.tanh_array(x, got)
+    exact = np.tanh(x.astype(np.float64)).astype(np.float32)
+    ulps = np.abs(got.view(np.int32).astype(np.int64) - exact.view(np.int32))
+    assert ulps.max() <= 1 and (ulps != 0).mean() < 1e-3
+    wide = np.linspace(1e-6, 9.1, 200_001)  # the approximation itself, in float64
+    approx = np.empty_like(wide)
+    kernels.tanh_array(wide, approx)
+    assert np.abs(approx / np.tanh(wide) - 1).max() < 5e-11
+
+
+def test_rational_tanh_lets_nan_through_and_saturates_infinities():
+    kernels = compiled.load(LSTM)
+    got = np.empty(3, np.float32)
+    kernels.tanh_array(np.float32([np.nan, np.inf, -np.inf]), got)
+    assert np.isnan(got[0]) and got[1] == 1 and got[2] == -1
+
+
+def lstm_run(bias: bool, reverse: bool, use_output: bool):
+    """Outputs and gradients of lstm_recurrence on seeded float32 inputs."""
+    from neuralab.ops.recurrent import lstm_recurrence
+
+    rng = np.random.default_rng(3)
+    steps, batch, hidden = 7, 5, 12
+
+    def leaf(*shape):
+        data = rng.standard_normal(shape).astype(np.float32)
+        return nl.tensor(data, requires_grad=True)
+
+    xg, h0, c0 = leaf(steps, batch, 4 * hidden), leaf(batch, hidden), leaf(batch, hidden)
+    w = leaf(4 * hidden, hidden)
+    b = leaf(4 * hidden) if bias else None
+    out, h_n, c_n = lstm_recurrence(xg, h0, c0, w, b, reverse=reverse)
+    weights = [nl.tensor(rng.standard_normal(t.shape).astype(np.float32)) for t in (out, c_n)]
+    loss = (c_n * weights[1]).sum() + h_n.sum()
+    if use_output:
+        loss = loss + (out * weights[0]).sum()
+    loss.backward()
+    leaves = [t for t in (xg, h0, c0, w, b) if t is not None]
+    return [out.data, h_n.data, c_n.data] + [t.grad.data for t in leaves]
+
+
+@pytest.mark.parametrize("bias, reverse, use_output", [(True, False, True), (False, True, False)])
+def test_compiled_lstm_cell_matches_the_numpy_path(kernel_choice, bias, reverse, use_output):
+    kernel_choice(True)
+    assert compiled.load(LSTM) is not None
+    fast = lstm_run(bias, reverse, use_output)
+    kernel_choice(False)
+    slow = lstm_run(bias, reverse, use_output)
+    for a, b in zip(fast, slow):
+        assert a.dtype == np.float32
+        np.testing.assert_allclose(a, b, rtol=2e-5, atol=2e-6)
+
+
+def test_compiled_lstm_cell_propagates_nan(kernel_choice):
+    from neuralab.ops.recurrent import lstm_recurrence
+
+    kernel_choice(True)
+    xg = np.zeros((3, 2, 8), np.float32)
+    xg[1, 0, 5] = np.nan  # the forget gate of sample 0, unit 1, at step 1
+    h0 = c0 = nl.zeros(2, 2)
+    out, h_n, c_n = lstm_recurrence(nl.tensor(xg), h0, c0, nl.ones(8, 2))
+    assert np.isfinite(out.data[0]).all() and np.isnan(out.data[1, 0]).tolist() == [False, True]
+    assert np.isnan(out.data[2, 0]).all()  # and through h W_hhᵀ to every unit at the next step
+    assert np.isfinite(out.data[:, 1]).all() and np.isnan(c_n.data[0]).all()

@@ -44,6 +44,10 @@ def _run_layer(
     """One layer in one direction over (T, B, I): returns (output, h_n, c_n or None)."""
     w_ih, w_hh, b_ih, b_hh = weights
     steps, batch, features = x.shape
+    if mode != "GRU" and b_ih is not None and b_hh is not None:
+        # Both biases simply add to the pre-activations: add them once, not at every step
+        # (GRU's b_hn is scaled by the reset gate, so GRU keeps its two).
+        b_ih, b_hh = b_ih + b_hh, None
     # Every time step's input projection in one 2-D GEMM (forward and backward).
     gates_x = linear(x.reshape(steps * batch, features), w_ih, b_ih).reshape(steps, batch, -1)
     if mode == "LSTM":

@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from neuralab.compiled import load
 from neuralab.ops.matmul import pmatmul
 from neuralab.parallel import serial_section
 from neuralab.tensor import Tensor, is_grad_enabled, make
@@ -54,25 +55,29 @@ class _Simple:
     def allocate(self, slots: int, batch: int, hidden: int, dtype: np.dtype) -> Saved:
         return {}
 
-    def step(self, s: Saved, t: int, xg, hh, h_prev, c_prev, h_out) -> None:
+    def step(self, s: Saved, t: int, xg, hh, b, h_prev, c_prev, h_out) -> None:
         np.add(xg, hh, out=h_out)
+        if b is not None:
+            h_out += b
         if self.relu:
             np.maximum(h_out, 0, out=h_out)
         else:
             np.tanh(h_out, out=h_out)
 
-    def step_back(self, s: Saved, t: int, dh, dc, h_prev, c_prev, h, gx, gh) -> tuple:
-        np.multiply(dh, (h > 0) if self.relu else 1 - h * h, out=gx)
+    def step_back(self, s: Saved, t: int, dh, g_t, dc, h_prev, c_prev, h, gx, gh) -> tuple:
+        np.multiply(dh + g_t, (h > 0) if self.relu else 1 - h * h, out=gx)
         return None, None
 
 
 class _LSTM:
     """LSTM cell: gates (i, f, g, o); c = f⊙c + i⊙g, h = o⊙tanh(c).
 
-    All four gates go through one tanh call: σ(x) = ½ + ½·tanh(x/2), so the sigmoid gates are
-    scaled by ½ before and after (NumPy's float32 tanh is vectorised; a separate sigmoid costs
-    several times more). The forward also saves every gate's derivative (σ' = ¼(1 - t²),
-    tanh' = 1 - t²), so the backward is one multiply per gate.
+    For float32 with numba installed, each step's gate math is one compiled pass
+    (:mod:`neuralab.ops._lstm_kernel`). Otherwise NumPy runs it, all four gates through one tanh
+    call: σ(x) = ½ + ½·tanh(x/2), so the sigmoid gates are scaled by ½ before and after (NumPy's
+    float32 tanh is vectorised; a separate sigmoid costs several times more). That path also
+    saves every gate's derivative (σ' = ¼(1 - t²), tanh' = 1 - t²), so its backward is one
+    multiply per gate.
     """
 
     gates = 4
@@ -84,17 +89,31 @@ class _LSTM:
             return np.repeat(np.array([sigmoid, sigmoid, tanh, sigmoid], dtype), hidden)
 
         self.scale, self.shift, self.slope = per_gate(0.5, 1), per_gate(0.5, 0), per_gate(0.25, 1)
-        return {
+        self.kernels = load("neuralab.ops._lstm_kernel") if dtype == np.float32 else None
+        saved = {
             "act": np.empty((slots, batch, 4 * hidden), dtype),
-            "d_act": np.empty((slots, batch, 4 * hidden), dtype),
             "c": np.empty((slots, batch, hidden), dtype),
             "tanh_c": np.empty((slots, batch, hidden), dtype),
         }
+        if self.kernels is None:
+            saved["d_act"] = np.empty((slots, batch, 4 * hidden), dtype)
+        else:
+            self.no_bias = np.zeros(4 * hidden, dtype)
+        return saved
 
-    def step(self, s: Saved, t: int, xg, hh, h_prev, c_prev, h_out) -> np.ndarray:
+    def step(self, s: Saved, t: int, xg, hh, b, h_prev, c_prev, h_out) -> np.ndarray:
+        a, c, tanh_c = s["act"][t], s["c"][t], s["tanh_c"][t]
+        if self.kernels is not None:
+            bias = self.no_bias if b is None else b
+            self.kernels.forward_step(
+                xg, hh, bias, self.scale, self.shift, c_prev, a, c, tanh_c, h_out
+            )
+            return c
         n = h_out.shape[-1]
-        a, d = s["act"][t], s["d_act"][t]
+        d = s["d_act"][t]
         np.add(xg, hh, out=a)
+        if b is not None:
+            a += b
         a *= self.scale
         np.tanh(a, out=a)
         np.multiply(a, a, out=d)
@@ -103,16 +122,20 @@ class _LSTM:
         a *= self.scale
         a += self.shift
         i, f, g, o = a[:, :n], a[:, n : 2 * n], a[:, 2 * n : 3 * n], a[:, 3 * n :]
-        c = s["c"][t]
         np.multiply(f, c_prev, out=c)
         c += i * g
-        np.tanh(c, out=s["tanh_c"][t])
-        np.multiply(o, s["tanh_c"][t], out=h_out)
+        np.tanh(c, out=tanh_c)
+        np.multiply(o, tanh_c, out=h_out)
         return c
 
-    def step_back(self, s: Saved, t: int, dh, dc, h_prev, c_prev, h, gx, gh) -> tuple:
-        n = h.shape[-1]
+    def step_back(self, s: Saved, t: int, dh, g_t, dc, h_prev, c_prev, h, gx, gh) -> tuple:
         a, tc = s["act"][t], s["tanh_c"][t]
+        if self.kernels is not None:
+            dc_prev = np.empty_like(tc)
+            self.kernels.backward_step(dh, g_t, dc, a, tc, c_prev, gx, dc_prev)
+            return None, dc_prev
+        n = h.shape[-1]
+        dh = dh + g_t
         i, f, g, o = a[:, :n], a[:, n : 2 * n], a[:, 2 * n : 3 * n], a[:, 3 * n :]
         dc_h = tc * tc
         np.subtract(1, dc_h, out=dc_h)
@@ -140,9 +163,11 @@ class _GRU:
             "hn": np.empty((slots, batch, hidden), dtype),
         }
 
-    def step(self, s: Saved, t: int, xg, hh, h_prev, c_prev, h_out) -> None:
+    def step(self, s: Saved, t: int, xg, hh, b, h_prev, c_prev, h_out) -> None:
         n2 = 2 * h_out.shape[-1]
         a = s["act"][t]
+        if b is not None:
+            hh += b
         np.add(xg[:, :n2], hh[:, :n2], out=a[:, :n2])
         _sigmoid_(a[:, :n2])
         r, z, new = a[:, : n2 // 2], a[:, n2 // 2 : n2], a[:, n2:]
@@ -154,8 +179,9 @@ class _GRU:
         h_out *= z
         h_out += new
 
-    def step_back(self, s: Saved, t: int, dh, dc, h_prev, c_prev, h, gx, gh) -> tuple:
+    def step_back(self, s: Saved, t: int, dh, g_t, dc, h_prev, c_prev, h, gx, gh) -> tuple:
         n = h.shape[-1]
+        dh = dh + g_t
         a, hn = s["act"][t], s["hn"][t]
         r, z, new = a[:, :n], a[:, n : 2 * n], a[:, 2 * n :]
         np.multiply(dh * (1 - z), 1 - new * new, out=gx[:, 2 * n :])
@@ -260,9 +286,7 @@ def _recurrence(
     with serial_section():  # per step GEMMs too small to split over threads
         for t in order:
             np.matmul(h, w_t, out=hh)
-            if b is not None:
-                hh += b
-            c = cell.step(saved, t if keep else 0, xg[t], hh, h, c, out[t])
+            c = cell.step(saved, t if keep else 0, xg[t], hh, b, h, c, out[t])
             h = out[t]
     finals = [h.copy()] if c0 is None else [h.copy(), c.copy()]
 
@@ -277,14 +301,15 @@ def _recurrence(
         dc = None if c0 is None else (zeros if g_finals[1] is None else g_finals[1])
         gx = np.empty_like(xg)
         gh = np.empty_like(xg) if cell.separate_hidden_grad else gx
+        carried = np.empty((batch, hidden), xg.dtype)  # dL/dh from the next step, each step anew
         with serial_section():
             for t in reversed(order):
                 p = previous(t)
                 h_prev = h0.data if p is None else out[p]
                 c_prev = None if c0 is None else (c0.data if p is None else saved["c"][p])
-                dh = dh + g_out[t]
-                direct, dc = cell.step_back(saved, t, dh, dc, h_prev, c_prev, out[t], gx[t], gh[t])
-                dh = gh[t] @ w
+                g_t, h_t, gx_t, gh_t = g_out[t], out[t], gx[t], gh[t]
+                direct, dc = cell.step_back(saved, t, dh, g_t, dc, h_prev, c_prev, h_t, gx_t, gh_t)
+                dh = np.matmul(gh_t, w, out=carried)  # the cell is done reading the old dh
                 if direct is not None:
                     dh += direct
         grads = [gx, dh] + ([] if c0 is None else [dc])

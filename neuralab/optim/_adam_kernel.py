@@ -1,6 +1,6 @@
 """The Adam update compiled by numba: one pass over a parameter instead of a dozen NumPy passes.
 
-Imported only through :func:`neuralab.optim.compiled.adam_kernel`, so neuralab never needs numba.
+Imported only through :func:`neuralab.compiled.load`, so neuralab never needs numba.
 The arithmetic is NumPy's path (``Adam._update_group``) element by element, in the same order and
 the parameter's own precision, without fused multiply-adds: the results are the same bits.
 """

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from neuralab.optim.compiled import adam_kernel
+from neuralab.compiled import load
 from neuralab.optim.optimizer import Optimizer, _gradient
 from neuralab.parallel import parallel_for
 from neuralab.tensor import constant
@@ -86,7 +86,8 @@ class Adam(Optimizer):
             v_max = state["max_exp_avg_sq"].data if amsgrad else None
             coefficients = (beta1, beta2, eps, lr / (1.0 - beta1**step), (1.0 - beta2**step) ** 0.5)
             arrays = (theta, g, m, v) + (() if v_max is None else (v_max,))
-            _update(arrays, coefficients, adam_kernel() if v_max is None else None)
+            kernels = load("neuralab.optim._adam_kernel") if v_max is None else None
+            _update(arrays, coefficients, kernels and kernels.adam_update)
 
 
 def _update(arrays: tuple[np.ndarray, ...], coefficients: tuple[float, ...], kernel: Any) -> None:
