@@ -256,6 +256,7 @@ def test_max_pool1d_matches_torch(dtype):
 
 AVG_POOL_CASES = [
     ((2, 3, 8, 8), dict(kernel_size=2)),
+    ((2, 3, 7, 9), dict(kernel_size=2)),  # tiles, but the last row and column fall outside
     ((2, 3, 7, 9), dict(kernel_size=3, stride=2, padding=1, ceil_mode=True)),
     (
         (2, 3, 7, 9),

@@ -1,8 +1,10 @@
 """Pooling (max, average, adaptive average, max-unpool): fused NumPy kernels with their backward.
 
-Max and average pooling visit the kh*kw kernel offsets of the padded input as strided planes: the
-forward keeps a running maximum (and which offset won) or a running sum, and the backward adds the
-gradient back plane by plane. That is a loop over kernel offsets, never over pixels or the batch.
+Max and average pooling fold the window separably: the kernel rows over whole rows of the
+padded input, then the kernel columns (kh + kw passes over strided planes, not kh·kw). Max
+pooling also records which offset won, for its backward; average pooling's backward spreads the
+gradient back the same separable way, a plain copy where windows tile the input. No loop ever
+runs over pixels or the batch.
 Adaptive average pooling is separable: one sparse window-averaging map per spatial axis
 (:class:`~neuralab.ops._window.AxisMap`), whose transpose is its backward. Semantics follow
 ``torch.nn.functional``, including ``ceil_mode``, ``count_include_pad``, NaN propagation in max
@@ -240,6 +242,22 @@ def _max_pool(
     return out, constant(flat.reshape(shape))
 
 
+def _axis_planes(a: np.ndarray, axis: int, k: int, s: int, d: int, o: int) -> list[np.ndarray]:
+    """The ``k`` strided views of ``a`` along ``axis`` that window offsets 0..k-1 see (o each)."""
+    lead = (slice(None),) * (axis % a.ndim)
+    return [a[(*lead, slice(i * d, i * d + (o - 1) * s + 1, s))] for i in range(k)]
+
+
+def _fold(ufunc: np.ufunc, planes: list[np.ndarray], out: np.ndarray) -> None:
+    """``out`` = ``ufunc`` folded over ``planes``."""
+    if len(planes) == 1:
+        np.copyto(out, planes[0])
+        return
+    ufunc(planes[0], planes[1], out=out)
+    for plane in planes[2:]:
+        ufunc(out, plane, out=out)
+
+
 def _fold_windows(
     ufunc: np.ufunc,
     xp: np.ndarray,
@@ -249,11 +267,38 @@ def _fold_windows(
     dil: Pair,
     out_hw: Pair,
 ) -> None:
-    """``out`` = ``ufunc`` folded over the kernel offsets' strided planes of ``xp`` (max or sum)."""
-    planes = [xp[index] for _, _, index in offsets(kernel, stride, dil, out_hw)]
-    np.copyto(out, planes[0])
-    for plane in planes[1:]:
-        ufunc(out, plane, out=out)
+    """``out`` = ``ufunc`` (max or sum) folded over every window of ``xp``.
+
+    Separable: the kernel rows first, over whole rows into an (.., OH, W) buffer, then the
+    kernel columns; kh + kw passes instead of kh·kw passes over strided planes.
+    """
+    (kh, kw), (sh, sw), (dh, dw), (oh, ow) = kernel, stride, dil, out_hw
+    rows = np.empty(xp.shape[:-2] + (oh, xp.shape[-1]), xp.dtype)
+    _fold(ufunc, _axis_planes(xp, -2, kh, sh, dh, oh), rows)
+    _fold(ufunc, _axis_planes(rows, -1, kw, sw, dw, ow), out)
+
+
+def _spread_windows(g: np.ndarray, out: np.ndarray, kernel: Pair, stride: Pair, dil: Pair) -> None:
+    """The adjoint of the summing :func:`_fold_windows`: ``out`` (the padded input's shape)
+    receives each window's ``g`` on every position the window covers. Separable like the fold:
+    columns into an (.., OH, W) buffer, then rows; where windows tile an axis, a plain copy."""
+    (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dil
+    oh, ow = g.shape[-2:]
+    height, width = out.shape[-2:]
+    if sw == kw and dw == 1 and ow * kw == width:
+        rows = np.repeat(g, kw, axis=-1)
+    else:
+        rows = np.zeros(g.shape[:-1] + (width,), g.dtype)
+        for plane in _axis_planes(rows, -1, kw, sw, dw, ow):
+            plane += g
+    if sh == kh and dh == 1 and oh * kh == height:
+        tiled = out.reshape(out.shape[:-2] + (oh, kh, width))
+        for i in range(kh):
+            tiled[..., i, :] = rows
+        return
+    out.fill(0)
+    for plane in _axis_planes(out, -2, kh, sh, dh, oh):
+        plane += rows
 
 
 def _tiled_max_grad(
@@ -296,18 +341,21 @@ def _argmax_offsets(
     """Write into ``arg`` which kernel offset (i*kw + j) holds each window's max, as torch does.
 
     The first real (non-padding) position equal to the max wins; in a window holding NaN, the
-    last NaN wins. Built from whole-plane comparisons, one per kernel offset.
+    last NaN wins. Built from whole-plane comparisons, one per kernel offset (arithmetic on the
+    masks: a masked copy is many times slower in NumPy).
     """
     kw = kernel[1]
     arg[...] = 0
     found = np.zeros(best.shape, bool)
+    hit = np.empty(best.shape, bool)
     real = _real_positions(shape, kernel, stride, pad, dil, out_hw)
     for i, j, index in offsets(kernel, stride, dil, out_hw):
-        hit = xp[index] == best
+        np.equal(xp[index], best, out=hit)
         if not real[i][j].all():
             hit &= real[i][j]
-        hit &= ~found
-        arg += hit * arg.dtype.type(i * kw + j)
+        np.greater(hit, found, out=hit)  # a hit, and the first one: hit & ~found
+        if i or j:
+            arg += hit * arg.dtype.type(i * kw + j)
         found |= hit
     if np.isnan(best).any():
         for i, j, index in offsets(kernel, stride, dil, out_hw):
@@ -352,6 +400,8 @@ def _avg_pool(
         for size, k, s, p, o in zip(xd.shape[2:], kernel, stride, pad, out_hw)
     ]
     divisor = np.multiply.outer(*counts).astype(xd.dtype)
+    if (divisor == divisor.flat[0]).all():  # no padding, or padding counted: one scalar
+        divisor = divisor.flat[0]
     total = np.empty(xd.shape[:2] + out_hw, xd.dtype)
 
     def forward_chunk(lo: int, hi: int) -> None:
@@ -363,11 +413,10 @@ def _avg_pool(
 
     def backward(g: np.ndarray) -> tuple[np.ndarray]:
         gd = g.reshape(out4_shape) / divisor
-        gxp = np.zeros(padded_shape, g.dtype)
+        gxp = np.empty(padded_shape, g.dtype)
 
         def backward_chunk(lo: int, hi: int) -> None:
-            for _, _, index in offsets(kernel, stride, dil, out_hw):
-                gxp[lo:hi][index] += gd[lo:hi]
+            _spread_windows(gd[lo:hi], gxp[lo:hi], kernel, stride, dil)
 
         parallel_for(n, backward_chunk, gxp.size, blas=False)
         return (_crop(gxp, pads, xd.shape).reshape(x.shape),)
