@@ -160,3 +160,45 @@ def test_compiled_lstm_cell_propagates_nan(kernel_choice):
     assert np.isfinite(out.data[0]).all() and np.isnan(out.data[1, 0]).tolist() == [False, True]
     assert np.isnan(out.data[2, 0]).all()  # and through h W_hhᵀ to every unit at the next step
     assert np.isfinite(out.data[:, 1]).all() and np.isnan(c_n.data[0]).all()
+
+
+# ----------------------------------------------------------------------------- max pooling
+
+POOL = "neuralab.ops._pool_kernel"
+
+
+def pool_run(x: np.ndarray, dtype) -> list[np.ndarray]:
+    """max_pool2d(2) of ``x``: output, indices and input gradient of a weighted sum."""
+    t = nl.tensor(x, dtype=dtype, requires_grad=True)
+    out, indices = nl.nn.functional.max_pool2d(t, 2, return_indices=True)
+    weights = np.random.default_rng(1).standard_normal(out.shape)
+    (out * nl.tensor(weights, dtype=dtype)).sum().backward()
+    return [out.data, indices.data, t.grad.data]
+
+
+@pytest.mark.parametrize("dtype", [nl.float32, nl.float64])
+@pytest.mark.parametrize("shape", [(3, 4, 8, 8), (2, 3, 7, 9)])
+def test_compiled_max_pool_equals_the_numpy_path_bit_for_bit(kernel_choice, shape, dtype):
+    rng = np.random.default_rng(0)
+    x = rng.integers(-2, 3, shape).astype(np.float64)  # few values: many tied windows
+    x[0, 0, 0, 0] = x[0, 1, 2, 3] = x[1, 2, 5, 4] = x[1, 2, 4, 5] = np.nan
+    x[0, 2, :2, :2] = -np.inf
+    kernel_choice(True)
+    assert compiled.load(POOL) is not None
+    fast = pool_run(x, dtype)
+    kernel_choice(False)
+    slow = pool_run(x, dtype)
+    for a, b in zip(fast, slow):
+        assert a.dtype == b.dtype and np.array_equal(a, b, equal_nan=True)
+    assert np.isnan(fast[0][0, 0, 0, 0]) and fast[1][1, 2, 2, 2] == 5 * shape[3] + 4  # last NaN
+
+
+def test_compiled_max_pool_takes_strided_input_and_no_grad(kernel_choice):
+    x = np.random.default_rng(2).standard_normal((4, 3, 10, 12)).astype(np.float32)
+    view = nl.tensor(x).permute(0, 1, 3, 2)  # not contiguous
+    kernel_choice(True)
+    with nl.no_grad():
+        fast = nl.nn.functional.max_pool2d(view, 2).data
+    kernel_choice(False)
+    slow = nl.nn.functional.max_pool2d(view, 2).data
+    assert np.array_equal(fast, slow) and fast.shape == (4, 3, 6, 5)

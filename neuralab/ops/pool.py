@@ -28,6 +28,7 @@ from neuralab.ops._window import (
     offsets,
     spatial,
 )
+from neuralab.compiled import load
 from neuralab.parallel import parallel_for
 from neuralab.tensor import Tensor, as_array, constant, is_grad_enabled, make
 
@@ -206,17 +207,23 @@ def _max_pool(
     keep_arg = return_indices or needs_grad
     arg = np.empty(best.shape, np.min_scalar_type(kernel[0] * kernel[1] - 1)) if keep_arg else None
     geometry = (xd.shape, kernel, stride, pad, dil, out_hw)
+    tiles = stride == kernel and dil == (1, 1) and not any(sum(pads, ()))
+    kernels = load("neuralab.ops._pool_kernel") if tiles and kernel == (2, 2) else None
+    if kernels is not None and arg is None:
+        arg = np.empty(best.shape, np.uint8)  # the kernel finds it anyway; only not kept
 
     def forward_chunk(lo: int, hi: int) -> None:
+        if kernels is not None:
+            kernels.max_pool_2x2(xp[lo:hi], best[lo:hi], arg[lo:hi])
+            return
         # np.maximum propagates NaN, as torch does
         _fold_windows(np.maximum, xp[lo:hi], best[lo:hi], kernel, stride, dil, out_hw)
         if arg is not None:
             _argmax_offsets(xp[lo:hi], best[lo:hi], arg[lo:hi], *geometry)
 
-    parallel_for(n, forward_chunk, xp.size * (3 if keep_arg else 1), blas=False)
+    cost = 1 if kernels is not None else (3 if keep_arg else 1)
+    parallel_for(n, forward_chunk, xp.size * cost, blas=False)
     out4_shape, padded_shape = best.shape, xp.shape
-
-    tiles = stride == kernel and dil == (1, 1) and not any(sum(pads, ()))
 
     def backward(g: np.ndarray) -> tuple[np.ndarray]:
         g4 = g.reshape(out4_shape)
