@@ -283,7 +283,7 @@ def machine_info() -> list[str]:
     ]
     from neuralab.compiled import numba_enabled
 
-    kernels = "numba (Adam/AdamW, float32 LSTM cell)" if numba_enabled() else "none (NumPy only)"
+    kernels = "numba (Adam, LSTM cell, max pool, col2im)" if numba_enabled() else "NumPy only"
     kept = "yes" if nl.memory.configured_at_import else "no"
     prefixes = ("OPENBLAS_", "MALLOC_", "OMP_", "MKL_", "NEURALAB_")
     env = [f"{k}={v}" for k, v in sorted(os.environ.items()) if k.startswith(prefixes)]

@@ -25,7 +25,7 @@ def kernel_choice():
     def choose(use: bool) -> None:
         compiled._cache.clear()
         if not use:
-            compiled._cache.update({ADAM: None, LSTM: None})
+            compiled._cache.update({k: None for k in (ADAM, LSTM, POOL, CONV)})
 
     yield choose
     compiled._cache.clear()
@@ -202,3 +202,41 @@ def test_compiled_max_pool_takes_strided_input_and_no_grad(kernel_choice):
     kernel_choice(False)
     slow = nl.nn.functional.max_pool2d(view, 2).data
     assert np.array_equal(fast, slow) and fast.shape == (4, 3, 6, 5)
+
+
+# ----------------------------------------------------------------------------- col2im
+
+CONV = "neuralab.ops._conv_kernel"
+F = nl.nn.functional
+
+CONV_CASES = [
+    ((4, 3, 12, 12), (5, 3, 3, 3), dict(padding=1)),
+    ((2, 4, 11, 9), (6, 2, 3, 2), dict(stride=2, padding=(2, 1), dilation=(1, 2), groups=2)),
+    ((2, 3, 8, 10), (4, 3, 4, 4), dict(padding="same")),  # asymmetric: 1 before, 2 after
+    ((3, 2, 9, 9), (3, 2, 5, 5), dict(stride=3)),
+]
+
+
+def conv_run(case, dtype) -> list[np.ndarray]:
+    """conv2d and conv_transpose2d outputs and input gradients for one geometry."""
+    xs, ws, options = case
+    rng = np.random.default_rng(4)
+    x = nl.tensor(rng.standard_normal(xs), dtype=dtype, requires_grad=True)
+    w = nl.tensor(rng.standard_normal(ws), dtype=dtype)
+    y = F.conv2d(x, w, **options)
+    (y * y).sum().backward()
+    wt = nl.tensor(rng.standard_normal((xs[1], 3, 3, 3)), dtype=dtype)
+    z = F.conv_transpose2d(x, wt, stride=2, padding=1, output_padding=1)
+    return [y.data, x.grad.data, z.data]
+
+
+@pytest.mark.parametrize("dtype", [nl.float32, nl.float64])
+@pytest.mark.parametrize("case", CONV_CASES)
+def test_compiled_col2im_equals_the_numpy_path_bit_for_bit(kernel_choice, case, dtype):
+    kernel_choice(True)
+    assert compiled.load(CONV) is not None
+    fast = conv_run(case, dtype)
+    kernel_choice(False)
+    slow = conv_run(case, dtype)
+    for a, b in zip(fast, slow):
+        assert a.dtype == b.dtype and a.shape == b.shape and np.array_equal(a, b)

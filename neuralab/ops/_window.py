@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from neuralab.compiled import load
 from neuralab.tensor import Tensor, as_array, constant
 
 Pair = tuple[int, int]
@@ -112,12 +113,38 @@ def im2col(
     return out
 
 
-def col2im(cols: np.ndarray, padded_hw: Pair, stride: Pair, dilation: Pair) -> np.ndarray:
-    """Sum (N, C, kh, kw, OH, OW) columns back into an (N, C, Hp, Wp) image: im2col's adjoint."""
+def col2im(
+    cols: np.ndarray,
+    image_hw: Pair,
+    stride: Pair,
+    dilation: Pair,
+    pad: Pair = (0, 0),
+    out: np.ndarray | None = None,
+) -> np.ndarray:
+    """Sum (N, C, kh, kw, OH, OW) columns back into an (N, C, H, W) image: im2col's adjoint.
+
+    The columns were taken from the image padded by ``pad`` (top, left; bottom and right as far
+    as the windows reach); what lands on the padding is dropped. ``out``, when given, receives
+    the image. Each pixel sums its contributions by kernel offset, first to last, from zero: the
+    compiled kernel (:mod:`neuralab.ops._conv_kernel`, with numba) does the same additions in
+    the same order, so both paths give the same bits.
+    """
     n, c, kh, kw, oh, ow = cols.shape
-    out = np.zeros((n, c) + tuple(padded_hw), cols.dtype)
+    if out is None:
+        out = np.empty((n, c, *image_hw), cols.dtype)
+    kernels = load("neuralab.ops._conv_kernel")
+    if kernels is not None:
+        kernels.col2im(cols, out, *stride, *pad, *dilation)
+        return out
+    extent = [
+        max((o - 1) * s + (k - 1) * d + 1, p + size)  # the windows' reach, or the image's
+        for o, k, s, d, p, size in zip((oh, ow), (kh, kw), stride, dilation, pad, image_hw)
+    ]
+    padded = np.zeros((n, c, *extent), cols.dtype)
     for i, j, index in offsets((kh, kw), stride, dilation, (oh, ow)):
-        out[index] += cols[:, :, i, j]
+        padded[index] += cols[:, :, i, j]
+    (top, left), (height, width) = pad, image_hw
+    out[...] = padded[:, :, top : top + height, left : left + width]
     return out
 
 

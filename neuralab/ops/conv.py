@@ -6,9 +6,12 @@ groups). The forward copies the windows of the padded input into a batch-major
 (groups, out/groups, in/groups*kh*kw) each sample's output is ``weight @ cols`` and lands in
 NCHW order with no transpose copies. Backward:
 
-* grad weight = ``grad_out @ cols.T`` summed over the samples (the columns are rebuilt rather
-  than kept, so the graph holds the input, not a kh*kw times larger copy of it),
-* grad input = ``weight.T @ grad_out`` followed by col2im, which loops over the kh*kw offsets only.
+* grad weight = ``grad_out @ cols.T`` summed over the samples (columns up to
+  ``KEEP_COLUMNS_BYTES`` are kept from the forward; larger ones are rebuilt, so the graph holds
+  the input rather than a kh*kw times larger copy of it),
+* grad input = ``weight.T @ grad_out`` followed by col2im, which loops over the kh*kw offsets
+  only (compiled with numba when it is installed: NumPy's per-row overhead on small images made
+  it as slow as the GEMM).
 
 The transposed convolution is the same pair run the other way round: its forward is the
 input-gradient of a convolution (GEMM then col2im) and its input-gradient is a convolution.
@@ -125,8 +128,7 @@ def conv_transpose2d(
     x4 = xd.reshape(n, groups, g_in, h * wid)
     w4 = w.data.reshape(1, groups, g_in, cout_g * kh * kw)
     cols = pmatmul(w4.transpose(0, 1, 3, 2), x4).reshape(n, cout, kh, kw, h, wid)
-    full_out = col2im(cols, full, stride, dilation)
-    out = np.ascontiguousarray(full_out[:, :, pad[0] : pad[0] + oh, pad[1] : pad[1] + ow])
+    out = col2im(cols, (oh, ow), stride, dilation, pad)
     if b is not None:
         out += b.data[:, None, None]
     out4_shape = out.shape
@@ -247,8 +249,8 @@ def _conv(
                 gw_parts[lo] = np.matmul(g_cols[lo:hi], cols_t).sum(axis=0)
             if gx is not None:
                 gcols = np.matmul(w4.transpose(0, 1, 3, 2), g_cols[lo:hi])
-                gxp = col2im(gcols.reshape(hi - lo, c, kh, kw, *out_hw), padded, stride2, dilation2)
-                gx[lo:hi] = gxp[:, :, pads[0][0] : pads[0][0] + h, pads[1][0] : pads[1][0] + wid]
+                gcols = gcols.reshape(hi - lo, c, kh, kw, *out_hw)
+                col2im(gcols, (h, wid), stride2, dilation2, (pads[0][0], pads[1][0]), gx[lo:hi])
 
         parallel_for(n, backward_chunk, 2 * work)
         gw = sum(gw_parts[lo] for lo in sorted(gw_parts)).reshape(w.shape) if gw_parts else None

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from neuralab.compiled import load
 from neuralab.ops._window import (
     AxisMap,
     Pair,
@@ -28,7 +29,6 @@ from neuralab.ops._window import (
     offsets,
     spatial,
 )
-from neuralab.compiled import load
 from neuralab.parallel import parallel_for
 from neuralab.tensor import Tensor, as_array, constant, is_grad_enabled, make
 
