@@ -204,7 +204,7 @@ def test_compiled_max_pool_takes_strided_input_and_no_grad(kernel_choice):
     assert np.array_equal(fast, slow) and fast.shape == (4, 3, 6, 5)
 
 
-# ----------------------------------------------------------------------------- col2im
+# ----------------------------------------------------------------------------- im2col, col2im
 
 CONV = "neuralab.ops._conv_kernel"
 F = nl.nn.functional
@@ -218,21 +218,21 @@ CONV_CASES = [
 
 
 def conv_run(case, dtype) -> list[np.ndarray]:
-    """conv2d and conv_transpose2d outputs and input gradients for one geometry."""
+    """conv2d and conv_transpose2d outputs and gradients (im2col and col2im both ways)."""
     xs, ws, options = case
     rng = np.random.default_rng(4)
     x = nl.tensor(rng.standard_normal(xs), dtype=dtype, requires_grad=True)
     w = nl.tensor(rng.standard_normal(ws), dtype=dtype)
+    wt = nl.tensor(rng.standard_normal((xs[1], 3, 3, 3)), dtype=dtype, requires_grad=True)
     y = F.conv2d(x, w, **options)
-    (y * y).sum().backward()
-    wt = nl.tensor(rng.standard_normal((xs[1], 3, 3, 3)), dtype=dtype)
     z = F.conv_transpose2d(x, wt, stride=2, padding=1, output_padding=1)
-    return [y.data, x.grad.data, z.data]
+    ((y * y).sum() + (z * z).sum()).backward()
+    return [y.data, z.data, x.grad.data, wt.grad.data]
 
 
 @pytest.mark.parametrize("dtype", [nl.float32, nl.float64])
 @pytest.mark.parametrize("case", CONV_CASES)
-def test_compiled_col2im_equals_the_numpy_path_bit_for_bit(kernel_choice, case, dtype):
+def test_compiled_im2col_col2im_equal_the_numpy_path_bit_for_bit(kernel_choice, case, dtype):
     kernel_choice(True)
     assert compiled.load(CONV) is not None
     fast = conv_run(case, dtype)

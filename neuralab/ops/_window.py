@@ -89,27 +89,37 @@ def offsets(kernel: Pair, stride: Pair, dilation: Pair, out_hw: Pair) -> Iterato
 
 
 def im2col(
-    xp: np.ndarray,
+    x: np.ndarray,
     kernel: Pair,
     stride: Pair,
     dilation: Pair,
     out_hw: Pair,
+    pad: Pair = (0, 0),
     out: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Copy the windows of padded NCHW ``xp`` into a contiguous (N, C, kh, kw, OH, OW) array.
+    """Copy the windows of NCHW ``x`` into a contiguous (N, C, kh, kw, OH, OW) array.
 
+    ``x`` is zero-padded by ``pad`` (top, left; bottom and right as far as the windows reach).
     Batch-major, so that per sample the columns are a (C·kh·kw, OH·OW) matrix: a convolution's
     output comes out of the GEMM already in NCHW order, with no transpose copies. ``out``, when
-    given, receives the copy.
+    given, receives the copy. With numba, a compiled copy (:mod:`neuralab.ops._conv_kernel`)
+    reads ``x`` directly instead of a padded copy of it.
     """
     (kh, kw), (sh, sw), (dh, dw), (oh, ow) = kernel, stride, dilation, out_hw
-    span = ((kh - 1) * dh + 1, (kw - 1) * dw + 1)
-    v = sliding_window_view(xp, span, axis=(2, 3))
-    v = v[:, :, : (oh - 1) * sh + 1 : sh, : (ow - 1) * sw + 1 : sw, ::dh, ::dw]
-    v = v.transpose(0, 1, 4, 5, 2, 3)
     if out is None:
-        return np.ascontiguousarray(v)
-    np.copyto(out, v)
+        out = np.empty((*x.shape[:2], kh, kw, oh, ow), x.dtype)
+    kernels = load("neuralab.ops._conv_kernel")
+    if kernels is not None:
+        kernels.im2col(x, out, sh, sw, *pad, dh, dw)
+        return out
+    span = ((kh - 1) * dh + 1, (kw - 1) * dw + 1)
+    extent = [(o - 1) * s + k for o, s, k in zip(out_hw, stride, span)]
+    after = [max(0, e - p - size) for e, p, size in zip(extent, pad, x.shape[2:])]
+    if any(pad) or any(after):
+        x = np.pad(x, ((0, 0), (0, 0), (pad[0], after[0]), (pad[1], after[1])))
+    v = sliding_window_view(x, span, axis=(2, 3))
+    v = v[:, :, : (oh - 1) * sh + 1 : sh, : (ow - 1) * sw + 1 : sw, ::dh, ::dw]
+    np.copyto(out, v.transpose(0, 1, 4, 5, 2, 3))
     return out
 
 

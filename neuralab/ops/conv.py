@@ -135,8 +135,7 @@ def conv_transpose2d(
 
     def backward(g: np.ndarray) -> tuple[np.ndarray | None, ...]:
         g4 = g.reshape(out4_shape)
-        gp = np.pad(g4, ((0, 0), (0, 0), (pad[0],) * 2, (pad[1],) * 2)) if any(pad) else g4
-        gcols = im2col(gp, (kh, kw), stride, dilation, (h, wid)).reshape(
+        gcols = im2col(g4, (kh, kw), stride, dilation, (h, wid), pad).reshape(
             n, groups, cout_g * kh * kw, h * wid
         )
         gx = gw = None
@@ -204,7 +203,7 @@ def _conv(
         out_size(padded[0], kh, stride2[0], 0, dilation2[0]),
         out_size(padded[1], kw, stride2[1], 0, dilation2[1]),
     )
-    xp = np.pad(xd, ((0, 0), (0, 0)) + pads) if any(pads[0] + pads[1]) else xd
+    before = (pads[0][0], pads[1][0])  # the padding after follows from the output size
     k, p = c_g * kh * kw, out_hw[0] * out_hw[1]
     w4 = wd.reshape(1, groups, cout // groups, k)
     out = np.empty((n, cout, *out_hw), xd.dtype)
@@ -220,11 +219,11 @@ def _conv(
     def columns(lo: int, hi: int, build: bool = False) -> np.ndarray:
         """im2col of samples lo..hi: (hi-lo, groups, C/groups·kh·kw, OH·OW)."""
         if kept is None:
-            cols = im2col(xp[lo:hi], (kh, kw), stride2, dilation2, out_hw)
+            cols = im2col(xd[lo:hi], (kh, kw), stride2, dilation2, out_hw, before)
             return cols.reshape(hi - lo, groups, k, p)
         if build:
             target = kept[lo:hi].reshape(hi - lo, c, kh, kw, *out_hw)
-            im2col(xp[lo:hi], (kh, kw), stride2, dilation2, out_hw, out=target)
+            im2col(xd[lo:hi], (kh, kw), stride2, dilation2, out_hw, before, target)
         return kept[lo:hi]
 
     def forward_chunk(lo: int, hi: int) -> None:
@@ -250,7 +249,7 @@ def _conv(
             if gx is not None:
                 gcols = np.matmul(w4.transpose(0, 1, 3, 2), g_cols[lo:hi])
                 gcols = gcols.reshape(hi - lo, c, kh, kw, *out_hw)
-                col2im(gcols, (h, wid), stride2, dilation2, (pads[0][0], pads[1][0]), gx[lo:hi])
+                col2im(gcols, (h, wid), stride2, dilation2, before, gx[lo:hi])
 
         parallel_for(n, backward_chunk, 2 * work)
         gw = sum(gw_parts[lo] for lo in sorted(gw_parts)).reshape(w.shape) if gw_parts else None
