@@ -7,6 +7,13 @@ and im2col, col2im, pooling and element-wise work never use more than one core o
 So :func:`parallel_for` gives each thread a contiguous chunk and keeps BLAS at one thread while
 the chunks run; outside those sections BLAS keeps the thread count set here.
 
+A single large GEMM is the exception: OpenBLAS's own threads split it better than our chunks do
+(its idle workers spin, so a hand-off costs a microsecond, ours tens). But after each threaded
+call they keep spinning for about 0.1 s, and if neuralab's chunks run in that time the two pools
+fight over the cores (a CNN step ran 1.8x slower). :func:`blas_may_thread` therefore lets BLAS
+thread a GEMM only when no chunks ran on the pool during the last :data:`SPIN_WINDOW` seconds:
+an MLP or a recurrent net's big GEMMs get BLAS's threads, a CNN's stay split into chunks.
+
 ``set_num_threads(n)`` is ``torch.set_num_threads``: the number of threads one op may use (the
 pool's workers plus the calling thread) and the BLAS limit. The default is the number of cores
 this process may run on (``NEURALAB_NUM_THREADS`` or ``OMP_NUM_THREADS`` override it).
@@ -16,6 +23,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext
@@ -23,9 +31,16 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["get_num_threads", "map_flat", "parallel_for", "serial_section", "set_num_threads"]
+__all__ = [
+    "blas_may_thread",
+    "get_num_threads",
+    "map_flat",
+    "parallel_for",
+    "serial_section",
+    "set_num_threads",
+]
 
-_state: dict[str, Any] = {"threads": None, "pool": None, "blas": None}
+_state: dict[str, Any] = {"threads": None, "pool": None, "blas": None, "pool_used": -1e9}
 _local = threading.local()  # .busy is set inside a chunk: nested parallel_for runs serially
 _blas_lock = threading.Lock()
 _blas_users = [0]  # parallel sections running now
@@ -117,6 +132,19 @@ def _run_chunk(fn: Callable[[int, int], None], start: int, stop: int) -> None:
         _local.busy = False
 
 
+SPIN_WINDOW = 0.2  # seconds; OpenBLAS workers spin 2^28 cycles (~0.1 s) after a threaded call
+
+
+def blas_may_thread() -> bool:
+    """Whether a large GEMM may run on BLAS's own threads now: more than one thread, not inside a
+    parallel section, and no chunks ran on the pool within :data:`SPIN_WINDOW` seconds."""
+    return (
+        get_num_threads() > 1
+        and not getattr(_local, "busy", False)
+        and time.monotonic() - _state["pool_used"] > SPIN_WINDOW
+    )
+
+
 MIN_CHUNK_WORK = 1 << 20  # ~a million multiply-adds or elements: worth a thread hand-off (~20 µs)
 BLAS_THREADING_WORK = 1 << 18  # from about here OpenBLAS would start threads of its own
 
@@ -143,6 +171,7 @@ def parallel_for(
         if parts == 1:
             _run_chunk(fn, 0, n)
             return
+        _state["pool_used"] = time.monotonic()
         if _state["pool"] is None:
             _state["pool"] = ThreadPoolExecutor(threads - 1, thread_name_prefix="neuralab")
         bounds = [n * k // parts for k in range(parts + 1)]

@@ -123,6 +123,34 @@ def test_split_ops_give_the_one_thread_results(two_threads, monkeypatch):
         np.testing.assert_allclose(two[k], one[k], rtol=1e-12, atol=1e-12, err_msg=k)
 
 
+def test_big_gemms_use_blas_threads_unless_the_pool_just_ran(two_threads, monkeypatch):
+    monkeypatch.setattr(matmul, "GEMM_SPLIT_FACTOR", 1)
+    monkeypatch.setitem(parallel._state, "pool_used", -1e9)
+    chunks, inside = [], []
+    real = parallel._run_chunk
+
+    def record(fn, lo, hi):
+        chunks.append(fn.__qualname__.split(".<locals>")[0])
+        real(fn, lo, hi)
+
+    monkeypatch.setattr(parallel, "_run_chunk", record)
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((256, 512)), rng.standard_normal((512, 300))
+    assert parallel.blas_may_thread()
+    native = matmul.pmatmul(x, y)  # BLAS's own threads: no chunks of ours
+    assert chunks == [] and blas_threads() == {2}
+    parallel.parallel_for(8, lambda lo, hi: inside.append(parallel.blas_may_thread()), work=1e9)
+    assert inside == [False, False]  # never from inside a chunk
+    assert not parallel.blas_may_thread()  # the pool just ran: BLAS's workers would fight it
+    split = matmul.pmatmul(x, y)
+    assert chunks.count("pmatmul") == 2
+    np.testing.assert_allclose(split, native, rtol=1e-12)
+    monkeypatch.setattr(parallel, "SPIN_WINDOW", 0.0)
+    assert parallel.blas_may_thread()
+    nl.set_num_threads(1)
+    assert not parallel.blas_may_thread()
+
+
 def test_lstm_trains_alike_on_two_threads(two_threads):
     def grads() -> list[np.ndarray]:
         nl.manual_seed(0)

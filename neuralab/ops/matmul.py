@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from neuralab.ops._util import unbroadcast
-from neuralab.parallel import BLAS_THREADING_WORK, parallel_for
+from neuralab.parallel import BLAS_THREADING_WORK, blas_may_thread, parallel_for
 from neuralab.tensor import Tensor, make
 
 # A GEMM is split only into chunks of at least GEMM_SPLIT_FACTOR times the usual chunk work
@@ -16,15 +16,15 @@ GEMM_SPLIT_FACTOR = 8
 
 
 def pmatmul(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """``np.matmul(x, y)`` in neuralab's threading: split over the result's first axis when big.
-
-    It splits when ``x`` (and, for a stacked product, ``y``) runs along that axis; any product
-    large enough for BLAS to thread runs with BLAS single-threaded (see :mod:`neuralab.parallel`).
+    """``np.matmul(x, y)`` in neuralab's threading: BLAS's own threads when
+    :func:`~neuralab.parallel.blas_may_thread` says so; otherwise split over the result's first
+    axis when big (when ``x``, and for a stacked product ``y``, runs along that axis), with BLAS
+    single-threaded in the chunks (see :mod:`neuralab.parallel`).
     """
     work = x.size * y.shape[-1]  # multiply-adds (an upper bound for vectors) ...
     if y.ndim > 2:  # ... unless y's leading axes outnumber x's
         work = max(work, y.size * (x.shape[-2] if x.ndim > 1 else 1))
-    if work < BLAS_THREADING_WORK:  # the common small case, kept fast
+    if work < BLAS_THREADING_WORK or blas_may_thread():  # small, or BLAS's threads split it
         return np.matmul(x, y)
     rows = x.shape[-2] if x.ndim > 1 else 1
     lead = np.broadcast_shapes(x.shape[:-2], y.shape[:-2])
