@@ -1,7 +1,7 @@
-"""neuralab.compiled: the numba kernels (Adam's update, the LSTM cell) against NumPy's paths.
+"""neuralab.compiled: the numba kernels against the NumPy paths they replace.
 
-Adam's kernel gives the NumPy path's exact bits; the LSTM kernel computes tanh by a rational
-approximation, so it matches the NumPy path to float32 rounding.
+Adam's, max pooling's, im2col's and col2im's kernels give the NumPy path's exact bits; the LSTM
+and GRU kernels compute tanh by a rational approximation, so they match it to float32 rounding.
 """
 
 import numpy as np
@@ -14,7 +14,7 @@ numba = pytest.importorskip("numba", reason="the compiled kernels need numba (ne
 
 
 ADAM = "neuralab.optim._adam_kernel"
-LSTM = "neuralab.ops._lstm_kernel"
+RNN = "neuralab.ops._rnn_kernel"
 
 
 @pytest.fixture
@@ -25,7 +25,7 @@ def kernel_choice():
     def choose(use: bool) -> None:
         compiled._cache.clear()
         if not use:
-            compiled._cache.update({k: None for k in (ADAM, LSTM, POOL, CONV)})
+            compiled._cache.update({k: None for k in (ADAM, RNN, POOL, CONV)})
 
     yield choose
     compiled._cache.clear()
@@ -84,15 +84,15 @@ def test_neuralab_numba_0_turns_the_kernels_off(kernel_choice, monkeypatch):
     kernel_choice(True)
     monkeypatch.setenv("NEURALAB_NUMBA", "0")
     compiled._cache.clear()
-    assert compiled.load(ADAM) is None and compiled.load(LSTM) is None
+    assert compiled.load(ADAM) is None and compiled.load(RNN) is None
     assert not compiled.numba_enabled()
 
 
-# ----------------------------------------------------------------------------- LSTM cell
+# ----------------------------------------------------------------------------- LSTM and GRU cells
 
 
 def test_rational_tanh_is_float32_tanh_within_one_ulp():
-    kernels = compiled.load(LSTM)
+    kernels = compiled.load(RNN)
     x = np.linspace(-12, 12, 400_001, dtype=np.float32)
     x = np.concatenate([x, np.float32([0, -0.0, 1e-30, -1e-30, 9.1, 50, -50])])
     got = np.empty_like(x)
@@ -107,43 +107,54 @@ def test_rational_tanh_is_float32_tanh_within_one_ulp():
 
 
 def test_rational_tanh_lets_nan_through_and_saturates_infinities():
-    kernels = compiled.load(LSTM)
+    kernels = compiled.load(RNN)
     got = np.empty(3, np.float32)
     kernels.tanh_array(np.float32([np.nan, np.inf, -np.inf]), got)
     assert np.isnan(got[0]) and got[1] == 1 and got[2] == -1
 
 
-def lstm_run(bias: bool, reverse: bool, use_output: bool):
-    """Outputs and gradients of lstm_recurrence on seeded float32 inputs."""
-    from neuralab.ops.recurrent import lstm_recurrence
+def rnn_run(cell: str, bias: bool, reverse: bool, use_output: bool) -> list[np.ndarray]:
+    """Outputs and gradients of lstm_recurrence / gru_recurrence on seeded float32 inputs."""
+    from neuralab.ops.recurrent import gru_recurrence, lstm_recurrence
 
     rng = np.random.default_rng(3)
     steps, batch, hidden = 7, 5, 12
+    gates = 4 if cell == "lstm" else 3
 
     def leaf(*shape):
         data = rng.standard_normal(shape).astype(np.float32)
         return nl.tensor(data, requires_grad=True)
 
-    xg, h0, c0 = leaf(steps, batch, 4 * hidden), leaf(batch, hidden), leaf(batch, hidden)
-    w = leaf(4 * hidden, hidden)
-    b = leaf(4 * hidden) if bias else None
-    out, h_n, c_n = lstm_recurrence(xg, h0, c0, w, b, reverse=reverse)
-    weights = [nl.tensor(rng.standard_normal(t.shape).astype(np.float32)) for t in (out, c_n)]
-    loss = (c_n * weights[1]).sum() + h_n.sum()
-    if use_output:
-        loss = loss + (out * weights[0]).sum()
+    xg, h0, w = (
+        leaf(steps, batch, gates * hidden),
+        leaf(batch, hidden),
+        leaf(gates * hidden, hidden),
+    )
+    b = leaf(gates * hidden) if bias else None
+    if cell == "lstm":
+        c0 = leaf(batch, hidden)
+        out, *finals = lstm_recurrence(xg, h0, c0, w, b, reverse=reverse)
+    else:
+        c0 = None
+        out, *finals = gru_recurrence(xg, h0, w, b, reverse=reverse)
+    loss = finals[0].sum()
+    for t in [*finals[1:], out] if use_output else finals[1:]:
+        loss = loss + (t * nl.tensor(rng.standard_normal(t.shape).astype(np.float32))).sum()
     loss.backward()
     leaves = [t for t in (xg, h0, c0, w, b) if t is not None]
-    return [out.data, h_n.data, c_n.data] + [t.grad.data for t in leaves]
+    return [out.data] + [f.data for f in finals] + [t.grad.data for t in leaves]
 
 
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
 @pytest.mark.parametrize("bias, reverse, use_output", [(True, False, True), (False, True, False)])
-def test_compiled_lstm_cell_matches_the_numpy_path(kernel_choice, bias, reverse, use_output):
+def test_compiled_recurrent_cells_match_the_numpy_path(
+    kernel_choice, cell, bias, reverse, use_output
+):
     kernel_choice(True)
-    assert compiled.load(LSTM) is not None
-    fast = lstm_run(bias, reverse, use_output)
+    assert compiled.load(RNN) is not None
+    fast = rnn_run(cell, bias, reverse, use_output)
     kernel_choice(False)
-    slow = lstm_run(bias, reverse, use_output)
+    slow = rnn_run(cell, bias, reverse, use_output)
     for a, b in zip(fast, slow):
         assert a.dtype == np.float32
         np.testing.assert_allclose(a, b, rtol=2e-5, atol=2e-6)

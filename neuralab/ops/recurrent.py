@@ -73,7 +73,7 @@ class _LSTM:
     """LSTM cell: gates (i, f, g, o); c = f⊙c + i⊙g, h = o⊙tanh(c).
 
     For float32 with numba installed, each step's gate math is one compiled pass
-    (:mod:`neuralab.ops._lstm_kernel`). Otherwise NumPy runs it, all four gates through one tanh
+    (:mod:`neuralab.ops._rnn_kernel`). Otherwise NumPy runs it, all four gates through one tanh
     call: σ(x) = ½ + ½·tanh(x/2), so the sigmoid gates are scaled by ½ before and after (NumPy's
     float32 tanh is vectorised; a separate sigmoid costs several times more). That path also
     saves every gate's derivative (σ' = ¼(1 - t²), tanh' = 1 - t²), so its backward is one
@@ -89,7 +89,7 @@ class _LSTM:
             return np.repeat(np.array([sigmoid, sigmoid, tanh, sigmoid], dtype), hidden)
 
         self.scale, self.shift, self.slope = per_gate(0.5, 1), per_gate(0.5, 0), per_gate(0.25, 1)
-        self.kernels = load("neuralab.ops._lstm_kernel") if dtype == np.float32 else None
+        self.kernels = load("neuralab.ops._rnn_kernel") if dtype == np.float32 else None
         saved = {
             "act": np.empty((slots, batch, 4 * hidden), dtype),
             "c": np.empty((slots, batch, hidden), dtype),
@@ -151,13 +151,18 @@ class _LSTM:
 
 
 class _GRU:
-    """GRU cell: r, z = σ(x + W_h h + b_h); n = tanh(x_n + r⊙(W_hn h + b_hn)); h = (1-z)⊙n + z⊙h."""
+    """GRU cell: r, z = σ(x + W_h h + b_h); n = tanh(x_n + r⊙(W_hn h + b_hn)); h = (1-z)⊙n + z⊙h.
+
+    For float32 with numba installed, each step's gate math is one compiled pass, as for LSTM.
+    """
 
     gates = 3
     has_cell = False
     separate_hidden_grad = True  # the n gate's hidden part is scaled by r, its input part is not
 
     def allocate(self, slots: int, batch: int, hidden: int, dtype: np.dtype) -> Saved:
+        self.kernels = load("neuralab.ops._rnn_kernel") if dtype == np.float32 else None
+        self.no_bias = np.zeros(3 * hidden, dtype)
         return {
             "act": np.empty((slots, batch, 3 * hidden), dtype),
             "hn": np.empty((slots, batch, hidden), dtype),
@@ -166,6 +171,10 @@ class _GRU:
     def step(self, s: Saved, t: int, xg, hh, b, h_prev, c_prev, h_out) -> None:
         n2 = 2 * h_out.shape[-1]
         a = s["act"][t]
+        if self.kernels is not None:
+            bias = self.no_bias if b is None else b
+            self.kernels.gru_forward_step(xg, hh, bias, h_prev, a, s["hn"][t], h_out)
+            return
         if b is not None:
             hh += b
         np.add(xg[:, :n2], hh[:, :n2], out=a[:, :n2])
@@ -181,8 +190,12 @@ class _GRU:
 
     def step_back(self, s: Saved, t: int, dh, g_t, dc, h_prev, c_prev, h, gx, gh) -> tuple:
         n = h.shape[-1]
-        dh = dh + g_t
         a, hn = s["act"][t], s["hn"][t]
+        if self.kernels is not None:
+            direct = np.empty_like(h)
+            self.kernels.gru_backward_step(dh, g_t, a, hn, h_prev, gx, gh, direct)
+            return direct, None
+        dh = dh + g_t
         r, z, new = a[:, :n], a[:, n : 2 * n], a[:, 2 * n :]
         np.multiply(dh * (1 - z), 1 - new * new, out=gx[:, 2 * n :])
         np.multiply(gx[:, 2 * n :], r, out=gh[:, 2 * n :])
