@@ -32,6 +32,15 @@ def kernel_choice():
     compiled._cache.update(saved)
 
 
+def with_and_without(kernel_choice, module: str, run) -> tuple[list, list]:
+    """``run()`` with the compiled kernels (``module`` among them), then with NumPy alone."""
+    kernel_choice(True)
+    assert compiled.load(module) is not None
+    fast = run()
+    kernel_choice(False)
+    return fast, run()
+
+
 def train(optimizer: type, dtype, steps: int = 6, **options) -> list[np.ndarray]:
     """Parameters after ``steps`` updates from seeded random gradients."""
     rng = np.random.default_rng(0)
@@ -55,11 +64,7 @@ def train(optimizer: type, dtype, steps: int = 6, **options) -> list[np.ndarray]
     ],
 )
 def test_compiled_adam_equals_the_numpy_path_bit_for_bit(kernel_choice, optimizer, options, dtype):
-    kernel_choice(True)
-    assert compiled.load(ADAM) is not None
-    fast = train(optimizer, dtype, **options)
-    kernel_choice(False)
-    slow = train(optimizer, dtype, **options)
+    fast, slow = with_and_without(kernel_choice, ADAM, lambda: train(optimizer, dtype, **options))
     for a, b in zip(fast, slow):
         assert a.dtype == np.dtype(dtype) and np.array_equal(a, b)
 
@@ -150,11 +155,9 @@ def rnn_run(cell: str, bias: bool, reverse: bool, use_output: bool) -> list[np.n
 def test_compiled_recurrent_cells_match_the_numpy_path(
     kernel_choice, cell, bias, reverse, use_output
 ):
-    kernel_choice(True)
-    assert compiled.load(RNN) is not None
-    fast = rnn_run(cell, bias, reverse, use_output)
-    kernel_choice(False)
-    slow = rnn_run(cell, bias, reverse, use_output)
+    fast, slow = with_and_without(
+        kernel_choice, RNN, lambda: rnn_run(cell, bias, reverse, use_output)
+    )
     for a, b in zip(fast, slow):
         assert a.dtype == np.float32
         np.testing.assert_allclose(a, b, rtol=2e-5, atol=2e-6)
@@ -194,11 +197,7 @@ def test_compiled_max_pool_equals_the_numpy_path_bit_for_bit(kernel_choice, shap
     x = rng.integers(-2, 3, shape).astype(np.float64)  # few values: many tied windows
     x[0, 0, 0, 0] = x[0, 1, 2, 3] = x[1, 2, 5, 4] = x[1, 2, 4, 5] = np.nan
     x[0, 2, :2, :2] = -np.inf
-    kernel_choice(True)
-    assert compiled.load(POOL) is not None
-    fast = pool_run(x, dtype)
-    kernel_choice(False)
-    slow = pool_run(x, dtype)
+    fast, slow = with_and_without(kernel_choice, POOL, lambda: pool_run(x, dtype))
     for a, b in zip(fast, slow):
         assert a.dtype == b.dtype and np.array_equal(a, b, equal_nan=True)
     assert np.isnan(fast[0][0, 0, 0, 0]) and fast[1][1, 2, 2, 2] == 5 * shape[3] + 4  # last NaN
@@ -244,10 +243,6 @@ def conv_run(case, dtype) -> list[np.ndarray]:
 @pytest.mark.parametrize("dtype", [nl.float32, nl.float64])
 @pytest.mark.parametrize("case", CONV_CASES)
 def test_compiled_im2col_col2im_equal_the_numpy_path_bit_for_bit(kernel_choice, case, dtype):
-    kernel_choice(True)
-    assert compiled.load(CONV) is not None
-    fast = conv_run(case, dtype)
-    kernel_choice(False)
-    slow = conv_run(case, dtype)
+    fast, slow = with_and_without(kernel_choice, CONV, lambda: conv_run(case, dtype))
     for a, b in zip(fast, slow):
         assert a.dtype == b.dtype and a.shape == b.shape and np.array_equal(a, b)
