@@ -13,6 +13,9 @@ NCHW order with no transpose copies. Backward:
   only (compiled with numba when it is installed: NumPy's per-row overhead on small images made
   it as slow as the GEMM).
 
+Both directions take a chunk's samples ``BLOCK_BYTES`` of columns at a time, so that the columns
+are still in the cache when the GEMM reads them.
+
 The transposed convolution is the same pair run the other way round: its forward is the
 input-gradient of a convolution (GEMM then col2im) and its input-gradient is a convolution.
 Layouts and semantics follow ``torch.nn.functional``: weights are (out, in/groups, kh, kw) for
@@ -22,6 +25,7 @@ unbatched CHW / CL.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -150,6 +154,8 @@ def conv_transpose2d(
 
 # Column matrices up to this size are kept from forward to backward (see _conv).
 KEEP_COLUMNS_BYTES = 8 * 1024 * 1024
+# Samples are im2col'ed and multiplied this many column bytes at a time (a core's L2 or less).
+BLOCK_BYTES = 1024 * 1024
 
 
 def _conv(
@@ -226,10 +232,18 @@ def _conv(
             im2col(xd[lo:hi], (kh, kw), stride2, dilation2, out_hw, before, target)
         return kept[lo:hi]
 
+    # A chunk's samples go a few at a time, so that their columns are still in the cache when
+    # the GEMM reads them (each per-sample product is unchanged, and so are the results).
+    block = max(1, BLOCK_BYTES // (groups * k * p * xd.dtype.itemsize))
+
+    def blocks(lo: int, hi: int) -> Iterator[tuple[int, int]]:
+        return ((s, min(s + block, hi)) for s in range(lo, hi, block))
+
     def forward_chunk(lo: int, hi: int) -> None:
         # per sample W @ cols: the output comes out already in NCHW order
-        cols = columns(lo, hi, build=True)
-        np.matmul(w4, cols, out=out[lo:hi].reshape(hi - lo, groups, cout // groups, p))
+        for s, e in blocks(lo, hi):
+            cols = columns(s, e, build=True)
+            np.matmul(w4, cols, out=out[s:e].reshape(e - s, groups, cout // groups, p))
         if b is not None:
             out[lo:hi] += b.data[:, None, None]
 
@@ -243,13 +257,20 @@ def _conv(
         gx = np.empty(x.shape, xd.dtype).reshape(xd.shape) if x.requires_grad else None
 
         def backward_chunk(lo: int, hi: int) -> None:
+            # per-sample weight gradients, summed over the chunk's samples at the end
+            per_sample = None
             if w.requires_grad:
-                cols_t = columns(lo, hi).transpose(0, 1, 3, 2)
-                gw_parts[lo] = np.matmul(g_cols[lo:hi], cols_t).sum(axis=0)
-            if gx is not None:
-                gcols = np.matmul(w4.transpose(0, 1, 3, 2), g_cols[lo:hi])
-                gcols = gcols.reshape(hi - lo, c, kh, kw, *out_hw)
-                col2im(gcols, (h, wid), stride2, dilation2, before, gx[lo:hi])
+                per_sample = np.empty((hi - lo, groups, cout // groups, k), xd.dtype)
+            for s, e in blocks(lo, hi):
+                if per_sample is not None:
+                    cols_t = columns(s, e).transpose(0, 1, 3, 2)
+                    np.matmul(g_cols[s:e], cols_t, out=per_sample[s - lo : e - lo])
+                if gx is not None:
+                    gcols = np.matmul(w4.transpose(0, 1, 3, 2), g_cols[s:e])
+                    gcols = gcols.reshape(e - s, c, kh, kw, *out_hw)
+                    col2im(gcols, (h, wid), stride2, dilation2, before, gx[s:e])
+            if per_sample is not None:
+                gw_parts[lo] = per_sample.sum(axis=0)
 
         parallel_for(n, backward_chunk, 2 * work)
         gw = sum(gw_parts[lo] for lo in sorted(gw_parts)).reshape(w.shape) if gw_parts else None
