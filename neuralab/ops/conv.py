@@ -1,8 +1,8 @@
 """Convolutions (conv1d, conv2d, conv_transpose2d): fused NumPy kernels with their backward.
 
 Every convolution is im2col plus batched GEMMs (one matmul call per block of samples, batched
-over those samples and the groups). The forward copies the windows of the padded input into a batch-major
-(N, C, kh, kw, OH, OW) column array (``_window.im2col``), so with the weight as
+over those samples and the groups). The forward copies the windows of the padded input into a
+batch-major (N, C, kh, kw, OH, OW) column array (``_window.im2col``), so with the weight as
 (groups, out/groups, in/groups*kh*kw) each sample's output is ``weight @ cols`` and lands in
 NCHW order with no transpose copies. Backward:
 

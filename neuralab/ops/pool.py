@@ -227,6 +227,8 @@ def _max_pool(
 
     def backward(g: np.ndarray) -> tuple[np.ndarray]:
         g4 = g.reshape(out4_shape)
+        if kernels is not None:
+            return (_tiled_max_grad_2x2(kernels, g4, arg, xd.shape).reshape(x.shape),)
         if tiles:  # windows tile the input: each offset writes its own slots, no accumulation
             return (_tiled_max_grad(g4, arg, kernel, xd.shape).reshape(x.shape),)
         gxp = np.zeros(padded_shape, g.dtype)
@@ -306,6 +308,22 @@ def _spread_windows(g: np.ndarray, out: np.ndarray, kernel: Pair, stride: Pair, 
     out.fill(0)
     for plane in _axis_planes(out, -2, kh, sh, dh, oh):
         plane += rows
+
+
+def _tiled_max_grad_2x2(
+    kernels: Any, g4: np.ndarray, arg: np.ndarray, shape: tuple[int, ...]
+) -> np.ndarray:
+    """:func:`_tiled_max_grad` for 2×2 windows by the compiled kernel (the same values)."""
+    n, c, oh, ow = g4.shape
+    whole = shape[2:] == (2 * oh, 2 * ow)
+    gx = np.empty(shape, g4.dtype) if whole else np.zeros(shape, g4.dtype)
+    covered = gx if whole else gx[:, :, : 2 * oh, : 2 * ow]
+
+    def chunk(lo: int, hi: int) -> None:
+        kernels.max_pool_2x2_backward(g4[lo:hi], arg[lo:hi], covered[lo:hi])
+
+    parallel_for(n, chunk, 2 * gx.size, blas=False)
+    return gx
 
 
 def _tiled_max_grad(
