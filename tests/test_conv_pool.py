@@ -442,3 +442,27 @@ def test_kernels_do_not_import_torch():
         "assert 'torch' not in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize("keep", [True, False])
+def test_conv_in_blocks_of_samples_gives_the_same_bits(monkeypatch, keep):
+    """Samples go through im2col + GEMM a block at a time; the block size changes no result."""
+    import neuralab.ops.conv as conv_ops
+
+    if not keep:  # the columns are rebuilt in backward, block by block too
+        monkeypatch.setattr(conv_ops, "KEEP_COLUMNS_BYTES", 0)
+    rng = np.random.default_rng(5)
+    x0 = rng.standard_normal((7, 4, 9, 9)).astype(np.float32)
+    w0 = rng.standard_normal((6, 2, 3, 3)).astype(np.float32)
+
+    def run() -> list[np.ndarray]:
+        x, w = nl.tensor(x0, requires_grad=True), nl.tensor(w0, requires_grad=True)
+        b = nl.tensor(np.arange(6, dtype=np.float32), requires_grad=True)
+        y = conv2d(x, w, b, padding=1, groups=2)
+        (y * y).sum().backward()
+        return [y.data, x.grad.data, w.grad.data, b.grad.data]
+
+    whole = run()  # all 7 samples in one block
+    monkeypatch.setattr(conv_ops, "BLOCK_BYTES", 1)  # one sample per block
+    for a, b in zip(whole, run()):
+        assert np.array_equal(a, b)
