@@ -292,14 +292,16 @@ def _recurrence(
     keep = is_grad_enabled() and any(p.requires_grad for p in parents)
     order = range(steps - 1, -1, -1) if reverse else range(steps)
     out = np.empty((steps, batch, hidden), xg.dtype)
-    saved = cell.allocate(steps if keep else 1, batch, hidden, xg.dtype)
+    # Without a backward to feed, two slots alternate: a step never writes the cell state it
+    # reads (the compiled kernel vectorises only when they are different arrays).
+    saved = cell.allocate(steps if keep else 2, batch, hidden, xg.dtype)
     h, c = h0.data, None if c0 is None else c0.data
     w_t = np.ascontiguousarray(w.T)  # BLAS runs the small per-step GEMM faster on this layout
     hh = np.empty((batch, width), xg.dtype)
     with serial_section():  # per step GEMMs too small to split over threads
         for t in order:
             np.matmul(h, w_t, out=hh)
-            c = cell.step(saved, t if keep else 0, xg[t], hh, b, h, c, out[t])
+            c = cell.step(saved, t if keep else t % 2, xg[t], hh, b, h, c, out[t])
             h = out[t]
     finals = [h.copy()] if c0 is None else [h.copy(), c.copy()]
 
