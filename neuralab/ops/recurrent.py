@@ -311,6 +311,9 @@ def _recurrence(
         return p if 0 <= p < steps else None
 
     def backward(g_out: np.ndarray, g_finals: list) -> tuple:
+        # batch_first hands the gradient over transposed: read step by step, contiguous is
+        # faster (the compiled cell vectorises only over contiguous rows)
+        g_out = np.ascontiguousarray(g_out)
         zeros = np.zeros((batch, hidden), xg.dtype)
         dh = zeros if g_finals[0] is None else g_finals[0]
         dc = None if c0 is None else (zeros if g_finals[1] is None else g_finals[1])
