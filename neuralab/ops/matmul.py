@@ -25,7 +25,7 @@ def pmatmul(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     if y.ndim > 2:  # ... unless y's leading axes outnumber x's
         work = max(work, y.size * (x.shape[-2] if x.ndim > 1 else 1))
     if work < BLAS_THREADING_WORK or blas_may_thread():  # small, or BLAS's threads split it
-        return np.matmul(x, y)
+        return x.dot(y) if x.ndim == 2 and y.ndim == 2 else np.matmul(x, y)  # dot: less dispatch
     rows = x.shape[-2] if x.ndim > 1 else 1
     lead = np.broadcast_shapes(x.shape[:-2], y.shape[:-2])
     cols = y.shape[-1] if y.ndim > 1 else 1
@@ -98,8 +98,10 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         )
     lead = x.shape[:-1]
     x2 = x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x  # one 2-D GEMM, not one per batch
-    # every product of a linear layer has rows·in·out multiply-adds: small ones skip pmatmul
-    mm = np.matmul if x2.shape[0] * w.size < BLAS_THREADING_WORK else pmatmul
+    # every product of a linear layer has rows·in·out multiply-adds: small ones skip pmatmul and
+    # take ndarray.dot, the same BLAS call as np.matmul for 2-D operands (the same bits) without
+    # its ~0.5 µs of ufunc dispatch, a tenth of a small layer's step
+    mm = np.ndarray.dot if x2.shape[0] * w.size < BLAS_THREADING_WORK else pmatmul
     out = mm(x2, w.T)
     if bias is not None:
         out += bias.data
