@@ -3,8 +3,9 @@
 Max and average pooling fold the window separably: the kernel rows over whole rows of the
 padded input, then the kernel columns (kh + kw passes over strided planes, not kh·kw). Max
 pooling also records which offset won, for its backward; average pooling's backward spreads the
-gradient back the same separable way, a plain copy where windows tile the input. No loop ever
-runs over pixels or the batch.
+gradient back the same separable way, a plain copy where windows tile the input. No Python loop
+runs over pixels or the batch; with numba installed, 2×2 max pooling with stride 2 (the common
+case) runs as compiled passes instead (:mod:`neuralab.ops._pool_kernel`, the same bits).
 Adaptive average pooling is separable: one sparse window-averaging map per spatial axis
 (:class:`~neuralab.ops._window.AxisMap`), whose transpose is its backward. Semantics follow
 ``torch.nn.functional``, including ``ceil_mode``, ``count_include_pad``, NaN propagation in max
