@@ -312,8 +312,10 @@ def _recurrence(
 
     def backward(g_out: np.ndarray, g_finals: list) -> tuple:
         # batch_first hands the gradient over transposed: read step by step, contiguous is
-        # faster (the compiled cell vectorises only over contiguous rows)
-        g_out = np.ascontiguousarray(g_out)
+        # faster (the compiled cell vectorises only over contiguous rows). A broadcast zero
+        # (only the final states used) stays as it is: it would cost a whole sequence of memory.
+        if 0 not in g_out.strides and not g_out.flags.c_contiguous:
+            g_out = np.ascontiguousarray(g_out)
         zeros = np.zeros((batch, hidden), xg.dtype)
         dh = zeros if g_finals[0] is None else g_finals[0]
         dc = None if c0 is None else (zeros if g_finals[1] is None else g_finals[1])
