@@ -1,11 +1,11 @@
 """Optional compiled kernels (``pip install "neuralab[fast]"`` adds numba).
 
-Some updates are a dozen NumPy passes over small arrays, each paying a call's overhead and a
-trip through memory: Adam's update of every parameter, an LSTM cell's gate math at every time
-step. With numba installed they run as one compiled pass each. Nothing else changes: without
-numba, or with ``NEURALAB_NUMBA=0``, the NumPy path runs. A kernel module is imported on first
-use (numba with it, never at ``import neuralab``), and its compiled code is cached on disk, so
-only the first call of the first run pays for compiling.
+Some steps are a dozen NumPy passes over small arrays, or strided passes NumPy cannot
+vectorise: Adam's update of every parameter, an LSTM or GRU cell's gate math at every time step,
+2×2 max pooling, im2col and col2im. With numba installed they run as one compiled pass each.
+Nothing else changes: without numba, or with ``NEURALAB_NUMBA=0``, the NumPy path runs. A
+kernel module is imported on first use (numba with it, never at ``import neuralab``), and its
+compiled code is cached on disk, so only the first call of the first run pays for compiling.
 """
 
 from __future__ import annotations

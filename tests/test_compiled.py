@@ -4,6 +4,8 @@ Adam's, max pooling's, im2col's and col2im's kernels give the NumPy path's exact
 and GRU kernels compute tanh by a rational approximation, so they match it to float32 rounding.
 """
 
+import os
+
 import numpy as np
 import pytest
 
@@ -11,6 +13,9 @@ import neuralab as nl
 from neuralab import compiled
 
 numba = pytest.importorskip("numba", reason="the compiled kernels need numba (neuralab[fast])")
+pytestmark = pytest.mark.skipif(
+    os.environ.get("NEURALAB_NUMBA") == "0", reason="NEURALAB_NUMBA=0 turns the kernels off"
+)
 
 
 ADAM = "neuralab.optim._adam_kernel"

@@ -9,7 +9,7 @@ looping only over the kh*kw kernel offsets. :class:`AxisMap` is a sparse linear 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -88,6 +88,16 @@ def offsets(kernel: Pair, stride: Pair, dilation: Pair, out_hw: Pair) -> Iterato
             yield i, j, (..., rows, slice(j * dw, j * dw + (ow - 1) * sw + 1, sw))
 
 
+def _padded_extent(
+    kernel: Pair, stride: Pair, dilation: Pair, out_hw: Pair, pad: Pair, image_hw: Sequence[int]
+) -> list[int]:
+    """Height and width of the padded image: as far as the windows reach, or the image does."""
+    return [
+        max((o - 1) * s + (k - 1) * d + 1, p + size)
+        for o, k, s, d, p, size in zip(out_hw, kernel, stride, dilation, pad, image_hw)
+    ]
+
+
 def im2col(
     x: np.ndarray,
     kernel: Pair,
@@ -113,8 +123,8 @@ def im2col(
         kernels.im2col(x, out, sh, sw, *pad, dh, dw)
         return out
     span = ((kh - 1) * dh + 1, (kw - 1) * dw + 1)
-    extent = [(o - 1) * s + k for o, s, k in zip(out_hw, stride, span)]
-    after = [max(0, e - p - size) for e, p, size in zip(extent, pad, x.shape[2:])]
+    extent = _padded_extent(kernel, stride, dilation, out_hw, pad, x.shape[2:])
+    after = [e - p - size for e, p, size in zip(extent, pad, x.shape[2:])]
     if any(pad) or any(after):
         x = np.pad(x, ((0, 0), (0, 0), (pad[0], after[0]), (pad[1], after[1])))
     v = sliding_window_view(x, span, axis=(2, 3))
@@ -146,10 +156,7 @@ def col2im(
     if kernels is not None:
         kernels.col2im(cols, out, *stride, *pad, *dilation)
         return out
-    extent = [
-        max((o - 1) * s + (k - 1) * d + 1, p + size)  # the windows' reach, or the image's
-        for o, k, s, d, p, size in zip((oh, ow), (kh, kw), stride, dilation, pad, image_hw)
-    ]
+    extent = _padded_extent((kh, kw), stride, dilation, (oh, ow), pad, image_hw)
     padded = np.zeros((n, c, *extent), cols.dtype)
     for i, j, index in offsets((kh, kw), stride, dilation, (oh, ow)):
         padded[index] += cols[:, :, i, j]
