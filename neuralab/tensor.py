@@ -154,6 +154,12 @@ class Tensor:
         return self._backward is None
 
     @property
+    def grad_fn(self) -> Backward | None:
+        """The backward function the op that made this tensor recorded (gradient in, one
+        gradient per parent out); None for leaves and for tensors made without a graph."""
+        return self._backward
+
+    @property
     def T(self) -> Tensor:
         return self.permute(*reversed(range(self.ndim)))
 
@@ -200,6 +206,11 @@ class Tensor:
     def retain_grad(self) -> None:
         """Keep ``.grad`` on this non-leaf tensor after backward."""
         self._retain = True
+
+    @property
+    def retains_grad(self) -> bool:
+        """Whether :meth:`retain_grad` was called on this tensor."""
+        return self._retain
 
     def astype(self, dtype: Any) -> Tensor:
         from neuralab.ops import elementwise

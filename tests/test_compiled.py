@@ -1,7 +1,8 @@
 """neuralab.compiled: the numba kernels against the NumPy paths they replace.
 
 Adam's, max pooling's, im2col's and col2im's kernels give the NumPy path's exact bits; the LSTM
-and GRU kernels compute tanh by a rational approximation, so they match it to float32 rounding.
+and GRU kernels compute tanh by a rational approximation, so they match it to float32 rounding;
+the row scatter-add sums in index order, which NumPy's ``reduceat`` may group differently.
 """
 
 import os
@@ -30,7 +31,7 @@ def kernel_choice():
     def choose(use: bool) -> None:
         compiled._cache.clear()
         if not use:
-            compiled._cache.update({k: None for k in (ADAM, RNN, POOL, CONV)})
+            compiled._cache.update({k: None for k in (ADAM, RNN, POOL, CONV, SCATTER)})
 
     yield choose
     compiled._cache.clear()
@@ -251,3 +252,30 @@ def test_compiled_im2col_col2im_equal_the_numpy_path_bit_for_bit(kernel_choice, 
     fast, slow = with_and_without(kernel_choice, CONV, lambda: conv_run(case, dtype))
     for a, b in zip(fast, slow):
         assert a.dtype == b.dtype and a.shape == b.shape and np.array_equal(a, b)
+
+
+# ----------------------------------------------------------------------------- row scatter-add
+
+SCATTER = "neuralab.ops._scatter_kernel"
+
+
+@pytest.mark.parametrize("dtype", [nl.float32, nl.float64])
+@pytest.mark.parametrize("shape", [(300, 40), (50, 3, 2), (9,)])
+def test_compiled_scatter_add_sums_rows_in_index_order(kernel_choice, shape, dtype):
+    from neuralab.ops._util import scatter_add_rows
+
+    rng = np.random.default_rng(5)
+    rows = 12  # row 11 is never named
+    idx = rng.integers(0, rows - 1, shape[0])
+    values = rng.standard_normal(shape).astype(dtype)
+    values[idx == 3] = -0.0  # a row of negative zeros stays -0.0, as reduceat leaves it
+    fast, slow = with_and_without(
+        kernel_choice, SCATTER, lambda: scatter_add_rows(rows, idx, values)
+    )
+    expected = np.zeros((rows, *shape[1:]), dtype)
+    for r in range(rows - 1):  # left to right, starting from the first value
+        for k in np.flatnonzero(idx == r):
+            expected[r] = values[k] if k == np.flatnonzero(idx == r)[0] else expected[r] + values[k]
+    assert fast.dtype == dtype and np.array_equal(fast, expected)
+    assert np.signbit(fast[3]).all() and not fast[rows - 1].any()
+    np.testing.assert_allclose(slow, fast, rtol=1e-5 if dtype == nl.float32 else 1e-12, atol=1e-6)

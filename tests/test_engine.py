@@ -183,6 +183,13 @@ def test_tensor_surface():
     assert t.is_leaf and not (t * 2).is_leaf
     d = (t * 2).detach()
     assert not d.requires_grad and d.is_leaf
+    # grad_fn: the recorded backward (gradient in, one per parent out), None without a graph
+    y = t * 3
+    g = y.grad_fn(np.ones((1, 3), np.float32))[0]
+    assert g.tolist() == [[3.0, 3.0, 3.0]] and t.grad_fn is None and d.grad_fn is None
+    assert not y.retains_grad
+    y.retain_grad()
+    assert y.retains_grad
     assert "requires_grad=True" in repr(t)
     assert nl.tensor([2.5]).item() == 2.5
     with pytest.raises(ValueError, match="one-element"):

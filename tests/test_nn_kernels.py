@@ -13,10 +13,11 @@ import torch
 import torch.nn.functional as F
 from scipy.special import logsumexp
 
+from neuralab import compiled, ops
 from neuralab.gradcheck import gradcheck
 from neuralab.ops import attention, dropout, embedding, loss, norm
 from neuralab.random import manual_seed
-from neuralab.tensor import Tensor
+from neuralab.tensor import Tensor, no_grad
 
 DTYPES = [np.float32, np.float64]
 TOL = {np.float32: {"rtol": 1e-4, "atol": 1e-5}, np.float64: {"rtol": 1e-10, "atol": 1e-10}}
@@ -598,6 +599,79 @@ def test_embedding_errors():
         embedding.embedding(const(np.array([0.0], np.float32)), w)
     with pytest.raises(ValueError, match=r"padding_idx 5 is out of range for 5 embeddings"):
         embedding.embedding(const([0]), w, padding_idx=5)
+
+
+def from_table(t: Tensor) -> bool:
+    """Whether ``t`` was computed from a projected embedding table (project_embedded)."""
+    return "project_embedded" in getattr(t.grad_fn, "__qualname__", "")
+
+
+SCATTER_KERNEL = compiled.load("neuralab.ops._scatter_kernel") is not None
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("padding_idx", [None, 1])
+@pytest.mark.parametrize("bias", [True, False])
+def test_linear_of_an_embedding_matches_torch(bias, padding_idx, dtype):
+    # 40 lookups into 6 rows: computed from the projected table when the compiled scatter exists
+    idx = rng(15).integers(0, 6, (8, 5))
+    idx[0, :2] = 1
+    arrays = [rng(16).standard_normal(s) for s in [(6, 4), (3, 4), (3,)][: 3 if bias else 2]]
+    seen = []
+
+    def ours(e, w, b=None):
+        out = ops.linear(embedding.embedding(const(idx), e, padding_idx=padding_idx), w, b)
+        seen.append(from_table(out))
+        return out
+
+    compare(
+        ours,
+        lambda e, w, b=None: F.linear(F.embedding(tt(idx), e, padding_idx=padding_idx), w, b),
+        arrays,
+        dtype,
+    )
+    assert seen == [SCATTER_KERNEL]
+
+
+def test_an_embedding_used_twice_or_kept_is_projected_correctly():
+    idx = rng(17).integers(0, 4, (6, 7))
+    e0, w0 = rng(18).standard_normal((4, 5)), rng(19).standard_normal((3, 5))
+    e, w = nt(e0, requires_grad=True), nt(w0, requires_grad=True)
+    te, tw = torch.tensor(e0, requires_grad=True), torch.tensor(w0, requires_grad=True)
+    x, tx = embedding.embedding(const(idx), e), F.embedding(tt(idx), te)
+    x.retain_grad()
+    tx.retain_grad()
+    y = ops.linear(x, w)
+    assert not from_table(y)  # x.grad is wanted: computed the usual way
+    ((y * y).sum() + (x * x * x).sum()).backward()
+    ((F.linear(tx, tw) ** 2).sum() + (tx**3).sum()).backward()
+    for mine, ref in [(x, tx), (e, te), (w, tw)]:
+        np.testing.assert_allclose(mine.grad.data, ref.grad.numpy(), rtol=1e-10)
+    # the output feeds a projection and another op: both paths reach the table
+    e.grad = w.grad = te.grad = tw.grad = None
+    x, tx = embedding.embedding(const(idx), e), F.embedding(tt(idx), te)
+    y = ops.linear(x, w)
+    assert from_table(y) == SCATTER_KERNEL
+    ((y * y).sum() + (x * x * x).sum()).backward()
+    ((F.linear(tx, tw) ** 2).sum() + (tx**3).sum()).backward()
+    for mine, ref in [(e, te), (w, tw)]:
+        np.testing.assert_allclose(mine.grad.data, ref.grad.numpy(), rtol=1e-10)
+
+
+def test_an_embedding_projection_falls_back_when_the_table_does_not_pay_or_data_changed():
+    e, w = (
+        nt(rng(20).standard_normal((6, 4)), requires_grad=True),
+        nt(rng(21).standard_normal((3, 4))),
+    )
+    few = embedding.embedding(const([[0, 1], [2, 3]]), e)  # 4 lookups into 6 rows
+    assert not from_table(ops.linear(few, w))
+    x = embedding.embedding(const(rng(22).integers(0, 6, 30)), e)
+    x.data = np.zeros_like(x.data)  # no longer the table's rows: the data is what counts
+    np.testing.assert_array_equal(ops.linear(x, w).data, np.zeros((30, 3)))
+    with no_grad():  # nothing recorded (so nothing to recognise): the usual product
+        x = embedding.embedding(const(rng(22).integers(0, 6, 30)), e)
+        assert x.grad_fn is None
+        np.testing.assert_allclose(ops.linear(x, w).data, x.data @ w.data.T, rtol=1e-12)
 
 
 @pytest.mark.parametrize("num_classes", [-1, 6])

@@ -117,6 +117,35 @@ def test_long_sequence_lstm_matches_torch():
     check_against_torch(ours, theirs, [x])
 
 
+@pytest.mark.parametrize("batch_first", [True, False])
+@pytest.mark.parametrize("mode", list(MODES))
+def test_stack_over_an_embedding_matches_torch(mode, batch_first):
+    # 60 lookups into 7 rows: the first layer's input projection may come from the table
+    make_ours, make_theirs, _ = MODES[mode]
+    kw = dict(
+        input_size=I, hidden_size=H, num_layers=2, bidirectional=True, batch_first=batch_first
+    )
+    torch.manual_seed(0)
+    theirs, ours = make_theirs(**kw), make_ours(**kw)
+    copy_weights(ours, theirs)
+    table = rand(np.random.default_rng(4), 7, I)
+    idx = np.random.default_rng(5).integers(0, 7, (B, 20) if batch_first else (20, B))
+    e, te = nl.tensor(table, requires_grad=True), torch.tensor(table, requires_grad=True)
+    out = as_list(ours(nl.nn.functional.embedding(nl.tensor(idx), e)))
+    ref = as_list(theirs(torch.nn.functional.embedding(torch.tensor(idx), te)))
+    g = [rand(np.random.default_rng(6 + k), *o.shape) for k, o in enumerate(out)]
+    sum((o * nl.tensor(a)).sum() for o, a in zip(out, g)).backward()
+    sum((r * torch.tensor(a)).sum() for r, a in zip(ref, g)).backward()
+    for o, r in zip(out, ref):
+        np.testing.assert_allclose(o.data, r.detach().numpy(), **TOL)
+    np.testing.assert_allclose(e.grad.data, te.grad.numpy(), **TOL)
+    theirs_params = dict(theirs.named_parameters())
+    for name, p in ours.named_parameters():
+        np.testing.assert_allclose(
+            p.grad.data, theirs_params[name].grad.numpy(), err_msg=name, **TOL
+        )
+
+
 CELLS = {
     "rnn_tanh": (RNNCell, torch.nn.RNNCell, {}, 1),
     "rnn_relu": (RNNCell, torch.nn.RNNCell, dict(nonlinearity="relu"), 1),

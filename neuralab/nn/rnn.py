@@ -22,6 +22,7 @@ import numpy as np
 from neuralab.nn import init
 from neuralab.nn.module import Module, Parameter
 from neuralab.ops.dropout import dropout as _dropout
+from neuralab.ops.embedding import project_embedded
 from neuralab.ops.matmul import linear
 from neuralab.ops.recurrent import gru_recurrence, lstm_recurrence, rnn_recurrence
 from neuralab.ops.shape import cat, stack
@@ -40,16 +41,27 @@ def _run_layer(
     h0: Tensor,
     c0: Tensor | None,
     reverse: bool = False,
+    given: Tensor | None = None,
+    batch_first: bool = False,
 ) -> tuple[Tensor, Tensor, Tensor | None]:
-    """One layer in one direction over (T, B, I): returns (output, h_n, c_n or None)."""
+    """One layer in one direction over (T, B, I): returns (output, h_n, c_n or None).
+
+    ``given`` is the batched input as the caller passed it (``batch_first`` or not), before it
+    was made time-major: when it is an embedding's output, the input projection may come from
+    the embedding table (:func:`project_embedded`).
+    """
     w_ih, w_hh, b_ih, b_hh = weights
     steps, batch, features = x.shape
     if mode != "GRU" and b_ih is not None and b_hh is not None:
         # Both biases simply add to the pre-activations: add them once, not at every step
         # (GRU's b_hn is scaled by the reset gate, so GRU keeps its two).
         b_ih, b_hh = b_ih + b_hh, None
-    # Every time step's input projection in one 2-D GEMM (forward and backward).
-    gates_x = linear(x.reshape(steps * batch, features), w_ih, b_ih).reshape(steps, batch, -1)
+    gates_x = None
+    if given is not None:
+        gates_x = project_embedded(given, w_ih, b_ih, swap_leading=batch_first)
+    if gates_x is None:  # every time step's input projection in one 2-D GEMM
+        gates_x = linear(x.reshape(steps * batch, features), w_ih, b_ih)
+        gates_x = gates_x.reshape(steps, batch, -1)
     if mode == "LSTM":
         return lstm_recurrence(gates_x, h0, c0, w_hh, b_hh, reverse)
     if mode == "GRU":
@@ -238,8 +250,9 @@ class RNNBase(Module):
             for d in range(directions):
                 k = layer * directions + d
                 out, h, c = _run_layer(
-                    self.mode, x, self._weights(layer, d), h0[k], c0[k], reverse=d == 1
-                )
+                    self.mode, x, self._weights(layer, d), h0[k], c0[k], d == 1,
+                    input if batched and layer == 0 else None, self.batch_first,
+                )  # fmt: skip
                 outs.append(out)
                 h_n.append(h)
                 c_n.append(c)

@@ -3,6 +3,12 @@
 ``embedding`` is a row gather from a weight matrix whose backward scatter-adds the output
 gradient into the rows that were read (a row read twice gets both contributions); it equals
 ``one_hot(indices) @ weight`` without building the one-hot matrix.
+
+A linear map of an embedding's output, ``embedding(i, E) @ Wᵀ + b``, equals ``(E Wᵀ + b)[i]``:
+when there are more lookups than table rows (a character model reads a 65-row table 1,024
+times a batch) :func:`project_embedded` computes it from the projected table, and its backward
+scatters the output gradient onto the table rows before the two small products, instead of
+two products over every lookup. ``linear`` and the recurrent layers' input projection use it.
 """
 
 from __future__ import annotations
@@ -11,11 +17,12 @@ from typing import Any
 
 import numpy as np
 
+from neuralab.compiled import load
 from neuralab.ops._fused import float_tensor, to_tensor
 from neuralab.ops._util import scatter_add_rows
 from neuralab.tensor import Tensor, constant, make
 
-__all__ = ["embedding", "one_hot"]
+__all__ = ["embedding", "one_hot", "project_embedded"]
 
 
 def _indices(op: str, x: Any) -> np.ndarray:
@@ -44,14 +51,67 @@ def embedding(input: Any, weight: Any, padding_idx: int | None = None) -> Tensor
             raise ValueError(f"{op}: padding_idx {padding_idx} is out of range for {n} embeddings")
         padding_idx %= n
     out = w.data[idx]  # fancy indexing copies: the output never aliases the weight
+    return make(out, (w,), _EmbeddingBackward(idx, w, padding_idx, out))
 
-    def backward(g: np.ndarray) -> tuple[np.ndarray]:
-        gw = scatter_add_rows(n, idx.ravel(), g.reshape(-1, w.shape[1]))
-        if padding_idx is not None:
-            gw[padding_idx] = 0
+
+class _EmbeddingBackward:
+    """An embedding's backward (the output gradient scatter-added into the rows read), which
+    also tells :func:`project_embedded` how the output was made."""
+
+    __slots__ = ("indices", "weight", "padding_idx", "out")
+
+    def __init__(
+        self, indices: np.ndarray, weight: Tensor, padding_idx: int | None, out: np.ndarray
+    ) -> None:
+        self.indices, self.weight, self.padding_idx, self.out = indices, weight, padding_idx, out
+
+    def __call__(self, g: np.ndarray) -> tuple[np.ndarray]:
+        idx = self.indices
+        gw = scatter_add_rows(self.weight.shape[0], idx.ravel(), g.reshape(idx.size, -1))
+        if self.padding_idx is not None:
+            gw[self.padding_idx] = 0
         return (gw,)
 
-    return make(out, (w,), backward)
+
+def project_embedded(
+    x: Tensor, weight: Tensor, bias: Tensor | None = None, swap_leading: bool = False
+) -> Tensor | None:
+    """``linear(x, weight, bias)`` computed from the projected table when ``x`` is an
+    embedding's output recorded in the graph and that is cheaper; None otherwise. With
+    ``swap_leading`` the result has x's first two axes swapped (a batch-first sequence read
+    time-major), contiguous.
+    """
+    src = x.grad_fn
+    if not isinstance(src, _EmbeddingBackward) or x.data is not src.out or x.retains_grad:
+        return None
+    table = src.weight
+    idx = src.indices.swapaxes(0, 1) if swap_leading else src.indices
+    # the forward's product shrinks by lookups / rows; the backward trades two products over
+    # every lookup for a scatter of the output gradient, a compiled pass (NumPy's is slower
+    # than the products it replaces)
+    if 2 * table.shape[0] > idx.size or load("neuralab.ops._scatter_kernel") is None:
+        return None
+    e, w = table.data, weight.data
+    projected = e.dot(w.T)
+    if bias is not None:
+        projected += bias.data
+    out = projected[idx]
+    parents = (table, weight) if bias is None else (table, weight, bias)
+
+    def backward(g: np.ndarray) -> tuple:
+        # the gradient of the projected table, then the chain rule through E Wᵀ + b
+        gp = scatter_add_rows(len(e), idx.ravel(), g.reshape(idx.size, -1))
+        ge = None
+        if table.requires_grad:
+            ge = gp.dot(w)
+            if src.padding_idx is not None:
+                ge[src.padding_idx] = 0
+        gw = gp.T.dot(e) if weight.requires_grad else None
+        if bias is None:
+            return ge, gw
+        return ge, gw, (np.add.reduce(gp, 0) if bias.requires_grad else None)
+
+    return make(out, parents, backward)
 
 
 def one_hot(tensor: Any, num_classes: int = -1) -> Tensor:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from neuralab.ops._util import unbroadcast
+from neuralab.ops.embedding import project_embedded
 from neuralab.parallel import BLAS_THREADING_WORK, blas_may_thread, parallel_for
 from neuralab.tensor import Tensor, make
 
@@ -96,6 +97,9 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             f"linear: input of shape {x.shape} does not fit weight of shape {w.shape} "
             f"(the input's last dimension must be in_features={w.shape[-1]})"
         )
+    fused = project_embedded(input, weight, bias)  # an embedding's output: from its table
+    if fused is not None:
+        return fused
     lead = x.shape[:-1]
     x2 = x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x  # one 2-D GEMM, not one per batch
     # every product of a linear layer has rows·in·out multiply-adds: small ones skip pmatmul and
