@@ -21,6 +21,7 @@ pytestmark = pytest.mark.skipif(
 
 ADAM = "neuralab.optim._adam_kernel"
 RNN = "neuralab.ops._rnn_kernel"
+SEQUENCE = "neuralab.ops._rnn_sequence"
 
 
 @pytest.fixture
@@ -31,7 +32,7 @@ def kernel_choice():
     def choose(use: bool) -> None:
         compiled._cache.clear()
         if not use:
-            compiled._cache.update({k: None for k in (ADAM, RNN, POOL, CONV, SCATTER)})
+            compiled._cache.update({k: None for k in (ADAM, RNN, SEQUENCE, POOL, CONV, SCATTER)})
 
     yield choose
     compiled._cache.clear()
@@ -124,12 +125,14 @@ def test_rational_tanh_lets_nan_through_and_saturates_infinities():
     assert np.isnan(got[0]) and got[1] == 1 and got[2] == -1
 
 
-def rnn_run(cell: str, bias: bool, reverse: bool, use_output: bool) -> list[np.ndarray]:
+def rnn_run(
+    cell: str, bias: bool, reverse: bool, use_output: bool, batch: int = 5
+) -> list[np.ndarray]:
     """Outputs and gradients of lstm_recurrence / gru_recurrence on seeded float32 inputs."""
     from neuralab.ops.recurrent import gru_recurrence, lstm_recurrence
 
     rng = np.random.default_rng(3)
-    steps, batch, hidden = 7, 5, 12
+    steps, hidden = 7, 12
     gates = 4 if cell == "lstm" else 3
 
     def leaf(*shape):
@@ -167,6 +170,50 @@ def test_compiled_recurrent_cells_match_the_numpy_path(
     for a, b in zip(fast, slow):
         assert a.dtype == np.float32
         np.testing.assert_allclose(a, b, rtol=2e-5, atol=2e-6)
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+@pytest.mark.parametrize("bias, reverse, use_output", [(True, False, True), (False, True, False)])
+def test_compiled_whole_recurrence_matches_the_per_step_path_on_any_threads(
+    kernel_choice, monkeypatch, cell, bias, reverse, use_output
+):
+    from neuralab import parallel
+
+    # 21 rows: products on blocks of 8, 8 and 5 rows; on two threads the rows split 10 / 11
+    run = lambda: rnn_run(cell, bias, reverse, use_output, batch=21)  # noqa: E731
+    kernel_choice(True)
+    assert compiled.load(SEQUENCE) is not None
+    one = run()
+    monkeypatch.setattr(parallel, "MIN_CHUNK_WORK", 1)
+    monkeypatch.setattr(parallel, "BLAS_THREADING_WORK", 0)
+    ranges = []
+    seq = compiled.load(SEQUENCE)
+    for name in ("lstm_forward", "gru_backward"):  # record the row ranges each call ran
+        kernel = getattr(seq, name)
+        monkeypatch.setattr(seq, name, lambda *a, _k=kernel: (ranges.append(a[-2:]), _k(*a))[1])
+    nl.set_num_threads(2)
+    try:
+        two = run()
+    finally:
+        nl.set_num_threads(1)
+    assert sorted(ranges) == [(0, 10), (10, 21)]
+    compiled._cache[SEQUENCE] = None  # the compiled cells, stepped from Python
+    per_step = run()
+    for a, b, c in zip(one, two, per_step):
+        assert a.dtype == np.float32 and a.shape == b.shape == c.shape
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+        np.testing.assert_allclose(a, c, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("cell", ["LSTM", "GRU"])
+def test_compiled_recurrence_without_grad_gives_the_same_output(kernel_choice, cell):
+    kernel_choice(True)
+    layer = getattr(nl.nn, cell)(6, 10, num_layers=2, bidirectional=True)
+    x = nl.tensor(np.random.default_rng(7).standard_normal((9, 19, 6)).astype(np.float32))
+    out, _ = layer(x)
+    with nl.no_grad():  # two alternating state slots instead of one per step
+        quiet, _ = layer(x)
+    assert np.array_equal(out.data, quiet.data)
 
 
 def test_compiled_lstm_cell_propagates_nan(kernel_choice):

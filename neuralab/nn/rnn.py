@@ -22,8 +22,7 @@ import numpy as np
 from neuralab.nn import init
 from neuralab.nn.module import Module, Parameter
 from neuralab.ops.dropout import dropout as _dropout
-from neuralab.ops.embedding import project_embedded
-from neuralab.ops.matmul import linear
+from neuralab.ops.matmul import linear, project_embedded
 from neuralab.ops.recurrent import gru_recurrence, lstm_recurrence, rnn_recurrence
 from neuralab.ops.shape import cat, stack
 from neuralab.tensor import Tensor, constant, float32

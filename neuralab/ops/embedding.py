@@ -4,11 +4,9 @@
 gradient into the rows that were read (a row read twice gets both contributions); it equals
 ``one_hot(indices) @ weight`` without building the one-hot matrix.
 
-A linear map of an embedding's output, ``embedding(i, E) @ Wᵀ + b``, equals ``(E Wᵀ + b)[i]``:
-when there are more lookups than table rows (a character model reads a 65-row table 1,024
-times a batch) :func:`project_embedded` computes it from the projected table, and its backward
-scatters the output gradient onto the table rows before the two small products, instead of
-two products over every lookup. ``linear`` and the recurrent layers' input projection use it.
+An embedding's recorded backward (:class:`EmbeddingBackward`) also says how its output was
+made, so :func:`neuralab.ops.matmul.project_embedded` can compute a linear map of that output
+from the table.
 """
 
 from __future__ import annotations
@@ -17,12 +15,11 @@ from typing import Any
 
 import numpy as np
 
-from neuralab.compiled import load
 from neuralab.ops._fused import float_tensor, to_tensor
 from neuralab.ops._util import scatter_add_rows
 from neuralab.tensor import Tensor, constant, make
 
-__all__ = ["embedding", "one_hot", "project_embedded"]
+__all__ = ["EmbeddingBackward", "embedding", "one_hot"]
 
 
 def _indices(op: str, x: Any) -> np.ndarray:
@@ -51,12 +48,12 @@ def embedding(input: Any, weight: Any, padding_idx: int | None = None) -> Tensor
             raise ValueError(f"{op}: padding_idx {padding_idx} is out of range for {n} embeddings")
         padding_idx %= n
     out = w.data[idx]  # fancy indexing copies: the output never aliases the weight
-    return make(out, (w,), _EmbeddingBackward(idx, w, padding_idx, out))
+    return make(out, (w,), EmbeddingBackward(idx, w, padding_idx, out))
 
 
-class _EmbeddingBackward:
+class EmbeddingBackward:
     """An embedding's backward (the output gradient scatter-added into the rows read), which
-    also tells :func:`project_embedded` how the output was made."""
+    also tells :func:`~neuralab.ops.matmul.project_embedded` how the output was made."""
 
     __slots__ = ("indices", "weight", "padding_idx", "out")
 
@@ -71,47 +68,6 @@ class _EmbeddingBackward:
         if self.padding_idx is not None:
             gw[self.padding_idx] = 0
         return (gw,)
-
-
-def project_embedded(
-    x: Tensor, weight: Tensor, bias: Tensor | None = None, swap_leading: bool = False
-) -> Tensor | None:
-    """``linear(x, weight, bias)`` computed from the projected table when ``x`` is an
-    embedding's output recorded in the graph and that is cheaper; None otherwise. With
-    ``swap_leading`` the result has x's first two axes swapped (a batch-first sequence read
-    time-major), contiguous.
-    """
-    src = x.grad_fn
-    if not isinstance(src, _EmbeddingBackward) or x.data is not src.out or x.retains_grad:
-        return None
-    table = src.weight
-    idx = src.indices.swapaxes(0, 1) if swap_leading else src.indices
-    # the forward's product shrinks by lookups / rows; the backward trades two products over
-    # every lookup for a scatter of the output gradient, a compiled pass (NumPy's is slower
-    # than the products it replaces)
-    if 2 * table.shape[0] > idx.size or load("neuralab.ops._scatter_kernel") is None:
-        return None
-    e, w = table.data, weight.data
-    projected = e.dot(w.T)
-    if bias is not None:
-        projected += bias.data
-    out = projected[idx]
-    parents = (table, weight) if bias is None else (table, weight, bias)
-
-    def backward(g: np.ndarray) -> tuple:
-        # the gradient of the projected table, then the chain rule through E Wᵀ + b
-        gp = scatter_add_rows(len(e), idx.ravel(), g.reshape(idx.size, -1))
-        ge = None
-        if table.requires_grad:
-            ge = gp.dot(w)
-            if src.padding_idx is not None:
-                ge[src.padding_idx] = 0
-        gw = gp.T.dot(e) if weight.requires_grad else None
-        if bias is None:
-            return ge, gw
-        return ge, gw, (np.add.reduce(gp, 0) if bias.requires_grad else None)
-
-    return make(out, parents, backward)
 
 
 def one_hot(tensor: Any, num_classes: int = -1) -> Tensor:

@@ -1,12 +1,25 @@
-"""Matrix products: batched, broadcasting matmul and the fused linear layer (x @ W.T + b)."""
+"""Matrix products: batched, broadcasting matmul and the fused linear layer (x @ W.T + b).
+
+A linear map of an embedding's output, ``embedding(i, E) @ Wᵀ + b``, equals ``(E Wᵀ + b)[i]``:
+when the lookups outnumber the table's rows (a character model reads a 65-row table 1,024
+times a batch), :func:`project_embedded` computes it from the projected table, and its backward
+scatters the output gradient onto the table rows before two small products, instead of two
+products over every lookup. ``linear`` and the recurrent layers' input projection use it.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
-from neuralab.ops._util import unbroadcast
-from neuralab.ops.embedding import project_embedded
-from neuralab.parallel import BLAS_THREADING_WORK, blas_may_thread, parallel_for
+from neuralab.compiled import load
+from neuralab.ops._util import scatter_add_rows, unbroadcast
+from neuralab.ops.embedding import EmbeddingBackward
+from neuralab.parallel import (
+    BLAS_THREADING_WORK,
+    MIN_CHUNK_WORK,
+    blas_may_thread,
+    parallel_for,
+)
 from neuralab.tensor import Tensor, make
 
 # A GEMM is split only into chunks of at least GEMM_SPLIT_FACTOR times the usual chunk work
@@ -14,18 +27,25 @@ from neuralab.tensor import Tensor, make
 # 784-256-128-10 with its 4-million products split was 30% slower), larger ones gain (its
 # 26-million first layer: 0.95 → 0.81 ms per step on two threads).
 GEMM_SPLIT_FACTOR = 8
+# BLAS's own threads only for products of at least 4 million multiply-adds: after a threaded
+# call OpenBLAS's workers busy-wait for ~0.1 s, stealing a core from the pool's next chunks. A
+# char-LSTM's 2-million table product, threaded after a pause, slowed the recurrence's two row
+# ranges that followed by 14%; an MLP's 4-million products still gain from BLAS's threads
+# (8 million here cost that step 17%).
+NATIVE_THREADING_WORK = 4 * MIN_CHUNK_WORK
 
 
 def pmatmul(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """``np.matmul(x, y)`` in neuralab's threading: BLAS's own threads when
-    :func:`~neuralab.parallel.blas_may_thread` says so; otherwise split over the result's first
+    """``np.matmul(x, y)`` in neuralab's threading: BLAS's own threads for a product of at least
+    :data:`NATIVE_THREADING_WORK` when :func:`~neuralab.parallel.blas_may_thread` says so;
+    otherwise split over the result's first
     axis when big (when ``x``, and for a stacked product ``y``, runs along that axis), with BLAS
     single-threaded in the chunks (see :mod:`neuralab.parallel`).
     """
     work = x.size * y.shape[-1]  # multiply-adds (an upper bound for vectors) ...
     if y.ndim > 2:  # ... unless y's leading axes outnumber x's
         work = max(work, y.size * (x.shape[-2] if x.ndim > 1 else 1))
-    if work < BLAS_THREADING_WORK or blas_may_thread():  # small, or BLAS's threads split it
+    if work < BLAS_THREADING_WORK or (work >= NATIVE_THREADING_WORK and blas_may_thread()):
         return x.dot(y) if x.ndim == 2 and y.ndim == 2 else np.matmul(x, y)  # dot: less dispatch
     rows = x.shape[-2] if x.ndim > 1 else 1
     lead = np.broadcast_shapes(x.shape[:-2], y.shape[:-2])
@@ -120,5 +140,46 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         if bias is None:
             return gx, gw
         return gx, gw, (np.add.reduce(g2, 0) if bias.requires_grad else None)
+
+    return make(out, parents, backward)
+
+
+def project_embedded(
+    x: Tensor, weight: Tensor, bias: Tensor | None = None, swap_leading: bool = False
+) -> Tensor | None:
+    """``linear(x, weight, bias)`` computed from the projected table when ``x`` is an
+    embedding's output recorded in the graph and that is cheaper; None otherwise. With
+    ``swap_leading`` the result has x's first two axes swapped (a batch-first sequence read
+    time-major), contiguous.
+    """
+    src = x.grad_fn
+    if not isinstance(src, EmbeddingBackward) or x.data is not src.out or x.retains_grad:
+        return None
+    table = src.weight
+    idx = src.indices.swapaxes(0, 1) if swap_leading else src.indices
+    # the forward's product shrinks by lookups / rows; the backward trades two products over
+    # every lookup for a scatter of the output gradient, a compiled pass (NumPy's is slower
+    # than the products it replaces)
+    if 2 * table.shape[0] > idx.size or load("neuralab.ops._scatter_kernel") is None:
+        return None
+    e, w = table.data, weight.data
+    projected = pmatmul(e, w.T)  # through pmatmul: BLAS's threads would spin against the pool
+    if bias is not None:
+        projected += bias.data
+    out = projected[idx]
+    parents = (table, weight) if bias is None else (table, weight, bias)
+
+    def backward(g: np.ndarray) -> tuple:
+        # the gradient of the projected table, then the chain rule through E Wᵀ + b
+        gp = scatter_add_rows(len(e), idx.ravel(), g.reshape(idx.size, -1))
+        ge = None
+        if table.requires_grad:
+            ge = pmatmul(gp, w)
+            if src.padding_idx is not None:
+                ge[src.padding_idx] = 0
+        gw = pmatmul(gp.T, e) if weight.requires_grad else None
+        if bias is None:
+            return ge, gw
+        return ge, gw, (np.add.reduce(gp, 0) if bias.requires_grad else None)
 
     return make(out, parents, backward)

@@ -22,7 +22,7 @@ import numpy as np
 
 from neuralab.compiled import load
 from neuralab.ops.matmul import pmatmul
-from neuralab.parallel import serial_section
+from neuralab.parallel import parallel_for, serial_section
 from neuralab.tensor import Tensor, is_grad_enabled, make
 
 __all__ = ["gru_recurrence", "lstm_recurrence", "rnn_recurrence"]
@@ -44,6 +44,7 @@ class _Simple:
     gates = 1
     has_cell = False
     separate_hidden_grad = False
+    sequence = None  # no compiled whole-sequence loop (see _LSTM)
 
     def __init__(self, nonlinearity: str) -> None:
         if nonlinearity not in ("tanh", "relu"):
@@ -73,7 +74,9 @@ class _LSTM:
     """LSTM cell: gates (i, f, g, o); c = f⊙c + i⊙g, h = o⊙tanh(c).
 
     For float32 with numba installed, each step's gate math is one compiled pass
-    (:mod:`neuralab.ops._rnn_kernel`). Otherwise NumPy runs it, all four gates through one tanh
+    (:mod:`neuralab.ops._rnn_kernel`), and with NumPy's OpenBLAS reachable from compiled code
+    the whole sequence is one compiled loop per range of batch rows (``run``, ``run_back``;
+    :mod:`neuralab.ops._rnn_sequence`). Otherwise NumPy runs it, all four gates through one tanh
     call: σ(x) = ½ + ½·tanh(x/2), so the sigmoid gates are scaled by ½ before and after (NumPy's
     float32 tanh is vectorised; a separate sigmoid costs several times more). That path also
     saves every gate's derivative (σ' = ¼(1 - t²), tanh' = 1 - t²), so its backward is one
@@ -90,6 +93,7 @@ class _LSTM:
 
         self.scale, self.shift, self.slope = per_gate(0.5, 1), per_gate(0.5, 0), per_gate(0.25, 1)
         self.kernels = load("neuralab.ops._rnn_kernel") if dtype == np.float32 else None
+        self.sequence = load("neuralab.ops._rnn_sequence") if self.kernels else None
         saved = {
             "act": np.empty((slots, batch, 4 * hidden), dtype),
             "c": np.empty((slots, batch, hidden), dtype),
@@ -100,6 +104,32 @@ class _LSTM:
         else:
             self.no_bias = np.zeros(4 * hidden, dtype)
         return saved
+
+    def run(self, s: Saved, order, keep, xg, h0, c0, w_t, b, out, hh, lo, hi) -> None:
+        bias = self.no_bias if b is None else b
+        act, c, tanh_c = s["act"], s["c"], s["tanh_c"]
+        self.sequence.lstm_forward(
+            order,
+            keep,
+            xg,
+            h0,
+            c0,
+            w_t,
+            bias,
+            self.scale,
+            self.shift,
+            act,
+            c,
+            tanh_c,
+            out,
+            hh,
+            lo,
+            hi,
+        )
+
+    def run_back(self, s: Saved, order, g_out, h0, c0, out, w, gx, gh, dh, dc, spare, lo, hi):
+        act, tanh_c, c = s["act"], s["tanh_c"], s["c"]
+        self.sequence.lstm_backward(order, g_out, act, tanh_c, c, c0, w, gx, dh, dc, spare, lo, hi)
 
     def step(self, s: Saved, t: int, xg, hh, b, h_prev, c_prev, h_out) -> np.ndarray:
         a, c, tanh_c = s["act"][t], s["c"][t], s["tanh_c"][t]
@@ -153,7 +183,8 @@ class _LSTM:
 class _GRU:
     """GRU cell: r, z = σ(x + W_h h + b_h); n = tanh(x_n + r⊙(W_hn h + b_hn)); h = (1-z)⊙n + z⊙h.
 
-    For float32 with numba installed, each step's gate math is one compiled pass, as for LSTM.
+    For float32 with numba installed, each step's gate math, or the whole sequence, is compiled
+    as for LSTM.
     """
 
     gates = 3
@@ -162,11 +193,22 @@ class _GRU:
 
     def allocate(self, slots: int, batch: int, hidden: int, dtype: np.dtype) -> Saved:
         self.kernels = load("neuralab.ops._rnn_kernel") if dtype == np.float32 else None
+        self.sequence = load("neuralab.ops._rnn_sequence") if self.kernels else None
         self.no_bias = np.zeros(3 * hidden, dtype)
         return {
             "act": np.empty((slots, batch, 3 * hidden), dtype),
             "hn": np.empty((slots, batch, hidden), dtype),
         }
+
+    def run(self, s: Saved, order, keep, xg, h0, c0, w_t, b, out, hh, lo, hi) -> None:
+        bias = self.no_bias if b is None else b
+        self.sequence.gru_forward(
+            order, keep, xg, h0, w_t, bias, s["act"], s["hn"], out, hh, lo, hi
+        )
+
+    def run_back(self, s: Saved, order, g_out, h0, c0, out, w, gx, gh, dh, dc, spare, lo, hi):
+        act, hn = s["act"], s["hn"]
+        self.sequence.gru_backward(order, g_out, act, hn, out, h0, w, gx, gh, dh, spare, lo, hi)
 
     def step(self, s: Saved, t: int, xg, hh, b, h_prev, c_prev, h_out) -> None:
         n2 = 2 * h_out.shape[-1]
@@ -298,11 +340,24 @@ def _recurrence(
     h, c = h0.data, None if c0 is None else c0.data
     w_t = np.ascontiguousarray(w.T)  # BLAS runs the small per-step GEMM faster on this layout
     hh = np.empty((batch, width), xg.dtype)
-    with serial_section():  # per step GEMMs too small to split over threads
-        for t in order:
-            np.matmul(h, w_t, out=hh)
-            c = cell.step(saved, t if keep else t % 2, xg[t], hh, b, h, c, out[t])
-            h = out[t]
+    work = steps * batch * hidden * width  # multiply-adds of the hidden products
+    if cell.sequence is not None:  # compiled: all steps per range of rows, rows over threads
+        steps_run = np.array(order)
+        xg, h0_c, c0_c = (None if a is None else np.ascontiguousarray(a) for a in (xg, h, c))
+
+        def rows(lo: int, hi: int) -> None:
+            cell.run(saved, steps_run, keep, xg, h0_c, c0_c, w_t, b, out, hh, lo, hi)
+
+        parallel_for(batch, rows, work)
+        h = out[order[-1]]
+        if c is not None:
+            c = saved["c"][order[-1] if keep else (steps - 1) % 2]
+    else:
+        with serial_section():  # per step GEMMs too small to split over threads
+            for t in order:
+                np.matmul(h, w_t, out=hh)
+                c = cell.step(saved, t if keep else t % 2, xg[t], hh, b, h, c, out[t])
+                h = out[t]
     finals = [h.copy()] if c0 is None else [h.copy(), c.copy()]
 
     def previous(t: int) -> int | None:
@@ -322,16 +377,31 @@ def _recurrence(
         gx = np.empty_like(xg)
         gh = np.empty_like(xg) if cell.separate_hidden_grad else gx
         carried = np.empty((batch, hidden), xg.dtype)  # dL/dh from the next step, each step anew
-        with serial_section():
-            for t in reversed(order):
-                p = previous(t)
-                h_prev = h0.data if p is None else out[p]
-                c_prev = None if c0 is None else (c0.data if p is None else saved["c"][p])
-                g_t, h_t, gx_t, gh_t = g_out[t], out[t], gx[t], gh[t]
-                direct, dc = cell.step_back(saved, t, dh, g_t, dc, h_prev, c_prev, h_t, gx_t, gh_t)
-                dh = np.matmul(gh_t, w, out=carried)  # the cell is done reading the old dh
-                if direct is not None:
-                    dh += direct
+        if cell.sequence is not None:
+            g_steps = g_out if 0 not in g_out.strides else np.zeros((1, batch, hidden), xg.dtype)
+            dh = np.array(dh)  # updated in place to dL/dh0 (and dc to dL/dc0)
+            dc = None if dc is None else np.array(dc)
+            w_c = np.ascontiguousarray(w)
+
+            def rows(lo: int, hi: int) -> None:
+                cell.run_back(
+                    saved, steps_run, g_steps, h0_c, c0_c, out, w_c, gx, gh, dh, dc, carried, lo, hi
+                )
+
+            parallel_for(batch, rows, work)
+        else:
+            with serial_section():
+                for t in reversed(order):
+                    p = previous(t)
+                    h_prev = h0.data if p is None else out[p]
+                    c_prev = None if c0 is None else (c0.data if p is None else saved["c"][p])
+                    g_t, h_t, gx_t, gh_t = g_out[t], out[t], gx[t], gh[t]
+                    direct, dc = cell.step_back(
+                        saved, t, dh, g_t, dc, h_prev, c_prev, h_t, gx_t, gh_t
+                    )
+                    dh = np.matmul(gh_t, w, out=carried)  # the cell is done reading the old dh
+                    if direct is not None:
+                        dh += direct
         grads = [gx, dh] + ([] if c0 is None else [dc])
         gh2 = gh.reshape(-1, width)
         if weight_hh.requires_grad:
