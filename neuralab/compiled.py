@@ -2,8 +2,8 @@
 
 Some steps are a dozen NumPy passes over small arrays, or strided passes NumPy cannot
 vectorise: Adam's update of every parameter, an LSTM or GRU cell's gate math at every time step
-(or the whole recurrence, calling NumPy's BLAS without the GIL: :func:`numpy_sgemm`), 2×2 max
-pooling, im2col, col2im and the row scatter-add of an embedding's backward. With numba
+(or the whole recurrence, calling NumPy's BLAS without the GIL: :func:`numpy_sgemm`), ReLU, 2×2
+max pooling, im2col, col2im and the row scatter-add of an embedding's backward. With numba
 installed they run as one compiled pass each. Nothing else changes: without numba, or with
 ``NEURALAB_NUMBA=0``, the NumPy path runs. A kernel module is imported on first use (numba with
 it, never at ``import neuralab``), and its compiled code is cached on disk, so only the first

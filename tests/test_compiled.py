@@ -1,6 +1,6 @@
 """neuralab.compiled: the numba kernels against the NumPy paths they replace.
 
-Adam's, max pooling's, im2col's and col2im's kernels give the NumPy path's exact bits; the LSTM
+Adam's, ReLU's, max pooling's, im2col's and col2im's kernels give the NumPy path's exact bits; the LSTM
 and GRU kernels compute tanh by a rational approximation, so they match it to float32 rounding;
 the row scatter-add sums in index order, which NumPy's ``reduceat`` may group differently.
 """
@@ -32,7 +32,9 @@ def kernel_choice():
     def choose(use: bool) -> None:
         compiled._cache.clear()
         if not use:
-            compiled._cache.update({k: None for k in (ADAM, RNN, SEQUENCE, POOL, CONV, SCATTER)})
+            compiled._cache.update(
+                {k: None for k in (ADAM, RNN, SEQUENCE, POOL, CONV, SCATTER, RELU)}
+            )
 
     yield choose
     compiled._cache.clear()
@@ -326,3 +328,31 @@ def test_compiled_scatter_add_sums_rows_in_index_order(kernel_choice, shape, dty
     assert fast.dtype == dtype and np.array_equal(fast, expected)
     assert np.signbit(fast[3]).all() and not fast[rows - 1].any()
     np.testing.assert_allclose(slow, fast, rtol=1e-5 if dtype == nl.float32 else 1e-12, atol=1e-6)
+
+
+# ----------------------------------------------------------------------------- ReLU
+
+RELU = "neuralab.ops._activation_kernel"
+
+
+@pytest.mark.parametrize("dtype", [nl.float32, nl.float64])
+def test_compiled_relu_equals_the_numpy_path_bit_for_bit(kernel_choice, dtype):
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((3, 50, 7))
+    x.flat[:6] = [-0.0, 0.0, np.nan, np.inf, -np.inf, -1.0]
+    g = rng.standard_normal(x.shape)
+    g.flat[:6] = [-1.0, -2.0, -3.0, 1.0, np.inf, np.nan]
+
+    def run() -> list[np.ndarray]:
+        t = nl.tensor(x, dtype=dtype, requires_grad=True)
+        y = nl.nn.functional.relu(t)
+        z = nl.nn.functional.relu(t.permute(2, 0, 1))  # not contiguous: NumPy's path
+        (y * nl.tensor(g, dtype=dtype)).sum().backward()
+        (z * 2).sum().backward()
+        return [y.data, z.data, t.grad.data]
+
+    with np.errstate(invalid="ignore"):  # inf × 0 in NumPy's backward
+        fast, slow = with_and_without(kernel_choice, RELU, run)
+    for a, b in zip(fast, slow):
+        assert a.dtype == b.dtype and a.tobytes() == b.tobytes()  # NaNs and signed zeros too
+    assert not np.signbit(fast[0].flat[0]) and np.isnan(fast[0].flat[2])  # relu(-0.0) = +0.0

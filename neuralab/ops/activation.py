@@ -3,27 +3,43 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 from scipy.special import erf
 
+from neuralab.compiled import load
 from neuralab.ops._util import one_dim
 from neuralab.parallel import map_flat
 from neuralab.tensor import Tensor, make
 
 
 def relu(a: Tensor) -> Tensor:
-    """max(0, a); the gradient at 0 is 0."""
+    """max(0, a); the gradient at 0 is 0. Compiled passes with numba (the same bits)."""
     x = a.data
     out = np.empty_like(x)
-    map_flat(lambda xs, o: np.maximum(xs, 0, out=o), out, x)
+    kernels = _relu_kernels(x)
+    if kernels is None:
+        map_flat(lambda xs, o: np.maximum(xs, 0, out=o), out, x)
+    else:
+        map_flat(kernels.relu, out.reshape(-1), x.reshape(-1))
 
     def backward(g: np.ndarray) -> tuple[np.ndarray]:
         gx = np.empty_like(g)
-        map_flat(lambda gs, xs, o: np.multiply(gs, xs > 0, out=o), gx, g, x)
+        if kernels is None or not g.flags.c_contiguous or g.dtype != x.dtype:
+            map_flat(lambda gs, xs, o: np.multiply(gs, xs > 0, out=o), gx, g, x)
+        else:
+            map_flat(kernels.relu_backward, gx.reshape(-1), g.reshape(-1), x.reshape(-1))
         return (gx,)
 
     return make(out, (a,), backward)
+
+
+def _relu_kernels(x: np.ndarray) -> Any:
+    """The compiled ReLU passes for a contiguous float32/float64 array, else None."""
+    if x.dtype not in (np.float32, np.float64) or not x.flags.c_contiguous:
+        return None
+    return load("neuralab.ops._activation_kernel")
 
 
 def leaky_relu(a: Tensor, negative_slope: float = 0.01) -> Tensor:
