@@ -285,7 +285,7 @@ def machine_info() -> list[str]:
 
     kernels = "NumPy only"
     if numba_enabled():
-        kernels = "numba (Adam, LSTM/GRU cells, max pool, im2col, col2im)"
+        kernels = "numba (Adam, LSTM/GRU recurrences, ReLU, max pool, im2col, col2im, scatter-add)"
     kept = "yes" if nl.memory.configured_at_import else "no"
     prefixes = ("OPENBLAS_", "MALLOC_", "OMP_", "MKL_", "NEURALAB_")
     env = [f"{k}={v}" for k, v in sorted(os.environ.items()) if k.startswith(prefixes)]
