@@ -203,8 +203,11 @@ def test_compiled_whole_recurrence_matches_the_per_step_path_on_any_threads(
     per_step = run()
     for a, b, c in zip(one, two, per_step):
         assert a.dtype == np.float32 and a.shape == b.shape == c.shape
-        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
-        np.testing.assert_allclose(a, c, rtol=1e-5, atol=1e-6)
+        # other row blocks (10 + 11 rows, not 8s) may take other BLAS kernels: float32
+        # rounding, relative to the array's scale (the weight gradients sum 147 terms)
+        scale = np.abs(c).max()
+        np.testing.assert_allclose(a, b, rtol=2e-5, atol=2e-5 * scale)
+        np.testing.assert_allclose(a, c, rtol=2e-5, atol=2e-5 * scale)
 
 
 @pytest.mark.parametrize("cell", ["LSTM", "GRU"])
