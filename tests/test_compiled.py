@@ -174,6 +174,18 @@ def test_compiled_recurrent_cells_match_the_numpy_path(
         np.testing.assert_allclose(a, b, rtol=2e-5, atol=2e-6)
 
 
+def test_numpy_sgemm_is_numpys_own_product():
+    sgemm = compiled.numpy_sgemm()
+    if sgemm is None:
+        pytest.skip("NumPy's BLAS is not an OpenBLAS (the per-step recurrences run)")
+    rng = np.random.default_rng(8)
+    a, b = (rng.standard_normal(s).astype(np.float32) for s in [(9, 130), (130, 70)])
+    out = np.full((9, 70), np.nan, np.float32)
+    m, k, n = 9, 130, 70
+    sgemm(101, 111, 111, m, n, k, 1.0, a.ctypes.data, k, b.ctypes.data, n, 0.0, out.ctypes.data, n)
+    assert np.array_equal(out, a.dot(b))  # row-major, no transposes: NumPy's kernels, its bits
+
+
 @pytest.mark.parametrize("cell", ["lstm", "gru"])
 @pytest.mark.parametrize("bias, reverse, use_output", [(True, False, True), (False, True, False)])
 def test_compiled_whole_recurrence_matches_the_per_step_path_on_any_threads(
