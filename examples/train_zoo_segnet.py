@@ -1,6 +1,6 @@
 """Train SegNet on the generated segmentation scenes and print the mean IoU it reaches.
 
-    python examples/train_zoo_segnet.py [--epochs 80]
+    python examples/train_zoo_segnet.py [--epochs 120]
 
 ``segnet_scenes`` (3 stages of widths 16, 32, 64, two conv layers each) learns to label every
 pixel of 32×32 scenes as background, circle, square or triangle. Every epoch is 128 scenes never
@@ -53,7 +53,7 @@ def held_out_scenes() -> tuple[nl.Tensor, np.ndarray]:
 
 
 def train_segnet_scenes(
-    epochs: int = 80,
+    epochs: int = 120,
     scenes_per_epoch: int = 128,
     batch_size: int = 4,
     seed: int = 0,
@@ -77,7 +77,7 @@ def train_segnet_scenes(
 def main() -> None:
     """Command line: prints each epoch and the final held-out mean IoU."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=80, help="epochs of 128 new scenes each")
+    parser.add_argument("--epochs", type=int, default=120, help="epochs of 128 new scenes each")
     parser.add_argument("--seed", type=int, default=0, help="random seed")
     args = parser.parse_args()
     start = time.process_time()

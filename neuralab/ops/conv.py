@@ -257,14 +257,15 @@ def _conv(
         gx = np.empty(x.shape, xd.dtype).reshape(xd.shape) if x.requires_grad else None
 
         def backward_chunk(lo: int, hi: int) -> None:
-            # per-sample weight gradients, summed over the chunk's samples at the end
+            # per-sample weight gradients, transposed (cols @ gradᵀ: K rows, OpenBLAS runs this
+            # orientation up to 2x faster than grad @ colsᵀ), summed over the chunk's samples
             per_sample = None
             if w.requires_grad:
-                per_sample = np.empty((hi - lo, groups, cout // groups, k), xd.dtype)
+                per_sample = np.empty((hi - lo, groups, k, cout // groups), xd.dtype)
             for s, e in blocks(lo, hi):
                 if per_sample is not None:
-                    cols_t = columns(s, e).transpose(0, 1, 3, 2)
-                    np.matmul(g_cols[s:e], cols_t, out=per_sample[s - lo : e - lo])
+                    g_t = g_cols[s:e].transpose(0, 1, 3, 2)
+                    np.matmul(columns(s, e), g_t, out=per_sample[s - lo : e - lo])
                 if gx is not None:
                     gcols = np.matmul(w4.transpose(0, 1, 3, 2), g_cols[s:e])
                     gcols = gcols.reshape(e - s, c, kh, kw, *out_hw)
@@ -273,7 +274,9 @@ def _conv(
                 gw_parts[lo] = per_sample.sum(axis=0)
 
         parallel_for(n, backward_chunk, 2 * work)
-        gw = sum(gw_parts[lo] for lo in sorted(gw_parts)).reshape(w.shape) if gw_parts else None
+        gw = None
+        if gw_parts:
+            gw = sum(gw_parts[lo] for lo in sorted(gw_parts)).transpose(0, 2, 1).reshape(w.shape)
         return _with_bias_grad(None if gx is None else gx.reshape(x.shape), gw, b, g4)
 
     return make(out.reshape(lower(out4_shape, nd, x.ndim == nd + 2)), _parents(x, w, b), backward)
