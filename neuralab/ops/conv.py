@@ -156,6 +156,9 @@ def conv_transpose2d(
 KEEP_COLUMNS_BYTES = 8 * 1024 * 1024
 # Samples are im2col'ed and multiplied this many column bytes at a time (a core's L2 or less).
 BLOCK_BYTES = 1024 * 1024
+# A convolution's samples are split over threads in chunks of at least CONV_GRAIN times the
+# pool's usual chunk work (2 million multiply-adds); smaller ones stay on the calling thread.
+CONV_GRAIN = 2
 
 
 def _conv(
@@ -247,7 +250,7 @@ def _conv(
         if b is not None:
             out[lo:hi] += b.data[:, None, None]
 
-    parallel_for(n, forward_chunk, work)
+    parallel_for(n, forward_chunk, work, grain=CONV_GRAIN)
     out4_shape = out.shape
 
     def backward(g: np.ndarray) -> tuple[np.ndarray | None, ...]:
@@ -273,7 +276,8 @@ def _conv(
             if per_sample is not None:
                 gw_parts[lo] = per_sample.sum(axis=0)
 
-        parallel_for(n, backward_chunk, 2 * work)
+        products = int(w.requires_grad) + int(x.requires_grad)  # weight and input gradients
+        parallel_for(n, backward_chunk, products * work, grain=CONV_GRAIN)
         gw = None
         if gw_parts:
             gw = sum(gw_parts[lo] for lo in sorted(gw_parts)).transpose(0, 2, 1).reshape(w.shape)
