@@ -51,8 +51,9 @@ def scatter_add_rows(rows: int, idx: np.ndarray, values: np.ndarray) -> np.ndarr
     of equal indices with ``np.add.reduceat`` (which may group a run's additions differently:
     the two can differ in the last bits).
     """
-    compiled = idx.size and values.dtype in (np.float32, np.float64)
-    kernels = load("neuralab.ops._scatter_kernel") if compiled else None
+    kernels = None
+    if idx.size and values.dtype in (np.float32, np.float64):
+        kernels = load("neuralab.ops._scatter_kernel")
     if kernels is not None:
         out = np.empty((rows, *values.shape[1:]), values.dtype)
         flat = np.ascontiguousarray(values).reshape(len(values), -1)

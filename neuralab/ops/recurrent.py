@@ -107,24 +107,9 @@ class _LSTM:
 
     def run(self, s: Saved, order, keep, xg, h0, c0, w_t, b, out, hh, lo, hi) -> None:
         bias = self.no_bias if b is None else b
-        act, c, tanh_c = s["act"], s["c"], s["tanh_c"]
+        saved = (s["act"], s["c"], s["tanh_c"])
         self.sequence.lstm_forward(
-            order,
-            keep,
-            xg,
-            h0,
-            c0,
-            w_t,
-            bias,
-            self.scale,
-            self.shift,
-            act,
-            c,
-            tanh_c,
-            out,
-            hh,
-            lo,
-            hi,
+            order, keep, xg, h0, c0, w_t, bias, self.scale, self.shift, *saved, out, hh, lo, hi
         )
 
     def run_back(self, s: Saved, order, g_out, h0, c0, out, w, gx, gh, dh, dc, spare, lo, hi):
