@@ -125,7 +125,7 @@ class Row:
     def cells(self) -> list[str]:
         ok = "yes" if self.delta >= -MARGIN else "**no**"
         return [
-            self.data,
+            self.numpy(),
             self.ours_name,
             self.theirs_name,
             self.metric,

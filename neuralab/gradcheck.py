@@ -29,8 +29,8 @@ def gradcheck(
     both values. Returns True when everything agrees.
     """
     inputs = [
-        Tensor(t.data.astype(float64), dtype=float64, requires_grad=t.requires_grad)
-        if isinstance(t, Tensor) and t.data.dtype.kind == "f"
+        Tensor(t._data.astype(float64), dtype=float64, requires_grad=t.requires_grad)
+        if isinstance(t, Tensor) and t._data.dtype.kind == "f"
         else t
         for t in inputs
     ]
@@ -39,7 +39,7 @@ def gradcheck(
     directions = [rng.standard_normal(o.shape) for o in outs]
 
     def projected() -> float:
-        return float(sum((o.data * v).sum() for o, v in zip(_outputs(fn(*inputs)), directions)))
+        return float(sum((o._data * v).sum() for o, v in zip(_outputs(fn(*inputs)), directions)))
 
     total = None
     for o, v in zip(outs, directions):
@@ -52,8 +52,8 @@ def gradcheck(
     for i, t in enumerate(inputs):
         if not isinstance(t, Tensor) or not t.requires_grad:
             continue
-        analytical = np.zeros(t.shape) if t.grad is None else t.grad.data
-        flat = t.data.reshape(-1)
+        analytical = np.zeros(t.shape) if t.grad is None else t.grad._data
+        flat = t._data.reshape(-1)
         for j in range(flat.size):
             orig = flat[j]
             flat[j] = orig + eps

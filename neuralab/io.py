@@ -215,7 +215,7 @@ class _Writer:
             return obj
         if isinstance(obj, Tensor):
             kind = "parameter" if isinstance(obj, Parameter) else "tensor"
-            return {_TAG: kind, "requires_grad": obj.requires_grad, **self.array(obj.data, path)}
+            return {_TAG: kind, "requires_grad": obj.requires_grad, **self.array(obj._data, path)}
         if isinstance(obj, np.ndarray):
             return {_TAG: "ndarray", **self.array(obj, path)}
         if isinstance(obj, Module):
@@ -373,7 +373,7 @@ class _Reader:
         live = {**dict(model.named_parameters()), **dict(model.named_buffers())}
         for name, t in live.items():
             if name in state and state[name].dtype != t.dtype:
-                t.data = state[name].data  # load_state_dict cast it to the constructor's dtype
+                t._data = state[name]._data  # load_state_dict cast it to the constructor's dtype
         frozen = set(node.get("frozen", ()))
         for name, p in model.named_parameters():
             if name in frozen:

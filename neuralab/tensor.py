@@ -88,7 +88,7 @@ class enable_grad(_GradMode):
 def as_array(data: Any, dtype: Any = None) -> np.ndarray:
     """``data`` as an ndarray; floats become float32 unless ``dtype`` says otherwise."""
     if isinstance(data, Tensor):
-        arr = data.data
+        arr = data._data
     else:
         arr = np.asarray(data)
     if dtype is not None:
@@ -121,32 +121,42 @@ class Tensor:
     """An n-dimensional array with an optional gradient, PyTorch-shaped."""
 
     __slots__ = (
-        "data", "grad", "requires_grad", "_parents", "_backward", "_retain", "_seq", "__weakref__",
+        "_data", "grad", "requires_grad", "_parents", "_backward", "_retain", "_seq", "__weakref__",
     )  # fmt: skip
     __array_priority__ = 1000  # so ndarray <op> Tensor defers to Tensor's reflected operators
 
     def __init__(self, data: Any, dtype: Any = None, requires_grad: bool = False) -> None:
-        self.data = as_array(data, dtype)
+        self._data = as_array(data, dtype)
         self.grad: Tensor | None = None
         self._parents: tuple[Tensor, ...] = ()
         self._backward: Backward | None = None
         self._retain = False
         if requires_grad:
-            _check_grad_dtype(self.data)
+            _check_grad_dtype(self._data)
         self.requires_grad = bool(requires_grad)
 
     # --- basic properties ---------------------------------------------------------------
     @property
+    def data(self) -> Tensor:
+        """The values as a new tensor sharing this one's storage, outside the graph (torch's
+        ``.data``): in-place changes through it bypass autograd. ``.numpy()`` gives the array."""
+        return constant(self._data)
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        self._data = value._data if isinstance(value, Tensor) else np.asarray(value)
+
+    @property
     def shape(self) -> tuple[int, ...]:
-        return self.data.shape
+        return self._data.shape
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     @property
     def dtype(self) -> np.dtype:
-        return self.data.dtype
+        return self._data.dtype
 
     @property
     def is_leaf(self) -> bool:
@@ -164,31 +174,32 @@ class Tensor:
         return self.permute(*reversed(range(self.ndim)))
 
     def size(self, dim: int | None = None) -> tuple[int, ...] | int:
-        return self.data.shape if dim is None else self.data.shape[dim]
+        return self._data.shape if dim is None else self._data.shape[dim]
 
     def dim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     def numel(self) -> int:
-        return int(self.data.size)
+        return int(self._data.size)
 
     def item(self) -> float | int | bool:
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise ValueError(
                 "item(): only a one-element tensor converts to a Python scalar, "
                 f"got shape {self.shape}"
             )
-        return self.data.item()
+        return self._data.item()
 
-    def numpy(self) -> np.ndarray:
-        return self.data
+    def numpy(self, force: bool = False) -> np.ndarray:
+        """The values as an ndarray sharing this tensor's memory."""
+        return np.asarray(self._data)
 
     def tolist(self) -> Any:
-        return self.data.tolist()
+        return self._data.tolist()
 
     def detach(self) -> Tensor:
         """A new tensor sharing the data, cut from the graph."""
-        return constant(self.data)
+        return constant(self._data)
 
     def clone(self) -> Tensor:
         from neuralab.ops import elementwise
@@ -197,7 +208,7 @@ class Tensor:
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         if requires_grad:
-            _check_grad_dtype(self.data)
+            _check_grad_dtype(self._data)
         if not self.is_leaf and not requires_grad:
             raise RuntimeError("requires_grad_(False) applies to leaf tensors only; use detach()")
         self.requires_grad = bool(requires_grad)
@@ -235,24 +246,24 @@ class Tensor:
         return self.astype(bool_)
 
     def is_floating_point(self) -> bool:
-        return self.data.dtype.kind == "f"
+        return self._data.dtype.kind == "f"
 
     # --- python protocol ----------------------------------------------------------------
     def __len__(self) -> int:
         if self.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return self.data.shape[0]
+        return self._data.shape[0]
 
     def __iter__(self):
         for i in range(len(self)):
             yield self[i]
 
     def __bool__(self) -> bool:
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise RuntimeError(
-                f"The truth value of a tensor with {self.data.size} elements is ambiguous"
+                f"The truth value of a tensor with {self._data.size} elements is ambiguous"
             )
-        return bool(self.data)
+        return bool(self._data)
 
     def __float__(self) -> float:
         return float(self.item())
@@ -261,20 +272,21 @@ class Tensor:
         return int(self.item())
 
     def __index__(self) -> int:
-        if self.data.dtype.kind not in "iu":
+        if self._data.dtype.kind not in "iu":
             raise TypeError("only integer tensors can be used as an index")
         return int(self.item())
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
-        return self.data if dtype is None else self.data.astype(dtype)
+        arr = np.asarray(self._data)  # an op may leave a NumPy scalar where a 0-d array was
+        return arr if dtype is None else arr.astype(dtype)
 
     __hash__ = object.__hash__
 
     def __repr__(self) -> str:
-        body = np.array2string(self.data, separator=", ", prefix="tensor(", precision=4)
+        body = np.array2string(self._data, separator=", ", prefix="tensor(", precision=4)
         extra = ""
-        if self.data.dtype not in (float32, int64, bool_):
-            extra += f", dtype={self.data.dtype}"
+        if self._data.dtype not in (float32, int64, bool_):
+            extra += f", dtype={self._data.dtype}"
         if self.requires_grad:
             extra += ", requires_grad=True"
         return f"tensor({body}{extra})"
@@ -289,16 +301,16 @@ class Tensor:
 
     def __setitem__(self, index: Any, value: Any) -> None:
         self._check_inplace("__setitem__")
-        self.data[_index(index)] = value.data if isinstance(value, Tensor) else value
+        self._data[_index(index)] = value._data if isinstance(value, Tensor) else value
 
     def copy_(self, src: Any) -> Tensor:
         self._check_inplace("copy_")
-        self.data[...] = as_array(src, self.data.dtype)
+        self._data[...] = as_array(src, self._data.dtype)
         return self
 
     def fill_(self, value: float) -> Tensor:
         self._check_inplace("fill_")
-        self.data.fill(value)
+        self._data.fill(value)
         return self
 
     def zero_(self) -> Tensor:
@@ -306,11 +318,11 @@ class Tensor:
 
     def add_(self, other: Any, alpha: float = 1.0) -> Tensor:
         self._check_inplace("add_")
-        other = other.data if isinstance(other, Tensor) else other
+        other = other._data if isinstance(other, Tensor) else other
         if alpha == 1.0:
-            self.data += other
+            self._data += other
         else:
-            self.data += alpha * other
+            self._data += alpha * other
         return self
 
     def sub_(self, other: Any, alpha: float = 1.0) -> Tensor:
@@ -318,7 +330,7 @@ class Tensor:
 
     def mul_(self, other: Any) -> Tensor:
         self._check_inplace("mul_")
-        self.data *= other.data if isinstance(other, Tensor) else other
+        self._data *= other._data if isinstance(other, Tensor) else other
         return self
 
     def _inplace(self, op: str, other: Any) -> Tensor:
@@ -326,8 +338,8 @@ class Tensor:
         # otherwise an ordinary op, so gradients stay correct.
         if _grad_enabled and (self.requires_grad or getattr(other, "requires_grad", False)):
             return getattr(self, f"__{op}__")(other)
-        arr = other.data if isinstance(other, Tensor) else other
-        getattr(self.data, f"__i{op}__")(arr)
+        arr = other._data if isinstance(other, Tensor) else other
+        getattr(self._data, f"__i{op}__")(arr)
         return self
 
     def __iadd__(self, other: Any) -> Tensor:
@@ -344,21 +356,21 @@ class Tensor:
 
     def clamp_(self, min: float | None = None, max: float | None = None) -> Tensor:
         self._check_inplace("clamp_")
-        np.clip(self.data, min, max, out=self.data)
+        np.clip(self._data, min, max, out=self._data)
         return self
 
     def uniform_(self, a: float = 0.0, b: float = 1.0) -> Tensor:
         from neuralab.random import generator
 
         self._check_inplace("uniform_")
-        self.data[...] = generator().uniform(a, b, self.shape)
+        self._data[...] = generator().uniform(a, b, self.shape)
         return self
 
     def normal_(self, mean: float = 0.0, std: float = 1.0) -> Tensor:
         from neuralab.random import generator
 
         self._check_inplace("normal_")
-        self.data[...] = generator().normal(mean, std, self.shape)
+        self._data[...] = generator().normal(mean, std, self.shape)
         return self
 
     # --- autograd -----------------------------------------------------------------------
@@ -370,15 +382,15 @@ class Tensor:
                 "the inputs with requires_grad=True, or compute it under no_grad()?"
             )
         if gradient is None:
-            if self.data.size != 1:
+            if self._data.size != 1:
                 raise RuntimeError(
                     f"backward(): a gradient is needed for a non-scalar output of shape "
                     f"{self.shape}; call loss.backward() on a scalar or pass gradient=..."
                 )
-            shape, dtype = self.data.shape, self.data.dtype
+            shape, dtype = self._data.shape, self._data.dtype
             seed = np.ones(shape, dtype) if shape else np.array(1, dtype)  # 0-d: 3x cheaper
         else:
-            seed = as_array(gradient, self.data.dtype)
+            seed = as_array(gradient, self._data.dtype)
             if seed.shape != self.shape:
                 raise RuntimeError(
                     f"backward(): gradient of shape {seed.shape} does not match the output's "
@@ -453,23 +465,23 @@ def _accumulate(t: Tensor, g: np.ndarray, sole: bool = False) -> None:
     to ``g``: an array that owns its memory is then adopted as it is, sparing the copy of every
     weight's gradient in every step (torch's engine steals such gradients too).
     """
-    if g.shape != t.data.shape:  # an op's backward returned a broadcast gradient
-        g = np.broadcast_to(g, t.data.shape)
+    if g.shape != t._data.shape:  # an op's backward returned a broadcast gradient
+        g = np.broadcast_to(g, t._data.shape)
     if t.grad is None:
-        if g.dtype != t.data.dtype:
-            g = g.astype(t.data.dtype)
+        if g.dtype != t._data.dtype:
+            g = g.astype(t._data.dtype)
         elif not (sole and g.base is None and g.flags.writeable):
             g = g.copy()
         t.grad = constant(g)
     else:
-        total = t.grad.data + g
-        t.grad.data = total if total.dtype == t.data.dtype else total.astype(t.data.dtype)
+        total = t.grad._data + g
+        t.grad._data = total if total.dtype == t._data.dtype else total.astype(t._data.dtype)
 
 
 def make(data: np.ndarray, parents: tuple[Tensor, ...], backward: Backward) -> Tensor:
     """Wrap an op's output; record ``backward`` when grad mode is on and a parent needs grad."""
     out = Tensor.__new__(Tensor)
-    out.data = data
+    out._data = data
     out.grad = None
     out._retain = False
     if _grad_enabled:
@@ -489,7 +501,7 @@ def make(data: np.ndarray, parents: tuple[Tensor, ...], backward: Backward) -> T
 def constant(data: np.ndarray) -> Tensor:
     """Wrap an array as a tensor outside the graph (no conversion, no copy)."""
     out = Tensor.__new__(Tensor)
-    out.data = data
+    out._data = data
     out.grad = None
     out.requires_grad = False
     out._parents = ()
@@ -501,16 +513,16 @@ def constant(data: np.ndarray) -> Tensor:
 def _index(index: Any) -> Any:
     """Turn tensors inside an index into arrays, so NumPy indexing rules apply."""
     if isinstance(index, Tensor):
-        return index.data
+        return index._data
     if isinstance(index, tuple):
-        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
+        return tuple(i._data if isinstance(i, Tensor) else i for i in index)
     return index
 
 
 def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Make a tensor from data (copied). Floats become float32 unless ``dtype`` says otherwise."""
     arr = as_array(data, dtype)
-    if arr is data or (isinstance(data, Tensor) and arr is data.data):
+    if arr is data or (isinstance(data, Tensor) and arr is data._data):
         arr = arr.copy()
     return Tensor(arr, dtype=arr.dtype, requires_grad=requires_grad)
 

@@ -40,7 +40,7 @@ def compare(
         t_np = t.detach().numpy()
         assert o.shape == tuple(t_np.shape), (o.shape, t_np.shape)
         assert o.dtype == t_np.dtype, (o.dtype, t_np.dtype)
-        np.testing.assert_allclose(o.data, t_np, **tol)
+        np.testing.assert_allclose(o.numpy(), t_np, **tol)
         if o.requires_grad:
             g = rng.standard_normal(o.shape).astype(o.dtype)
             term_o = (o * nl.Tensor(g, dtype=g.dtype)).sum()
@@ -55,6 +55,6 @@ def compare(
         if not b.requires_grad:
             continue
         expected = np.zeros(a.shape, dtype=a.dtype) if b.grad is None else b.grad.numpy()
-        got = np.zeros(a.shape, dtype=a.dtype) if a.grad is None else a.grad.data
+        got = np.zeros(a.shape, dtype=a.dtype) if a.grad is None else a.grad.numpy()
         assert got.dtype == a.dtype, f"input {i}: grad dtype {got.dtype} != {a.dtype}"
         np.testing.assert_allclose(got, expected, err_msg=f"gradient of input {i}", **tol)

@@ -105,7 +105,7 @@ def test_attention_is_causal():
     t = 5
     changed[:, t + 1 :] = (changed[:, t + 1 :] + 7) % 26 + 4
     with nl.no_grad():
-        a, b = model(ids).data, model(changed).data
+        a, b = model(ids).numpy(), model(changed).numpy()
     np.testing.assert_allclose(a[:, : t + 1], b[:, : t + 1], atol=1e-6)
     assert not np.allclose(a[:, t + 1 :], b[:, t + 1 :], atol=1e-3)
     for w in model.attention_weights(ids):
@@ -201,7 +201,7 @@ def test_save_load_round_trip(trained, tmp_path):
     ids = np.array([bot.tokenizer.encode("Q: what is 3 plus 4? A:", bos=True)])
     with nl.no_grad():
         logits = loaded.model(ids)
-        np.testing.assert_array_equal(logits.data, bot.model(ids).data)
+        np.testing.assert_array_equal(logits.numpy(), bot.model(ids).numpy())
     assert logits.dtype == np.float32 and logits.shape == (1, ids.shape[1], len(bot.tokenizer))
     other = tmp_path / "other.safetensors"
     nl.save({"weights": nl.zeros(3)}, str(other))

@@ -326,8 +326,8 @@ def test_illegal_actions_get_zero_probability_and_finite_gradients():
     model = ActorCritic(3, 4, (8,))
     legal = np.array([[True, False, True, False], [False, False, False, True]])
     logp = model.log_probs(nl.tensor(np.ones((2, 3))), legal)
-    assert np.exp(logp.data)[~legal].max() == 0.0
-    np.testing.assert_allclose(np.exp(logp.data).sum(axis=1), 1.0, rtol=1e-6)
+    assert np.exp(logp.numpy())[~legal].max() == 0.0
+    np.testing.assert_allclose(np.exp(logp.numpy()).sum(axis=1), 1.0, rtol=1e-6)
     trainer = PolicyGradient(model, lr=0.1)
     batch = Batch(
         obs=np.ones((2, 3), np.float32), actions=np.array([2, 3]), legal=legal,
@@ -336,7 +336,7 @@ def test_illegal_actions_get_zero_probability_and_finite_gradients():
     )  # fmt: skip
     loss, parts = trainer.loss(batch)
     loss.backward()
-    assert all(np.isfinite(p.grad.data).all() for p in model.parameters())
+    assert all(np.isfinite(p.grad.numpy()).all() for p in model.parameters())
     assert parts["entropy"] > 0 and np.isfinite(loss.item())
     assert model.act(np.ones((2, 3)), legal, rng=np.random.default_rng(0))[1] == 3
 
@@ -348,7 +348,7 @@ def test_one_update_raises_the_probability_of_advantaged_actions():
     obs = np.ones((4, 2), np.float32)
 
     def p0() -> float:
-        return float(np.exp(model.log_probs(nl.tensor(obs)).data[0, 0]))
+        return float(np.exp(model.log_probs(nl.tensor(obs)).numpy()[0, 0]))
 
     before = p0()
     batch = Batch(
@@ -370,12 +370,14 @@ def test_save_and_load_the_policy(tmp_path):
     loaded = nl.load(tmp_path / "policy.safetensors")
     assert isinstance(loaded, ActorCritic)
     for a, b in zip(model(nl.tensor(obs)), loaded(nl.tensor(obs))):
-        np.testing.assert_array_equal(a.data, b.data)
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
     assert model.act(obs, greedy=True).tolist() == loaded.act(obs, greedy=True).tolist()
     nl.save(model.state_dict(), tmp_path / "weights.safetensors")
     fresh = ActorCritic(4, 2, (16, 16))
     fresh.load_state_dict(nl.load(tmp_path / "weights.safetensors"))
-    np.testing.assert_array_equal(fresh(nl.tensor(obs))[0].data, model(nl.tensor(obs))[0].data)
+    np.testing.assert_array_equal(
+        fresh(nl.tensor(obs))[0].numpy(), model(nl.tensor(obs))[0].numpy()
+    )
 
 
 def test_cartpole_is_solved():

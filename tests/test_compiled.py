@@ -60,7 +60,7 @@ def train(optimizer: type, dtype, steps: int = 6, **options) -> list[np.ndarray]
         for p in params:
             p.grad = nl.tensor(rng.standard_normal(p.shape), dtype=dtype)
         opt.step()
-    return [p.data.copy() for p in params] + [opt.state[params[0]]["exp_avg_sq"].data.copy()]
+    return [p.numpy().copy() for p in params] + [opt.state[params[0]]["exp_avg_sq"].numpy().copy()]
 
 
 @pytest.mark.parametrize("dtype", [nl.float32, nl.float64])
@@ -158,7 +158,7 @@ def rnn_run(
         loss = loss + (t * nl.tensor(rng.standard_normal(t.shape).astype(np.float32))).sum()
     loss.backward()
     leaves = [t for t in (xg, h0, c0, w, b) if t is not None]
-    return [out.data] + [f.data for f in finals] + [t.grad.data for t in leaves]
+    return [out.numpy()] + [f.numpy() for f in finals] + [t.grad.numpy() for t in leaves]
 
 
 @pytest.mark.parametrize("cell", ["lstm", "gru"])
@@ -230,7 +230,7 @@ def test_compiled_recurrence_without_grad_gives_the_same_output(kernel_choice, c
     out, _ = layer(x)
     with nl.no_grad():  # two alternating state slots instead of one per step
         quiet, _ = layer(x)
-    assert np.array_equal(out.data, quiet.data)
+    assert np.array_equal(out.numpy(), quiet.numpy())
 
 
 def test_compiled_lstm_cell_propagates_nan(kernel_choice):
@@ -241,9 +241,12 @@ def test_compiled_lstm_cell_propagates_nan(kernel_choice):
     xg[1, 0, 5] = np.nan  # the forget gate of sample 0, unit 1, at step 1
     h0 = c0 = nl.zeros(2, 2)
     out, h_n, c_n = lstm_recurrence(nl.tensor(xg), h0, c0, nl.ones(8, 2))
-    assert np.isfinite(out.data[0]).all() and np.isnan(out.data[1, 0]).tolist() == [False, True]
-    assert np.isnan(out.data[2, 0]).all()  # and through h W_hhᵀ to every unit at the next step
-    assert np.isfinite(out.data[:, 1]).all() and np.isnan(c_n.data[0]).all()
+    assert np.isfinite(out.numpy()[0]).all() and np.isnan(out.numpy()[1, 0]).tolist() == [
+        False,
+        True,
+    ]
+    assert np.isnan(out.numpy()[2, 0]).all()  # and through h W_hhᵀ to every unit at the next step
+    assert np.isfinite(out.numpy()[:, 1]).all() and np.isnan(c_n.numpy()[0]).all()
 
 
 # ----------------------------------------------------------------------------- max pooling
@@ -257,7 +260,7 @@ def pool_run(x: np.ndarray, dtype) -> list[np.ndarray]:
     out, indices = nl.nn.functional.max_pool2d(t, 2, return_indices=True)
     weights = np.random.default_rng(1).standard_normal(out.shape)
     (out * nl.tensor(weights, dtype=dtype)).sum().backward()
-    return [out.data, indices.data, t.grad.data]
+    return [out.numpy(), indices.numpy(), t.grad.numpy()]
 
 
 @pytest.mark.parametrize("dtype", [nl.float32, nl.float64])
@@ -278,9 +281,9 @@ def test_compiled_max_pool_takes_strided_input_and_no_grad(kernel_choice):
     view = nl.tensor(x).permute(0, 1, 3, 2)  # not contiguous
     kernel_choice(True)
     with nl.no_grad():
-        fast = nl.nn.functional.max_pool2d(view, 2).data
+        fast = nl.nn.functional.max_pool2d(view, 2).numpy()
     kernel_choice(False)
-    slow = nl.nn.functional.max_pool2d(view, 2).data
+    slow = nl.nn.functional.max_pool2d(view, 2).numpy()
     assert np.array_equal(fast, slow) and fast.shape == (4, 3, 6, 5)
 
 
@@ -307,7 +310,7 @@ def conv_run(case, dtype) -> list[np.ndarray]:
     y = F.conv2d(x, w, **options)
     z = F.conv_transpose2d(x, wt, stride=2, padding=1, output_padding=1)
     ((y * y).sum() + (z * z).sum()).backward()
-    return [y.data, z.data, x.grad.data, wt.grad.data]
+    return [y.numpy(), z.numpy(), x.grad.numpy(), wt.grad.numpy()]
 
 
 @pytest.mark.parametrize("dtype", [nl.float32, nl.float64])
@@ -364,7 +367,7 @@ def test_compiled_relu_equals_the_numpy_path_bit_for_bit(kernel_choice, dtype):
         z = nl.nn.functional.relu(t.permute(2, 0, 1))  # not contiguous: NumPy's path
         (y * nl.tensor(g, dtype=dtype)).sum().backward()
         (z * 2).sum().backward()
-        return [y.data, z.data, t.grad.data]
+        return [y.numpy(), z.numpy(), t.grad.numpy()]
 
     with np.errstate(invalid="ignore"):  # inf × 0 in NumPy's backward
         fast, slow = with_and_without(kernel_choice, RELU, run)

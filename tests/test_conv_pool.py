@@ -47,7 +47,7 @@ def check_against_torch(ours, theirs, shapes, kwargs, dtype, seed=0):
     ref = theirs(*t_in, **kwargs)
     assert out.shape == tuple(ref.shape)
     assert out.dtype == dtype
-    np.testing.assert_allclose(out.data, ref.detach().numpy(), **TOL[dtype])
+    np.testing.assert_allclose(out.numpy(), ref.detach().numpy(), **TOL[dtype])
     g = rng.standard_normal(ref.shape).astype(dtype)
     g_saved = g.copy()
     out.backward(gradient=g)
@@ -56,7 +56,7 @@ def check_against_torch(ours, theirs, shapes, kwargs, dtype, seed=0):
     for t, a, keep, r in zip(nl_in, arrays, saved, t_in):
         np.testing.assert_array_equal(a, keep)  # nor the saved inputs
         assert t.grad.dtype == dtype
-        np.testing.assert_allclose(t.grad.data, r.grad.numpy(), **TOL[dtype])
+        np.testing.assert_allclose(t.grad.numpy(), r.grad.numpy(), **TOL[dtype])
 
 
 def tensors(*shapes, seed=0):
@@ -133,9 +133,9 @@ def test_conv2d_grads_only_for_inputs_that_need_them():
     w = Tensor(rng.standard_normal((4, 3, 3, 3)), requires_grad=True)
     out = conv2d(x, w, padding=1)  # a plain array input: a constant in the graph
     out.backward(gradient=np.ones(out.shape, np.float32))
-    ref_w = torch.tensor(w.data, requires_grad=True)
+    ref_w = torch.tensor(w.numpy(), requires_grad=True)
     F.conv2d(torch.tensor(x), ref_w, padding=1).backward(torch.ones(out.shape))
-    np.testing.assert_allclose(w.grad.data, ref_w.grad.numpy(), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(w.grad.numpy(), ref_w.grad.numpy(), rtol=1e-4, atol=1e-5)
     with nl.no_grad():
         assert not conv2d(Tensor(x, requires_grad=True), w).requires_grad
 
@@ -219,7 +219,7 @@ def test_max_pool2d_matches_torch(xs, kw, dtype):
     _, idx = max_pool2d(Tensor(x, dtype=dtype), return_indices=True, **kw)
     _, ref_idx = F.max_pool2d(torch.from_numpy(x), return_indices=True, **kw)
     assert idx.dtype == np.int64
-    np.testing.assert_array_equal(idx.data, ref_idx.numpy())
+    np.testing.assert_array_equal(idx.numpy(), ref_idx.numpy())
 
 
 @pytest.mark.parametrize("ceil_mode", [False, True])
@@ -234,12 +234,12 @@ def test_max_pool2d_ties_nan_and_inf_pick_torchs_index(ceil_mode):
         out, idx = max_pool2d(xn, return_indices=True, **kw)
         xt = torch.tensor(x, requires_grad=True)
         ref, ref_idx = F.max_pool2d(xt, return_indices=True, **kw)
-        np.testing.assert_array_equal(out.data, ref.detach().numpy())
-        np.testing.assert_array_equal(idx.data, ref_idx.numpy())
+        np.testing.assert_array_equal(out.numpy(), ref.detach().numpy())
+        np.testing.assert_array_equal(idx.numpy(), ref_idx.numpy())
         g = rng.standard_normal(out.shape).astype(np.float32)
         out.backward(gradient=g)
         ref.backward(torch.from_numpy(g))
-        np.testing.assert_allclose(xn.grad.data, xt.grad.numpy(), rtol=1e-4, atol=1e-5)
+        np.testing.assert_allclose(xn.grad.numpy(), xt.grad.numpy(), rtol=1e-4, atol=1e-5)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -249,7 +249,7 @@ def test_max_pool1d_matches_torch(dtype):
     x = np.random.default_rng(4).standard_normal((2, 3, 11)).astype(dtype)
     _, idx = max_pool1d(Tensor(x, dtype=dtype), return_indices=True, **kw)
     _, ref_idx = F.max_pool1d(torch.from_numpy(x), return_indices=True, **kw)
-    np.testing.assert_array_equal(idx.data, ref_idx.numpy())
+    np.testing.assert_array_equal(idx.numpy(), ref_idx.numpy())
 
 
 # ----------------------------------------------------------------------------- average pooling
@@ -356,9 +356,9 @@ def test_max_pool_then_unpool_round_trip():
     x = np.random.default_rng(6).standard_normal((2, 3, 8, 8)).astype(np.float32)
     pooled, idx = max_pool2d(Tensor(x), 2, return_indices=True)
     up = max_unpool2d(pooled, idx, 2)
-    kept = up.data != 0
-    np.testing.assert_array_equal(up.data[kept], x[kept])
-    assert kept.sum() == pooled.data.size
+    kept = up.numpy() != 0
+    np.testing.assert_array_equal(up.numpy()[kept], x[kept])
+    assert kept.sum() == pooled.numpy().size
 
 
 def test_max_unpool2d_errors():
@@ -402,11 +402,11 @@ def test_interpolate_matches_torch(kw, dtype):
 def test_interpolate_nearest_indices_match_torch_for_many_sizes():
     x = np.arange(23, dtype=np.float32).reshape(1, 1, 1, 23)
     for size in range(1, 75):
-        ours = interpolate(Tensor(x), size=(1, size)).data
+        ours = interpolate(Tensor(x), size=(1, size)).numpy()
         ref = F.interpolate(torch.from_numpy(x), size=(1, size)).numpy()
         np.testing.assert_array_equal(ours, ref)
     for scale in (0.3, 1 / 3, 0.7, 1.05, 1.3, 2.2, 7 / 3):
-        ours = interpolate(Tensor(x), scale_factor=(1, scale)).data
+        ours = interpolate(Tensor(x), scale_factor=(1, scale)).numpy()
         ref = F.interpolate(torch.from_numpy(x), scale_factor=(1, scale)).numpy()
         np.testing.assert_array_equal(ours, ref)
 
@@ -460,7 +460,7 @@ def test_conv_in_blocks_of_samples_gives_the_same_bits(monkeypatch, keep):
         b = nl.tensor(np.arange(6, dtype=np.float32), requires_grad=True)
         y = conv2d(x, w, b, padding=1, groups=2)
         (y * y).sum().backward()
-        return [y.data, x.grad.data, w.grad.data, b.grad.data]
+        return [y.numpy(), x.grad.numpy(), w.grad.numpy(), b.grad.numpy()]
 
     whole = run()  # all 7 samples in one block
     monkeypatch.setattr(conv_ops, "BLOCK_BYTES", 1)  # one sample per block

@@ -199,7 +199,7 @@ def test_tensor_surface():
 def test_gradcheck_reports_input_element_and_values():
     def wrong(x):
         out = x * x
-        out._backward = lambda g: (g * 3 * x.data,)  # deliberately wrong derivative
+        out._backward = lambda g: (g * 3 * x.numpy(),)  # deliberately wrong derivative
         return out
 
     x = nl.tensor([1.0, 2.0], dtype=nl.float64, requires_grad=True)
@@ -239,20 +239,20 @@ def test_a_fresh_gradient_is_adopted_and_shared_ones_are_copied():
         return (a,)
 
     make(np.zeros(1, np.float32), (w,), fresh).backward(np.ones(1, np.float32))
-    assert id(w.grad.data) == made[0]  # adopted: no copy of a weight's gradient
+    assert id(w.grad.numpy()) == made[0]  # adopted: no copy of a weight's gradient
 
     saved = np.full((5, 3), 3.0, np.float32)  # held by the op's closure
     w.grad = None
     make(np.zeros(1, np.float32), (w,), lambda g: (saved,)).backward(np.ones(1, np.float32))
-    assert not np.shares_memory(w.grad.data, saved)
+    assert not np.shares_memory(w.grad.numpy(), saved)
     w.grad.data *= 0  # e.g. in-place gradient clipping must not reach the op's array
     assert saved[0, 0] == 3.0
 
     x, y = nl.randn(4, 3, requires_grad=True), nl.randn(4, 3, requires_grad=True)
     (x + y).sum().backward()  # add's backward hands both parents the same array
-    assert not np.shares_memory(x.grad.data, y.grad.data)
+    assert not np.shares_memory(x.grad.numpy(), y.grad.numpy())
 
     seed = np.ones((4, 3), np.float32)
     x.grad = None
     (x + 0).backward(seed)  # the user's gradient passes through unchanged
-    assert not np.shares_memory(x.grad.data, seed)
+    assert not np.shares_memory(x.grad.numpy(), seed)

@@ -24,7 +24,7 @@ def assert_same(a: object, b: object) -> None:
     """Equal values of the same types, dtypes, shapes, key order and requires_grad flags."""
     assert type(a) is type(b), (type(a), type(b))
     if isinstance(a, (Tensor, np.ndarray)):
-        arr_a, arr_b = (a.data, b.data) if isinstance(a, Tensor) else (a, b)
+        arr_a, arr_b = (a.numpy(), b.numpy()) if isinstance(a, Tensor) else (a, b)
         assert arr_a.dtype == arr_b.dtype and arr_a.shape == arr_b.shape
         np.testing.assert_array_equal(arr_a, arr_b)
         if isinstance(a, Tensor):
@@ -59,7 +59,7 @@ def test_tensor_roundtrip_keeps_dtype_and_shape(tmp_path, dtype, shape):
     t = Tensor(arr, dtype=dtype)
     back = roundtrip(t, tmp_path)
     assert_same(t, back)
-    assert back.data.flags.writeable  # in-place updates (optimizers) must work on loaded tensors
+    assert back.numpy().flags.writeable  # in-place updates (optimizers) must work on loaded tensors
 
 
 def test_requires_grad_and_parameter_roundtrip(tmp_path):
@@ -79,8 +79,8 @@ def test_non_contiguous_arrays_roundtrip_exactly(tmp_path):
     }
     back = roundtrip(views, tmp_path)
     for name, view in views.items():
-        got = back[name].data if isinstance(view, Tensor) else back[name]
-        want = view.data if isinstance(view, Tensor) else view
+        got = back[name].numpy() if isinstance(view, Tensor) else back[name]
+        want = view.numpy() if isinstance(view, Tensor) else view
         assert got.shape == want.shape and got.dtype.name == want.dtype.name, name
         np.testing.assert_array_equal(got, want, err_msg=name)
 
@@ -94,7 +94,7 @@ def test_state_dict_roundtrip_is_a_plain_safetensors_state_dict(tmp_path):
     assert_same(state, nl.load(path))
     raw = safetensors.numpy.load_file(path)  # any safetensors reader sees the same names
     assert sorted(raw) == sorted(state)
-    np.testing.assert_array_equal(raw["layer.0.weight"], state["layer.0.weight"].data)
+    np.testing.assert_array_equal(raw["layer.0.weight"], state["layer.0.weight"].numpy())
 
 
 def test_plain_safetensors_file_loads_as_dict_of_tensors(tmp_path):
@@ -141,12 +141,12 @@ def test_optimizer_state_dict_roundtrip_resumes_identically(tmp_path):
 
     params2, opt2 = make()
     for p, q in zip(params, params2):
-        q.data = p.data.copy()
+        q.data = p.numpy().copy()
     opt2.load_state_dict(back)
     step(params, opt, 5)
     step(params2, opt2, 5)
     for p, q in zip(params, params2):
-        np.testing.assert_array_equal(p.data, q.data)
+        np.testing.assert_array_equal(p.numpy(), q.numpy())
 
 
 # ----------------------------------------------------------------------------- whole models

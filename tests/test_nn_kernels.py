@@ -40,21 +40,21 @@ def compare(ours_fn, torch_fn, arrays, dtype, seed=0):
     ours = [nt(a.copy(), requires_grad=True) for a in arrays]
     theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
     out, ref = ours_fn(*ours), torch_fn(*theirs)
-    assert out.data.dtype == dtype
+    assert out.numpy().dtype == dtype
     assert out.shape == tuple(ref.shape)
-    np.testing.assert_allclose(out.data, ref.detach().numpy(), **TOL[dtype])
+    np.testing.assert_allclose(out.numpy(), ref.detach().numpy(), **TOL[dtype])
     g = rng(seed + 1).standard_normal(out.shape).astype(dtype)
     g_saved = g.copy()
     out.backward(gradient=g, retain_graph=True)
     ref.backward(torch.tensor(g))
-    first = [t.grad.data.copy() for t in ours]
+    first = [t.grad.numpy().copy() for t in ours]
     for mine, theirs_t in zip(ours, theirs):
-        assert mine.grad.data.dtype == dtype
-        np.testing.assert_allclose(mine.grad.data, theirs_t.grad.numpy(), **TOL[dtype])
+        assert mine.grad.numpy().dtype == dtype
+        np.testing.assert_allclose(mine.grad.numpy(), theirs_t.grad.numpy(), **TOL[dtype])
     out.backward(gradient=g)  # the same graph again: saved arrays and g must be untouched
     np.testing.assert_array_equal(g, g_saved)
     for mine, f in zip(ours, first):
-        np.testing.assert_allclose(mine.grad.data, 2 * f, rtol=1e-6)
+        np.testing.assert_allclose(mine.grad.numpy(), 2 * f, rtol=1e-6)
     return out
 
 
@@ -111,16 +111,16 @@ def test_binary_cross_entropy_finite_at_0_and_1(dtype):
     p = nt(np.array([0, 1, 0, 1], dtype), requires_grad=True)
     t = nt(np.array([0, 1, 1, 0], dtype), requires_grad=True)
     out = loss.binary_cross_entropy(p, t, reduction="none")
-    np.testing.assert_array_equal(out.data, [0, 0, 100, 100])
-    ref = F.binary_cross_entropy(tt(p.data), tt(t.data), reduction="none")
-    np.testing.assert_array_equal(out.data, ref.numpy())
+    np.testing.assert_array_equal(out.numpy(), [0, 0, 100, 100])
+    ref = F.binary_cross_entropy(tt(p.numpy()), tt(t.numpy()), reduction="none")
+    np.testing.assert_array_equal(out.numpy(), ref.numpy())
     out.sum().backward()
-    assert np.isfinite(p.grad.data).all()
-    torch_p = tt(p.data).requires_grad_()
-    F.binary_cross_entropy(torch_p, tt(t.data), reduction="sum").backward()
-    np.testing.assert_allclose(p.grad.data, torch_p.grad.numpy(), rtol=1e-6)
+    assert np.isfinite(p.grad.numpy()).all()
+    torch_p = tt(p.numpy()).requires_grad_()
+    F.binary_cross_entropy(torch_p, tt(t.numpy()), reduction="sum").backward()
+    np.testing.assert_allclose(p.grad.numpy(), torch_p.grad.numpy(), rtol=1e-6)
     # d/dt of the clamped loss: log(1-p) - log p, each clamped at -100 (torch gives ±inf here)
-    np.testing.assert_array_equal(t.grad.data, [100, -100, 100, -100])
+    np.testing.assert_array_equal(t.grad.numpy(), [100, -100, 100, -100])
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -162,7 +162,7 @@ def test_binary_cross_entropy_with_logits_stable_at_1000(dtype):
         [x, t],
         dtype,
     )
-    np.testing.assert_array_equal(out.data, [0, 0, 1000, 1000])
+    np.testing.assert_array_equal(out.numpy(), [0, 0, 1000, 1000])
 
 
 def test_binary_cross_entropy_rejects_non_probabilities():
@@ -236,10 +236,10 @@ def test_cross_entropy_stable_for_logits_1e4(target, dtype):
     ours = nt(x, requires_grad=True)
     out = loss.cross_entropy(ours, const(y), reduction="none", label_smoothing=0.1)
     ref = F.cross_entropy(tt(x), tt(y), reduction="none", label_smoothing=0.1)
-    assert np.isfinite(out.data).all()
-    np.testing.assert_allclose(out.data, ref.numpy(), rtol=1e-6)
+    assert np.isfinite(out.numpy()).all()
+    np.testing.assert_allclose(out.numpy(), ref.numpy(), rtol=1e-6)
     out.sum().backward()
-    assert np.isfinite(ours.grad.data).all()
+    assert np.isfinite(ours.grad.numpy()).all()
 
 
 def test_cross_entropy_all_ignored_mean_is_nan_like_torch():
@@ -291,10 +291,10 @@ def test_margin_losses_by_hand(name, dtype):
     fn = getattr(loss, name)
     x = nt(SCORE.astype(dtype), requires_grad=True)
     out = fn(x, const(Y), reduction="none")
-    assert out.data.dtype == dtype
-    np.testing.assert_allclose(out.data, expected, rtol=1e-6)
+    assert out.numpy().dtype == dtype
+    np.testing.assert_allclose(out.numpy(), expected, rtol=1e-6)
     out.sum().backward()
-    np.testing.assert_allclose(x.grad.data, grad, rtol=1e-6)
+    np.testing.assert_allclose(x.grad.numpy(), grad, rtol=1e-6)
     np.testing.assert_allclose(fn(x, const(Y), reduction="sum").item(), sum(expected), rtol=1e-6)
     np.testing.assert_allclose(fn(x, const(Y)).item(), np.mean(expected), rtol=1e-6)
 
@@ -315,9 +315,9 @@ def test_logistic_loss_matches_soft_margin_loss(reduction, dtype):
 def test_logistic_loss_stable(dtype):
     x = nt(np.array([1000, 1000, -1000], dtype), requires_grad=True)
     out = loss.logistic_loss(x, const([1, -1, 1]), reduction="none")
-    np.testing.assert_array_equal(out.data, [0, 1000, 1000])
+    np.testing.assert_array_equal(out.numpy(), [0, 1000, 1000])
     out.sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [0, 1, -1])
+    np.testing.assert_array_equal(x.grad.numpy(), [0, 1, -1])
 
 
 @pytest.mark.parametrize("name", ["perceptron_loss", "hinge_loss", "logistic_loss"])
@@ -438,9 +438,9 @@ def test_batch_norm(training, shape, dtype):
         dtype,
     )
     for mine, ref, s0 in zip(ours_stats, torch_stats, stats0):
-        assert mine.data.dtype == dtype
-        np.testing.assert_allclose(mine.data, ref.numpy(), **TOL[dtype])
-        assert training != np.array_equal(mine.data, s0)  # updated in place only when training
+        assert mine.numpy().dtype == dtype
+        np.testing.assert_allclose(mine.numpy(), ref.numpy(), **TOL[dtype])
+        assert training != np.array_equal(mine.numpy(), s0)  # updated in place only when training
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -521,16 +521,18 @@ def test_attention_fully_masked_row_is_zero_like_torch(dtype):
     m = np.ones((3, 5), bool)
     m[1] = False
     out = compare(*sdpa_pair(attn_mask=m), qkv, dtype)
-    np.testing.assert_array_equal(out.data[1], 0)
+    np.testing.assert_array_equal(out.numpy()[1], 0)
 
 
 def test_attention_weights():
     r = rng(12)
     q, k, v = (const(r.standard_normal(s)) for s in [(2, 5, 4), (2, 6, 4), (2, 6, 3)])
     out, weights = attention.scaled_dot_product_attention_with_weights(q, k, v, is_causal=True)
-    ref = torch.softmax(tt(q.data) @ tt(k.data).mT / 2 + torch.ones(5, 6).tril().log(), dim=-1)
-    np.testing.assert_allclose(weights.data, ref.numpy(), rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(out.data, weights.data @ v.data, rtol=1e-10)
+    ref = torch.softmax(
+        tt(q.numpy()) @ tt(k.numpy()).mT / 2 + torch.ones(5, 6).tril().log(), dim=-1
+    )
+    np.testing.assert_allclose(weights.numpy(), ref.numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(out.numpy(), weights.numpy() @ v.numpy(), rtol=1e-10)
     assert not weights.requires_grad
     with pytest.raises(ValueError, match="read-only"):
         weights.data[0] = 0
@@ -543,11 +545,11 @@ def test_attention_dropout_is_seeded_and_consistent():
     out, weights = attention.scaled_dot_product_attention_with_weights(q, k, v, dropout_p=0.5)
     manual_seed(0)
     again = attention.scaled_dot_product_attention(q, k, v, dropout_p=0.5)
-    np.testing.assert_array_equal(out.data, again.data)
-    np.testing.assert_allclose(out.data, weights.data @ v.data, rtol=1e-12)
-    plain = attention.scaled_dot_product_attention_with_weights(q, k, v)[1].data
-    kept = weights.data != 0
-    np.testing.assert_allclose(weights.data[kept], 2 * plain[kept], rtol=1e-12)
+    np.testing.assert_array_equal(out.numpy(), again.numpy())
+    np.testing.assert_allclose(out.numpy(), weights.numpy() @ v.numpy(), rtol=1e-12)
+    plain = attention.scaled_dot_product_attention_with_weights(q, k, v)[1].numpy()
+    kept = weights.numpy() != 0
+    np.testing.assert_allclose(weights.numpy()[kept], 2 * plain[kept], rtol=1e-12)
     assert 0 < kept.sum() < kept.size
 
 
@@ -646,7 +648,7 @@ def test_an_embedding_used_twice_or_kept_is_projected_correctly():
     ((y * y).sum() + (x * x * x).sum()).backward()
     ((F.linear(tx, tw) ** 2).sum() + (tx**3).sum()).backward()
     for mine, ref in [(x, tx), (e, te), (w, tw)]:
-        np.testing.assert_allclose(mine.grad.data, ref.grad.numpy(), rtol=1e-10)
+        np.testing.assert_allclose(mine.grad.numpy(), ref.grad.numpy(), rtol=1e-10)
     # the output feeds a projection and another op: both paths reach the table
     e.grad = w.grad = te.grad = tw.grad = None
     x, tx = embedding.embedding(const(idx), e), F.embedding(tt(idx), te)
@@ -655,7 +657,7 @@ def test_an_embedding_used_twice_or_kept_is_projected_correctly():
     ((y * y).sum() + (x * x * x).sum()).backward()
     ((F.linear(tx, tw) ** 2).sum() + (tx**3).sum()).backward()
     for mine, ref in [(e, te), (w, tw)]:
-        np.testing.assert_allclose(mine.grad.data, ref.grad.numpy(), rtol=1e-10)
+        np.testing.assert_allclose(mine.grad.numpy(), ref.grad.numpy(), rtol=1e-10)
 
 
 def test_an_embedding_projection_falls_back_when_the_table_does_not_pay_or_data_changed():
@@ -666,20 +668,20 @@ def test_an_embedding_projection_falls_back_when_the_table_does_not_pay_or_data_
     few = embedding.embedding(const([[0, 1], [2, 3]]), e)  # 4 lookups into 6 rows
     assert not from_table(ops.linear(few, w))
     x = embedding.embedding(const(rng(22).integers(0, 6, 30)), e)
-    x.data = np.zeros_like(x.data)  # no longer the table's rows: the data is what counts
-    np.testing.assert_array_equal(ops.linear(x, w).data, np.zeros((30, 3)))
+    x.data = np.zeros_like(x.numpy())  # no longer the table's rows: the data is what counts
+    np.testing.assert_array_equal(ops.linear(x, w).numpy(), np.zeros((30, 3)))
     with no_grad():  # nothing recorded (so nothing to recognise): the usual product
         x = embedding.embedding(const(rng(22).integers(0, 6, 30)), e)
         assert x.grad_fn is None
-        np.testing.assert_allclose(ops.linear(x, w).data, x.data @ w.data.T, rtol=1e-12)
+        np.testing.assert_allclose(ops.linear(x, w).numpy(), x.numpy() @ w.numpy().T, rtol=1e-12)
 
 
 @pytest.mark.parametrize("num_classes", [-1, 6])
 def test_one_hot(num_classes):
     idx = np.array([[0, 3], [2, 3]])
     out = embedding.one_hot(const(idx), num_classes)
-    assert out.data.dtype == np.int64 and not out.requires_grad
-    np.testing.assert_array_equal(out.data, F.one_hot(tt(idx), num_classes).numpy())
+    assert out.numpy().dtype == np.int64 and not out.requires_grad
+    np.testing.assert_array_equal(out.numpy(), F.one_hot(tt(idx), num_classes).numpy())
 
 
 def test_one_hot_errors():
@@ -698,22 +700,22 @@ def test_dropout_statistics_and_gradient(p, dtype):
     manual_seed(123)
     x = nt(rng(15).uniform(1, 2, (400, 500)).astype(dtype), requires_grad=True)
     out = dropout.dropout(x, p)
-    assert out.data.dtype == dtype
-    kept = out.data != 0
+    assert out.numpy().dtype == dtype
+    kept = out.numpy() != 0
     assert abs(kept.mean() - (1 - p)) < 0.01
-    np.testing.assert_allclose(out.data[kept], x.data[kept] / (1 - p), rtol=1e-6)
+    np.testing.assert_allclose(out.numpy()[kept], x.numpy()[kept] / (1 - p), rtol=1e-6)
     out.sum().backward()
-    np.testing.assert_allclose(x.grad.data, kept / (1 - p), rtol=1e-6)
+    np.testing.assert_allclose(x.grad.numpy(), kept / (1 - p), rtol=1e-6)
 
 
 def test_dropout_reproducible_under_manual_seed():
     x = const(np.ones((50, 50), np.float32))
     manual_seed(7)
-    a = dropout.dropout(x, 0.5).data
+    a = dropout.dropout(x, 0.5).numpy()
     manual_seed(7)
-    b = dropout.dropout(x, 0.5).data
+    b = dropout.dropout(x, 0.5).numpy()
     np.testing.assert_array_equal(a, b)
-    assert not np.array_equal(a, dropout.dropout(x, 0.5).data)
+    assert not np.array_equal(a, dropout.dropout(x, 0.5).numpy())
 
 
 @pytest.mark.parametrize("fn", [dropout.dropout, dropout.dropout2d])
@@ -722,9 +724,9 @@ def test_dropout_identity_and_edges(fn):
     assert fn(x, 0.5, training=False) is x
     assert fn(x, 0.0) is x
     out = fn(x, 1.0)
-    np.testing.assert_array_equal(out.data, 0)
+    np.testing.assert_array_equal(out.numpy(), 0)
     out.sum().backward()
-    np.testing.assert_array_equal(x.grad.data, 0)
+    np.testing.assert_array_equal(x.grad.numpy(), 0)
     for p in (-0.1, 1.5):
         with pytest.raises(
             ValueError, match=rf"dropout probability has to be between 0 and 1, but got {p}"
@@ -737,12 +739,12 @@ def test_dropout2d_drops_whole_channels(shape):
     manual_seed(3)
     x = nt(np.ones(shape), requires_grad=True)
     out = dropout.dropout2d(x, 0.25)
-    per_channel = out.data.reshape(shape[0], shape[1], -1)
+    per_channel = out.numpy().reshape(shape[0], shape[1], -1)
     assert (per_channel == per_channel[..., :1]).all()
     assert set(np.unique(per_channel)) <= {0.0, 1 / 0.75}
     assert abs((per_channel[..., 0] != 0).mean() - 0.75) < 0.03
     out.backward(gradient=np.full(shape, 2.0))
-    np.testing.assert_allclose(x.grad.data, 2 * out.data)
+    np.testing.assert_allclose(x.grad.numpy(), 2 * out.numpy())
 
 
 def test_dropout2d_shape_error():
@@ -794,8 +796,8 @@ def gradcheck_cases():
             [t64(r.standard_normal((4, 3))), t64(probs)],
         ),
         "nll": (lambda x: loss.nll_loss(x, y_idx, weight=w3), [t64(r.standard_normal((3, 3, 2)))]),
-        "perceptron": (lambda x: loss.perceptron_loss(x, labels), [t64(margins * labels.data)]),
-        "hinge": (lambda x: loss.hinge_loss(x, labels), [t64((1 + margins) * labels.data)]),
+        "perceptron": (lambda x: loss.perceptron_loss(x, labels), [t64(margins * labels.numpy())]),
+        "hinge": (lambda x: loss.hinge_loss(x, labels), [t64((1 + margins) * labels.numpy())]),
         "logistic": (lambda x: loss.logistic_loss(x, labels), [t64(3 * margins)]),
         "layer_norm": (
             lambda x, w, b: norm.layer_norm(x, 4, w, b),

@@ -58,7 +58,7 @@ def assert_same_module(
         expected = t.detach().numpy()
         assert o.shape == expected.shape and o.dtype == expected.dtype, (o, t)
         assert all(a.dtype == dtype for a in ours_in if a.is_floating_point())
-        np.testing.assert_allclose(o.data, expected, **tol)
+        np.testing.assert_allclose(o.numpy(), expected, **tol)
         if o.requires_grad:
             g = RNG.standard_normal(o.shape).astype(dtype)
             term_o, term_t = (o * nl.tensor(g, dtype=dtype)).sum(), (t * torch.tensor(g)).sum()
@@ -69,15 +69,15 @@ def assert_same_module(
     for i, (a, b) in enumerate(zip(ours_in, theirs_in)):
         if b.requires_grad:
             assert a.grad.dtype == a.dtype
-            np.testing.assert_allclose(a.grad.data, b.grad.numpy(), err_msg=f"input {i}", **tol)
+            np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), err_msg=f"input {i}", **tol)
     theirs_params = dict(theirs.named_parameters())
     for name, p in ours.named_parameters():
         expected = theirs_params[name].grad
         assert p.grad is not None and expected is not None, name
         assert p.grad.dtype == p.dtype
-        np.testing.assert_allclose(p.grad.data, expected.numpy(), err_msg=name, **tol)
+        np.testing.assert_allclose(p.grad.numpy(), expected.numpy(), err_msg=name, **tol)
     for name, b in theirs.named_buffers():
-        np.testing.assert_allclose(ours.state_dict()[name].data, b.numpy(), err_msg=name, **tol)
+        np.testing.assert_allclose(ours.state_dict()[name].numpy(), b.numpy(), err_msg=name, **tol)
 
 
 def randn(*shape: int) -> np.ndarray:
@@ -137,13 +137,13 @@ def test_neuron_is_sigma_of_affine_score():
     x = randn(5, 3)
     y = neuron(nl.tensor(x))
     assert y.shape == (5,)
-    w, b = neuron.weight.data, neuron.bias.data
-    np.testing.assert_allclose(y.data, 1 / (1 + np.exp(-(x @ w + b))), rtol=1e-6)
+    w, b = neuron.weight.numpy(), neuron.bias.numpy()
+    np.testing.assert_allclose(y.numpy(), 1 / (1 + np.exp(-(x @ w + b))), rtol=1e-6)
     assert neuron(nl.tensor(x[0])).shape == ()
     y.sum().backward()
     assert neuron.weight.grad.shape == (3,) and neuron.bias.grad.shape == ()
     step = nn.Neuron(3, activation="sign")
-    assert set(np.unique(step(nl.tensor(x)).data)) <= {-1.0, 1.0}
+    assert set(np.unique(step(nl.tensor(x)).numpy())) <= {-1.0, 1.0}
     with pytest.raises(ValueError, match="unknown activation"):
         nn.Neuron(3, activation="swish")
     with pytest.raises(ValueError, match="in_features=3"):
@@ -238,7 +238,7 @@ def test_max_pool2d_indices_and_unpool_match_torch():
     x = randn(2, 3, 6, 6)
     _, idx_t = tnn.MaxPool2d(2, return_indices=True)(torch.tensor(x))
     _, idx_o = nn.MaxPool2d(2, return_indices=True)(nl.tensor(x))
-    np.testing.assert_array_equal(idx_o.data, idx_t.numpy())
+    np.testing.assert_array_equal(idx_o.numpy(), idx_t.numpy())
     pooled = randn(2, 3, 3, 3)
     indices = idx_t.numpy()
     assert_same_module(nn.MaxUnpool2d(2), tnn.MaxUnpool2d(2), pooled, indices)
@@ -349,10 +349,10 @@ def test_embedding_matches_torch(padding_idx):
 def test_embedding_padding_row_starts_at_zero_and_stays_there():
     emb = nn.Embedding(5, 3, padding_idx=-2)
     assert emb.padding_idx == 3
-    np.testing.assert_array_equal(emb.weight.data[3], 0)
+    np.testing.assert_array_equal(emb.weight.numpy()[3], 0)
     emb(nl.tensor([[3, 1, 3]])).sum().backward()
-    np.testing.assert_array_equal(emb.weight.grad.data[3], 0)
-    assert np.all(emb.weight.grad.data[1] == 1)
+    np.testing.assert_array_equal(emb.weight.grad.numpy()[3], 0)
+    assert np.all(emb.weight.grad.numpy()[1] == 1)
     frozen = nn.Embedding.from_pretrained(nl.randn(4, 2))
     assert not frozen.weight.requires_grad and frozen.weight.shape == (4, 2)
     assert nn.Embedding.from_pretrained(nl.randn(4, 2, dtype=nl.float64)).weight.dtype == nl.float64
@@ -362,11 +362,11 @@ def test_dropout_modes():
     x = nl.ones(200, 50)
     nl.manual_seed(0)
     drop = nn.Dropout(0.3)
-    y = drop(x).data
+    y = drop(x).numpy()
     assert set(np.unique(y)) <= {0.0, np.float32(1 / 0.7)}
     assert abs((y == 0).mean() - 0.3) < 0.02
-    np.testing.assert_array_equal(drop.eval()(x).data, x.data)
-    channel = nn.Dropout2d(0.5)(nl.ones(8, 16, 3, 3)).data
+    np.testing.assert_array_equal(drop.eval()(x).numpy(), x.numpy())
+    channel = nn.Dropout2d(0.5)(nl.ones(8, 16, 3, 3)).numpy()
     per_channel = channel.reshape(8, 16, -1)
     assert np.all(per_channel.min(-1) == per_channel.max(-1))  # whole channels dropped
     with pytest.raises(ValueError, match="between 0 and 1"):
@@ -399,14 +399,14 @@ def test_activation_and_shape_modules_match_torch(ours, theirs):
 
 def test_sign_is_a_forward_only_step():
     out = nn.Sign()(nl.tensor([-2.0, 0.0, 3.0], requires_grad=True))
-    np.testing.assert_array_equal(out.data, [-1.0, 0.0, 1.0])
+    np.testing.assert_array_equal(out.numpy(), [-1.0, 0.0, 1.0])
     assert not out.requires_grad
 
 
 def test_softmax_without_dim_warns_like_torch():
     with pytest.warns(UserWarning, match="Implicit dimension"):
         out = nn.Softmax()(nl.randn(3, 4))
-    np.testing.assert_allclose(out.data.sum(1), 1, rtol=1e-6)
+    np.testing.assert_allclose(out.numpy().sum(1), 1, rtol=1e-6)
 
 
 # ----------------------------------------------------------------------------- losses
@@ -436,10 +436,10 @@ def test_regression_and_binary_losses_match_torch(reduction):
     for ours, theirs, a, b in cases:
         ours_in, theirs_in = nl.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
         lo, lt = ours(ours_in, nl.tensor(b)), theirs(theirs_in, torch.tensor(b))
-        np.testing.assert_allclose(lo.data, lt.detach().numpy(), **TOL[np.float32])
+        np.testing.assert_allclose(lo.numpy(), lt.detach().numpy(), **TOL[np.float32])
         lo.sum().backward()
         lt.sum().backward()
-        np.testing.assert_allclose(ours_in.grad.data, theirs_in.grad.numpy(), **TOL[np.float32])
+        np.testing.assert_allclose(ours_in.grad.numpy(), theirs_in.grad.numpy(), **TOL[np.float32])
 
 
 @pytest.mark.parametrize(
@@ -458,16 +458,16 @@ def test_cross_entropy_and_nll_losses_match_torch(kwargs):
     ours_in, theirs_in = nl.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
     lo = nn.CrossEntropyLoss(**kwargs)(ours_in, nl.tensor(y))
     lt = tnn.CrossEntropyLoss(**tkw)(theirs_in, torch.tensor(y))
-    np.testing.assert_allclose(lo.data, lt.detach().numpy(), **TOL[np.float32])
+    np.testing.assert_allclose(lo.numpy(), lt.detach().numpy(), **TOL[np.float32])
     lo.sum().backward()
     lt.sum().backward()
-    np.testing.assert_allclose(ours_in.grad.data, theirs_in.grad.numpy(), **TOL[np.float32])
+    np.testing.assert_allclose(ours_in.grad.numpy(), theirs_in.grad.numpy(), **TOL[np.float32])
     nll_kw = {k: v for k, v in kwargs.items() if k != "label_smoothing"}
     tnll_kw = {k: v for k, v in tkw.items() if k != "label_smoothing"}
     logp = torch.log_softmax(torch.tensor(x), 1).numpy()
     lo = nn.NLLLoss(**nll_kw)(nl.tensor(logp), nl.tensor(y))
     lt = tnn.NLLLoss(**tnll_kw)(torch.tensor(logp), torch.tensor(y))
-    np.testing.assert_allclose(lo.data, lt.numpy(), **TOL[np.float32])
+    np.testing.assert_allclose(lo.numpy(), lt.numpy(), **TOL[np.float32])
 
 
 def test_class_weights_are_buffers_that_follow_dtype():
@@ -485,7 +485,7 @@ def test_margin_losses_and_their_label_errors():
     np.testing.assert_allclose(nn.PerceptronLoss()(scores, y).item(), (0 + 0.5 + 0.3) / 3, 1e-6)
     np.testing.assert_allclose(nn.HingeLoss(reduction="sum")(scores, y).item(), 0 + 1.5 + 1.3, 1e-6)
     expected = np.log1p(np.exp(-np.array([2.0, -0.5, -0.3])))
-    np.testing.assert_allclose(nn.LogisticLoss("none")(scores, y).data, expected, rtol=1e-6)
+    np.testing.assert_allclose(nn.LogisticLoss("none")(scores, y).numpy(), expected, rtol=1e-6)
     for loss in (nn.PerceptronLoss(), nn.HingeLoss(), nn.LogisticLoss()):
         with pytest.raises(ValueError, match=r"labels in \{-1, \+1\}"):
             loss(scores, nl.tensor([1.0, 0.0, 1.0]))
@@ -497,7 +497,7 @@ def test_margin_losses_and_their_label_errors():
 def test_sinusoidal_positional_encoding_formula_and_shape():
     pe = nn.SinusoidalPositionalEncoding(d_model=6, max_len=10, dropout=0.0)
     x = nl.zeros(2, 4, 6)
-    out = pe(x).data
+    out = pe(x).numpy()
     pos, i = 3, 1
     np.testing.assert_allclose(out[1, pos, 2 * i], math.sin(pos / 10000 ** (2 * i / 6)), 1e-6)
     np.testing.assert_allclose(out[0, pos, 2 * i + 1], math.cos(pos / 10000 ** (2 * i / 6)), 1e-6)
@@ -509,14 +509,14 @@ def test_sinusoidal_positional_encoding_formula_and_shape():
 
 def test_learned_positional_encoding_adds_trainable_rows():
     pe = nn.LearnedPositionalEncoding(max_len=8, d_model=4)
-    assert pe.weight.shape == (8, 4) and abs(float(pe.weight.data.std()) - 0.02) < 0.01
+    assert pe.weight.shape == (8, 4) and abs(float(pe.weight.numpy().std()) - 0.02) < 0.01
     x = nl.randn(3, 5, 4, requires_grad=True)
     out = pe(x)
-    expected = x.data + pe.weight.data[:5]
-    np.testing.assert_array_equal(out.data, expected)
+    expected = x.numpy() + pe.weight.numpy()[:5]
+    np.testing.assert_array_equal(out.numpy(), expected)
     out.sum().backward()
-    np.testing.assert_array_equal(pe.weight.grad.data[:5], 3)
-    np.testing.assert_array_equal(pe.weight.grad.data[5:], 0)
+    np.testing.assert_array_equal(pe.weight.grad.numpy()[:5], 3)
+    np.testing.assert_array_equal(pe.weight.grad.numpy()[5:], 0)
 
 
 # ----------------------------------------------------------------------------- gradcheck

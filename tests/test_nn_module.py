@@ -96,7 +96,7 @@ def test_zero_grad_clears_every_parameter_gradient():
     model(nl.randn(4, 2)).sum().backward()
     assert all(p.grad is not None for p in model.parameters())
     model.zero_grad(set_to_none=False)
-    assert all(np.all(p.grad.data == 0) for p in model.parameters())
+    assert all(np.all(p.grad.numpy() == 0) for p in model.parameters())
     model.zero_grad()
     assert all(p.grad is None for p in model.parameters())
 
@@ -108,11 +108,11 @@ def test_state_dict_round_trip_restores_outputs():
     source.eval()
     target.load_state_dict(source.state_dict())
     target.eval()
-    np.testing.assert_array_equal(source(x).data, target(x).data)
+    np.testing.assert_array_equal(source(x).numpy(), target(x).numpy())
     assert int(target[1].num_batches_tracked.item()) == 1
     state = source.state_dict()
     state["6.bias"].data[0] = 123.0  # state_dict tensors share memory with the model
-    assert source[6].bias.data[0] == 123.0
+    assert source[6].bias.numpy()[0] == 123.0
 
 
 def test_load_state_dict_strict_errors_name_the_keys():
@@ -139,7 +139,7 @@ def test_apply_visits_every_module():
 
     assert model.apply(reinit) is model
     for m in (model[0], model[2], model[4]):
-        assert np.all(m.weight.data == 0) and np.all(m.bias.data == 0.5)
+        assert np.all(m.weight.numpy() == 0) and np.all(m.bias.numpy() == 0.5)
     visited = []
     model.apply(lambda m: visited.append(type(m).__name__))
     assert visited[-1] == "Sequential" and visited.count("Linear") == 3
@@ -233,7 +233,7 @@ def test_summary_counts_frozen_parameters_and_changes_no_state():
     assert result.total_params == 40 + 8 + 51
     assert result.non_trainable_params == 40
     assert "Non-trainable params: 40" in result.text
-    assert int(bn.num_batches_tracked.item()) == 0 and np.all(bn.running_mean.data == 0)
+    assert int(bn.num_batches_tracked.item()) == 0 and np.all(bn.running_mean.numpy() == 0)
     assert all(m.training for m in model.modules())
     assert ("3 (MaxPool2d)", "(2, 4, 2, 2)", 0) in result.rows
     assert not model[0]._forward_hooks  # the tracing hooks are removed
@@ -261,7 +261,7 @@ def test_sequential_indexing_slicing_and_mutation():
     assert list(model) == list(model.children())
     model.append(nn.Sigmoid())
     assert len(model) == 6 and isinstance(model[5], nn.Sigmoid)
-    out = model(nl.randn(3, 2)).data
+    out = model(nl.randn(3, 2)).numpy()
     assert out.shape == (3, 1) and np.all((out > 0) & (out < 1))
     del model[5]
     assert len(model) == 5
@@ -312,27 +312,27 @@ def test_linear_default_init_statistics():
     nl.manual_seed(0)
     layer = nn.Linear(100, 50)
     bound = 1 / math.sqrt(100)
-    w, b = layer.weight.data, layer.bias.data
+    w, b = layer.weight.numpy(), layer.bias.numpy()
     assert np.abs(w).max() <= bound and np.abs(w).max() > 0.95 * bound
     assert abs(w.std() - bound / math.sqrt(3)) < 0.05 * bound
     assert abs(w.mean()) < 0.05 * bound
     assert np.abs(b).max() <= bound
     conv = nn.Conv2d(4, 8, 3)
     conv_bound = 1 / math.sqrt(4 * 9)
-    assert np.abs(conv.weight.data).max() <= conv_bound
-    assert np.abs(conv.bias.data).max() <= conv_bound
-    emb = nn.Embedding(1000, 20).weight.data
+    assert np.abs(conv.weight.numpy()).max() <= conv_bound
+    assert np.abs(conv.bias.numpy()).max() <= conv_bound
+    emb = nn.Embedding(1000, 20).weight.numpy()
     assert abs(emb.std() - 1) < 0.05 and abs(emb.mean()) < 0.05
     bn = nn.BatchNorm2d(3)
-    assert np.all(bn.weight.data == 1) and np.all(bn.bias.data == 0)
-    assert np.all(bn.running_var.data == 1) and bn.num_batches_tracked.dtype == nl.int64
+    assert np.all(bn.weight.numpy() == 1) and np.all(bn.bias.numpy() == 0)
+    assert np.all(bn.running_var.numpy() == 1) and bn.num_batches_tracked.dtype == nl.int64
 
 
 def test_init_is_reproducible_with_manual_seed():
     nl.manual_seed(7)
-    first = nn.Linear(4, 3).weight.data.copy()
+    first = nn.Linear(4, 3).weight.numpy().copy()
     nl.manual_seed(7)
-    np.testing.assert_array_equal(nn.Linear(4, 3).weight.data, first)
+    np.testing.assert_array_equal(nn.Linear(4, 3).weight.numpy(), first)
 
 
 # ----------------------------------------------------------------------------- nn.init
@@ -379,26 +379,26 @@ def test_init_statistics_match_torch(fn_name, kwargs):
     t = nl.empty(*shape)
     assert getattr(init, fn_name)(t, **kwargs) is t
     expected = _expected_std(fn_name, shape, **kwargs)
-    assert abs(float(t.data.std()) - expected) < 0.02 * expected
-    assert abs(float(t.data.mean())) < 0.02 * expected
+    assert abs(float(t.numpy().std()) - expected) < 0.02 * expected
+    assert abs(float(t.numpy().mean())) < 0.02 * expected
     if "uniform" in fn_name:  # the bound is sqrt(3)·std for a uniform
-        assert np.abs(t.data).max() <= math.sqrt(3) * expected * 1.02
+        assert np.abs(t.numpy()).max() <= math.sqrt(3) * expected * 1.02
     assert t.dtype == nl.float32
 
 
 def test_simple_initializers_and_dtype():
     t = nl.empty(200, 100, dtype=nl.float64)
     init.uniform_(t, -2, 3)
-    assert t.dtype == nl.float64 and t.data.min() >= -2 and t.data.max() < 3
+    assert t.dtype == nl.float64 and t.numpy().min() >= -2 and t.numpy().max() < 3
     init.normal_(t, 1.0, 0.5)
-    assert abs(t.data.mean() - 1) < 0.01 and abs(t.data.std() - 0.5) < 0.01
+    assert abs(t.numpy().mean() - 1) < 0.01 and abs(t.numpy().std() - 0.5) < 0.01
     init.trunc_normal_(t, std=1.0, a=-1.0, b=1.0)
-    assert np.abs(t.data).max() <= 1.0
-    assert np.all(init.ones_(t).data == 1) and np.all(init.zeros_(t).data == 0)
-    assert np.all(init.constant_(t, 0.25).data == 0.25)
+    assert np.abs(t.numpy()).max() <= 1.0
+    assert np.all(init.ones_(t).numpy() == 1) and np.all(init.zeros_(t).numpy() == 0)
+    assert np.all(init.constant_(t, 0.25).numpy() == 0.25)
     p = nn.Linear(3, 3).weight  # requires grad: init works on parameters (under no_grad)
     init.zeros_(p)
-    assert np.all(p.data == 0) and p.requires_grad
+    assert np.all(p.numpy() == 0) and p.requires_grad
     with pytest.raises(ValueError, match="at least 2 dimensions"):
         init.xavier_uniform_(nl.empty(5))
     with pytest.raises(ValueError, match="mode"):
@@ -408,7 +408,7 @@ def test_simple_initializers_and_dtype():
 @pytest.mark.parametrize("shape", [(6, 10), (10, 6), (4, 2, 3)])
 def test_orthogonal_init(shape):
     t = init.orthogonal_(nl.empty(*shape), gain=2.0)
-    flat = t.data.reshape(shape[0], -1).astype(np.float64) / 2.0
+    flat = t.numpy().reshape(shape[0], -1).astype(np.float64) / 2.0
     small = min(flat.shape)
     gram = flat @ flat.T if flat.shape[0] == small else flat.T @ flat
     np.testing.assert_allclose(gram, np.eye(small), atol=1e-5)
@@ -441,7 +441,7 @@ def test_clip_grad_norm_matches_torch(norm_type, max_norm):
     assert isinstance(total_o, nl.Tensor) and total_o.dtype == nl.float32
     np.testing.assert_allclose(total_o.item(), total_t.item(), rtol=1e-5)
     for p, q in zip(ours, theirs):
-        np.testing.assert_allclose(p.grad.data, q.grad.numpy(), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), rtol=1e-5, atol=1e-6)
         assert p.grad.dtype == nl.float32
 
 
@@ -458,16 +458,16 @@ def test_clip_grad_value_matches_torch():
     clip_grad_value_(ours, 0.7)
     tnn.utils.clip_grad_value_(theirs, 0.7)
     for p, q in zip(ours, theirs):
-        np.testing.assert_allclose(p.grad.data, q.grad.numpy())
+        np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy())
 
 
 def test_parameters_to_vector_and_back():
     ours, theirs = _twin_params(2)
     vec = parameters_to_vector(ours)
-    np.testing.assert_allclose(vec.data, tnn.utils.parameters_to_vector(theirs).detach().numpy())
+    np.testing.assert_allclose(vec.numpy(), tnn.utils.parameters_to_vector(theirs).detach().numpy())
     assert vec.shape == (12 + 4 + 8,) and vec.requires_grad
     vector_to_parameters(vec * 2, ours)
-    np.testing.assert_allclose(parameters_to_vector(ours).data, 2 * vec.data)
+    np.testing.assert_allclose(parameters_to_vector(ours).numpy(), 2 * vec.numpy())
     with pytest.raises(ValueError, match="has 3 elements but the parameters need 24"):
         vector_to_parameters(nl.zeros(3), ours)
 

@@ -46,18 +46,18 @@ def check_against_torch(ours, theirs, inputs, tol=TOL, seed=0):
     loss_o, loss_t = 0, 0
     for o, t in zip(outs_o, outs_t):
         assert o.shape == tuple(t.shape) and o.dtype == np.float32
-        np.testing.assert_allclose(o.data, t.detach().numpy(), **tol)
+        np.testing.assert_allclose(o.numpy(), t.detach().numpy(), **tol)
         g = rand(rng, *o.shape)
         loss_o = loss_o + (o * nl.tensor(g)).sum()
         loss_t = loss_t + (t * torch.tensor(g)).sum()
     loss_o.backward()
     loss_t.backward()
     for k, (a, b) in enumerate(zip(ours_in, theirs_in)):
-        np.testing.assert_allclose(a.grad.data, b.grad.numpy(), err_msg=f"input {k}", **tol)
+        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), err_msg=f"input {k}", **tol)
     theirs_params = dict(theirs.named_parameters())
     for name, p in ours.named_parameters():
         np.testing.assert_allclose(
-            p.grad.data, theirs_params[name].grad.numpy(), err_msg=name, **tol
+            p.grad.numpy(), theirs_params[name].grad.numpy(), err_msg=name, **tol
         )
 
 
@@ -137,12 +137,12 @@ def test_stack_over_an_embedding_matches_torch(mode, batch_first):
     sum((o * nl.tensor(a)).sum() for o, a in zip(out, g)).backward()
     sum((r * torch.tensor(a)).sum() for r, a in zip(ref, g)).backward()
     for o, r in zip(out, ref):
-        np.testing.assert_allclose(o.data, r.detach().numpy(), **TOL)
-    np.testing.assert_allclose(e.grad.data, te.grad.numpy(), **TOL)
+        np.testing.assert_allclose(o.numpy(), r.detach().numpy(), **TOL)
+    np.testing.assert_allclose(e.grad.numpy(), te.grad.numpy(), **TOL)
     theirs_params = dict(theirs.named_parameters())
     for name, p in ours.named_parameters():
         np.testing.assert_allclose(
-            p.grad.data, theirs_params[name].grad.numpy(), err_msg=name, **TOL
+            p.grad.numpy(), theirs_params[name].grad.numpy(), err_msg=name, **TOL
         )
 
 
@@ -180,7 +180,7 @@ def test_parameter_names_shapes_and_init_match_torch():
             (k, tuple(v.shape)) for k, v in theirs.state_dict().items()
         ]
         assert all(p.dtype == np.float32 for p in ours.parameters())
-        values = np.abs(np.concatenate([p.data.ravel() for p in ours.parameters()]))
+        values = np.abs(np.concatenate([p.numpy().ravel() for p in ours.parameters()]))
         # uniform over ±1/√H: hundreds of draws reach close to the bound, none beyond it
         assert 0.95 / math.sqrt(H) < values.max() <= 1 / math.sqrt(H)
     for ours_cls, theirs_cls, extra, _ in CELLS.values():
@@ -198,18 +198,20 @@ def test_dropout_between_layers_only_in_training():
     copy_weights(ours, theirs)
     x = rand(np.random.default_rng(5), T, B, I)
     nl.manual_seed(0)
-    train_a = ours(nl.tensor(x))[0].data
-    train_b = ours(nl.tensor(x))[0].data
+    train_a = ours(nl.tensor(x))[0].numpy()
+    train_b = ours(nl.tensor(x))[0].numpy()
     ours.eval()
     theirs.eval()
-    evaluated = ours(nl.tensor(x))[0].data
+    evaluated = ours(nl.tensor(x))[0].numpy()
     assert not np.allclose(train_a, train_b)
     assert not np.allclose(train_a, evaluated)
     np.testing.assert_allclose(evaluated, theirs(torch.tensor(x))[0].detach().numpy(), **TOL)
     # The first layer's output is never dropped: with one layer training equals eval.
     with pytest.warns(UserWarning, match="num_layers greater than 1"):
         single = GRU(I, H, dropout=0.5)
-    np.testing.assert_array_equal(single(nl.tensor(x))[0].data, single.eval()(nl.tensor(x))[0].data)
+    np.testing.assert_array_equal(
+        single(nl.tensor(x))[0].numpy(), single.eval()(nl.tensor(x))[0].numpy()
+    )
 
 
 def _functional(module, names):
@@ -237,7 +239,9 @@ def test_gradcheck_stack_float64(mode):
         return nl.tensor(rng.standard_normal(shape), dtype=nl.float64, requires_grad=True)
 
     states = [t(4, 2, 2) for _ in range(n_states)]
-    params = [nl.tensor(p.data, dtype=nl.float64, requires_grad=True) for p in model.parameters()]
+    params = [
+        nl.tensor(p.numpy(), dtype=nl.float64, requires_grad=True) for p in model.parameters()
+    ]
     assert nl.gradcheck(_functional(model, names), [t(3, 2, 2), *states, *params])
 
 
@@ -252,7 +256,9 @@ def test_gradcheck_cell_float64(cell):
     def t(*shape):
         return nl.tensor(rng.standard_normal(shape), dtype=nl.float64, requires_grad=True)
 
-    params = [nl.tensor(p.data, dtype=nl.float64, requires_grad=True) for p in model.parameters()]
+    params = [
+        nl.tensor(p.numpy(), dtype=nl.float64, requires_grad=True) for p in model.parameters()
+    ]
     states = [t(2, 2) for _ in range(n_states)]
     assert nl.gradcheck(_functional(model, names), [t(2, 3), *states, *params])
 
@@ -305,7 +311,7 @@ def test_fused_op_each_output_alone(op):
 def test_fused_op_float32_no_grad_and_retain_graph(op):
     gates, fn = OPS[op]
     inputs = [
-        nl.tensor(t.data.astype(np.float32), requires_grad=True) for t in _op_inputs(gates, 11)
+        nl.tensor(t.numpy().astype(np.float32), requires_grad=True) for t in _op_inputs(gates, 11)
     ]
     outs = fn(*inputs, False)
     assert all(o.dtype == np.float32 for o in outs)
@@ -313,18 +319,18 @@ def test_fused_op_float32_no_grad_and_retain_graph(op):
         again = fn(*inputs, False)
     assert not any(o.requires_grad for o in again)
     for a, b in zip(outs, again):
-        np.testing.assert_array_equal(a.data, b.data)
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
     loss = sum((o * o).sum() for o in outs)
     loss.backward(retain_graph=True)
     used = [p for p in inputs if p.grad is not None]  # the c input only feeds an LSTM
     assert len(used) == (5 if op == "lstm" else 4)
-    first = [p.grad.data.copy() for p in used]
+    first = [p.grad.numpy().copy() for p in used]
     for p in used:
         p.grad = None
     loss.backward()
     for p, g in zip(used, first):
         assert p.grad.dtype == np.float32
-        np.testing.assert_allclose(p.grad.data, g, rtol=1e-6)
+        np.testing.assert_allclose(p.grad.numpy(), g, rtol=1e-6)
 
 
 def test_fused_op_errors_name_shapes():

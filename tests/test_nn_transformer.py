@@ -55,18 +55,18 @@ def check_against_torch(ours, theirs, arrays, call, tol=TOL, grad=None):
         assert (o is None) == (t is None)
         if o is not None:
             assert o.shape == tuple(t.shape) and o.dtype == np.float32
-            np.testing.assert_allclose(o.data, t.detach().numpy(), **tol)
+            np.testing.assert_allclose(o.numpy(), t.detach().numpy(), **tol)
     g = np.random.default_rng(1).standard_normal(outs_o[0].shape).astype(np.float32)
     (outs_o[0] * nl.tensor(g)).sum().backward()
     (outs_t[0] * torch.tensor(g)).sum().backward()
     for k, (a, b) in enumerate(zip(ours_in, theirs_in)):
         if b.requires_grad:
-            np.testing.assert_allclose(a.grad.data, b.grad.numpy(), err_msg=f"input {k}", **tol)
+            np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), err_msg=f"input {k}", **tol)
     theirs_params = dict(theirs.named_parameters())
     for name, p in ours.named_parameters():
         expected = theirs_params[name].grad
         expected = np.zeros(p.shape, np.float32) if expected is None else expected.numpy()
-        np.testing.assert_allclose(p.grad.data, expected, err_msg=name, **tol)
+        np.testing.assert_allclose(p.grad.numpy(), expected, err_msg=name, **tol)
 
 
 def bool_mask(*shape, p=0.3):
@@ -172,9 +172,9 @@ def test_mha_init_and_names_match_torch():
     ours, theirs = MultiheadAttention(E, HEADS), torch.nn.MultiheadAttention(E, HEADS)
     assert [k for k, _ in ours.named_parameters()] == [k for k, _ in theirs.named_parameters()]
     bound = np.sqrt(6 / (E + 3 * E))
-    w = ours.in_proj_weight.data
+    w = ours.in_proj_weight.numpy()
     assert np.abs(w).max() <= bound and np.abs(w).max() > 0.8 * bound
-    assert not ours.in_proj_bias.data.any() and not ours.out_proj.bias.data.any()
+    assert not ours.in_proj_bias.numpy().any() and not ours.out_proj.bias.numpy().any()
     separate = MultiheadAttention(E, HEADS, kdim=3, vdim=5, add_bias_kv=True)
     assert separate.in_proj_weight is None
     assert separate.k_proj_weight.shape == (E, 3) and separate.bias_k.shape == (1, 1, E)
@@ -188,13 +188,13 @@ def test_mha_dropout_only_in_training():
     nl.manual_seed(0)
     a, wa = ours(x, x, x)
     b, _ = ours(x, x, x)
-    assert not np.allclose(a.data, b.data)
-    assert (wa.data == 0).any()  # dropped weights are returned as zeros, like torch
+    assert not np.allclose(a.numpy(), b.numpy())
+    assert (wa.numpy() == 0).any()  # dropped weights are returned as zeros, like torch
     ours.eval()
     theirs.eval()
-    x_t = torch.tensor(x.data)
+    x_t = torch.tensor(x.numpy())
     expected = theirs(x_t, x_t, x_t)[0].detach().numpy()
-    np.testing.assert_allclose(ours(x, x, x)[0].data, expected, **TOL)
+    np.testing.assert_allclose(ours(x, x, x)[0].numpy(), expected, **TOL)
 
 
 def test_mha_errors_name_the_problem():
@@ -226,7 +226,7 @@ def test_encoder_layer(norm_first, activation):
     kw = dict(dim_feedforward=FF, activation=activation, norm_first=norm_first, batch_first=True)
     theirs = torch.nn.TransformerEncoderLayer(E, HEADS, **kw).eval()
     ours = TransformerEncoderLayer(E, HEADS, **kw).eval()
-    causal = generate_square_subsequent_mask(L).data
+    causal = generate_square_subsequent_mask(L).numpy()
     padding = bool_mask(B, L)
 
     def call(m, ins, lib):
@@ -241,7 +241,7 @@ def test_decoder_layer(norm_first, activation):
     kw = dict(dim_feedforward=FF, activation=activation, norm_first=norm_first)
     theirs = torch.nn.TransformerDecoderLayer(E, HEADS, **kw).eval()
     ours = TransformerDecoderLayer(E, HEADS, **kw).eval()
-    causal = generate_square_subsequent_mask(L).data
+    causal = generate_square_subsequent_mask(L).numpy()
     tgt_padding, memory_padding, memory_mask = bool_mask(B, L), bool_mask(B, S), rand(L, S)
 
     def call(m, ins, lib):
@@ -272,13 +272,13 @@ def test_encoder_two_layers_with_norm():
     assert ours.layers[0].linear1.weight is not layer_o.linear1.weight
     with nl.no_grad():
         ours.layers[0].linear1.weight.fill_(0.0)
-    assert ours.layers[1].linear1.weight.data.any()
+    assert ours.layers[1].linear1.weight.numpy().any()
 
 
 def test_decoder_two_layers_and_full_transformer():
     theirs = torch.nn.TransformerDecoder(torch.nn.TransformerDecoderLayer(E, HEADS, FF), 2).eval()
     ours = TransformerDecoder(TransformerDecoderLayer(E, HEADS, FF), 2).eval()
-    causal = generate_square_subsequent_mask(L).data
+    causal = generate_square_subsequent_mask(L).numpy()
 
     def call(m, ins, lib):
         return m(ins[0], ins[1], tgt_mask=lib.tensor(causal))
@@ -301,9 +301,9 @@ def test_callable_activation_and_dropout_in_training():
     copy_weights(ours, theirs)
     x = nl.tensor(rand(L, B, E))
     nl.manual_seed(0)
-    assert not np.allclose(ours(x).data, ours(x).data)
-    expected = theirs.eval()(torch.tensor(x.data)).detach().numpy()
-    np.testing.assert_allclose(ours.eval()(x).data, expected, **TOL)
+    assert not np.allclose(ours(x).numpy(), ours(x).numpy())
+    expected = theirs.eval()(torch.tensor(x.numpy())).detach().numpy()
+    np.testing.assert_allclose(ours.eval()(x).numpy(), expected, **TOL)
     with pytest.raises(RuntimeError, match="relu/gelu"):
         TransformerEncoderLayer(E, HEADS, activation="swish")
 
@@ -312,7 +312,7 @@ def test_generate_square_subsequent_mask_matches_torch():
     ours = generate_square_subsequent_mask(5)
     theirs = torch.nn.Transformer.generate_square_subsequent_mask(5)
     assert ours.dtype == np.float32
-    np.testing.assert_array_equal(ours.data, theirs.numpy())
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
     assert Transformer.generate_square_subsequent_mask(2, dtype=nl.float64).dtype == np.float64
 
 
@@ -338,7 +338,7 @@ def _functional(module, names, call):
 def _gradcheck(module, inputs, call):
     module.double()
     names = [n for n, _ in module.named_parameters()]
-    params = [nl.tensor(p.data, requires_grad=True) for p in module.parameters()]
+    params = [nl.tensor(p.numpy(), requires_grad=True) for p in module.parameters()]
     inputs = [nl.tensor(a.astype(np.float64), requires_grad=True) for a in inputs]
     assert nl.gradcheck(_functional(module, names, call), [*inputs, *params])
 

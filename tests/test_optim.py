@@ -86,8 +86,8 @@ def compare(name, kwargs, spec=None, steps=10, dtype=np.float32, rtol=1e-5, atol
     train(opt, ours, loss_nl, steps)
     train(ref, theirs, loss_torch, steps)
     for p, t in zip(ours, theirs):
-        assert p.data.dtype == dtype
-        np.testing.assert_allclose(p.data, t.detach().numpy(), rtol=rtol, atol=atol)
+        assert p.numpy().dtype == dtype
+        np.testing.assert_allclose(p.numpy(), t.detach().numpy(), rtol=rtol, atol=atol)
     return opt, ours
 
 
@@ -130,17 +130,17 @@ def test_defaults_match_torch():
 def test_updates_in_place_and_never_touch_grads():
     for name, kwargs in CASES:
         a, b = Parameter(INIT[2].copy()), Parameter(INIT[2].copy())
-        arrays = (a.data, b.data)
+        arrays = (a.numpy(), b.numpy())
         shared = nl.tensor(np.array([0.5, -1.0, 2.0, 0.0], np.float32))
         a.grad = b.grad = shared  # one gradient array for both, as the engine may produce
-        before = shared.data.copy()
+        before = shared.numpy().copy()
         opt = getattr(optim, name)([a, b], **kwargs)
         opt.step()
         opt.step()
-        assert a.data is arrays[0] and b.data is arrays[1], name
-        np.testing.assert_array_equal(shared.data, before, err_msg=name)
-        np.testing.assert_array_equal(a.data, b.data, err_msg=name)
-        assert not np.array_equal(a.data, INIT[2]), name
+        assert a.numpy() is arrays[0] and b.numpy() is arrays[1], name
+        np.testing.assert_array_equal(shared.numpy(), before, err_msg=name)
+        np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=name)
+        assert not np.array_equal(a.numpy(), INIT[2]), name
 
 
 def test_parameters_without_grad_are_skipped():
@@ -149,7 +149,7 @@ def test_parameters_without_grad_are_skipped():
         a.grad = nl.ones(4)
         opt = getattr(optim, name)([a, b], **kwargs)
         opt.step()
-        np.testing.assert_array_equal(b.data, INIT[1])
+        np.testing.assert_array_equal(b.numpy(), INIT[1])
         assert b not in opt.state
 
 
@@ -160,14 +160,14 @@ def test_state_dict_round_trip_continues_identically(name, kwargs):
     train(opt, ours, loss_nl, 4)
     saved = opt.state_dict()
     frozen = {
-        i: {k: np.array(v.data) for k, v in s.items() if k != "step"}
+        i: {k: np.array(v.numpy()) for k, v in s.items() if k != "step"}
         for i, s in saved["state"].items()
     }
 
     # the same checkpoint after a JSON-like trip: string keys, lists for tuples, ndarrays
     as_json = {
         "state": {
-            str(i): {k: (v.data.copy() if isinstance(v, nl.Tensor) else v) for k, v in s.items()}
+            str(i): {k: (v.numpy().copy() if isinstance(v, nl.Tensor) else v) for k, v in s.items()}
             for i, s in saved["state"].items()
         },
         "param_groups": [
@@ -175,8 +175,8 @@ def test_state_dict_round_trip_continues_identically(name, kwargs):
             for g in saved["param_groups"]
         ],
     }
-    clones = [Parameter(p.data.copy()) for p in ours]
-    clone_jsons = [Parameter(p.data.copy()) for p in ours]
+    clones = [Parameter(p.numpy().copy()) for p in ours]
+    clone_jsons = [Parameter(p.numpy().copy()) for p in ours]
     resumed = getattr(optim, name)(groups_of(clones, [([0], {}), ([1, 2], {})]), **kwargs)
     resumed.load_state_dict(saved)
     resumed_json = getattr(optim, name)(groups_of(clone_jsons, [([0], {}), ([1, 2], {})]), **kwargs)
@@ -187,11 +187,11 @@ def test_state_dict_round_trip_continues_identically(name, kwargs):
     for o, ps in ((opt, ours), (resumed, clones), (resumed_json, clone_jsons)):
         train(o, ps, loss_nl, 4)
     for p, q, r in zip(ours, clones, clone_jsons):
-        np.testing.assert_array_equal(p.data, q.data)
-        np.testing.assert_array_equal(p.data, r.data)
+        np.testing.assert_array_equal(p.numpy(), q.numpy())
+        np.testing.assert_array_equal(p.numpy(), r.numpy())
     for i, s in saved["state"].items():  # the saved dict is a snapshot, not a live view
         for k, arr in frozen[i].items():
-            np.testing.assert_array_equal(s[k].data, arr)
+            np.testing.assert_array_equal(s[k].numpy(), arr)
     assert resumed.state[clones[0]].get("step", 8) == 8
 
 
@@ -282,10 +282,10 @@ def test_zero_grad():
     a = Parameter(INIT[1].copy())
     opt = optim.SGD([a], lr=0.1)
     (a * a).sum().backward()
-    old = a.grad.data
+    old = a.grad.numpy()
     kept = old.copy()
     opt.zero_grad(set_to_none=False)
-    np.testing.assert_array_equal(a.grad.data, 0)
+    np.testing.assert_array_equal(a.grad.numpy(), 0)
     np.testing.assert_array_equal(old, kept)  # a fresh array, the old one untouched
     opt.zero_grad()
     assert a.grad is None
@@ -307,7 +307,7 @@ def test_step_with_closure_matches_torch():
         tloss = ref.step(lambda: closure(ref, theirs, loss_torch))
         assert loss.item() == pytest.approx(tloss.item(), rel=1e-5)
     for p, t in zip(ours, theirs):
-        np.testing.assert_allclose(p.data, t.detach().numpy(), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(p.numpy(), t.detach().numpy(), rtol=1e-5, atol=1e-6)
 
 
 def test_repr():
@@ -327,7 +327,7 @@ def test_checkpoint_through_nl_save(tmp_path):
     nl.save({"optimizer": opt.state_dict(), "scheduler": sched.state_dict()}, path)
     loaded = nl.load(path)
 
-    clones = [Parameter(p.data.copy()) for p in ours]
+    clones = [Parameter(p.numpy().copy()) for p in ours]
     opt2 = optim.Adam([{"params": clones[:2]}, {"params": clones[2:]}], amsgrad=True)
     sched2 = optim.lr_scheduler.OneCycleLR(opt2, max_lr=0.05, total_steps=20)
     opt2.load_state_dict(loaded["optimizer"])
@@ -337,7 +337,7 @@ def test_checkpoint_through_nl_save(tmp_path):
             train(o, ps, loss_nl, 1)
             s.step()
     for p, q in zip(ours, clones):
-        np.testing.assert_array_equal(p.data, q.data)
+        np.testing.assert_array_equal(p.numpy(), q.numpy())
     assert opt2.param_groups[1]["betas"] == opt.param_groups[1]["betas"]
 
 

@@ -94,9 +94,9 @@ def run_ops(seed: int = 0) -> dict[str, np.ndarray]:
     loss = (z**2).sum() + (z[:, :, None] * (m @ m)).mean()
     loss.backward()
     params = dict(x=x, w=w, b=b, lin=lin, m=m)
-    out = {"loss": loss.data, **{k: t.grad.data.copy() for k, t in params.items()}}
+    out = {"loss": loss.numpy(), **{k: t.grad.numpy().copy() for k, t in params.items()}}
     nl.optim.Adam(params.values(), lr=0.1, amsgrad=True).step()
-    return {**out, **{f"{k} after Adam": t.data for k, t in params.items()}}
+    return {**out, **{f"{k} after Adam": t.numpy() for k, t in params.items()}}
 
 
 def test_split_ops_give_the_one_thread_results(two_threads, monkeypatch):
@@ -159,7 +159,7 @@ def test_lstm_trains_alike_on_two_threads(two_threads):
         x = nl.randn(4, 12, 8)
         out, _ = lstm(x)
         out.sum().backward()
-        return [p.grad.data for p in lstm.parameters()]
+        return [p.grad.numpy() for p in lstm.parameters()]
 
     two = grads()
     nl.set_num_threads(1)

@@ -22,7 +22,7 @@ def train_epochs(session, epochs):
 
 
 def weights(session):
-    return [layer.weight.data.copy() for layer in session.linears]
+    return [layer.weight.numpy().copy() for layer in session.linears]
 
 
 def test_defaults_follow_the_tensorflow_playground():
@@ -30,8 +30,8 @@ def test_defaults_follow_the_tensorflow_playground():
     assert s.layer_sizes == [2, 4, 2, 1]
     assert (len(s.split.X_train), len(s.split.X_test)) == (250, 250)
     for layer in s.linears:
-        assert np.all(np.abs(layer.weight.data) <= 0.5) and np.all(
-            layer.bias.data == np.float32(0.1)
+        assert np.all(np.abs(layer.weight.numpy()) <= 0.5) and np.all(
+            layer.bias.numpy() == np.float32(0.1)
         )
         assert layer.weight.dtype == np.float32
     assert s.config["learningRate"] == 0.03 and s.config["batchSize"] == 10
@@ -129,7 +129,7 @@ def test_edit_weights_and_biases_including_the_output_bias():
     s = Session()
     commands.apply(s, {"cmd": "edit", "layer": 2, "to": 0, "from": None, "value": 1.5})
     commands.apply(s, {"cmd": "edit", "layer": 0, "to": 3, "from": 1, "value": -2.0})
-    assert s.linears[2].bias.data[0] == 1.5 and s.linears[0].weight.data[3, 1] == -2.0
+    assert s.linears[2].bias.numpy()[0] == 1.5 and s.linears[0].weight.numpy()[3, 1] == -2.0
     with pytest.raises(ProtocolError, match="layer 0 has weights of shape 4×2"):
         commands.apply(s, {"cmd": "edit", "layer": 0, "to": 4, "from": 0, "value": 1.0})
     with pytest.raises(ProtocolError, match="layer 5 does not exist"):

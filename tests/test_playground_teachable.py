@@ -97,7 +97,7 @@ def test_export_is_a_file_nl_load_rebuilds(trained, tmp_path):
     model.eval()
     with nl.no_grad():
         out = model(nl.tensor(to_input(image)))
-    assert np.allclose(F.softmax(out, 1).data[0], s.predict(image), atol=1e-6)
+    assert np.allclose(F.softmax(out, 1).numpy()[0], s.predict(image), atol=1e-6)
     assert int(out.argmax()) == 1
 
 

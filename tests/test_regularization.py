@@ -72,7 +72,7 @@ def test_gradients_through_backward(dtype):
         assert value.dtype == dtype and value.shape == ()
         value.backward()
         assert theta.grad.dtype == dtype
-        np.testing.assert_allclose(theta.grad.data, expected[name], rtol=1e-6, err_msg=name)
+        np.testing.assert_allclose(theta.grad.numpy(), expected[name], rtol=1e-6, err_msg=name)
 
 
 def test_elastic_net_ends_are_l1_and_l2():
@@ -83,28 +83,28 @@ def test_elastic_net_ends_are_l1_and_l2():
         assert va.item() == vb.item()
         va.backward()
         vb.backward()
-        np.testing.assert_array_equal(a.grad.data, b.grad.data)
+        np.testing.assert_array_equal(a.grad.numpy(), b.grad.numpy())
 
 
 def test_model_penalises_weights_only():
     net = Net()
     chosen = list(optim.regularized_parameters(net))
     assert [id(p) for p in chosen] == [id(net.scale), id(net.fc1.weight), id(net.fc2.weight)]
-    expected = sum(float((p.data**2).sum()) for p in chosen)
+    expected = sum(float((p.numpy() ** 2).sum()) for p in chosen)
     assert optim.L2(1.0)(net).item() == pytest.approx(expected)
     optim.L1(1.0)(net).backward()
     assert net.fc1.bias.grad is None and net.norm.weight.grad is None and net.out_bias.grad is None
-    np.testing.assert_array_equal(net.scale.grad.data, [1.0, -1.0])
+    np.testing.assert_array_equal(net.scale.grad.numpy(), [1.0, -1.0])
 
 
 def test_explicit_parameters_and_named_pairs():
     net = Net()
     everything = list(net.parameters())
-    total = sum(float(np.abs(p.data).sum()) for p in everything)
+    total = sum(float(np.abs(p.numpy()).sum()) for p in everything)
     assert optim.L1(1.0)(everything).item() == pytest.approx(total)
     named = optim.L1(1.0)(net.named_parameters())  # names: only "...bias" is skipped
     kept = [p for n, p in net.named_parameters() if not n.endswith("bias")]
-    assert named.item() == pytest.approx(sum(float(np.abs(p.data).sum()) for p in kept))
+    assert named.item() == pytest.approx(sum(float(np.abs(p.numpy()).sum()) for p in kept))
     assert optim.L2(1.0)(net.scale).item() == pytest.approx(5.0)  # a single tensor
 
 
@@ -129,7 +129,7 @@ def test_added_to_a_loss_and_trained():
                 loss = loss + penalty([p])
             loss.backward()
             opt.step()
-    np.testing.assert_allclose(a.data, b.data, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-6, atol=1e-7)
     # ... while Adam's coupled weight decay and AdamW's decoupled one differ
     c, d = param(start), param(start)
     for p, opt in (
@@ -140,7 +140,7 @@ def test_added_to_a_loss_and_trained():
             opt.zero_grad()
             ((p - target) ** 2).sum().backward()
             opt.step()
-    assert not np.allclose(c.data, d.data, rtol=1e-3)
+    assert not np.allclose(c.numpy(), d.numpy(), rtol=1e-3)
 
 
 def test_errors_and_repr():
@@ -162,10 +162,10 @@ def test_with_real_layers():
     assert chosen == [id(model[0].weight), id(model[2].weight), id(model[4].weight)]
     value = optim.L2(0.5)(model)
     weights = (model[0].weight, model[2].weight, model[4].weight)
-    assert value.item() == pytest.approx(0.5 * sum(float((w.data**2).sum()) for w in weights))
+    assert value.item() == pytest.approx(0.5 * sum(float((w.numpy() ** 2).sum()) for w in weights))
     value.backward()
     assert model[0].bias.grad is None and model[1].weight.grad is None
-    np.testing.assert_allclose(model[2].weight.grad.data, model[2].weight.data, rtol=1e-6)
+    np.testing.assert_allclose(model[2].weight.grad.numpy(), model[2].weight.numpy(), rtol=1e-6)
 
 
 def test_rnn_style_bias_names_are_skipped():

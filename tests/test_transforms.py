@@ -35,7 +35,7 @@ def test_layouts_round_trip_type_shape_and_dtype():
     batch = _random_uint8((2, 5, 6, 3)).astype(np.int64)  # what the DataLoader hands over
     out = T.invert(Tensor(batch, dtype=np.int64))
     assert isinstance(out, Tensor) and out.dtype == np.int64 and out.shape == (2, 5, 6, 3)
-    np.testing.assert_array_equal(out.data, 255 - batch)
+    np.testing.assert_array_equal(out.numpy(), 255 - batch)
     chw = _rng().random((3, 5, 6)).astype(np.float32)
     out = T.invert(chw)
     assert out.dtype == np.float32 and out.shape == (3, 5, 6)
@@ -434,12 +434,12 @@ def test_compose_passes_the_generator_and_works_in_the_data_loader():
         [T.RandomCrop(8, padding=2), T.RandomHorizontalFlip(), T.ToTensor(), lambda x: x]
     )
     first = [
-        x.data
+        x.numpy()
         for x, _ in DataLoader(TensorDataset(images, labels), 5, transform=pipeline, generator=4)
     ]
     loader = DataLoader(TensorDataset(images, labels), 5, transform=pipeline, generator=4)
-    again = [x.data for x, _ in loader]
-    second_epoch = [x.data for x, _ in loader]
+    again = [x.numpy() for x, _ in loader]
+    second_epoch = [x.numpy() for x, _ in loader]
     assert first[0].shape == (5, 3, 8, 8) and first[0].dtype == np.float32
     for a, b in zip(first, again):
         np.testing.assert_array_equal(a, b)

@@ -267,7 +267,7 @@ class WordTokenizer(Vocab):
 
     def decode(self, ids: Any, strip: bool = True) -> str:
         """The text of ``ids``; with ``strip`` it stops at EOS and drops PAD and BOS."""
-        ids = np.asarray(ids.data if isinstance(ids, Tensor) else ids).reshape(-1).tolist()
+        ids = np.asarray(ids.numpy() if isinstance(ids, Tensor) else ids).reshape(-1).tolist()
         if strip:
             ids = ids[: ids.index(EOS)] if EOS in ids else ids
             ids = [i for i in ids if i not in (PAD, BOS)]
@@ -347,7 +347,7 @@ class TinyGPT(nn.Module):
             x = self.position_embedding(self.token_embedding(ids))
             for block in self.blocks:
                 h = block.norm1(x)  # pre-norm: attention reads the normalized input
-                weights.append(block.self_attn(h, h, h, attn_mask=mask)[1].data)
+                weights.append(block.self_attn(h, h, h, attn_mask=mask)[1].numpy())
                 x = block(x, src_mask=mask, is_causal=True)
         return weights
 
@@ -367,7 +367,7 @@ def sample_next(
     ``temperature`` (below 1 sharpens the distribution towards the greedy choice, above 1
     flattens it) and draws from their softmax with ``rng`` (default: the global generator).
     """
-    logits = np.asarray(logits.data if isinstance(logits, Tensor) else logits, np.float64)
+    logits = np.asarray(logits.numpy() if isinstance(logits, Tensor) else logits, np.float64)
     if logits.ndim != 2:
         raise ValueError(f"sample_next: logits must be (batch, vocab), got shape {logits.shape}")
     if not temperature >= 0:
@@ -418,7 +418,7 @@ def generate(
     try:
         with no_grad():
             for _ in range(max_new_tokens):
-                logits = model(constant(ids[:, : lengths.max()])).data
+                logits = model(constant(ids[:, : lengths.max()])).numpy()
                 token = sample_next(logits[rows, lengths - 1], temperature, top_k, rng)
                 ids[rows[live], lengths[live]] = token[live]
                 lengths[live] += 1
@@ -599,7 +599,9 @@ def train_chat(
         nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
         schedule.step()
-        smoothed = float(loss.data) if smoothed is None else 0.9 * smoothed + 0.1 * float(loss.data)
+        smoothed = (
+            float(loss.numpy()) if smoothed is None else 0.9 * smoothed + 0.1 * float(loss.numpy())
+        )
         if step == steps or (eval_every and step % eval_every == 0):
             log.steps.append(step)
             log.loss.append(smoothed)

@@ -187,7 +187,7 @@ class GridDetector(nn.Module):
         batch_size: int = 256,
     ) -> list[Target]:
         """Detections per image, ``{"boxes", "scores", "labels"}`` (best first), in eval mode."""
-        images = np.asarray(images.data if isinstance(images, Tensor) else images, np.float32)
+        images = np.asarray(images.numpy() if isinstance(images, Tensor) else images, np.float32)
         was_training = self.training
         self.eval()
         found: list[Target] = []
@@ -258,7 +258,7 @@ def yolo_loss(
             f"{tuple(output.shape)} and {len(targets)} targets"
         )
     obj, box, cls = encode_targets(targets, (rows, cols), stride)
-    obj, box = obj.astype(output.data.dtype), box.astype(output.data.dtype)  # float64 stays
+    obj, box = obj.astype(output.numpy().dtype), box.astype(output.numpy().dtype)  # float64 stays
     loss = F.binary_cross_entropy_with_logits(output[:, 0], constant(obj), reduction="sum")
     if obj.any():
         xy, wh = output[:, 1:3].sigmoid(), output[:, 3:5]
@@ -326,7 +326,7 @@ def decode(
     """Output map (N, 5 + C, S, S) → per image ``{"boxes" (k, 4), "scores" (k,), "labels" (k,)}``:
     the cells whose confidence σ(objectness)·max class probability exceeds ``score_threshold``,
     after per-class NMS at ``iou_threshold``, best first."""
-    out = np.asarray(output.data if isinstance(output, Tensor) else output)
+    out = np.asarray(output.numpy() if isinstance(output, Tensor) else output)
     if out.ndim != 4 or out.shape[1] < 6:
         raise ValueError(
             f"decode: expected an output map (N, 5 + classes, S, S), got shape {out.shape}"

@@ -111,7 +111,7 @@ def encode(prompts: str | Sequence[str]) -> np.ndarray:
 
 def _flat(images: Any) -> np.ndarray:
     """Images (N, 64), (N, 8, 8) or (N, 1, 8, 8) as (N, 8, 8) float32."""
-    arr = images.data if isinstance(images, Tensor) else np.asarray(images, np.float32)
+    arr = images.numpy() if isinstance(images, Tensor) else np.asarray(images, np.float32)
     if arr.ndim < 2 or math.prod(arr.shape[1:]) != PIXELS:
         raise ValueError(f"expected 8×8 images (N, 64), (N, 8, 8) or (N, 1, 8, 8), got {arr.shape}")
     return arr.reshape(-1, SIDE, SIDE)
@@ -243,7 +243,7 @@ class TextToImage(Module):
     def forward(self, x: Tensor, t: Any, words: Tensor) -> Tensor:
         """The predicted noise, shaped like x, for noisy images x (N, 64) or (N, 1, 8, 8),
         timesteps t (N,) ints in [0, T) and prompts as word counts (N, len(VOCABULARY))."""
-        t = np.asarray(t.data if isinstance(t, Tensor) else t)
+        t = np.asarray(t.numpy() if isinstance(t, Tensor) else t)
         if t.shape != (x.shape[0],) or words.shape != (x.shape[0], len(VOCABULARY)):
             raise ValueError(
                 f"TextToImage: for {x.shape[0]} images expected timesteps ({x.shape[0]},) and "
@@ -259,7 +259,7 @@ class TextToImage(Module):
     def predict_noise(self, x: np.ndarray, t: np.ndarray, words: np.ndarray) -> np.ndarray:
         """ε(x, t, words) as an array, without recording a graph (for sampling)."""
         with no_grad():
-            return self(constant(x), t, constant(words)).data
+            return self(constant(x), t, constant(words)).numpy()
 
     def generate(
         self,
@@ -406,7 +406,7 @@ def train(
     full = encode(captions(labels, style_words(images, labels)))
     digit_only = encode(captions(labels, [()] * len(labels)))
     params = list(model.parameters())
-    averaged = [p.data.copy() for p in params]
+    averaged = [p.numpy().copy() for p in params]
     opt = optim.Adam(params, lr=lr)
     schedule = optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps)
     model.train()
@@ -426,8 +426,8 @@ def train(
         schedule.step()
         for avg, p in zip(averaged, params):
             avg *= ema
-            avg += (1 - ema) * p.data
-        losses.append(float(loss.data))
+            avg += (1 - ema) * p.numpy()
+        losses.append(float(loss.numpy()))
         if log is not None and step % log_every == 0:
             log(step, float(np.mean(losses[-log_every:])))
     for avg, p in zip(averaged, params):
@@ -461,7 +461,7 @@ def train_digit_classifier(seed: int = 0, epochs: int = 40) -> tuple[Module, flo
         )
     clf.eval()
     with no_grad():
-        accuracy = float((clf(constant(x_te)).data.argmax(1) == y_te).mean())
+        accuracy = float((clf(constant(x_te)).numpy().argmax(1) == y_te).mean())
     return clf, accuracy
 
 
@@ -479,7 +479,7 @@ def evaluate(
     images = model.generate(prompts, n=n, guidance=guidance, steps=steps, seed=seed)
     classifier.eval()
     with no_grad():
-        predicted = classifier(constant(images.reshape(-1, PIXELS))).data.argmax(1)
+        predicted = classifier(constant(images.reshape(-1, PIXELS))).numpy().argmax(1)
     hits = predicted.reshape(len(prompts), n) == np.arange(len(prompts))[:, None]
     return {
         "accuracy": float(hits.mean()),

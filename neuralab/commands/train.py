@@ -376,5 +376,5 @@ def _read_image(path: Path, shape: tuple[int, ...]) -> np.ndarray:
         img = img @ np.array([0.299, 0.587, 0.114], np.float32)[:, None]
     chw = img.transpose(2, 0, 1)[None]
     side = shape[-1] if len(shape) == 3 else int(round(np.sqrt(np.prod(shape))))
-    resized = interpolate(chw, size=(side, side), mode="bilinear", align_corners=False).data[0]
+    resized = interpolate(chw, size=(side, side), mode="bilinear", align_corners=False).numpy()[0]
     return resized if len(shape) == 3 else resized.reshape(shape)

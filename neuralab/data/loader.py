@@ -40,7 +40,7 @@ def default_collate(samples: Sequence[Any]) -> Any:
         raise ValueError("default_collate: got an empty list of samples")
     first = samples[0]
     if isinstance(first, Tensor | np.ndarray):
-        arrays = [s.data if isinstance(s, Tensor) else np.asarray(s) for s in samples]
+        arrays = [s._data if isinstance(s, Tensor) else np.asarray(s) for s in samples]
         shapes = {a.shape for a in arrays}
         if len(shapes) > 1:
             raise ValueError(

@@ -89,7 +89,7 @@ def digits(
     images = (bunch.images / 16).astype(np.float32)[:, None]  # (N, 1, 8, 8)
     if size != 8:
         with no_grad():
-            images = interpolate(constant(images), size=size, mode="bilinear").data
+            images = interpolate(constant(images), size=size, mode="bilinear").numpy()
     X = images.reshape(len(images), -1)
     if standardize:
         X = standard_scale(X)

@@ -51,7 +51,7 @@ class Vocab:
 
     def decode(self, ids: Iterable[int] | np.ndarray | Tensor, strip: bool = True) -> str:
         """The string of ``ids``; with ``strip`` it stops at EOS and drops PAD/BOS."""
-        ids = np.asarray(ids.data if isinstance(ids, Tensor) else ids).reshape(-1).tolist()
+        ids = np.asarray(ids._data if isinstance(ids, Tensor) else ids).reshape(-1).tolist()
         out = []
         for i in ids:
             if strip and self.specials and i < len(self.specials):

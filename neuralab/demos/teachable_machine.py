@@ -72,7 +72,7 @@ def run(out: Path, quick: bool = False) -> dict[str, Any]:
         bars = "  ".join(f"{n} {'█' * round(p * 20):<20} {p:.2f}" for n, p in zip(NAMES, probs))
         print(f"a new {name} drawing -> {bars}")
     figures = Figures(out)
-    weight = session.model[0].weight.data
+    weight = session.model[0].weight.numpy()
     figures.save("teachable_machine_filters.png", lambda p: viz.plot_filters(weight, path=p))
     print("Try it with your own drawings or webcam: neuralab playground, 'Teachable machine' tab.")
     return {

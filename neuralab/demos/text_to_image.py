@@ -84,7 +84,7 @@ def _describe(images: np.ndarray, classifier: Any) -> tuple[np.ndarray, str]:
     from neuralab.tensor import constant, no_grad
 
     with no_grad():
-        labels = classifier(constant(images.reshape(len(images), -1))).data.argmax(1)
+        labels = classifier(constant(images.reshape(len(images), -1))).numpy().argmax(1)
     counts = np.bincount(labels, minlength=10)
     order = np.argsort(-counts, kind="stable")
     return labels, ", ".join(f"{diffusion.DIGIT_WORDS[d]} ×{counts[d]}" for d in order if counts[d])

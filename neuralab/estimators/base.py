@@ -350,7 +350,7 @@ class NeuralEstimator(BaseEstimator):
                 self.validation_loss_curve_.append(score)
                 message += f", validation loss = {score:.8f}"
                 if score < self.best_validation_loss_:
-                    best_params = [p.data.copy() for p in net.parameters()]
+                    best_params = [p.numpy().copy() for p in net.parameters()]
                 improved = score < self.best_validation_loss_ - self.tol
                 self.best_validation_loss_ = min(self.best_validation_loss_, score)
             else:
@@ -401,7 +401,7 @@ class NeuralEstimator(BaseEstimator):
     def _forward(self, X: np.ndarray) -> np.ndarray:
         """The fitted network's output on validated ``X`` (evaluation mode, no graph)."""
         with no_grad():
-            return self.network()(constant(X)).data
+            return self.network()(constant(X)).numpy()
 
 
 # ----------------------------------------------------------------------------- task mixins

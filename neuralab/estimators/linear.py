@@ -63,8 +63,8 @@ class NeuronStack(Module):
         self.in_features = in_features
         self.activation = activation
         neurons = [nn.Neuron(in_features, activation, dtype=dtype) for _ in range(n_neurons)]
-        self.weight = nn.Parameter(constant(np.stack([n.weight.data for n in neurons])))
-        self.bias = nn.Parameter(constant(np.stack([n.bias.data for n in neurons])))
+        self.weight = nn.Parameter(constant(np.stack([n.weight.numpy() for n in neurons])))
+        self.bias = nn.Parameter(constant(np.stack([n.bias.numpy() for n in neurons])))
 
     def forward(self, input: Tensor) -> Tensor:
         scores = F.linear(input, self.weight, self.bias)
@@ -73,7 +73,7 @@ class NeuronStack(Module):
     def neurons(self) -> list[nn.Neuron]:
         """The K neurons as separate ``nn.Neuron`` modules holding copies of their weights."""
         out = []
-        for w, b in zip(self.weight.data, self.bias.data):
+        for w, b in zip(self.weight.numpy(), self.bias.numpy()):
             with use_generator(np.random.default_rng(0)):  # the initial draws are overwritten
                 neuron = nn.Neuron(self.in_features, self.activation, dtype=w.dtype)
             neuron.weight.data[...] = w
@@ -109,8 +109,8 @@ class _OneNeuronModel(NeuralEstimator):
 
     def _read_weights(self, net: Module) -> None:
         k = self._n_neurons()
-        self.coef_ = net.weight.data.reshape(k, -1).copy()
-        self.intercept_ = net.bias.data.reshape(k).copy()
+        self.coef_ = net.weight.numpy().reshape(k, -1).copy()
+        self.intercept_ = net.bias.numpy().reshape(k).copy()
 
     def _write_weights(self, net: Module) -> None:
         net.weight.data[...] = np.reshape(self.coef_, net.weight.shape)
@@ -374,5 +374,5 @@ class LinearRegression(RegressorMixin, NeuralRegressorMixin, _OneNeuronModel):
         return F.mse_loss(output, target, reduction="none")
 
     def _read_weights(self, net: Module) -> None:
-        self.coef_ = net.weight.data.copy()
-        self.intercept_ = float(net.bias.data)
+        self.coef_ = net.weight.numpy().copy()
+        self.intercept_ = float(net.bias.numpy())

@@ -121,8 +121,8 @@ class _BaseMLP(NeuralEstimator):
 
     def _read_weights(self, net: Module) -> None:
         layers = self._linears(net)
-        self.coefs_ = [layer.weight.data.T.copy() for layer in layers]
-        self.intercepts_ = [layer.bias.data.copy() for layer in layers]
+        self.coefs_ = [layer.weight.numpy().T.copy() for layer in layers]
+        self.intercepts_ = [layer.bias.numpy().copy() for layer in layers]
         self.n_layers_ = len(layers) + 1
         self.n_outputs_ = self._n_outputs()
         self.out_activation_ = self._output_activation()

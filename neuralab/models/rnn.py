@@ -63,7 +63,7 @@ def recurrent_layer(
 
 def as_ids(ids: Any) -> Tensor:
     """Token ids as an int64 Tensor (from a Tensor, an array or nested lists)."""
-    arr = np.asarray(ids.data if isinstance(ids, Tensor) else ids)
+    arr = np.asarray(ids.numpy() if isinstance(ids, Tensor) else ids)
     if arr.dtype.kind not in "iu":
         raise TypeError(f"token ids must be integers, got dtype {arr.dtype}")
     return constant(arr.astype(np.int64, copy=False))
@@ -74,7 +74,7 @@ def last_step(outputs: Tensor, ids: Tensor) -> Tensor:
 
     An all-PAD row takes position 0.
     """
-    lengths = (ids.data != PAD).sum(axis=1)
+    lengths = (ids.numpy() != PAD).sum(axis=1)
     return outputs[np.arange(len(lengths)), np.maximum(lengths, 1) - 1]
 
 
@@ -186,7 +186,7 @@ class CharLM(nn.Module):
         with inference(self):
             logits, state = self.forward_with_state(ids[None])
             for i in range(length):
-                out[i] = sample_next(logits.data[0, -1], temperature, top_k, rng)
+                out[i] = sample_next(logits.numpy()[0, -1], temperature, top_k, rng)
                 if i + 1 < length:
                     logits, state = self.forward_with_state(out[None, i : i + 1], state)
         return out

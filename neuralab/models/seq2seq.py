@@ -73,7 +73,7 @@ def _check_positive(method: str, **values: int) -> None:
 
 def _log_probs(logits: Tensor) -> np.ndarray:
     """Log-softmax over the last axis of (B, V) logits, as float64 for summing scores."""
-    return log_softmax(logits, dim=-1).data.astype(np.float64)
+    return log_softmax(logits, dim=-1).numpy().astype(np.float64)
 
 
 class EncoderDecoder(nn.Module):
@@ -156,10 +156,10 @@ class EncoderDecoder(nn.Module):
         The sum over the tokens after BOS of their log-probabilities under teacher forcing, PAD
         excluded: the score beam search maximises.
         """
-        tgt = as_ids(tgt).data
+        tgt = as_ids(tgt).numpy()
         with inference(self):
             logits = self(src, tgt[:, :-1])
-        logp = log_softmax(logits, dim=-1).data.astype(np.float64)
+        logp = log_softmax(logits, dim=-1).numpy().astype(np.float64)
         target = tgt[:, 1:]
         picked = np.take_along_axis(logp, target[..., None], axis=-1)[..., 0]
         return np.where(target != PAD, picked, 0.0).sum(axis=1)
@@ -232,15 +232,15 @@ class Seq2Seq(EncoderDecoder):
         summary = last_step(outputs, src)
         if self.encoder_reverse is not None:
             # Each source reversed in place (PAD stays at the end), run, and put back in order.
-            order = _reversed_positions(src.data)
-            backward, _ = self.encoder_reverse(self.src_embed(constant(src.data[order])))
+            order = _reversed_positions(src.numpy())
+            backward, _ = self.encoder_reverse(self.src_embed(constant(src.numpy()[order])))
             backward = backward[order]
             summary = cat([summary, backward[:, 0]], dim=-1)  # position 0: all tokens read
             outputs = cat([outputs, backward], dim=-1)
         batch, hidden = len(src), self.decoder.hidden_size
         start = self.bridge(summary).tanh().reshape(batch, -1, self.num_layers, hidden)
         state = (start[:, 0], start[:, 1]) if self.cell == "lstm" else start[:, 0]
-        attendable = constant((src.data != PAD)[:, None, :])
+        attendable = constant((src.numpy() != PAD)[:, None, :])
         return (outputs, attendable, summary), state
 
     def _decode(self, tgt_in: Tensor, state: Any, memory: tuple[Tensor, ...]) -> tuple:

@@ -73,7 +73,7 @@ class TransformerSeq2Seq(EncoderDecoder):
         The decoder state is the ids fed to the decoder so far, (B, t) int64 (t = 0 here).
         """
         src = as_ids(src)
-        padding = src.data == PAD
+        padding = src.numpy() == PAD
         encoded = self.transformer.encoder(
             self.position(self.src_embed(src)), src_key_padding_mask=padding
         )

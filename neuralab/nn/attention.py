@@ -35,7 +35,7 @@ def _additive(mask: Any, what: str, dtype: np.dtype) -> Tensor:
     """A bool mask (True = not allowed) as 0 / -inf scores; a float mask as it is (same dtype)."""
     m = mask if isinstance(mask, Tensor) else constant(np.asarray(mask))
     if m.dtype == np.bool_:
-        return constant(np.where(m.data, -np.inf, 0).astype(dtype))
+        return constant(np.where(m._data, -np.inf, 0).astype(dtype))
     if m.dtype.kind != "f":
         raise TypeError(
             f"MultiheadAttention: only bool and floating {what} is supported, got {m.dtype}"

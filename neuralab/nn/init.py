@@ -60,7 +60,7 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
 def _fill(tensor: Tensor, values: np.ndarray | float) -> Tensor:
     """Write ``values`` into ``tensor`` (cast to its dtype) outside the graph."""
     with no_grad():
-        tensor.data[...] = values
+        tensor._data[...] = values
     return tensor
 
 

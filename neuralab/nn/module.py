@@ -200,7 +200,7 @@ class Module:
             if set_to_none:
                 p.grad = None
             elif p.grad is not None:
-                p.grad.data = np.zeros_like(p.data)
+                p.grad._data = np.zeros_like(p._data)
 
     def requires_grad_(self, requires_grad: bool = True) -> Module:
         """Freeze (False) or unfreeze (True) every parameter."""
@@ -218,10 +218,10 @@ class Module:
         """Convert floating parameters and buffers to ``dtype`` in place (``.to(nl.float64)``)."""
         dtype = np.dtype(dtype)
         for t in list(self.parameters()) + list(self.buffers()):
-            if t.data.dtype.kind == "f":
-                t.data = t.data.astype(dtype)
+            if t._data.dtype.kind == "f":
+                t._data = t._data.astype(dtype)
                 if t.grad is not None:
-                    t.grad.data = t.grad.data.astype(dtype)
+                    t.grad._data = t.grad._data.astype(dtype)
         return self
 
     def float(self) -> Module:
@@ -251,7 +251,7 @@ class Module:
         for k, target in own.items():
             if k in state_dict:
                 value = state_dict[k]
-                arr = value.data if isinstance(value, Tensor) else np.asarray(value)
+                arr = value._data if isinstance(value, Tensor) else np.asarray(value)
                 if arr.shape != target.shape:
                     mismatched.append(f"{k}: checkpoint {arr.shape} vs model {target.shape}")
         problems = []
@@ -269,8 +269,8 @@ class Module:
             for k, target in own.items():
                 if k in state_dict:
                     value = state_dict[k]
-                    arr = value.data if isinstance(value, Tensor) else np.asarray(value)
-                    target.data[...] = arr.astype(target.data.dtype, copy=False)
+                    arr = value._data if isinstance(value, Tensor) else np.asarray(value)
+                    target._data[...] = arr.astype(target._data.dtype, copy=False)
         return missing, unexpected
 
     # --- display --------------------------------------------------------------------------

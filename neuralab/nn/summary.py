@@ -123,7 +123,7 @@ def summary(
     params = list(model.parameters())
     total = sum(p.numel() for p in params)
     trainable = sum(p.numel() for p in params if p.requires_grad)
-    size = sum(p.data.nbytes for p in params)
+    size = sum(p._data.nbytes for p in params)
     result = ModelSummary(_render(rows, total, trainable, size), rows, total, trainable)
     if print_summary:
         print(result)

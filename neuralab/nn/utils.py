@@ -41,11 +41,11 @@ def clip_grad_norm_(
     if not grads:
         return Tensor(0.0)
     norm_type = float(norm_type)
-    dtype = grads[0].data.dtype
+    dtype = grads[0]._data.dtype
     if norm_type == math.inf:
-        norms = [np.abs(g.data).max(initial=0) for g in grads]
+        norms = [np.abs(g._data).max(initial=0) for g in grads]
     else:
-        norms = [np.linalg.norm(g.data.reshape(-1), norm_type) for g in grads]
+        norms = [np.linalg.norm(g._data.reshape(-1), norm_type) for g in grads]
     total = np.asarray(np.linalg.norm(np.asarray(norms, dtype), norm_type), dtype)
     if error_if_nonfinite and not np.isfinite(total):
         raise RuntimeError(
@@ -55,7 +55,7 @@ def clip_grad_norm_(
     coef = float(max_norm) / (float(total) + 1e-6)
     if coef < 1.0:
         for g in grads:
-            g.data = g.data * np.asarray(coef, g.data.dtype)
+            g._data = g._data * np.asarray(coef, g._data.dtype)
     return constant(total)
 
 
@@ -64,7 +64,7 @@ def clip_grad_value_(parameters: Parameters, clip_value: float) -> None:
     clip_value = float(clip_value)
     for p in _as_list(parameters):
         if p.grad is not None:
-            p.grad.data = np.clip(p.grad.data, -clip_value, clip_value)
+            p.grad._data = np.clip(p.grad._data, -clip_value, clip_value)
 
 
 def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
@@ -87,5 +87,5 @@ def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
     start = 0
     for p in params:
         n = p.numel()
-        p.data[...] = vec.data[start : start + n].reshape(p.shape)
+        p._data[...] = vec._data[start : start + n].reshape(p.shape)
         start += n

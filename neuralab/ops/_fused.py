@@ -22,8 +22,8 @@ def to_tensor(x: Any) -> Tensor:
 def float_tensor(x: Any, op: str, what: str = "input") -> Tensor:
     """``x`` as a Tensor, raising a TypeError naming ``op`` unless it holds floating-point data."""
     t = to_tensor(x)
-    if t.data.dtype.kind != "f":
-        raise TypeError(f"{op}: {what} must be a floating-point tensor, got dtype {t.data.dtype}")
+    if t._data.dtype.kind != "f":
+        raise TypeError(f"{op}: {what} must be a floating-point tensor, got dtype {t._data.dtype}")
     return t
 
 

@@ -64,7 +64,7 @@ def lift(x: Tensor, nd: int, op: str) -> np.ndarray:
             f"{op}: expected a {nd + 1}-D (unbatched) or {nd + 2}-D (batched) input, "
             f"got shape {x.shape}"
         )
-    a = x.data if x.ndim == nd + 2 else x.data[None]
+    a = x._data if x.ndim == nd + 2 else x._data[None]
     return a[:, :, None, :] if nd == 1 else a
 
 

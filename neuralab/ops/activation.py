@@ -16,7 +16,7 @@ from neuralab.tensor import Tensor, make
 
 def relu(a: Tensor) -> Tensor:
     """max(0, a); the gradient at 0 is 0. Compiled passes with numba (the same bits)."""
-    x = a.data
+    x = a._data
     out = np.empty_like(x)
     kernels = _relu_kernels(x)
     if kernels is None:
@@ -44,7 +44,7 @@ def _relu_kernels(x: np.ndarray) -> Any:
 
 def leaky_relu(a: Tensor, negative_slope: float = 0.01) -> Tensor:
     """a where a > 0, else negative_slope * a."""
-    x = a.data
+    x = a._data
     pos = x > 0
     out = np.where(pos, x, x * negative_slope)
     return make(out, (a,), lambda g: (np.where(pos, g, g * negative_slope),))
@@ -52,7 +52,7 @@ def leaky_relu(a: Tensor, negative_slope: float = 0.01) -> Tensor:
 
 def sigmoid(a: Tensor) -> Tensor:
     """1 / (1 + e^-a), computed without overflow for large |a|."""
-    x = a.data
+    x = a._data
     e = np.exp(-np.abs(x))
     out = np.where(x >= 0, 1 / (1 + e), e / (1 + e))
     return make(out, (a,), lambda g: (g * out * (1 - out),))
@@ -60,7 +60,7 @@ def sigmoid(a: Tensor) -> Tensor:
 
 def tanh(a: Tensor) -> Tensor:
     """Hyperbolic tangent."""
-    out = np.tanh(a.data)
+    out = np.tanh(a._data)
 
     def backward(g: np.ndarray) -> tuple[np.ndarray]:
         d = np.multiply(out, out)
@@ -73,7 +73,7 @@ def tanh(a: Tensor) -> Tensor:
 
 def gelu(a: Tensor, approximate: str = "none") -> Tensor:
     """Gaussian error linear unit: exact (erf) or the tanh approximation."""
-    x = a.data
+    x = a._data
     if approximate == "none":
         cdf = 0.5 * (1 + erf(x * (1 / math.sqrt(2))))
         out = x * cdf
@@ -99,7 +99,7 @@ def gelu(a: Tensor, approximate: str = "none") -> Tensor:
 def softmax(a: Tensor, dim: int = -1) -> Tensor:
     """exp(a) / sum(exp(a)) along ``dim``, shifted by the maximum for stability."""
     ax = one_dim(dim, a.ndim, "softmax")
-    x = a.data
+    x = a._data
     e = np.exp(x - x.max(axis=ax, keepdims=True))
     out = e / e.sum(axis=ax, keepdims=True)
 
@@ -112,7 +112,7 @@ def softmax(a: Tensor, dim: int = -1) -> Tensor:
 def log_softmax(a: Tensor, dim: int = -1) -> Tensor:
     """log(softmax(a)) computed as a - logsumexp(a), finite for logits of any size."""
     ax = one_dim(dim, a.ndim, "log_softmax")
-    x = a.data
+    x = a._data
     shifted = x - x.max(axis=ax, keepdims=True)
     out = shifted - np.log(np.exp(shifted).sum(axis=ax, keepdims=True))
 

@@ -52,10 +52,10 @@ def scaled_dot_product_attention_with_weights(
     q, k, v = (
         float_tensor(a, op, name) for a, name in ((query, "query"), (key, "key"), (value, "value"))
     )
-    if not q.data.dtype == k.data.dtype == v.data.dtype:
+    if not q._data.dtype == k._data.dtype == v._data.dtype:
         raise TypeError(
-            f"{op}: query, key and value must have the same dtype, got {q.data.dtype}, "
-            f"{k.data.dtype} and {v.data.dtype}"
+            f"{op}: query, key and value must have the same dtype, got {q._data.dtype}, "
+            f"{k._data.dtype} and {v._data.dtype}"
         )
     if q.ndim < 2 or k.ndim < 2 or v.ndim < 2:
         raise ValueError(
@@ -68,11 +68,11 @@ def scaled_dot_product_attention_with_weights(
             f"S, got {q.shape}, {k.shape} and {v.shape}"
         )
     check_dropout_p(dropout_p, op)
-    dtype = q.data.dtype
+    dtype = q._data.dtype
     scale = 1 / math.sqrt(q.shape[-1]) if scale is None else float(scale)
     n_q, n_k = q.shape[-2], k.shape[-2]
 
-    scores = pmatmul(q.data, _t(k.data)) * scale
+    scores = pmatmul(q._data, _t(k._data)) * scale
     mask = None
     if is_causal:
         if attn_mask is not None:
@@ -87,26 +87,26 @@ def scaled_dot_product_attention_with_weights(
                 f"{op}: attn_mask of shape {mask.shape} does not broadcast to the attention "
                 f"scores' shape (..., L, S) = {scores.shape}"
             ) from None
-        if mask.data.dtype == np.bool_:
-            scores = np.where(mask.data, scores, -np.inf)
+        if mask._data.dtype == np.bool_:
+            scores = np.where(mask._data, scores, -np.inf)
         else:
-            scores = scores + mask.data.astype(dtype, copy=False)
+            scores = scores + mask._data.astype(dtype, copy=False)
     probs = safe_softmax(scores, axis=-1)
     keep = dropout_mask(probs.shape, dropout_p, dtype) if dropout_p else None
     weights = probs if keep is None else probs * keep
-    out = pmatmul(weights, v.data)
+    out = pmatmul(weights, v._data)
 
     def backward(g: np.ndarray) -> tuple[np.ndarray | None, ...]:
-        g_weights = pmatmul(g, _t(v.data))
+        g_weights = pmatmul(g, _t(v._data))
         g_probs = g_weights if keep is None else g_weights * keep
         g_scores = probs * (g_probs - (g_probs * probs).sum(axis=-1, keepdims=True))
         grads = (
-            unbroadcast(pmatmul(g_scores, k.data), q.shape) * scale,
-            unbroadcast(pmatmul(_t(g_scores), q.data), k.shape) * scale,
+            unbroadcast(pmatmul(g_scores, k._data), q.shape) * scale,
+            unbroadcast(pmatmul(_t(g_scores), q._data), k.shape) * scale,
             unbroadcast(pmatmul(_t(weights), g), v.shape),
         )
         if mask is not None and mask.requires_grad:
-            grads += (unbroadcast(g_scores, mask.shape).astype(mask.data.dtype, copy=False),)
+            grads += (unbroadcast(g_scores, mask.shape).astype(mask._data.dtype, copy=False),)
         return grads
 
     parents = (q, k, v) if mask is None else (q, k, v, mask)

@@ -130,11 +130,11 @@ def conv_transpose2d(
 
     g_in = cin // groups
     x4 = xd.reshape(n, groups, g_in, h * wid)
-    w4 = w.data.reshape(1, groups, g_in, cout_g * kh * kw)
+    w4 = w._data.reshape(1, groups, g_in, cout_g * kh * kw)
     cols = pmatmul(w4.transpose(0, 1, 3, 2), x4).reshape(n, cout, kh, kw, h, wid)
     out = col2im(cols, (oh, ow), stride, dilation, pad)
     if b is not None:
-        out += b.data[:, None, None]
+        out += b._data[:, None, None]
     out4_shape = out.shape
 
     def backward(g: np.ndarray) -> tuple[np.ndarray | None, ...]:
@@ -183,7 +183,7 @@ def _conv(
             f"{op}: weight must be {nd + 2}-D (out_channels, in_channels/groups, {dims}), "
             f"got shape {w.shape}"
         )
-    wd = w.data if nd == 2 else w.data[:, :, None, :]
+    wd = w._data if nd == 2 else w._data[:, :, None, :]
     groups = _check_groups(groups, op)
     n, c, h, wid = xd.shape
     cout, c_g, kh, kw = wd.shape
@@ -248,7 +248,7 @@ def _conv(
             cols = columns(s, e, build=True)
             np.matmul(w4, cols, out=out[s:e].reshape(e - s, groups, cout // groups, p))
         if b is not None:
-            out[lo:hi] += b.data[:, None, None]
+            out[lo:hi] += b._data[:, None, None]
 
     parallel_for(n, forward_chunk, work, grain=CONV_GRAIN)
     out4_shape = out.shape

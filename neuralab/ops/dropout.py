@@ -26,12 +26,12 @@ def _dropout(op: str, input: Any, p: float, training: bool, channelwise: bool) -
     if not training or p == 0:
         return x
     shape = x.shape[:2] + (1,) * (x.ndim - 2) if channelwise else x.shape
-    mask = dropout_mask(shape, p, x.data.dtype)
+    mask = dropout_mask(shape, p, x._data.dtype)
 
     def backward(g: np.ndarray) -> tuple[np.ndarray]:
         return (g * mask,)
 
-    return make(x.data * mask, (x,), backward)
+    return make(x._data * mask, (x,), backward)
 
 
 def dropout(input: Any, p: float = 0.5, training: bool = True) -> Tensor:

@@ -17,11 +17,11 @@ def lift(x: Any, like: Tensor) -> Tensor:
     if isinstance(x, Tensor):
         return x
     arr = np.asarray(x)
-    kind, like_kind = arr.dtype.kind, like.data.dtype.kind
+    kind, like_kind = arr.dtype.kind, like._data.dtype.kind
     if kind == "f" or kind in "iub" and like_kind == "f":
-        dtype = like.data.dtype if like_kind == "f" else float32
+        dtype = like._data.dtype if like_kind == "f" else float32
     elif kind in "iu":
-        dtype = np.int64 if like_kind == "b" else like.data.dtype
+        dtype = np.int64 if like_kind == "b" else like._data.dtype
     elif kind == "b":
         dtype = np.bool_
     else:
@@ -35,7 +35,7 @@ def coerce(a: Any, b: Any) -> tuple[Tensor, Tensor]:
         a = lift(a, b)
     elif not isinstance(b, Tensor):
         b = lift(b, a)
-    da, db = a.data.dtype, b.data.dtype
+    da, db = a._data.dtype, b._data.dtype
     if da != db:
         if da.kind == "f" and db.kind != "f":
             b = cast(b, da)
@@ -46,10 +46,10 @@ def coerce(a: Any, b: Any) -> tuple[Tensor, Tensor]:
 
 def cast(a: Tensor, dtype: np.dtype) -> Tensor:
     """Convert to ``dtype``; the gradient flows back converted to the source dtype."""
-    if a.data.dtype == dtype:
+    if a._data.dtype == dtype:
         return a
-    src = a.data.dtype
-    out = a.data.astype(dtype)
+    src = a._data.dtype
+    out = a._data.astype(dtype)
     if dtype.kind != "f":
         return constant(out)
     return make(out, (a,), lambda g: (g.astype(src),))
@@ -57,11 +57,11 @@ def cast(a: Tensor, dtype: np.dtype) -> Tensor:
 
 def clone(a: Tensor) -> Tensor:
     """A copy of the data that stays in the graph."""
-    return make(a.data.copy(), (a,), lambda g: (g,))
+    return make(a._data.copy(), (a,), lambda g: (g,))
 
 
 def _to_float(a: Tensor) -> Tensor:
-    return a if a.data.dtype.kind == "f" else cast(a, float32)
+    return a if a._data.dtype.kind == "f" else cast(a, float32)
 
 
 # ----------------------------------------------------------------------------- arithmetic
@@ -70,21 +70,21 @@ def _to_float(a: Tensor) -> Tensor:
 def add(a: Any, b: Any) -> Tensor:
     """a + b."""
     a, b = coerce(a, b)
-    sa, sb = a.data.shape, b.data.shape
-    return make(a.data + b.data, (a, b), lambda g: (unbroadcast(g, sa), unbroadcast(g, sb)))
+    sa, sb = a._data.shape, b._data.shape
+    return make(a._data + b._data, (a, b), lambda g: (unbroadcast(g, sa), unbroadcast(g, sb)))
 
 
 def sub(a: Any, b: Any) -> Tensor:
     """a - b."""
     a, b = coerce(a, b)
-    sa, sb = a.data.shape, b.data.shape
-    return make(a.data - b.data, (a, b), lambda g: (unbroadcast(g, sa), unbroadcast(-g, sb)))
+    sa, sb = a._data.shape, b._data.shape
+    return make(a._data - b._data, (a, b), lambda g: (unbroadcast(g, sa), unbroadcast(-g, sb)))
 
 
 def mul(a: Any, b: Any) -> Tensor:
     """a * b."""
     a, b = coerce(a, b)
-    x, y = a.data, b.data
+    x, y = a._data, b._data
 
     def backward(g: np.ndarray) -> tuple:
         return (
@@ -99,7 +99,7 @@ def div(a: Any, b: Any) -> Tensor:
     """a / b (true division: integer tensors give float32)."""
     a, b = coerce(a, b)
     a, b = _to_float(a), _to_float(b)
-    x, y = a.data, b.data
+    x, y = a._data, b._data
     out = x / y
 
     def backward(g: np.ndarray) -> tuple:
@@ -114,13 +114,13 @@ def div(a: Any, b: Any) -> Tensor:
 
 def neg(a: Tensor) -> Tensor:
     """-a."""
-    return make(-a.data, (a,), lambda g: (-g,))
+    return make(-a._data, (a,), lambda g: (-g,))
 
 
 def pow(a: Any, b: Any) -> Tensor:
     """a ** b for tensors or scalars on either side."""
     if isinstance(a, Tensor) and isinstance(b, _SCALARS):
-        x = a.data
+        x = a._data
         p = b
         if x.dtype.kind != "f" and (isinstance(b, float) or b < 0):
             return pow(cast(a, float32), b)
@@ -129,7 +129,7 @@ def pow(a: Any, b: Any) -> Tensor:
             return make(out, (a,), lambda g: (g * 2 * x,))
         return make(out, (a,), lambda g: (g * p * x ** (p - 1),))
     a, b = coerce(a, b)
-    x, y = a.data, b.data
+    x, y = a._data, b._data
     out = x**y
 
     def backward(g: np.ndarray) -> tuple:
@@ -151,54 +151,54 @@ def pow(a: Any, b: Any) -> Tensor:
 def exp(a: Tensor) -> Tensor:
     """e ** a."""
     a = _to_float(a)
-    out = np.exp(a.data)
+    out = np.exp(a._data)
     return make(out, (a,), lambda g: (g * out,))
 
 
 def log(a: Tensor) -> Tensor:
     """Natural logarithm."""
     a = _to_float(a)
-    x = a.data
+    x = a._data
     return make(np.log(x), (a,), lambda g: (g / x,))
 
 
 def sqrt(a: Tensor) -> Tensor:
     """Square root."""
     a = _to_float(a)
-    out = np.sqrt(a.data)
+    out = np.sqrt(a._data)
     return make(out, (a,), lambda g: (g / (2 * out),))
 
 
 def abs(a: Tensor) -> Tensor:
     """|a|; the gradient at 0 is 0, as in PyTorch."""
-    x = a.data
+    x = a._data
     return make(np.abs(x), (a,), lambda g: (g * np.sign(x),))
 
 
 def sin(a: Tensor) -> Tensor:
     """Sine."""
     a = _to_float(a)
-    x = a.data
+    x = a._data
     return make(np.sin(x), (a,), lambda g: (g * np.cos(x),))
 
 
 def cos(a: Tensor) -> Tensor:
     """Cosine."""
     a = _to_float(a)
-    x = a.data
+    x = a._data
     return make(np.cos(x), (a,), lambda g: (-g * np.sin(x),))
 
 
 def sign(a: Tensor) -> Tensor:
     """-1, 0 or +1 per element; a step function, so no gradient flows."""
-    return constant(np.sign(a.data))
+    return constant(np.sign(a._data))
 
 
 def clamp(a: Tensor, min: float | None = None, max: float | None = None) -> Tensor:
     """Limit values to [min, max]; the gradient passes where min <= a <= max."""
     if min is None and max is None:
         raise ValueError("clamp: at least one of min and max must be given")
-    x = a.data
+    x = a._data
     out = np.clip(x, min, max)
 
     def backward(g: np.ndarray) -> tuple:
@@ -214,7 +214,7 @@ def clamp(a: Tensor, min: float | None = None, max: float | None = None) -> Tens
 
 def _extremum(a: Any, b: Any, pick: np.ufunc) -> Tensor:
     a, b = coerce(a, b)
-    x, y = a.data, b.data
+    x, y = a._data, b._data
     out = pick(x, y)
 
     def backward(g: np.ndarray) -> tuple:
@@ -241,13 +241,13 @@ def minimum(a: Any, b: Any) -> Tensor:
 
 def where(condition: Any, a: Any, b: Any) -> Tensor:
     """Pick from ``a`` where ``condition`` holds, else from ``b`` (broadcasting all three)."""
-    cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
+    cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
     if cond.dtype != np.bool_:
         raise TypeError(f"where: condition must be a bool tensor, got dtype {cond.dtype}")
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):
         a = constant(np.asarray(a, dtype=float32) if isinstance(a, float) else np.asarray(a))
     a, b = coerce(a, b)
-    x, y = a.data, b.data
+    x, y = a._data, b._data
     out = np.where(cond, x, y)
 
     def backward(g: np.ndarray) -> tuple:
@@ -264,7 +264,7 @@ def where(condition: Any, a: Any, b: Any) -> Tensor:
 
 def _compare(a: Any, b: Any, fn: np.ufunc) -> Tensor:
     a, b = coerce(a, b)
-    return constant(fn(a.data, b.data))
+    return constant(fn(a._data, b._data))
 
 
 def eq(a: Any, b: Any) -> Tensor:
@@ -299,7 +299,7 @@ def ge(a: Any, b: Any) -> Tensor:
 
 def logical_not(a: Tensor) -> Tensor:
     """~a for bool tensors, bitwise not for integers."""
-    return constant(~a.data)
+    return constant(~a._data)
 
 
 def logical_and(a: Any, b: Any) -> Tensor:
@@ -314,9 +314,9 @@ def logical_or(a: Any, b: Any) -> Tensor:
 
 def isnan(a: Tensor) -> Tensor:
     """True where a is NaN."""
-    return constant(np.isnan(a.data))
+    return constant(np.isnan(a._data))
 
 
 def isfinite(a: Tensor) -> Tensor:
     """True where a is neither infinite nor NaN."""
-    return constant(np.isfinite(a.data))
+    return constant(np.isfinite(a._data))

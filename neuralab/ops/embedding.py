@@ -24,7 +24,7 @@ __all__ = ["EmbeddingBackward", "embedding", "one_hot"]
 
 def _indices(op: str, x: Any) -> np.ndarray:
     """The data of an integer tensor, or a TypeError naming ``op``."""
-    idx = to_tensor(x).data
+    idx = to_tensor(x)._data
     if idx.dtype.kind not in "iu":
         raise TypeError(f"{op}: indices must have an integer dtype, got {idx.dtype}")
     return idx
@@ -47,7 +47,7 @@ def embedding(input: Any, weight: Any, padding_idx: int | None = None) -> Tensor
         if not -n <= padding_idx < n:
             raise ValueError(f"{op}: padding_idx {padding_idx} is out of range for {n} embeddings")
         padding_idx %= n
-    out = w.data[idx]  # fancy indexing copies: the output never aliases the weight
+    out = w._data[idx]  # fancy indexing copies: the output never aliases the weight
     return make(out, (w,), EmbeddingBackward(idx, w, padding_idx, out))
 
 

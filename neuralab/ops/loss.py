@@ -83,7 +83,7 @@ def _reduce(
 
 def _target_grad(t: Tensor, grad: Callable[[], np.ndarray]) -> np.ndarray | None:
     """The target's gradient in its own dtype, computed only when the target requires it."""
-    return grad().astype(t.data.dtype, copy=False) if t.requires_grad else None
+    return grad().astype(t._data.dtype, copy=False) if t.requires_grad else None
 
 
 def _pair(op: str, input: Any, target: Any, reduction: str) -> tuple[Tensor, Tensor, np.ndarray]:
@@ -93,7 +93,7 @@ def _pair(op: str, input: Any, target: Any, reduction: str) -> tuple[Tensor, Ten
     t = to_tensor(target)
     if t.shape != x.shape:
         raise ValueError(f"{op}: target shape {t.shape} does not match input shape {x.shape}")
-    return x, t, t.data.astype(x.data.dtype, copy=False)
+    return x, t, t._data.astype(x._data.dtype, copy=False)
 
 
 def _weight_array(
@@ -102,7 +102,7 @@ def _weight_array(
     """An elementwise weight as an array of ``dtype`` broadcastable to ``shape`` (1 if None)."""
     if weight is None:
         return 1
-    w = to_tensor(weight).data.astype(dtype, copy=False)
+    w = to_tensor(weight)._data.astype(dtype, copy=False)
     try:
         ok = np.broadcast_shapes(w.shape, shape) == shape
     except ValueError:
@@ -120,7 +120,7 @@ def _weight_array(
 def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
     """Mean squared error (x - t)²: the Gaussian negative log-likelihood up to constants."""
     x, t, tv = _pair("mse_loss", input, target, reduction)
-    diff = x.data - tv
+    diff = x._data - tv
 
     def backward(g: np.ndarray) -> tuple[np.ndarray | None, ...]:
         gx = 2 * g * diff
@@ -132,7 +132,7 @@ def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
 def l1_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
     """Mean absolute error |x - t|: robust to outliers; subgradient 0 where x == t."""
     x, t, tv = _pair("l1_loss", input, target, reduction)
-    diff = x.data - tv
+    diff = x._data - tv
 
     def backward(g: np.ndarray) -> tuple[np.ndarray | None, ...]:
         gx = g * np.sign(diff)
@@ -150,7 +150,7 @@ def binary_cross_entropy(
     """BCE of probabilities -w[t log p + (1-t) log(1-p)], logs clamped at -100 (finite at 0, 1)."""
     op = "binary_cross_entropy"
     x, t, tv = _pair(op, input, target, reduction)
-    p = x.data
+    p = x._data
     if p.size and not (p.min() >= 0 and p.max() <= 1):
         raise ValueError(
             f"{op}: input must hold probabilities in [0, 1], got values in "
@@ -180,7 +180,7 @@ def binary_cross_entropy_with_logits(
     """BCE of logits x, sigmoid fused in: w[(1-t)x + (1+(pw-1)t)·softplus(-x)], stable for any x."""
     op = "binary_cross_entropy_with_logits"
     x, t, tv = _pair(op, input, target, reduction)
-    z = x.data
+    z = x._data
     w = _weight_array(op, "weight", weight, z.shape, z.dtype)
     sp = softplus(-z)  # -log sigmoid(x)
     if pos_weight is None:
@@ -213,7 +213,7 @@ def _class_weight(op: str, weight: Any, n_classes: int, dtype: np.dtype) -> np.n
     """Per-class weights as an array of shape (C,) and ``dtype`` (all ones when None)."""
     if weight is None:
         return np.ones(n_classes, dtype)
-    w = to_tensor(weight).data
+    w = to_tensor(weight)._data
     if w.shape != (n_classes,):
         raise ValueError(
             f"{op}: weight must have shape ({n_classes},), one per class, got {w.shape}"
@@ -225,7 +225,7 @@ def _index_targets(
     op: str, x: Tensor, target: Tensor, cdim: int, w: np.ndarray, ignore_index: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Check class-index targets; return (indices expanded at ``cdim``, w[y] or 0, valid mask)."""
-    y = target.data
+    y = target._data
     expected = x.shape[:cdim] + x.shape[cdim + 1 :]
     if y.shape != expected:
         raise ValueError(
@@ -273,11 +273,11 @@ def cross_entropy(
     t = to_tensor(target)
     cdim = _class_dim(op, x)
     n_classes = x.shape[cdim]
-    w = _class_weight(op, weight, n_classes, x.data.dtype)
+    w = _class_weight(op, weight, n_classes, x._data.dtype)
     w_b = w.reshape((n_classes,) + (1,) * (x.ndim - cdim - 1))  # broadcasts along the class axis
-    logp = log_softmax(x.data, cdim)
+    logp = log_softmax(x._data, cdim)
     eps = label_smoothing
-    kind = t.data.dtype.kind
+    kind = t._data.dtype.kind
     if kind in "iu":
         # q: each sample's weighted target distribution, (1-eps)·one-hot + eps/C·uniform, times w
         idx, wy, valid = _index_targets(op, x, t, cdim, w, ignore_index)
@@ -291,12 +291,12 @@ def cross_entropy(
                 f"{op}: target shape {t.shape} does not match input shape {x.shape}; "
                 "probability targets must have the input's shape"
             )
-        q = w_b * ((1 - eps) * t.data.astype(x.data.dtype, copy=False) + eps / n_classes)
-        denominator = x.data.size // n_classes
+        q = w_b * ((1 - eps) * t._data.astype(x._data.dtype, copy=False) + eps / n_classes)
+        denominator = x._data.size // n_classes
     else:
         raise TypeError(
             f"{op}: target must hold class indices (integer dtype) or class probabilities "
-            f"(float dtype), got dtype {t.data.dtype}"
+            f"(float dtype), got dtype {t._data.dtype}"
         )
     per = -(q * logp).sum(axis=cdim)
 
@@ -323,12 +323,14 @@ def nll_loss(
     _check_reduction(reduction, op)
     x = float_tensor(input, op)
     t = to_tensor(target)
-    if t.data.dtype.kind not in "iu":
-        raise TypeError(f"{op}: target must hold class indices (integer dtype), got {t.data.dtype}")
+    if t._data.dtype.kind not in "iu":
+        raise TypeError(
+            f"{op}: target must hold class indices (integer dtype), got {t._data.dtype}"
+        )
     cdim = _class_dim(op, x)
-    w = _class_weight(op, weight, x.shape[cdim], x.data.dtype)
+    w = _class_weight(op, weight, x.shape[cdim], x._data.dtype)
     idx, wy, _ = _index_targets(op, x, t, cdim, w, ignore_index)
-    per = -wy * np.take_along_axis(x.data, idx, axis=cdim).squeeze(cdim)
+    per = -wy * np.take_along_axis(x._data, idx, axis=cdim).squeeze(cdim)
 
     def backward(g: np.ndarray) -> tuple[np.ndarray | None, ...]:
         return (_scatter(x.shape, idx, -wy * g, cdim),)
@@ -346,9 +348,9 @@ def _margin_loss(op: str, input: Any, target: Any, reduction: str, fn: Margin) -
     """A loss of the margin y·ŷ for labels y in {-1, +1}; the labels receive no gradient."""
     x, t, y = _pair(op, input, target, reduction)
     if not np.all((y == 1) | (y == -1)):
-        values = [int(v) if float(v).is_integer() else float(v) for v in np.unique(t.data)[:10]]
+        values = [int(v) if float(v).is_integer() else float(v) for v in np.unique(t._data)[:10]]
         raise ValueError(f"{op} expects labels in {{-1, +1}}, got values {values}")
-    per, slope = fn(y * x.data)
+    per, slope = fn(y * x._data)
     return _reduce(per, (x,), lambda g: (g * slope * y,), reduction)
 
 

@@ -79,7 +79,7 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
     from neuralab.ops.elementwise import coerce
 
     a, b = coerce(a, b)
-    x, y = a.data, b.data
+    x, y = a._data, b._data
     if x.ndim == 0 or y.ndim == 0:
         raise ValueError(
             f"matmul: both operands need at least 1 dimension, got {x.shape} @ {y.shape}"
@@ -111,7 +111,7 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """y = x Wᵀ + b over the last dimension of x (W is (out_features, in_features))."""
-    x, w = input.data, weight.data
+    x, w = input._data, weight._data
     if w.ndim != 2 or x.ndim == 0 or x.shape[-1] != w.shape[1]:
         raise ValueError(
             f"linear: input of shape {x.shape} does not fit weight of shape {w.shape} "
@@ -128,7 +128,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     mm = np.ndarray.dot if x2.shape[0] * w.size < BLAS_THREADING_WORK else pmatmul
     out = mm(x2, w.T)
     if bias is not None:
-        out += bias.data
+        out += bias._data
     if x.ndim != 2:
         out = out.reshape(*lead, w.shape[0])
     parents = (input, weight) if bias is None else (input, weight, bias)
@@ -153,7 +153,7 @@ def project_embedded(
     time-major), contiguous.
     """
     src = x.grad_fn
-    if not isinstance(src, EmbeddingBackward) or x.data is not src.out or x.retains_grad:
+    if not isinstance(src, EmbeddingBackward) or x._data is not src.out or x.retains_grad:
         return None
     table = src.weight
     idx = src.indices.swapaxes(0, 1) if swap_leading else src.indices
@@ -162,10 +162,10 @@ def project_embedded(
     # than the products it replaces)
     if 2 * table.shape[0] > idx.size or load("neuralab.ops._scatter_kernel") is None:
         return None
-    e, w = table.data, weight.data
+    e, w = table._data, weight._data
     projected = pmatmul(e, w.T)  # through pmatmul: BLAS's threads would spin against the pool
     if bias is not None:
-        projected += bias.data
+        projected += bias._data
     out = projected[idx]
     parents = (table, weight) if bias is None else (table, weight, bias)
 

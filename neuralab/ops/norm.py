@@ -66,14 +66,14 @@ def _affine(
     w, b = params
     out = x_hat
     if w is not None:
-        out = out * w.data.astype(x_hat.dtype, copy=False).reshape(view)
+        out = out * w._data.astype(x_hat.dtype, copy=False).reshape(view)
     if b is not None:
-        out = out + b.data.astype(x_hat.dtype, copy=False).reshape(view)
+        out = out + b._data.astype(x_hat.dtype, copy=False).reshape(view)
     lead = x_hat.ndim - len(view)  # the parameters broadcast against the trailing dims
     param_axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(view) if n == 1)
 
     def backward(g: np.ndarray) -> tuple[np.ndarray | None, ...]:
-        g_hat = g if w is None else g * w.data.astype(g.dtype, copy=False).reshape(view)
+        g_hat = g if w is None else g * w._data.astype(g.dtype, copy=False).reshape(view)
         grads = [input_backward(g_hat)]
         if w is not None:
             grads.append((g * x_hat).sum(axis=param_axes).reshape(param_shape).astype(w.dtype))
@@ -103,7 +103,7 @@ def layer_norm(
             f"{x.shape}"
         )
     axes = tuple(range(x.ndim - k, x.ndim))
-    x_hat, rstd, _, _ = _standardize(x.data, axes, eps)
+    x_hat, rstd, _, _ = _standardize(x._data, axes, eps)
 
     def input_backward(g_hat: np.ndarray) -> np.ndarray:
         return _standardize_backward(g_hat, x_hat, rstd, axes)
@@ -141,19 +141,19 @@ def batch_norm(
     axes = (0,) + tuple(range(2, x.ndim))
     view = (channels,) + (1,) * (x.ndim - 2)
     if training:
-        count = x.data.size // channels
+        count = x._data.size // channels
         if count <= 1:
             raise ValueError(
                 f"{op}: expected more than 1 value per channel when training, got input shape "
                 f"{x.shape}"
             )
-        x_hat, rstd, mean, var = _standardize(x.data, axes, eps)
+        x_hat, rstd, mean, var = _standardize(x._data, axes, eps)
         if running_mean is not None:
-            running_mean.data *= 1 - momentum
-            running_mean.data += momentum * mean.reshape(channels)
+            running_mean._data *= 1 - momentum
+            running_mean._data += momentum * mean.reshape(channels)
         if running_var is not None:
-            running_var.data *= 1 - momentum
-            running_var.data += (momentum * count / (count - 1)) * var.reshape(channels)
+            running_var._data *= 1 - momentum
+            running_var._data += (momentum * count / (count - 1)) * var.reshape(channels)
 
         def input_backward(g_hat: np.ndarray) -> np.ndarray:
             return _standardize_backward(g_hat, x_hat, rstd, axes)
@@ -164,11 +164,11 @@ def batch_norm(
                 f"{op}: running_mean and running_var must be given in evaluation mode "
                 "(training=False)"
             )
-        dtype = x.data.dtype
-        mean = to_tensor(running_mean).data.astype(dtype, copy=False).reshape(view)
-        var = to_tensor(running_var).data.astype(dtype, copy=False).reshape(view)
+        dtype = x._data.dtype
+        mean = to_tensor(running_mean)._data.astype(dtype, copy=False).reshape(view)
+        var = to_tensor(running_var)._data.astype(dtype, copy=False).reshape(view)
         rstd = 1 / np.sqrt(var + eps)
-        x_hat = (x.data - mean) * rstd
+        x_hat = (x._data - mean) * rstd
 
         def input_backward(g_hat: np.ndarray) -> np.ndarray:
             return g_hat * rstd

@@ -259,8 +259,8 @@ def _check(
             + ("; ".join(bad) if bad else "the sequence must have at least one time step")
         )
     tensors = [t for t in (xg, h0, c0, w, b) if t is not None]
-    dtypes = {t.data.dtype for t in tensors}
-    if len(dtypes) != 1 or xg.data.dtype.kind != "f":
+    dtypes = {t._data.dtype for t in tensors}
+    if len(dtypes) != 1 or xg._data.dtype.kind != "f":
         raise TypeError(
             f"{op}: all inputs must share one floating dtype, got {[str(t.dtype) for t in tensors]}"
         )
@@ -311,8 +311,8 @@ def _recurrence(
 ) -> tuple[Tensor, ...]:
     """Run ``cell`` over the sequence; returns (output, h_n) or (output, h_n, c_n)."""
     _check(op, cell, gates_x, h0, c0, weight_hh, bias_hh)
-    xg, w = gates_x.data, weight_hh.data
-    b = None if bias_hh is None else bias_hh.data
+    xg, w = gates_x._data, weight_hh._data
+    b = None if bias_hh is None else bias_hh._data
     steps, batch, width = xg.shape
     hidden = h0.shape[1]
     parents = tuple(t for t in (gates_x, h0, c0, weight_hh, bias_hh) if t is not None)
@@ -322,7 +322,7 @@ def _recurrence(
     # Without a backward to feed, two slots alternate: a step never writes the cell state it
     # reads (the compiled kernel vectorises only when they are different arrays).
     saved = cell.allocate(steps if keep else 2, batch, hidden, xg.dtype)
-    h, c = h0.data, None if c0 is None else c0.data
+    h, c = h0._data, None if c0 is None else c0._data
     w_t = np.ascontiguousarray(w.T)  # BLAS runs the small per-step GEMM faster on this layout
     hh = np.empty((batch, width), xg.dtype)
     work = steps * batch * hidden * width  # multiply-adds of the hidden products
@@ -378,8 +378,8 @@ def _recurrence(
             with serial_section():
                 for t in reversed(order):
                     p = previous(t)
-                    h_prev = h0.data if p is None else out[p]
-                    c_prev = None if c0 is None else (c0.data if p is None else saved["c"][p])
+                    h_prev = h0._data if p is None else out[p]
+                    c_prev = None if c0 is None else (c0._data if p is None else saved["c"][p])
                     g_t, h_t, gx_t, gh_t = g_out[t], out[t], gx[t], gh[t]
                     direct, dc = cell.step_back(
                         saved, t, dh, g_t, dc, h_prev, c_prev, h_t, gx_t, gh_t
@@ -390,7 +390,7 @@ def _recurrence(
         grads = [gx, dh] + ([] if c0 is None else [dc])
         gh2 = gh.reshape(-1, width)
         if weight_hh.requires_grad:
-            first = h0.data[None]
+            first = h0._data[None]
             h_prev_all = np.concatenate([out[1:], first] if reverse else [first, out[:-1]])
             grads.append(pmatmul(gh2.T, h_prev_all.reshape(-1, hidden)))
         else:

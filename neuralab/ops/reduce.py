@@ -28,7 +28,7 @@ def _expand_back(g: np.ndarray, axes: tuple[int, ...] | None, keepdim: bool) -> 
 def sum(a: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     """Sum over ``dim`` (all elements when None)."""
     axes = norm_dim(dim, a.ndim, "sum")
-    x = a.data
+    x = a._data
     out = x.sum(axis=axes, keepdims=keepdim)
     if x.dtype == np.bool_:
         out = out.astype(np.int64)
@@ -43,7 +43,7 @@ def sum(a: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
 def mean(a: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     """Arithmetic mean over ``dim`` (all elements when None)."""
     axes = norm_dim(dim, a.ndim, "mean")
-    x = a.data if a.data.dtype.kind == "f" else a.data.astype(float32)
+    x = a._data if a._data.dtype.kind == "f" else a._data.astype(float32)
     out = np.asarray(x.mean(axis=axes, keepdims=keepdim), dtype=x.dtype)
     n = x.size // builtins.max(out.size, 1) if x.size else 0
     shape = x.shape
@@ -65,7 +65,7 @@ def var(
     if correction is None:
         correction = 1 if unbiased is None or unbiased else 0
     axes = norm_dim(dim, a.ndim, "var")
-    x = a.data
+    x = a._data
     m = x.mean(axis=axes, keepdims=True)
     centered = x - m
     n = x.size // builtins.max(m.size, 1)
@@ -93,7 +93,7 @@ def std(
 
 
 def _extreme(a: Tensor, dim: Any, keepdim: bool, op: str) -> Tensor | ValuesIndices:
-    x = a.data
+    x = a._data
     if x.size == 0:
         raise RuntimeError(f"{op}: cannot reduce an empty tensor of shape {x.shape}")
     if dim is None:
@@ -131,7 +131,7 @@ def min(a: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor | Va
 def amax(a: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     """The largest values over ``dim`` (ties share the gradient)."""
     axes = norm_dim(dim, a.ndim, "amax")
-    x = a.data
+    x = a._data
     out = x.max(axis=axes, keepdims=True)
 
     def backward(g: np.ndarray) -> tuple:
@@ -144,22 +144,22 @@ def amax(a: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
 def argmax(a: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     """Index of the largest value (over the flattened tensor when ``dim`` is None)."""
     if dim is None:
-        return constant(np.asarray(a.data.argmax(), dtype=np.int64))
+        return constant(np.asarray(a._data.argmax(), dtype=np.int64))
     ax = one_dim(dim, a.ndim, "argmax")
-    return constant(a.data.argmax(axis=ax, keepdims=keepdim).astype(np.int64))
+    return constant(a._data.argmax(axis=ax, keepdims=keepdim).astype(np.int64))
 
 
 def argmin(a: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     """Index of the smallest value (over the flattened tensor when ``dim`` is None)."""
     if dim is None:
-        return constant(np.asarray(a.data.argmin(), dtype=np.int64))
+        return constant(np.asarray(a._data.argmin(), dtype=np.int64))
     ax = one_dim(dim, a.ndim, "argmin")
-    return constant(a.data.argmin(axis=ax, keepdims=keepdim).astype(np.int64))
+    return constant(a._data.argmin(axis=ax, keepdims=keepdim).astype(np.int64))
 
 
 def prod(a: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     """Product over ``dim``; the gradient is the product of the others (exact with zeros)."""
-    x = a.data
+    x = a._data
     if dim is None:
         flat = x.reshape(-1)
         ax, shape_back = 0, x.shape
@@ -183,8 +183,8 @@ def prod(a: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
 def cumsum(a: Tensor, dim: int) -> Tensor:
     """Running sum along ``dim``."""
     ax = one_dim(dim, a.ndim, "cumsum")
-    out = np.cumsum(a.data, axis=ax)
-    if a.data.dtype == np.bool_:
+    out = np.cumsum(a._data, axis=ax)
+    if a._data.dtype == np.bool_:
         out = out.astype(np.int64)
 
     def backward(g: np.ndarray) -> tuple:
@@ -196,7 +196,7 @@ def cumsum(a: Tensor, dim: int) -> Tensor:
 def logsumexp(a: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     """log(sum(exp(a))) over ``dim``, shifted by the maximum so that it never overflows."""
     axes = norm_dim(dim, a.ndim, "logsumexp")
-    x = a.data
+    x = a._data
     m = x.max(axis=axes, keepdims=True)
     m = np.where(np.isfinite(m), m, 0)
     full = m + np.log(np.exp(x - m).sum(axis=axes, keepdims=True))

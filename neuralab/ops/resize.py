@@ -64,7 +64,7 @@ def interpolate(
             for n, o, s in zip(in_hw, out_hw, scales)
         ]
     mh, mw = maps
-    out = mh(mw(x.data, 3), 2)  # W first, then H: torch's order of bilinear arithmetic
+    out = mh(mw(x._data, 3), 2)  # W first, then H: torch's order of bilinear arithmetic
     mh_t, mw_t = mh.transpose(), mw.transpose()
 
     def backward(g: np.ndarray) -> tuple[np.ndarray]:

@@ -22,7 +22,7 @@ def _sizes(args: tuple) -> tuple[int, ...]:
 def reshape(a: Tensor, *shape: Any) -> Tensor:
     """The same elements in a new shape (one dimension may be -1)."""
     shape = _sizes(shape)
-    x = a.data
+    x = a._data
     try:
         out = x.reshape(shape)
     except ValueError:
@@ -48,19 +48,19 @@ def permute(a: Tensor, *dims: Any) -> Tensor:
     if sorted(d % builtins.max(a.ndim, 1) for d in dims) != list(range(a.ndim)):
         raise ValueError(f"permute: {dims} is not a permutation of the {a.ndim} dimensions")
     inverse = np.argsort([d % a.ndim for d in dims])
-    return make(np.transpose(a.data, dims), (a,), lambda g: (np.transpose(g, inverse),))
+    return make(np.transpose(a._data, dims), (a,), lambda g: (np.transpose(g, inverse),))
 
 
 def transpose(a: Tensor, dim0: int, dim1: int) -> Tensor:
     """Swap two dimensions."""
     d0, d1 = one_dim(dim0, a.ndim, "transpose"), one_dim(dim1, a.ndim, "transpose")
-    return make(np.swapaxes(a.data, d0, d1), (a,), lambda g: (np.swapaxes(g, d0, d1),))
+    return make(np.swapaxes(a._data, d0, d1), (a,), lambda g: (np.swapaxes(g, d0, d1),))
 
 
 def unsqueeze(a: Tensor, dim: int) -> Tensor:
     """Insert a dimension of size 1 at ``dim``."""
     d = one_dim(dim, a.ndim + 1, "unsqueeze")
-    return make(np.expand_dims(a.data, d), (a,), lambda g: (np.squeeze(g, d),))
+    return make(np.expand_dims(a._data, d), (a,), lambda g: (np.squeeze(g, d),))
 
 
 def squeeze(a: Tensor, dim: Any = None) -> Tensor:
@@ -71,7 +71,7 @@ def squeeze(a: Tensor, dim: Any = None) -> Tensor:
         dims = (dim,) if isinstance(dim, int) else tuple(dim)
         axes = tuple(i for i in (one_dim(d, a.ndim, "squeeze") for d in dims) if a.shape[i] == 1)
     src = a.shape
-    return make(np.squeeze(a.data, axes), (a,), lambda g: (g.reshape(src),))
+    return make(np.squeeze(a._data, axes), (a,), lambda g: (g.reshape(src),))
 
 
 def expand(a: Tensor, *sizes: Any) -> Tensor:
@@ -82,7 +82,7 @@ def expand(a: Tensor, *sizes: Any) -> Tensor:
         raise ValueError(f"expand: cannot expand shape {a.shape} to fewer dimensions {sizes}")
     target = tuple(a.shape[i - lead] if s == -1 and i >= lead else s for i, s in enumerate(sizes))
     try:
-        out = np.broadcast_to(a.data, target)
+        out = np.broadcast_to(a._data, target)
     except ValueError:
         raise ValueError(f"expand: cannot expand shape {a.shape} to {sizes}") from None
     from neuralab.ops._util import unbroadcast
@@ -97,7 +97,7 @@ def repeat(a: Tensor, *reps: Any) -> Tensor:
     if len(reps) < a.ndim:
         raise ValueError(f"repeat: {len(reps)} repeat counts for a tensor with {a.ndim} dimensions")
     src = (1,) * (len(reps) - a.ndim) + a.shape
-    out = np.tile(a.data.reshape(src), reps)
+    out = np.tile(a._data.reshape(src), reps)
 
     def backward(g: np.ndarray) -> tuple:
         split = []
@@ -112,13 +112,13 @@ def repeat(a: Tensor, *reps: Any) -> Tensor:
 def flip(a: Tensor, dims: Any) -> Tensor:
     """Reverse the order of elements along ``dims``."""
     axes = tuple(one_dim(d, a.ndim, "flip") for d in ((dims,) if isinstance(dims, int) else dims))
-    return make(np.flip(a.data, axes), (a,), lambda g: (np.flip(g, axes),))
+    return make(np.flip(a._data, axes), (a,), lambda g: (np.flip(g, axes),))
 
 
 def getitem(a: Tensor, index: Any) -> Tensor:
     """Index like NumPy; gradients scatter-add back (repeated integer indices accumulate)."""
     idx = _index(index)
-    x = a.data
+    x = a._data
     try:
         out = x[idx]
     except IndexError as e:
@@ -154,7 +154,7 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     tensors = tuple(lift(t, first) for t in tensors)
     ax = one_dim(dim, first.ndim, "cat")
     try:
-        out = np.concatenate([t.data for t in tensors], axis=ax)
+        out = np.concatenate([t._data for t in tensors], axis=ax)
     except ValueError:
         shapes = [t.shape for t in tensors]
         raise ValueError(f"cat: shapes {shapes} differ outside dimension {dim}") from None
@@ -212,16 +212,16 @@ def pad(a: Tensor, pad: Sequence[int], mode: str = "constant", value: float = 0.
     if builtins.min(builtins.min(w) for w in widths) < 0:
         raise ValueError(f"pad: negative padding {pad} is not supported")
     kwargs = {"constant_values": value} if np_mode == "constant" else {}
-    out = np.pad(a.data, widths, mode=np_mode, **kwargs)
+    out = np.pad(a._data, widths, mode=np_mode, **kwargs)
     crop = tuple(slice(lo, out.shape[i] - hi) for i, (lo, hi) in enumerate(widths))
     if np_mode == "constant":
         return make(out, (a,), lambda g: (g[crop],))
 
     def backward(g: np.ndarray) -> tuple:
         # reflect / replicate copy input elements outward: route each copy's gradient back.
-        positions = np.arange(a.data.size).reshape(a.shape)
+        positions = np.arange(a._data.size).reshape(a.shape)
         source = np.pad(positions, widths, mode=np_mode)
-        gx = np.zeros(a.data.size, dtype=g.dtype)
+        gx = np.zeros(a._data.size, dtype=g.dtype)
         np.add.at(gx, source.reshape(-1), g.reshape(-1))
         return (gx.reshape(a.shape),)
 

@@ -54,14 +54,14 @@ class Adagrad(Optimizer):
         for p in group["params"]:
             if p.grad is None:
                 continue
-            theta = p.data
+            theta = p._data
             state = self.state[p]
             if not state:
                 state["step"] = 0
                 state["sum"] = constant(np.full_like(theta, initial))
             step = state["step"] = state["step"] + 1
-            g = _gradient(p.grad.data, theta, weight_decay, maximize)
-            total = state["sum"].data
+            g = _gradient(p.grad._data, theta, weight_decay, maximize)
+            total = state["sum"]._data
             tmp = np.multiply(g, g, out=np.empty_like(total))
             total += tmp
             denom = np.sqrt(total, out=tmp)

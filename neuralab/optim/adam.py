@@ -70,7 +70,7 @@ class Adam(Optimizer):
         for p in group["params"]:
             if p.grad is None:
                 continue
-            theta = p.data
+            theta = p._data
             state = self.state[p]
             if not state:
                 state["step"] = 0
@@ -81,9 +81,9 @@ class Adam(Optimizer):
             step = state["step"] = state["step"] + 1
             if decoupled and weight_decay != 0:
                 theta *= 1.0 - lr * weight_decay
-            g = _gradient(p.grad.data, theta, coupled_decay, maximize)
-            m, v = state["exp_avg"].data, state["exp_avg_sq"].data
-            v_max = state["max_exp_avg_sq"].data if amsgrad else None
+            g = _gradient(p.grad._data, theta, coupled_decay, maximize)
+            m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
+            v_max = state["max_exp_avg_sq"]._data if amsgrad else None
             coefficients = (beta1, beta2, eps, lr / (1.0 - beta1**step), (1.0 - beta2**step) ** 0.5)
             arrays = (theta, g, m, v) + (() if v_max is None else (v_max,))
             kernels = load("neuralab.optim._adam_kernel") if v_max is None else None

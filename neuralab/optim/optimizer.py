@@ -1,7 +1,7 @@
 """The Optimizer base class: parameter groups, per-parameter state, zero_grad, state_dict.
 
 Subclasses implement :meth:`Optimizer._update_group`, which updates every parameter of one group
-in place (``p.data``) from its ``p.grad``. Gradient arrays are never written to (the autograd
+in place (``p._data``) from its ``p.grad``. Gradient arrays are never written to (the autograd
 engine may share them between parameters): updates compute into new arrays or into the
 optimizer's own state arrays.
 
@@ -142,7 +142,7 @@ class Optimizer:
                 if set_to_none:
                     p.grad = None
                 else:  # a new array: the old one may be shared, so it is not zeroed in place
-                    p.grad.data = np.zeros_like(p.data)
+                    p.grad._data = np.zeros_like(p._data)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update each parameter that has a gradient; ``closure`` recomputes and returns a loss."""
@@ -217,7 +217,7 @@ class Optimizer:
 
 def _snapshot(value: Any) -> Any:
     """A copy of a state entry, so a saved state dict does not change with later steps."""
-    return constant(value.data.copy()) if isinstance(value, Tensor) else value
+    return constant(value._data.copy()) if isinstance(value, Tensor) else value
 
 
 def _restore(value: Any, param: Tensor, name: str) -> Any:
@@ -226,7 +226,7 @@ def _restore(value: Any, param: Tensor, name: str) -> Any:
         return int(float(value))
     if not isinstance(value, Tensor | np.ndarray):
         return value
-    arr = np.asarray(value.data if isinstance(value, Tensor) else value)
+    arr = np.asarray(value._data if isinstance(value, Tensor) else value)
     if arr.shape != param.shape:
         raise ValueError(
             f"load_state_dict: state '{name}' has shape {arr.shape} but its parameter has shape "

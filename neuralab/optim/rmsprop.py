@@ -58,7 +58,7 @@ class RMSprop(Optimizer):
         for p in group["params"]:
             if p.grad is None:
                 continue
-            theta = p.data
+            theta = p._data
             state = self.state[p]
             if not state:
                 state["step"] = 0
@@ -68,14 +68,14 @@ class RMSprop(Optimizer):
                 if centered:
                     state["grad_avg"] = constant(np.zeros_like(theta))
             state["step"] += 1
-            g = _gradient(p.grad.data, theta, weight_decay, maximize)
-            sq = state["square_avg"].data
+            g = _gradient(p.grad._data, theta, weight_decay, maximize)
+            sq = state["square_avg"]._data
             sq *= alpha
             tmp = np.multiply(g, g, out=np.empty_like(sq))
             tmp *= 1.0 - alpha
             sq += tmp
             if centered:
-                avg = state["grad_avg"].data
+                avg = state["grad_avg"]._data
                 np.subtract(g, avg, out=tmp)
                 tmp *= 1.0 - alpha
                 avg += tmp
@@ -87,7 +87,7 @@ class RMSprop(Optimizer):
             denom += eps
             np.divide(g, denom, out=denom)
             if momentum > 0:
-                buf = state["momentum_buffer"].data
+                buf = state["momentum_buffer"]._data
                 buf *= momentum
                 buf += denom
                 np.multiply(buf, lr, out=denom)

@@ -62,8 +62,8 @@ class SGD(Optimizer):
         for p in group["params"]:
             if p.grad is None:
                 continue
-            theta = p.data
-            g = _gradient(p.grad.data, theta, weight_decay, maximize)
+            theta = p._data
+            g = _gradient(p.grad._data, theta, weight_decay, maximize)
             if momentum != 0:
                 state = self.state[p]
                 buf = state.get("momentum_buffer")
@@ -71,7 +71,7 @@ class SGD(Optimizer):
                     b = np.array(g, copy=True)
                     state["momentum_buffer"] = constant(b)
                 else:
-                    b = buf.data
+                    b = buf._data
                     b *= momentum
                     b += g if damp == 1.0 else damp * g
                 g = g + momentum * b if nesterov else b

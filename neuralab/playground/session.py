@@ -261,7 +261,7 @@ class Session:
                 else:
                     nn.init.uniform_(layer.weight, -0.5, 0.5)
                     nn.init.constant_(layer.bias, 0.1)
-        self._initial = [(m.weight.data.copy(), m.bias.data.copy()) for m in self.linears]
+        self._initial = [(m.weight.numpy().copy(), m.bias.numpy().copy()) for m in self.linears]
         self._initial_rng = self.rng.bit_generator.state
         self._assemble()
         self._restart_counters()
@@ -296,7 +296,7 @@ class Session:
 
         def hook(module: nn.Module, inputs: tuple, out: Tensor) -> None:
             if module.training:
-                self.dropped[index] = (out.data[0] == 0) & (inputs[0].data[0] != 0)
+                self.dropped[index] = (out.numpy()[0] == 0) & (inputs[0].numpy()[0] != 0)
 
         return hook
 
@@ -524,7 +524,7 @@ class Session:
         loss.backward()
         self.opt.step()
         for i, layer in enumerate(self.linears):  # summed here, divided by the size per epoch
-            self._grad_sum[i] += float(np.abs(layer.weight.grad.data).sum())
+            self._grad_sum[i] += float(np.abs(layer.weight.grad.numpy()).sum())
         self._grad_count += 1
         self.seen += bs
         self.updates += 1
@@ -544,7 +544,7 @@ class Session:
         if self.scheduler is not None:
             self.scheduler.step()
         count = max(self._grad_count, 1)
-        sizes = [layer.weight.data.size for layer in self.linears]
+        sizes = [layer.weight.numpy().size for layer in self.linears]
         self.last_grads = [_number(g / count / size) for g, size in zip(self._grad_sum, sizes)]
         self._grad_sum[:] = 0
         self._grad_count = 0
@@ -613,7 +613,7 @@ class Session:
             h = inputs
             for layer in self.linears[:-1]:
                 z = layer(h)
-                pre.append(z.data)
+                pre.append(z.numpy())
                 h = self._act(z)
             out = self.linears[-1](h)
             kind = cfg.output_activation(self.config)
@@ -621,15 +621,15 @@ class Session:
                 out = F.tanh(out)
             elif not self._logits and kind == "sigmoid":
                 out = F.sigmoid(out)
-        return pre, out.data
+        return pre, out.numpy()
 
     def _display(self, out: np.ndarray) -> np.ndarray:
         """Network outputs on the colour scale: a value in [-1, 1] (N,) or class probabilities."""
         kind = cfg.output_activation(self.config)
         if kind == "softmax":
-            return F.softmax(constant(out), 1).data
+            return F.softmax(constant(out), 1).numpy()
         if kind == "sigmoid":
-            p = F.sigmoid(constant(out)).data if self._logits else out
+            p = F.sigmoid(constant(out)).numpy() if self._logits else out
             return (2 * p - 1)[:, 0]
         return out[:, 0]
 
@@ -703,7 +703,7 @@ class Session:
         and the displayed output (GRID²,) or class probabilities (GRID², k)."""
         pre, out = self._forward_layers(self.grid_inputs)
         shown = self._display(out)
-        maps = [self._act(constant(z)).data for z in pre]
+        maps = [self._act(constant(z)).numpy() for z in pre]
         maps.append(2 * shown - 1 if shown.ndim == 2 else shown[:, None])
         return np.concatenate(maps, axis=1), shown
 
@@ -734,8 +734,8 @@ class Session:
             **grid,
             "thumbs": b64(quantize(thumbs.transpose(2, 0, 1))),
             "thumbSize": THUMB,
-            "weights": [json_numbers(m.weight.data) for m in self.linears],
-            "biases": [json_numbers(m.bias.data) for m in self.linears],
+            "weights": [json_numbers(m.weight.numpy()) for m in self.linears],
+            "biases": [json_numbers(m.bias.numpy()) for m in self.linears],
             "loss": {"train": train["loss"], "test": test["loss"]},
             "acc": {"train": train["acc"], "test": test["acc"]},
             "confusion": {"train": train["confusion"], "test": test["confusion"]},

@@ -115,7 +115,7 @@ def resize(image: np.ndarray) -> np.ndarray:
         x = constant(a[None, None])
         if h < SIZE or w < SIZE:
             x = F.interpolate(x, size=(max(h, SIZE), max(w, SIZE)), mode="bilinear")
-        a = F.adaptive_avg_pool2d(x, SIZE).data[0, 0]
+        a = F.adaptive_avg_pool2d(x, SIZE).numpy()[0, 0]
     return np.clip(np.rint(a), 0, 255).astype(np.uint8)
 
 
@@ -380,8 +380,8 @@ class TeachableSession:
                 for i, layer in enumerate(self.model):
                     h = layer(h)
                     if i == 1:
-                        maps.append(h.data)
-                logits.append(h.data)
+                        maps.append(h.numpy())
+                logits.append(h.numpy())
         return np.concatenate(logits), np.concatenate(maps)
 
     def _evaluate(self, x: np.ndarray, y: np.ndarray) -> dict[str, Any]:
@@ -427,7 +427,7 @@ class TeachableSession:
         if self.model is None:
             raise SessionError("there is no trained model yet: press Train")
         logits, _ = self._forward(to_input(image))
-        return F.softmax(constant(logits), 1).data[0]
+        return F.softmax(constant(logits), 1).numpy()[0]
 
     def prediction(self) -> dict[str, Any] | None:
         """The probe's class probabilities and first-layer feature maps (bytes, each map scaled
@@ -437,7 +437,7 @@ class TeachableSession:
         key = (self._probe_version, self.model_version, self.updates)
         if self._prediction_cache is None or self._prediction_cache[0] != key:
             logits, maps = self._forward(self.probe)
-            probs = F.softmax(constant(logits), 1).data[0]
+            probs = F.softmax(constant(logits), 1).numpy()[0]
             peak = maps[0].max(axis=(1, 2), keepdims=True)
             scaled = np.where(peak > 0, maps[0] / np.where(peak > 0, peak, 1), 0)
             result = {
@@ -453,7 +453,7 @@ class TeachableSession:
         """What the page draws: progress, metrics, new epoch records, filters and the prediction."""
         filters = None
         if self.model is not None:
-            filters = json_numbers(self.model[0].weight.data[:, 0])
+            filters = json_numbers(self.model[0].weight.numpy()[:, 0])
         snap = {
             "type": "snap",
             "epoch": self.epoch,

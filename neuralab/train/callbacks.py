@@ -456,7 +456,7 @@ class GradientStats(Callback):
     def on_after_backward(self, batch: int, logs: dict[str, Any] | None = None) -> None:
         self._batches += 1
         for name, params in self._layers():
-            squares = sum(_squared_norm(p.grad.data) for p in params if p.grad is not None)
+            squares = sum(_squared_norm(p.grad.numpy()) for p in params if p.grad is not None)
             self._sums[name] = self._sums.get(name, 0.0) + math.sqrt(squares)
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:

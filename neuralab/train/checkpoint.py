@@ -38,7 +38,7 @@ _FORMAT = 1
 
 def snapshot_model(model: Module) -> dict[str, np.ndarray]:
     """A copy of the model's parameters and buffers that later training does not change."""
-    return {name: t.data.copy() for name, t in model.state_dict().items()}
+    return {name: t.numpy().copy() for name, t in model.state_dict().items()}
 
 
 def restore_model(model: Module, snapshot: dict[str, Any]) -> None:

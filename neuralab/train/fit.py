@@ -215,13 +215,13 @@ class _Pass:
         self.targets: list[np.ndarray] = []
 
     def add(self, loss: float, output: Any, target: Tensor) -> None:
-        t = target.data if isinstance(target, Tensor) else np.asarray(target)
+        t = target.numpy() if isinstance(target, Tensor) else np.asarray(target)
         n = len(t) if t.ndim else 1
         self.n += n
         self.loss_sum += loss * n
         if not self.metrics.fns:
             return
-        out = output.data if isinstance(output, Tensor) else output
+        out = output.numpy() if isinstance(output, Tensor) else output
         if self.running or not self.outputs:  # the first batch checks that the metrics apply
             for name, value in self.metrics(t, out).items():
                 self.sums[name] = self.sums.get(name, 0.0) + value * n
@@ -289,7 +289,7 @@ def predict(model: Module, data: Any, batch_size: int | None = 32) -> np.ndarray
                 raise TypeError(
                     f"predict: the model returned a {type(output).__name__}; predict needs a Tensor"
                 )
-            outputs.append(output.data)
+            outputs.append(output.numpy())
     if not outputs:
         raise ValueError("predict: the data gave no batches")
     return np.concatenate(outputs)
@@ -340,7 +340,7 @@ class _Trainer:
                 break
         if step < 0:
             raise ValueError("fit: train_data gave no batches")
-        broken = [n for n, p in model.named_parameters() if not np.isfinite(p.data).all()]
+        broken = [n for n, p in model.named_parameters() if not np.isfinite(p.numpy()).all()]
         if broken:
             raise _Diverged(epoch, step, f"parameter '{broken[0]}' holds NaN or infinite values")
         return totals.logs()

@@ -63,7 +63,7 @@ class MetricNotApplicable(ValueError):
 def _array(x: Any) -> np.ndarray:
     """``x`` as an ndarray (Tensors and array-likes; pandas objects via ``to_numpy``)."""
     if isinstance(x, Tensor):
-        return x.data
+        return x.numpy()
     return np.asarray(x.to_numpy() if hasattr(x, "to_numpy") else x)
 
 

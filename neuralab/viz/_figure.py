@@ -56,7 +56,7 @@ def finish(fig: Figure, path: PathLike) -> Figure:
 
 def to_numpy(x: Any) -> np.ndarray:
     """A Tensor's array, or ``x`` as an ndarray."""
-    return x.data if isinstance(x, Tensor) else np.asarray(x)
+    return x.numpy() if isinstance(x, Tensor) else np.asarray(x)
 
 
 def grid_shape(n: int, ncols: int) -> tuple[int, int]:

@@ -38,8 +38,8 @@ def activation_curve(
     point = tensor(np.asarray(x, dtype=np.float64), dtype=float64, requires_grad=True)
     out = fn(point)
     out.sum().backward()  # elementwise fn: d sum / d x_i = fn'(x_i)
-    grad = np.zeros_like(point.data) if point.grad is None else point.grad.data
-    return out.data, grad
+    grad = np.zeros_like(point.numpy()) if point.grad is None else point.grad.numpy()
+    return out.numpy(), grad
 
 
 def _title(name: str, fn: Callable) -> str:
@@ -123,7 +123,7 @@ def plot_losses(path: PathLike = None, margin_range: tuple[float, float] = (-3.0
         dashed = label.startswith("cross-entropy")
         ax.plot(
             m,
-            loss.data,
+            loss.numpy(),
             color=f"C{i}",
             linewidth=1.6 if dashed else 2.4,
             linestyle="--" if dashed else "-",

@@ -78,7 +78,7 @@ def descent_path(f: Callable[[Tensor], Tensor], x0: Any, lr: float, steps: int) 
                 f"of shape {x.shape}"
             )
         value.sum().backward()
-        grad = np.zeros_like(x) if point.grad is None else point.grad.data
+        grad = np.zeros_like(x) if point.grad is None else point.grad.numpy()
         with np.errstate(over="ignore", invalid="ignore"):
             x = x - lr * grad
         points.append(x)

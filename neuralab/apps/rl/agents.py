@@ -119,7 +119,7 @@ class ActorCritic(Module):
                 f"ActorCritic.act: expected observations (N, {self.obs_dim}), got {obs.shape}"
             )
         with no_grad():
-            logp = self.log_probs(constant(obs), legal).data
+            logp = self.log_probs(constant(obs), legal).numpy()
         if greedy:
             return logp.argmax(axis=1)
         return sample_actions(np.exp(logp), rng or np.random.default_rng())
@@ -268,7 +268,7 @@ class PolicyGradient:
         steps, n = t["rewards"].shape
         with no_grad():
             flat = constant(t["obs"].reshape((steps + 1) * n, -1))
-            values = self.model.value(flat).data.reshape(steps + 1, n).astype(np.float64)
+            values = self.model.value(flat).numpy().reshape(steps + 1, n).astype(np.float64)
         adv = advantages(
             t["rewards"], values[:-1], values[1:], t["terminated"],
             t["terminated"] | t["truncated"], self.gamma, self.lam,

@@ -48,7 +48,7 @@ class Layout:
 def to_batch(image: Any, op: str) -> tuple[np.ndarray, Layout]:
     """``image`` as an (N, C, H, W) batch (uint8 for integer images) and its :class:`Layout`."""
     is_tensor = isinstance(image, Tensor)
-    arr = image.data if is_tensor else np.asarray(image)
+    arr = image._data if is_tensor else np.asarray(image)
     kind = arr.dtype.kind
     if kind not in "fiu":
         raise TypeError(

@@ -133,7 +133,7 @@ def _interpolate(images: np.ndarray, size: tuple[int, int], interpolation: str) 
     if images.shape[2:] == size:
         return images.copy()
     x = images.astype(work_dtype(images), copy=False)
-    out = interpolate(constant(x), size=size, mode=interpolation).data
+    out = interpolate(constant(x), size=size, mode=interpolation).numpy()
     return finish(out, images, rounding=True)
 
 

@@ -21,7 +21,7 @@ def check_float_dtype(dtype: Any, layer: str) -> None:
 def parameter(data: np.ndarray, requires_grad: bool = True) -> Parameter:
     """A parameter holding ``data`` itself, in its own dtype (Parameter(array) makes float32)."""
     p = Parameter(requires_grad=requires_grad)
-    p.data = data
+    p._data = data
     return p
 
 

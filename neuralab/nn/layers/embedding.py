@@ -59,7 +59,7 @@ class Embedding(Module):
                 f"Embedding.from_pretrained: embeddings must be 2-D, got shape {embeddings.shape}"
             )
         layer = cls(*embeddings.shape, padding_idx=padding_idx, dtype=embeddings.dtype)
-        layer.weight = parameter(embeddings.data.copy(), requires_grad=not freeze)
+        layer.weight = parameter(embeddings._data.copy(), requires_grad=not freeze)
         return layer
 
     def forward(self, input: Tensor) -> Tensor:
