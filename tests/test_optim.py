@@ -150,7 +150,7 @@ def test_parameters_without_grad_are_skipped():
         opt = getattr(optim, name)([a, b], **kwargs)
         opt.step()
         np.testing.assert_array_equal(b.numpy(), INIT[1])
-        assert b not in opt.state
+        assert opt.state.get(b, {}).get("step", 0) == 0  # Adagrad fills state at once, as torch
 
 
 @pytest.mark.parametrize("name, kwargs", [CASES[2], CASES[9], CASES[12], CASES[16], CASES[21]])
@@ -240,19 +240,19 @@ def test_constructor_errors():
         optim.SGD([{"params": [p]}, {"params": [p]}], lr=0.1)
     with pytest.raises(ValueError, match="appears twice"):
         optim.Adam([p, p])
-    with pytest.raises(ValueError, match="lr=-0.1"):
+    with pytest.raises(ValueError, match="Invalid learning rate: -0.1 "):
         optim.SGD([p], lr=-0.1)
-    with pytest.raises(ValueError, match="lr=-1"):
+    with pytest.raises(ValueError, match="Invalid learning rate: -1 "):
         optim.Adam([{"params": [p], "lr": -1}])
-    with pytest.raises(ValueError, match=r"betas\[0\]=1.0"):
+    with pytest.raises(ValueError, match="Invalid beta parameter at index 0: 1.0 "):
         optim.Adam([p], betas=(1.0, 0.999))
-    with pytest.raises(ValueError, match=r"betas\[1\]=-0.5"):
+    with pytest.raises(ValueError, match="Invalid beta parameter at index 1: -0.5 "):
         optim.AdamW([p], betas=(0.9, -0.5))
-    with pytest.raises(ValueError, match="eps=-1e-08"):
+    with pytest.raises(ValueError, match="Invalid epsilon value: -1e-08 "):
         optim.RMSprop([p], eps=-1e-8)
-    with pytest.raises(ValueError, match="weight_decay=-0.1"):
+    with pytest.raises(ValueError, match="Invalid weight_decay value: -0.1 "):
         optim.Adagrad([p], weight_decay=-0.1)
-    with pytest.raises(ValueError, match="momentum=-0.9"):
+    with pytest.raises(ValueError, match="Invalid momentum value: -0.9 "):
         optim.SGD([p], lr=0.1, momentum=-0.9)
     with pytest.raises(ValueError, match="Nesterov.*momentum=0"):
         optim.SGD([p], lr=0.1, nesterov=True)
@@ -270,7 +270,8 @@ def test_add_param_group_takes_defaults():
     opt.add_param_group({"params": b, "lr": 0.01})
     assert opt.param_groups[1] == {
         "params": [b], "lr": 0.01, "momentum": 0.9, "dampening": 0, "weight_decay": 0,
-        "nesterov": False, "maximize": False,
+        "nesterov": False, "maximize": False, "foreach": None, "differentiable": False,
+        "fused": None,
     }  # fmt: skip
     with pytest.raises(ValueError, match="already in parameter group 0"):
         opt.add_param_group({"params": [a]})

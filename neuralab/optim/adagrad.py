@@ -16,8 +16,10 @@ from typing import Any
 
 import numpy as np
 
-from neuralab.optim.optimizer import Optimizer, _gradient
-from neuralab.tensor import constant
+from neuralab.optim._checks import scalar
+from neuralab.optim._update import _gradient
+from neuralab.optim.optimizer import Optimizer
+from neuralab.tensor import Tensor, constant
 
 
 class Adagrad(Optimizer):
@@ -26,13 +28,16 @@ class Adagrad(Optimizer):
     def __init__(
         self,
         params: Iterable[Any],
-        lr: float = 1e-2,
+        lr: float | Tensor = 1e-2,
         lr_decay: float = 0,
         weight_decay: float = 0,
         initial_accumulator_value: float = 0,
         eps: float = 1e-10,
+        foreach: bool | None = None,
         *,
         maximize: bool = False,
+        differentiable: bool = False,
+        fused: bool | None = None,
     ) -> None:
         defaults = {
             "lr": lr,
@@ -40,25 +45,34 @@ class Adagrad(Optimizer):
             "eps": eps,
             "weight_decay": weight_decay,
             "initial_accumulator_value": initial_accumulator_value,
+            "foreach": foreach,
             "maximize": maximize,
+            "differentiable": differentiable,
+            "fused": fused,
         }
         super().__init__(params, defaults)
+        for group in self.param_groups:  # torch fills the state at once, from this argument
+            for p in group["params"]:
+                self._init_state(p, initial_accumulator_value)
+
+    _checked = ("lr", "lr_decay", "weight_decay", "initial_accumulator_value", "eps")
+
+    def _init_state(self, p: Tensor, initial: float) -> None:
+        self.state[p].update(step=0, sum=constant(np.full_like(p._data, initial)))
 
     def _update_group(self, group: dict[str, Any]) -> None:
-        lr = float(group["lr"])
+        lr = scalar(group["lr"])
         lr_decay = float(group["lr_decay"])
         eps = float(group["eps"])
         weight_decay = float(group["weight_decay"])
-        initial = float(group["initial_accumulator_value"])
         maximize = group["maximize"]
         for p in group["params"]:
             if p.grad is None:
                 continue
             theta = p._data
             state = self.state[p]
-            if not state:
-                state["step"] = 0
-                state["sum"] = constant(np.full_like(theta, initial))
+            if not state:  # a parameter added by add_param_group
+                self._init_state(p, float(group["initial_accumulator_value"]))
             step = state["step"] = state["step"] + 1
             g = _gradient(p.grad._data, theta, weight_decay, maximize)
             total = state["sum"]._data

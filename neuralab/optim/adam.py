@@ -19,9 +19,11 @@ from typing import Any
 import numpy as np
 
 from neuralab.compiled import load
-from neuralab.optim.optimizer import Optimizer, _gradient
+from neuralab.optim._checks import scalar
+from neuralab.optim._update import _decayed_gradient
+from neuralab.optim.optimizer import Optimizer
 from neuralab.parallel import parallel_for
-from neuralab.tensor import constant
+from neuralab.tensor import Tensor, constant
 
 
 class Adam(Optimizer):
@@ -30,13 +32,17 @@ class Adam(Optimizer):
     def __init__(
         self,
         params: Iterable[Any],
-        lr: float = 1e-3,
+        lr: float | Tensor = 1e-3,
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
         weight_decay: float = 0,
         amsgrad: bool = False,
         *,
+        foreach: bool | None = None,
         maximize: bool = False,
+        capturable: bool = False,
+        differentiable: bool = False,
+        fused: bool | None = None,
         decoupled_weight_decay: bool = False,
     ) -> None:
         defaults = {
@@ -46,27 +52,23 @@ class Adam(Optimizer):
             "weight_decay": weight_decay,
             "amsgrad": amsgrad,
             "maximize": maximize,
+            "foreach": foreach,
+            "capturable": capturable,
+            "differentiable": differentiable,
+            "fused": fused,
             "decoupled_weight_decay": decoupled_weight_decay,
         }
         super().__init__(params, defaults)
 
-    def _validate_group(self, group: dict[str, Any]) -> None:
-        super()._validate_group(group)
-        betas = group["betas"]
-        if len(betas) != 2:
-            self._invalid("betas", betas, "must be a pair (beta1, beta2)")
-        for i, beta in enumerate(betas):
-            if not 0.0 <= beta < 1.0:
-                self._invalid(f"betas[{i}]", beta, "must be in [0, 1)")
+    _checked = ("lr", "eps", "betas", "weight_decay")
 
     def _update_group(self, group: dict[str, Any]) -> None:
-        lr = float(group["lr"])
-        beta1, beta2 = (float(b) for b in group["betas"])
+        lr = scalar(group["lr"])
+        beta1, beta2 = (scalar(b, "betas") for b in group["betas"])
         eps = float(group["eps"])
         weight_decay = float(group["weight_decay"])
         amsgrad, maximize = group["amsgrad"], group["maximize"]
         decoupled = group["decoupled_weight_decay"]
-        coupled_decay = 0.0 if decoupled else weight_decay
         for p in group["params"]:
             if p.grad is None:
                 continue
@@ -79,9 +81,7 @@ class Adam(Optimizer):
                 if amsgrad:
                     state["max_exp_avg_sq"] = constant(np.zeros_like(theta))
             step = state["step"] = state["step"] + 1
-            if decoupled and weight_decay != 0:
-                theta *= 1.0 - lr * weight_decay
-            g = _gradient(p.grad._data, theta, coupled_decay, maximize)
+            g = _decayed_gradient(p.grad._data, theta, lr, weight_decay, decoupled, maximize)
             m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
             v_max = state["max_exp_avg_sq"]._data if amsgrad else None
             coefficients = (beta1, beta2, eps, lr / (1.0 - beta1**step), (1.0 - beta2**step) ** 0.5)
@@ -155,13 +155,17 @@ class AdamW(Adam):
     def __init__(
         self,
         params: Iterable[Any],
-        lr: float = 1e-3,
+        lr: float | Tensor = 1e-3,
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
         weight_decay: float = 1e-2,
         amsgrad: bool = False,
         *,
         maximize: bool = False,
+        foreach: bool | None = None,
+        capturable: bool = False,
+        differentiable: bool = False,
+        fused: bool | None = None,
     ) -> None:
         super().__init__(
             params,
@@ -170,6 +174,10 @@ class AdamW(Adam):
             eps,
             weight_decay,
             amsgrad,
+            foreach=foreach,
             maximize=maximize,
+            capturable=capturable,
+            differentiable=differentiable,
+            fused=fused,
             decoupled_weight_decay=True,
         )

@@ -18,8 +18,10 @@ from typing import Any
 
 import numpy as np
 
-from neuralab.optim.optimizer import Optimizer, _gradient
-from neuralab.tensor import constant
+from neuralab.optim._checks import scalar
+from neuralab.optim._update import _gradient
+from neuralab.optim.optimizer import Optimizer
+from neuralab.tensor import Tensor, constant
 
 
 class RMSprop(Optimizer):
@@ -28,28 +30,35 @@ class RMSprop(Optimizer):
     def __init__(
         self,
         params: Iterable[Any],
-        lr: float = 1e-2,
+        lr: float | Tensor = 1e-2,
         alpha: float = 0.99,
         eps: float = 1e-8,
         weight_decay: float = 0,
         momentum: float = 0,
         centered: bool = False,
-        *,
+        capturable: bool = False,
+        foreach: bool | None = None,
         maximize: bool = False,
+        differentiable: bool = False,
     ) -> None:
         defaults = {
             "lr": lr,
+            "momentum": momentum,
             "alpha": alpha,
             "eps": eps,
-            "weight_decay": weight_decay,
-            "momentum": momentum,
             "centered": centered,
+            "weight_decay": weight_decay,
+            "capturable": capturable,
+            "foreach": foreach,
             "maximize": maximize,
+            "differentiable": differentiable,
         }
         super().__init__(params, defaults)
 
+    _checked = ("lr", "eps", "momentum", "weight_decay", "alpha")
+
     def _update_group(self, group: dict[str, Any]) -> None:
-        lr = float(group["lr"])
+        lr = scalar(group["lr"])
         alpha = float(group["alpha"])
         eps = float(group["eps"])
         weight_decay = float(group["weight_decay"])

@@ -16,8 +16,10 @@ from typing import Any
 
 import numpy as np
 
-from neuralab.optim.optimizer import Optimizer, _gradient
-from neuralab.tensor import constant
+from neuralab.optim._checks import scalar
+from neuralab.optim._update import _gradient
+from neuralab.optim.optimizer import Optimizer
+from neuralab.tensor import Tensor, constant
 
 
 class SGD(Optimizer):
@@ -26,13 +28,16 @@ class SGD(Optimizer):
     def __init__(
         self,
         params: Iterable[Any],
-        lr: float = 1e-3,
+        lr: float | Tensor = 1e-3,
         momentum: float = 0,
         dampening: float = 0,
-        weight_decay: float = 0,
+        weight_decay: float | Tensor = 0,
         nesterov: bool = False,
         *,
         maximize: bool = False,
+        foreach: bool | None = None,
+        differentiable: bool = False,
+        fused: bool | None = None,
     ) -> None:
         defaults = {
             "lr": lr,
@@ -41,22 +46,27 @@ class SGD(Optimizer):
             "weight_decay": weight_decay,
             "nesterov": nesterov,
             "maximize": maximize,
+            "foreach": foreach,
+            "differentiable": differentiable,
+            "fused": fused,
         }
         super().__init__(params, defaults)
+
+    _checked = ("lr", "momentum", "weight_decay")
 
     def _validate_group(self, group: dict[str, Any]) -> None:
         super()._validate_group(group)
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
             raise ValueError(
-                f"SGD: Nesterov momentum requires momentum > 0 and dampening = 0, got "
-                f"momentum={group['momentum']!r}, dampening={group['dampening']!r}"
+                f"Nesterov momentum requires a momentum and zero dampening (SGD: got "
+                f"momentum={group['momentum']!r}, dampening={group['dampening']!r})"
             )
 
     def _update_group(self, group: dict[str, Any]) -> None:
-        lr = float(group["lr"])
+        lr = scalar(group["lr"])
         momentum = float(group["momentum"])
         damp = 1.0 - float(group["dampening"])
-        weight_decay = float(group["weight_decay"])
+        weight_decay = scalar(group["weight_decay"], "weight_decay")
         nesterov, maximize = group["nesterov"], group["maximize"]
         rates: dict[np.dtype, np.ndarray] = {}
         for p in group["params"]:
