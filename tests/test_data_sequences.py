@@ -101,7 +101,7 @@ def test_char_text_windows_and_loader():
     assert x.dtype == y.dtype and str(x.dtype) == "int64" and x.shape == (4,)
     assert ds.vocab.decode(x.numpy()) == "llo " and ds.vocab.decode(y.numpy()) == "lo w"
     assert len(CharText(text, seq_len=4, stride=3)) == 3
-    xb, yb = next(iter(DataLoader(ds, batch_size=None)))
+    xb, yb = next(iter(DataLoader(ds, batch_size=len(ds))))
     assert xb.shape == (7, 4) and (xb.numpy()[:, 1:] == yb.numpy()[:, :-1]).all()
     with pytest.raises(ValueError, match="needs at least 12"):
         CharText(text, seq_len=11)

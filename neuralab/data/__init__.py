@@ -1,21 +1,25 @@
 """Datasets and loaders: torch.utils.data's shapes, generated data, and local real data.
 
-- :mod:`~neuralab.data.dataset`: ``Dataset``, ``TensorDataset``, ``Subset``, ``ConcatDataset``,
-  ``random_split``, ``train_test_split``;
-- :mod:`~neuralab.data.loader`: ``DataLoader`` and ``default_collate``;
+- :mod:`~neuralab.data.dataset`: ``Dataset``, ``IterableDataset``, ``TensorDataset``, ``Subset``,
+  ``ConcatDataset``, ``ChainDataset``, ``StackDataset``, ``random_split``, ``train_test_split``;
+- :mod:`~neuralab.data.sampler`: ``Sampler`` and the sequential, random, weighted and batch ones;
+- :mod:`~neuralab.data.loader`: ``DataLoader``, ``default_collate``, ``default_convert``;
 - :mod:`~neuralab.data.synthetic`: the TensorFlow Playground's 2-D sets and multiclass ones;
 - :mod:`~neuralab.data.real`: digits, iris, wine, breast cancer (shipped by scikit-learn);
 - :mod:`~neuralab.data.files`: MNIST, Fashion-MNIST and CIFAR-10 from a local directory;
 - :mod:`~neuralab.data.sequences`: digit tasks, dates, character text;
 - :mod:`~neuralab.data.scenes`: segmentation scenes.
 
-See docs/data.md.
+``neuralab.utils.data`` is the same under torch's module path. See docs/data.md.
 """
 
 from neuralab.data import transforms
 from neuralab.data.dataset import (
+    ChainDataset,
     ConcatDataset,
     Dataset,
+    IterableDataset,
+    StackDataset,
     Subset,
     TensorDataset,
     random_split,
@@ -31,8 +35,16 @@ from neuralab.data.files import (
     mnist,
     read_idx,
 )
-from neuralab.data.loader import DataLoader, default_collate
+from neuralab.data.loader import DataLoader, default_collate, default_convert, get_worker_info
 from neuralab.data.real import breast_cancer, digits, iris, standard_scale, wine
+from neuralab.data.sampler import (
+    BatchSampler,
+    RandomSampler,
+    Sampler,
+    SequentialSampler,
+    SubsetRandomSampler,
+    WeightedRandomSampler,
+)
 from neuralab.data.scenes import SCENE_CLASSES, scenes
 from neuralab.data.sequences import (
     DATE_SOURCE_VOCAB,
@@ -69,14 +81,23 @@ __all__ = [
     "PLAYGROUND_DATASETS",
     "SCENE_CLASSES",
     "TINY_TEXT",
+    "BatchSampler",
+    "ChainDataset",
     "CharText",
     "ConcatDataset",
     "DataLoader",
     "Dataset",
+    "IterableDataset",
+    "RandomSampler",
     "RestrictedUnpickler",
+    "Sampler",
+    "SequentialSampler",
+    "StackDataset",
     "Subset",
+    "SubsetRandomSampler",
     "TensorDataset",
     "Vocab",
+    "WeightedRandomSampler",
     "blobs",
     "breast_cancer",
     "checkerboard",
@@ -84,11 +105,13 @@ __all__ = [
     "circle",
     "dates",
     "default_collate",
+    "default_convert",
     "digit_task",
     "digits",
     "encode_pairs",
     "fashion_mnist",
     "gauss",
+    "get_worker_info",
     "iris",
     "mnist",
     "moons",

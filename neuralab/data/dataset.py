@@ -1,6 +1,7 @@
-"""Map-style datasets (torch.utils.data's shapes) and deterministic ways to split them.
+"""Datasets (torch.utils.data.dataset): map-style and iterable datasets, and ways to split them.
 
-A dataset is anything with ``__getitem__(i)`` and ``__len__()``. Array-backed datasets also offer
+A map-style dataset is anything with ``__getitem__(i)`` and ``__len__()``; an iterable one
+(:class:`IterableDataset`) yields its samples from ``__iter__``. Array-backed datasets also offer
 :meth:`Dataset.batch_fetcher`: a function that takes a whole index array and returns the batch
 already stacked, so a :class:`~neuralab.data.DataLoader` indexes the arrays once per batch instead
 of fetching and stacking samples one by one.
@@ -10,38 +11,38 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Callable, Sequence
-from typing import Any
+import warnings
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 
-from neuralab.random import generator as global_generator
+from neuralab.data.sampler import as_generator
 from neuralab.tensor import Tensor, as_array, constant
 
+__all__ = [
+    "ChainDataset",
+    "ConcatDataset",
+    "Dataset",
+    "IterableDataset",
+    "StackDataset",
+    "Subset",
+    "TensorDataset",
+    "as_generator",
+    "batch_fetcher",
+    "random_split",
+    "train_test_split",
+]
+
+T_co = TypeVar("T_co", covariant=True)
 Fetcher = Callable[[np.ndarray], Any]
 
 
-def as_generator(generator: np.random.Generator | int | None) -> np.random.Generator:
-    """A NumPy Generator: the one given, one seeded by an int, or the global one for ``None``."""
-    if generator is None:
-        return global_generator()
-    if isinstance(generator, np.random.Generator):
-        return generator
-    if isinstance(generator, int | np.integer):
-        return np.random.default_rng(int(generator))
-    raise TypeError(
-        f"generator must be a numpy Generator, an int seed or None, got {type(generator).__name__}"
-    )
-
-
-class Dataset:
+class Dataset(Generic[T_co]):
     """Base class of map-style datasets: subclasses define ``__getitem__`` and ``__len__``."""
 
-    def __getitem__(self, index: int) -> Any:
+    def __getitem__(self, index: Any) -> T_co:
         raise NotImplementedError(f"{type(self).__name__} does not define __getitem__")
-
-    def __len__(self) -> int:
-        raise NotImplementedError(f"{type(self).__name__} does not define __len__")
 
     def __add__(self, other: Dataset) -> ConcatDataset:
         return ConcatDataset([self, other])
@@ -51,20 +52,53 @@ class Dataset:
         return None
 
 
+class IterableDataset(Dataset[T_co], Iterable):
+    """Base class of datasets that stream their samples: subclasses define ``__iter__``.
+
+    A DataLoader batches them in the order they come (no sampler, no shuffling).
+    """
+
+    def __add__(self, other: Dataset) -> ChainDataset:
+        return ChainDataset([self, other])
+
+
+def _owner(cls: type, name: str) -> type | None:
+    """The class in ``cls``'s MRO that defines ``name``, or None."""
+    return next((c for c in cls.__mro__ if name in vars(c)), None)
+
+
+def _fetcher_is_stale(cls: type) -> bool:
+    """True if a subclass overrides ``__getitem__``/``__getitems__`` below its batch_fetcher."""
+    fetcher_owner = _owner(cls, "batch_fetcher")
+    if fetcher_owner is None:
+        return False
+    for name in ("__getitem__", "__getitems__"):
+        owner = _owner(cls, name)
+        if owner is not None and owner is not fetcher_owner and issubclass(owner, fetcher_owner):
+            return True
+    return False
+
+
 def batch_fetcher(dataset: Any) -> Fetcher | None:
-    """The fast batch path of ``dataset``: its own fetcher, plain indexing for arrays, or None."""
+    """The fast batch path of ``dataset``: its own fetcher, plain indexing for arrays, or None.
+
+    None also when a subclass redefines how samples are read (``__getitem__``) below the class
+    that defines the fetcher: its samples would no longer match the fetcher's batches.
+    """
     if isinstance(dataset, np.ndarray | Tensor):
-        array = as_array(dataset)
-        return array.__getitem__
+        return as_array(dataset).__getitem__
     fetcher = getattr(dataset, "batch_fetcher", None)
-    return fetcher() if callable(fetcher) else None
+    if not callable(fetcher) or _fetcher_is_stale(type(dataset)):
+        return None
+    return fetcher()
 
 
-class TensorDataset(Dataset):
+class TensorDataset(Dataset[tuple[Tensor, ...]]):
     """Samples are the i-th rows of equally long tensors or arrays: ``(x[i], y[i], ...)``.
 
     Arrays follow ``nl.tensor``'s dtype rules (floats become float32, integers int64; a float64
-    Tensor stays float64). Each sample is a tuple of Tensors, one per input.
+    Tensor stays float64). Each sample is a tuple of Tensors, one per input; ``.tensors`` holds
+    the inputs as Tensors (the same objects when Tensors were passed).
     """
 
     def __init__(self, *tensors: Any) -> None:
@@ -74,17 +108,20 @@ class TensorDataset(Dataset):
         for i, a in enumerate(arrays):
             if a.ndim == 0:
                 raise ValueError(f"TensorDataset: input {i} is a scalar; each needs a first dim")
-        sizes = [a.shape[0] for a in arrays]
-        if len(set(sizes)) > 1:
+        if len({a.shape[0] for a in arrays}) > 1:
             shapes = ", ".join(str(a.shape) for a in arrays)
             raise ValueError(
                 f"TensorDataset: all inputs need the same first dimension (number of samples), "
                 f"got shapes {shapes}"
             )
         self.arrays = arrays
-        self.tensors = tuple(constant(a) for a in arrays)
+        self.tensors = tuple(
+            t if isinstance(t, Tensor) and t._data is a else constant(a)
+            for t, a in zip(tensors, arrays)
+        )
 
-    def __getitem__(self, index: int) -> tuple[Tensor, ...]:
+    def __getitem__(self, index: Any) -> tuple[Tensor, ...]:
+        index = index._data if isinstance(index, Tensor) else index
         return tuple(constant(np.asarray(a[index])) for a in self.arrays)
 
     def __len__(self) -> int:
@@ -96,41 +133,85 @@ class TensorDataset(Dataset):
         return lambda idx: tuple(a[idx] for a in arrays)
 
 
-class Subset(Dataset):
-    """The samples of ``dataset`` at ``indices``, in that order."""
+class StackDataset(Dataset):
+    """Samples of equally long datasets side by side: a tuple (positional) or a dict (keywords)."""
 
-    def __init__(self, dataset: Any, indices: Sequence[int] | np.ndarray) -> None:
-        self.dataset = dataset
-        self.indices = np.asarray(indices, dtype=np.int64).reshape(-1)
-        n = len(dataset)
-        if self.indices.size and (self.indices.min() < -n or self.indices.max() >= n):
-            raise IndexError(
-                f"Subset: indices must lie in [-{n}, {n}) for a dataset of {n} samples, got "
-                f"min {self.indices.min()} and max {self.indices.max()}"
-            )
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        if args and kwargs:
+            raise ValueError("StackDataset: pass datasets either positionally or by keyword")
+        if not args and not kwargs:
+            raise ValueError("StackDataset: needs at least one dataset")
+        self.datasets: tuple | dict = args if args else kwargs
+        parts = args if args else tuple(kwargs.values())
+        lengths = [len(d) for d in parts]
+        if len(set(lengths)) > 1:
+            raise ValueError(f"StackDataset: the datasets differ in length: {lengths}")
+        self._length = lengths[0]
 
-    def __getitem__(self, index: int) -> Any:
-        return self.dataset[int(self.indices[index])]
+    def __getitem__(self, index: int) -> tuple | dict:
+        if isinstance(self.datasets, dict):
+            return {key: d[index] for key, d in self.datasets.items()}
+        return tuple(d[index] for d in self.datasets)
 
     def __len__(self) -> int:
-        return self.indices.size
+        return self._length
+
+    def batch_fetcher(self) -> Fetcher | None:
+        """Each part's fetcher, side by side (None if a part has none)."""
+        named = isinstance(self.datasets, dict)
+        parts = self.datasets if named else dict(enumerate(self.datasets))
+        fetchers = {key: batch_fetcher(d) for key, d in parts.items()}
+        if any(f is None for f in fetchers.values()):
+            return None
+        if named:
+            return lambda idx: {key: f(idx) for key, f in fetchers.items()}
+        return lambda idx: tuple(f(idx) for f in fetchers.values())
+
+
+class Subset(Dataset):
+    """The samples of ``dataset`` at ``indices``, in that order (``.indices`` as given)."""
+
+    def __init__(self, dataset: Any, indices: Sequence[int]) -> None:
+        self.dataset = dataset
+        self.indices = indices
+        raw = indices._data if isinstance(indices, Tensor) else indices
+        self._positions = np.asarray(raw, dtype=np.int64).reshape(-1)
+        n = len(dataset)
+        if self._positions.size and (self._positions.min() < -n or self._positions.max() >= n):
+            raise IndexError(
+                f"Subset: indices must lie in [-{n}, {n}) for a dataset of {n} samples, got "
+                f"min {self._positions.min()} and max {self._positions.max()}"
+            )
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, list):
+            return self.dataset[[self.indices[i] for i in index]]
+        return self.dataset[self.indices[index]]
+
+    def __len__(self) -> int:
+        return len(self.indices)
 
     def batch_fetcher(self) -> Fetcher | None:
         """The parent's fetcher, applied to the mapped indices."""
         inner = batch_fetcher(self.dataset)
         if inner is None:
             return None
-        indices = self.indices
-        return lambda idx: inner(indices[idx])
+        positions = self._positions
+        return lambda idx: inner(positions[idx])
 
 
 class ConcatDataset(Dataset):
-    """Several datasets, one after the other."""
+    """Several map-style datasets, one after the other (``cumulative_sizes`` holds the ends)."""
 
-    def __init__(self, datasets: Sequence[Any]) -> None:
+    def __init__(self, datasets: Iterable[Any]) -> None:
         self.datasets = list(datasets)
         if not self.datasets:
             raise ValueError("ConcatDataset: needs at least one dataset")
+        for i, d in enumerate(self.datasets):
+            if isinstance(d, IterableDataset):
+                raise TypeError(
+                    f"ConcatDataset: dataset {i} is an IterableDataset; use ChainDataset"
+                )
         self.cumulative_sizes = np.cumsum([len(d) for d in self.datasets]).tolist()
 
     def __len__(self) -> int:
@@ -172,40 +253,63 @@ class ConcatDataset(Dataset):
         return fetch
 
 
+class ChainDataset(IterableDataset):
+    """Several iterable datasets, streamed one after the other."""
+
+    def __init__(self, datasets: Iterable[Any]) -> None:
+        self.datasets = datasets
+
+    def _parts(self) -> Iterator[IterableDataset]:
+        for i, d in enumerate(self.datasets):
+            if not isinstance(d, IterableDataset):
+                raise TypeError(
+                    f"ChainDataset: dataset {i} is a {type(d).__name__}, not an IterableDataset"
+                )
+            yield d
+
+    def __iter__(self) -> Iterator[Any]:
+        for d in self._parts():
+            yield from d
+
+    def __len__(self) -> int:
+        return sum(len(d) for d in self._parts())
+
+
 def _split_lengths(n: int, lengths: Sequence[float]) -> list[int]:
-    """Integer lengths summing to ``n`` from counts or fractions (torch's rounding rule)."""
-    if all(isinstance(x, int | np.integer) for x in lengths):
-        counts = [int(x) for x in lengths]
-        if any(c < 0 for c in counts) or sum(counts) != n:
-            raise ValueError(
-                f"random_split: lengths {counts} must be non-negative and sum to the dataset's "
-                f"{n} samples"
-            )
+    """Integer lengths summing to ``n`` from counts or fractions (torch's rule and rounding)."""
+    total = sum(lengths)
+    if math.isclose(total, 1) and total <= 1:  # fractions: floors, remainder round-robin
+        for i, f in enumerate(lengths):
+            if not 0 <= f <= 1:
+                raise ValueError(f"random_split: fraction {i} is {f}, not in [0, 1]")
+        counts = [math.floor(n * f) for f in lengths]
+        for i in range(n - sum(counts)):
+            counts[i % len(counts)] += 1
+        for i, c in enumerate(counts):
+            if c == 0:
+                warnings.warn(f"random_split: split {i} is empty", UserWarning, stacklevel=3)
         return counts
-    if any(x < 0 or x > 1 for x in lengths) or not math.isclose(sum(lengths), 1.0, abs_tol=1e-6):
-        raise ValueError(f"random_split: fractions {list(lengths)} must lie in [0, 1] and sum to 1")
-    counts = [math.floor(n * f) for f in lengths]
-    for i in range(n - sum(counts)):  # hand out the remainder round-robin
-        counts[i % len(counts)] += 1
+    counts = [int(c) for c in lengths]
+    if counts != list(lengths) or any(c < 0 for c in counts) or sum(counts) != n:
+        raise ValueError(
+            f"random_split: lengths {list(lengths)} must be non-negative counts summing to the "
+            f"dataset's {n} samples, or fractions summing to 1"
+        )
     return counts
 
 
-def random_split(
-    dataset: Any,
-    lengths: Sequence[float],
-    generator: np.random.Generator | int | None = None,
-) -> list[Subset]:
+def random_split(dataset: Any, lengths: Sequence[float], generator: Any = None) -> list[Subset]:
     """Split ``dataset`` at random into non-overlapping Subsets of the given sizes or fractions.
 
     ``lengths`` are counts summing to ``len(dataset)`` or fractions summing to 1 (floors, then
     the remainder one by one from the first split on, like torch). The permutation comes from
-    ``generator`` (a NumPy Generator or an int seed), else from the global generator, so
-    ``nl.manual_seed`` makes it reproducible.
+    ``generator`` (a NumPy Generator, an int seed or an object with ``initial_seed()``), else
+    from the global generator, so ``nl.manual_seed`` makes it reproducible.
     """
     n = len(dataset)
     counts = _split_lengths(n, lengths)
-    order = as_generator(generator).permutation(n)
-    ends = np.cumsum(counts)
+    order = as_generator(generator).permutation(n).tolist()
+    ends = np.cumsum(counts).tolist()
     return [Subset(dataset, order[end - c : end]) for c, end in zip(counts, ends)]
 
 

@@ -1,6 +1,6 @@
 """Batch, stochastic and mini-batch gradient descent on the same data and epoch budget.
 
-Batch gradient descent (``DataLoader(batch_size=None)``) takes one exact step per epoch;
+Batch gradient descent (``DataLoader(batch_size=len(data))``) takes one exact step per epoch;
 stochastic gradient descent (``batch_size=1``) takes one noisy step per example; mini-batch
 gradient descent (``batch_size=32``) averages a few examples per step. Per epoch, more steps
 means more progress; per second, each step's cost matters too, and a mini-batch is computed in
@@ -89,7 +89,8 @@ def run(out: Path, quick: bool = False) -> dict[str, Any]:
     for name, size in BATCHES.items():
         nl.manual_seed(0)
         model = MLP(2, [16, 16], 1, activation="tanh")
-        loader = DataLoader(TensorDataset(X, y), batch_size=size, shuffle=True)
+        full = len(X) if size is None else size  # None: the whole set in one batch
+        loader = DataLoader(TensorDataset(X, y), batch_size=full, shuffle=True)
         clock = Clock(every=max(1, len(loader) // 10))
         train.fit(
             model, loss, optim.SGD(model.parameters(), lr=0.1), loader, epochs=epochs,

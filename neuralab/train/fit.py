@@ -82,12 +82,12 @@ def as_loader(name: str, data: Any, batch_size: int | None, shuffle: bool) -> It
         data = (data,)
     if isinstance(data, tuple | list) and data and all(_is_array(a) for a in data):
         try:
-            dataset = TensorDataset(*(_numpy(a) for a in data))
+            data = TensorDataset(*(_numpy(a) for a in data))
         except (ValueError, TypeError) as e:
             raise type(e)(f"{name}: {e}") from e
-        return DataLoader(dataset, batch_size=batch_size, shuffle=shuffle)
     if hasattr(data, "__getitem__") and hasattr(data, "__len__"):
-        return DataLoader(data, batch_size=batch_size, shuffle=shuffle)
+        size = max(1, len(data)) if batch_size is None else batch_size  # None: one full batch
+        return DataLoader(data, batch_size=size, shuffle=shuffle)
     if isinstance(data, Iterator):
         raise TypeError(
             f"{name}: got a one-shot iterator ({type(data).__name__}), which would be empty "

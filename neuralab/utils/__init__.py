@@ -1,0 +1,3 @@
+"""torch.utils's module path: ``neuralab.utils.data`` (datasets, samplers, DataLoader)."""
+
+from neuralab.utils import data
