@@ -1,15 +1,18 @@
 """Saving and loading tensors, state dicts, checkpoints and whole models: one safetensors file.
 
-``nl.save(obj, path)`` writes every array in ``obj`` as a safetensors tensor named by its dotted
-path (so a saved ``state_dict()`` is an ordinary safetensors state dict that other tools read) and
-the rest of the structure (dicts, lists, tuples, numbers, strings, a model's architecture) as
-JSON in the file's ``__metadata__``. ``nl.load(path)`` rebuilds the object.
+``nl.save(obj, f)`` (``torch.save``) writes every array in ``obj`` as a safetensors tensor named
+by its dotted path (so a saved ``state_dict()`` is an ordinary safetensors state dict that other
+tools read) and the rest of the structure (dicts, lists, tuples, numbers, strings, a model's
+architecture) as JSON in the file's ``__metadata__``. ``nl.load(f)`` (``torch.load``) rebuilds
+the object; ``f`` is a path or a binary file object.
 
-Nothing is pickled. A whole model is stored as its class name and constructor arguments (which
-``Module`` records at construction, or the class's own ``get_config()``) plus its state dict;
-loading constructs only classes defined in neuralab or registered with :func:`register`, so a
-file can never name code to import. Saves are atomic: a crash mid-save keeps the previous file.
-See docs/save_load.md for the file layout.
+Nothing is pickled. A whole model is stored as its class (a name for neuralab's own and
+registered classes, else its module and qualified name) and constructor arguments (which
+``Module`` records at construction, or the class's own ``get_config()``) plus its state dict.
+Loading constructs only classes defined in neuralab, registered with :func:`register`, allowed
+with ``neuralab.serialization.add_safe_globals`` or already imported by the program: a file
+never makes neuralab import code. Saves to a path are atomic: a crash mid-save keeps the
+previous file. See docs/save_load.md for the file layout.
 """
 
 from __future__ import annotations
@@ -17,9 +20,12 @@ from __future__ import annotations
 import contextlib
 import importlib
 import inspect
+import io
 import json
 import os
+import sys
 import uuid
+import zipfile
 import zlib
 from collections import OrderedDict
 from collections.abc import Callable
@@ -29,6 +35,7 @@ import numpy as np
 import safetensors.numpy
 from safetensors import SafetensorError, safe_open
 
+from neuralab import serialization
 from neuralab.nn.layers.containers import ModuleDict, ModuleList, Sequential
 from neuralab.nn.module import Module, Parameter
 from neuralab.random import generator
@@ -86,18 +93,14 @@ def _builtin_classes() -> dict[str, type[Module]]:
     return found
 
 
-def _class_name(cls: type[Module]) -> str:
-    """The name a file stores for ``cls``; it must resolve back to ``cls`` when loading."""
+def _class_reference(cls: type[Module]) -> dict[str, str]:
+    """How a file names ``cls``: by name if neuralab's own or registered, else by import path."""
     for key, registered in _REGISTRY.items():
         if registered is cls:
-            return key
+            return {"class": key}
     if _builtin_classes().get(cls.__name__) is cls:
-        return cls.__name__
-    raise TypeError(
-        f"save: cannot save a {cls.__qualname__} as a whole model: its class is not registered. "
-        f"Decorate it with @neuralab.io.register (it must also be registered when loading), "
-        f"or save model.state_dict() instead"
-    )
+        return {"class": cls.__name__}
+    return {"class": cls.__qualname__, "module": cls.__module__}
 
 
 # neuralab's own packages whose model classes a file may name. They are imported only when a
@@ -111,7 +114,8 @@ _MODEL_PACKAGES = (
 )
 
 
-def _class_named(name: str, source: str) -> type[Module]:
+def _class_by_name(name: str, source: str) -> type[Module]:
+    """A class saved by name: registered or neuralab's own."""
     cls = _REGISTRY.get(name) or _builtin_classes().get(name)
     if cls is None:
         for package in _MODEL_PACKAGES:
@@ -127,17 +131,48 @@ def _class_named(name: str, source: str) -> type[Module]:
     return cls
 
 
+def _imported(module: str, qualname: str) -> Any:
+    """The object ``module.qualname`` if that module is already imported, else None.
+
+    Reads namespaces with ``vars`` only: no import, no module ``__getattr__``, no descriptor.
+    """
+    obj: Any = sys.modules.get(module)
+    for part in qualname.split("."):
+        try:
+            obj = vars(obj).get(part)
+        except TypeError:  # None, or an object without a __dict__
+            return None
+    return obj
+
+
+def _class_by_path(module: str, qualname: str, source: str) -> type[Module]:
+    """A class saved by import path: allow-listed, or defined by a module already imported."""
+    path = f"{module}.{qualname}"
+    cls = serialization.allowed(path) or _imported(module, qualname)
+    if cls is None:
+        raise LoadError(
+            f"load: '{source}' holds a model of class {path}, which this program has not "
+            f"imported: import or define it before loading, or allow it with "
+            f"neuralab.serialization.add_safe_globals([{qualname.rsplit('.', 1)[-1]}]) "
+            f"(neuralab never imports code named by a file)"
+        )
+    if not (isinstance(cls, type) and issubclass(cls, Module)):
+        raise LoadError(f"load: '{source}' names {path} as a model class, but it is not a Module")
+    return cls
+
+
 def _sequential_arguments(seq: Sequential) -> tuple[list, dict]:
-    children = OrderedDict(seq.named_children())
+    children = OrderedDict(seq._modules)
     numbered = list(children) == [str(i) for i in range(len(children))]
     return (list(children.values()) if numbered else [children]), {}
 
 
-# Containers can change after construction (append, insert, del): describe their children now.
+# Containers can change after construction (append, insert, del): describe their children now,
+# every slot of them (``named_children`` lists a module held twice only once, as torch's does).
 _CONTAINER_ARGUMENTS: dict[type[Module], Callable[[Any], tuple[list, dict]]] = {
     Sequential: _sequential_arguments,
-    ModuleList: lambda m: ([], {"modules": list(m.children())}),
-    ModuleDict: lambda m: ([], {"modules": OrderedDict(m.named_children())}),
+    ModuleList: lambda m: ([], {"modules": list(m._modules.values())}),
+    ModuleDict: lambda m: ([], {"modules": OrderedDict(m._modules)}),
 }
 
 
@@ -189,6 +224,7 @@ class _Writer:
 
     def __init__(self) -> None:
         self.arrays: dict[str, np.ndarray] = {}
+        self.classes: dict[str, type[Module]] = {}  # classes named by import path, by that path
 
     def array(self, arr: np.ndarray, path: str) -> dict[str, Any]:
         """Store ``arr`` under a name derived from ``path``; return the reference for the JSON."""
@@ -240,11 +276,13 @@ class _Writer:
         )
 
     def module(self, module: Module, path: str, modules: dict[int, int]) -> dict[str, Any]:
-        """A module's architecture: class name and constructor arguments; a shared one once."""
+        """A module's architecture: its class and constructor arguments; a shared one once."""
         if id(module) in modules:
             return {_TAG: "ref", "index": modules[id(module)]}
         args, kwargs = _constructor_arguments(module)
-        node: dict[str, Any] = {_TAG: "module", "class": _class_name(type(module))}
+        node: dict[str, Any] = {_TAG: "module", **_class_reference(type(module))}
+        if "module" in node:
+            self.classes[f"{node['module']}.{node['class']}"] = type(module)
         if args:
             node["args"] = self.encode(args, _join(path, "args"), modules)
         if kwargs:
@@ -256,7 +294,7 @@ class _Writer:
         """A whole model: its state dict (tensors named as in ``state_dict()``) and architecture."""
         state = self.encode(model.state_dict(), path)
         architecture = self.module(model, _join(path, "config"), {})
-        _check_rebuildable(model, architecture, self.arrays)
+        _check_rebuildable(model, architecture, self)
         node = {_TAG: "model", "module": architecture, "state": state, "training": model.training}
         frozen = [name for name, p in model.named_parameters() if not p.requires_grad]
         if frozen:
@@ -264,12 +302,13 @@ class _Writer:
         return node
 
 
-def _check_rebuildable(model: Module, architecture: dict, arrays: dict[str, np.ndarray]) -> None:
+def _check_rebuildable(model: Module, architecture: dict, writer: _Writer) -> None:
     """Rebuild ``model`` now, so a model changed after construction fails at save, not at load."""
     rng = generator().bit_generator
     rng_state = rng.state  # rebuilding draws initial weights: saving must not shift the stream
     try:
-        rebuilt = _Reader(arrays, "<model being saved>").module(architecture, [])
+        reader = _Reader(writer.arrays, "<model being saved>", writer.classes)
+        rebuilt = reader.module(architecture, [])
     except LoadError as e:
         raise ValueError(f"save: {type(model).__name__} cannot be rebuilt: {e}") from e
     finally:
@@ -296,9 +335,15 @@ def _check_rebuildable(model: Module, architecture: dict, arrays: dict[str, np.n
 class _Reader:
     """Rebuilds an object from the JSON structure and the arrays that :class:`_Writer` made."""
 
-    def __init__(self, arrays: dict[str, np.ndarray], source: str) -> None:
+    def __init__(
+        self,
+        arrays: dict[str, np.ndarray],
+        source: str,
+        classes: dict[str, type[Module]] | None = None,
+    ) -> None:
         self.arrays = arrays
         self.source = source
+        self.classes = classes or {}  # classes known by import path (the saving side's own)
 
     def array(self, node: dict[str, Any]) -> np.ndarray:
         key = node["key"]
@@ -344,7 +389,7 @@ class _Reader:
         if node[_TAG] == "ref":
             return built[node["index"]]
         name = node["class"]
-        cls = _class_named(name, self.source)
+        cls = self.model_class(node)
         args = self.decode(node.get("args", []), built)
         kwargs = self.decode(node.get("kwargs", {}), built)
         try:
@@ -359,6 +404,13 @@ class _Reader:
         built.append(module)
         return module
 
+    def model_class(self, node: dict[str, Any]) -> type[Module]:
+        """The class a module node names: by name, or by import path (module + qualified name)."""
+        if "module" not in node:
+            return _class_by_name(node["class"], self.source)
+        path = f"{node['module']}.{node['class']}"
+        return self.classes.get(path) or _class_by_path(node["module"], node["class"], self.source)
+
     def model(self, node: dict[str, Any]) -> Module:
         """Rebuild a model, then load its weights with their saved dtypes and flags."""
         model = self.module(node["module"], [])
@@ -368,7 +420,7 @@ class _Reader:
         except RuntimeError as e:
             raise LoadError(
                 f"load: '{self.source}': the saved weights do not fit the rebuilt "
-                f"{type(model).__name__}: {e}"
+                f"{type(model).__name__}: {' '.join(str(e).split())}"
             ) from e
         live = {**dict(model.named_parameters()), **dict(model.named_buffers())}
         for name, t in live.items():
@@ -423,9 +475,28 @@ def _atomic_write(path: str, arrays: dict[str, np.ndarray], metadata: dict[str, 
             os.close(dir_fd)
 
 
-def save(obj: Any, path: str | os.PathLike) -> None:
-    """Save a tensor, state dict, checkpoint dict or whole model to one safetensors file."""
-    path = os.fspath(path)
+def _path(where: str, f: Any) -> str:
+    """``f`` as a path string, or a TypeError saying what ``f`` may be."""
+    try:
+        return os.fspath(f)
+    except TypeError:
+        raise TypeError(
+            f"{where}: f must be a path or a binary file object, got {type(f).__name__}"
+        ) from None
+
+
+def save(
+    obj: Any,
+    f: str | os.PathLike | IO[bytes],
+    pickle_module: Any = None,
+    pickle_protocol: int = serialization.DEFAULT_PROTOCOL,
+) -> None:
+    """Save a tensor, state dict, checkpoint or whole model to a path or a binary file object.
+
+    A path is written atomically. ``pickle_module`` and ``pickle_protocol`` (torch's) are
+    accepted and ignored: nothing is pickled.
+    """
+    path = None if hasattr(f, "write") else _path("save", f)
     writer = _Writer()
     structure = json.dumps(writer.encode(obj, ""), separators=(",", ":"))
     metadata = {
@@ -433,62 +504,115 @@ def save(obj: Any, path: str | os.PathLike) -> None:
         "neuralab_format": _FORMAT,
         "neuralab_crc32": _checksum(structure, writer.arrays),
     }
-    _atomic_write(path, writer.arrays, metadata)
+    if path is None:
+        _serialize(writer.arrays, metadata, f)
+    else:
+        _atomic_write(path, writer.arrays, metadata)
 
 
-def _check_header(path: str) -> None:
+def _zip_message(stream: IO[bytes], name: str) -> str:
+    """Why a zip archive is refused; torch.save's own archives get the way to convert them."""
+    try:
+        names = zipfile.ZipFile(stream).namelist()  # reads the directory only
+    except zipfile.BadZipFile:
+        names = []
+    if any(n.endswith("data.pkl") for n in names):
+        return (
+            f"load: '{name}' was written by PyTorch's torch.save: a zip archive around a pickle, "
+            f"which neuralab never loads (unpickling can run arbitrary code). Convert it where "
+            f"PyTorch is installed: safetensors.torch.save_file(torch.load(...), "
+            f"'weights.safetensors') for a state dict (for a whole model, its state_dict()), "
+            f"then load that file"
+        )
+    return (
+        f"load: '{name}' is a zip archive (np.savez output?), not safetensors; neuralab never "
+        f"unpickles. Convert it with safetensors in its original environment"
+    )
+
+
+def _check_header(stream: IO[bytes], name: str) -> None:
     """Refuse what is not plausibly safetensors before safetensors parses it, saying what it is."""
-    with open(path, "rb") as f:
-        head = f.read(9)
-        size = os.fstat(f.fileno()).st_size
+    head = stream.read(9)
+    size = stream.seek(0, io.SEEK_END)
     header_len = int.from_bytes(head[:8], "little")
     if len(head) == 9 and header_len <= size - 8 and head[8:9] == b"{":
         return
     if head[:1] == b"\x80" and head[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
         raise LoadError(
-            f"load: '{path}' is a pickle file; neuralab never unpickles (a pickle can run "
-            f"arbitrary code). Convert it to safetensors in its original environment"
+            f"load: '{name}' is a pickle file (PyTorch's legacy torch.save format, or pickle); "
+            f"neuralab never unpickles (a pickle can run arbitrary code). Convert it to "
+            f"safetensors where it was made (safetensors.torch.save_file for a state dict)"
         )
     if head[:4] == b"PK\x03\x04":
-        raise LoadError(
-            f"load: '{path}' is a zip archive (torch.save or np.savez output), not safetensors; "
-            f"neuralab never unpickles. Convert it with safetensors in its original environment"
-        )
+        raise LoadError(_zip_message(stream, name))
     if len(head) < 9:
-        raise LoadError(f"load: '{path}' is too short ({size} bytes) to be a safetensors file")
+        raise LoadError(f"load: '{name}' is too short ({size} bytes) to be a safetensors file")
     if header_len > size - 8:
         raise LoadError(
-            f"load: '{path}' is truncated or not safetensors: its header length {header_len} "
+            f"load: '{name}' is truncated or not safetensors: its header length {header_len} "
             f"exceeds the file size ({size} bytes)"
         )
-    raise LoadError(f"load: '{path}' is not a safetensors file (no JSON header after 8 bytes)")
+    raise LoadError(f"load: '{name}' is not a safetensors file (no JSON header after 8 bytes)")
 
 
-def load(path: str | os.PathLike) -> Any:
-    """Load what :func:`save` wrote; a plain safetensors file gives a dict of tensors."""
-    path = os.fspath(path)
-    _check_header(path)
+def _read(source: str | bytes, name: str) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """The arrays and the ``__metadata__`` of a safetensors file (a path) or of its bytes."""
     try:
-        with safe_open(path, framework="np") as f:
-            metadata = f.metadata() or {}
-            arrays = {key: f.get_tensor(key) for key in f.keys()}
-    except SafetensorError as e:
-        raise LoadError(f"load: '{path}' is a corrupted safetensors file: {e}") from e
+        if isinstance(source, bytes):
+            header = json.loads(source[8 : 8 + int.from_bytes(source[:8], "little")])
+            return safetensors.numpy.load(source), header.get("__metadata__") or {}
+        with safe_open(source, framework="np") as f:
+            return {key: f.get_tensor(key) for key in f.keys()}, f.metadata() or {}
+    except (SafetensorError, ValueError) as e:
+        raise LoadError(f"load: '{name}' is a corrupted safetensors file: {e}") from e
+
+
+def _decode(arrays: dict[str, np.ndarray], metadata: dict[str, str], name: str) -> Any:
+    """The object that :func:`save` encoded into ``arrays`` and ``metadata``."""
     structure = metadata.get("neuralab")
     if structure is None:  # written by another tool: a flat state dict
         return {key: Tensor(arr, dtype=arr.dtype) for key, arr in arrays.items()}
     if metadata.get("neuralab_format") != _FORMAT:
         raise LoadError(
-            f"load: '{path}' has neuralab format {metadata.get('neuralab_format')!r}; this "
+            f"load: '{name}' has neuralab format {metadata.get('neuralab_format')!r}; this "
             f"version reads format {_FORMAT!r}"
         )
     if metadata.get("neuralab_crc32") != _checksum(structure, arrays):
-        raise LoadError(f"load: '{path}' is corrupted: its checksum does not match its contents")
+        raise LoadError(f"load: '{name}' is corrupted: its checksum does not match its contents")
     try:
-        return _Reader(arrays, path).decode(json.loads(structure))
+        return _Reader(arrays, name).decode(json.loads(structure))
     except LoadError:
         raise
     except (KeyError, IndexError, TypeError, ValueError, AttributeError, RuntimeError) as e:
         raise LoadError(
-            f"load: '{path}' has malformed neuralab metadata: {type(e).__name__}: {e}"
+            f"load: '{name}' has malformed neuralab metadata: {type(e).__name__}: {e}"
         ) from e
+
+
+def load(
+    f: str | os.PathLike | IO[bytes],
+    map_location: Any = None,
+    pickle_module: Any = None,
+    *,
+    weights_only: bool | None = None,
+    mmap: bool | None = None,
+    **pickle_load_args: Any,
+) -> Any:
+    """Load what :func:`save` wrote, from a path or a binary file object (torch.load's options).
+
+    A plain safetensors file gives a dict of tensors. ``map_location`` may only name the CPU
+    (a dict or callable is accepted: every tensor is on the CPU). ``weights_only`` changes
+    nothing (the format holds data only); ``mmap`` and the pickle arguments are ignored.
+    """
+    serialization.check_map_location(map_location)
+    if hasattr(f, "read"):
+        if mmap:
+            raise ValueError("load: mmap=True needs a file path, not a file object")
+        data, name = f.read(), getattr(f, "name", None)
+        name = name if isinstance(name, str) else f"<{type(f).__name__}>"
+        _check_header(io.BytesIO(data), name)
+        return _decode(*_read(data, name), name)
+    path = _path("load", f)
+    with open(path, "rb") as stream:
+        _check_header(stream, path)
+    return _decode(*_read(path, path), path)

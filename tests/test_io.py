@@ -302,10 +302,10 @@ class Unregistered(Module):
         return x
 
 
-def test_unregistered_class_cannot_be_saved_as_a_model(tmp_path):
-    with pytest.raises(TypeError, match="Unregistered.*not registered"):
-        nl.save(nn.Sequential(Unregistered()), tmp_path / "m.safetensors")
-    assert os.listdir(tmp_path) == []
+def test_unregistered_class_is_saved_by_import_path(tmp_path):
+    # loadable while its module is imported (tests/test_io_torch_api.py covers the refusals)
+    back = roundtrip(nn.Sequential(Unregistered()), tmp_path)
+    assert type(back[0]) is Unregistered
 
 
 def test_model_changed_after_construction_fails_at_save(tmp_path):
@@ -419,7 +419,7 @@ def test_torch_style_zip_is_refused(tmp_path):
     path = tmp_path / "model.pt"
     with zipfile.ZipFile(path, "w") as z:
         z.writestr("archive/data.pkl", pickle.dumps(_Payload(str(marker))))
-    with pytest.raises(LoadError, match=r"model\.pt' is a zip archive"):
+    with pytest.raises(LoadError, match=r"model\.pt' was written by PyTorch's torch\.save"):
         nl.load(path)
     assert not marker.exists()
 

@@ -21,6 +21,7 @@ from neuralab.train.callbacks import (
     GradientStats,
     LearningRateScheduler,
     ModelCheckpoint,
+    TensorBoard,
     TerminateOnNaN,
 )
 from neuralab.train.checkpoint import CHECKPOINT_FILE
@@ -31,6 +32,6 @@ from neuralab.train.progress import ProgressLogger
 __all__ = [
     "CHECKPOINT_FILE", "CSVLogger", "Callback", "CallbackList", "DEFAULT_METRICS",
     "DivergenceWarning", "EarlyStopping", "GradientStats", "History", "LearningRateScheduler",
-    "ModelCheckpoint", "ProgressLogger", "TerminateOnNaN", "evaluate", "fit", "metrics",
-    "predict",
+    "ModelCheckpoint", "ProgressLogger", "TensorBoard", "TerminateOnNaN", "evaluate", "fit",
+    "metrics", "predict",
 ]  # fmt: skip

@@ -48,6 +48,7 @@ __all__ = [
     "GradientStats",
     "LearningRateScheduler",
     "ModelCheckpoint",
+    "TensorBoard",
     "TerminateOnNaN",
 ]
 
@@ -323,8 +324,8 @@ class ModelCheckpoint(Callback):
     ``save_best_only`` a file is written only when ``monitor`` improves, so a fixed
     ``filepath`` always holds the best epoch's model. ``save_weights_only`` saves
     ``model.state_dict()`` (load it with ``model.load_state_dict(nl.load(path))``); otherwise
-    the whole model (``nl.load(path)`` rebuilds it; custom classes need
-    ``@neuralab.io.register``).
+    the whole model (``nl.load(path)`` rebuilds it; a custom class must be imported by the
+    loading program, see docs/save_load.md).
     """
 
     def __init__(
@@ -518,3 +519,73 @@ class CSVLogger(Callback):
         if self._file is not None:
             self._file.close()
             self._file = None
+
+
+class TensorBoard(Callback):
+    """Log each epoch's values to TensorBoard event files, as Keras' ``TensorBoard`` callback.
+
+    Training values go to ``<log_dir>/train`` as ``epoch_<name>`` (the learning rate as
+    ``epoch_learning_rate``), validation values (``val_<name>``) to ``<log_dir>/validation`` as
+    ``epoch_<name>``, at step = epoch (from 0). ``update_freq='batch'`` or an int N also logs the
+    running ``batch_<name>`` values every N batches (step = batches so far). ``histogram_freq``
+    N > 0 logs a histogram of every parameter every N epochs. ``write_graph`` is accepted;
+    neuralab writes no graph.
+    """
+
+    def __init__(
+        self,
+        log_dir: str | os.PathLike = "logs",
+        histogram_freq: int = 0,
+        write_graph: bool = True,
+        update_freq: str | int = "epoch",
+    ) -> None:
+        if update_freq == "batch":
+            update_freq = 1
+        if update_freq != "epoch" and not (isinstance(update_freq, int) and update_freq > 0):
+            raise ValueError(
+                f"TensorBoard: update_freq must be 'epoch', 'batch' or a positive int, got "
+                f"{update_freq!r}"
+            )
+        if histogram_freq < 0:
+            raise ValueError(f"TensorBoard: histogram_freq must be >= 0, got {histogram_freq}")
+        self.log_dir = os.fspath(log_dir)
+        self.histogram_freq = histogram_freq
+        self.write_graph = write_graph
+        self.update_freq = update_freq
+        self._writers: dict[str, Any] = {}
+        self._batches = 0
+
+    def _writer(self, run: str) -> Any:
+        """The SummaryWriter of ``<log_dir>/<run>`` ('train' or 'validation'), opened once."""
+        if run not in self._writers:
+            # imported here: tensorboard's protobuf modules take 0.4 s, paid only when logging
+            from neuralab.utils.tensorboard import SummaryWriter
+
+            self._writers[run] = SummaryWriter(os.path.join(self.log_dir, run))
+        return self._writers[run]
+
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        self._batches = self.params.get("initial_epoch", 0) * (self.params.get("steps") or 0)
+
+    def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
+        self._batches += 1
+        if self.update_freq == "epoch" or self._batches % self.update_freq:
+            return
+        for name, value in (logs or {}).items():
+            self._writer("train").add_scalar(f"batch_{name}", value, self._batches)
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        for name, value in (logs or {}).items():
+            run = "validation" if name.startswith("val_") else "train"
+            tag = "learning_rate" if name == "lr" else name.removeprefix("val_")
+            self._writer(run).add_scalar(f"epoch_{tag}", value, epoch)
+        if self.histogram_freq and epoch % self.histogram_freq == 0:
+            for name, p in self.model.named_parameters():
+                self._writer("train").add_histogram(f"{name}/histogram", p.numpy(), epoch)
+        for writer in self._writers.values():
+            writer.flush()
+
+    def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
+        for writer in self._writers.values():
+            writer.close()
+        self._writers = {}
