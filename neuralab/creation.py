@@ -1,104 +1,330 @@
-"""Tensor creation functions (zeros, ones, arange, rand, ...), float32 unless told otherwise."""
+"""Tensor factories (zeros, ones, full, arange, rand, ...) with torch's overloads and dtype rules,
+and torch's legacy tensor types (``FloatTensor``, ``LongTensor``, ...). CPU only: a ``device=``
+other than the CPU is refused with an error that says so."""
 
 from __future__ import annotations
 
+import operator
 from typing import Any
 
 import numpy as np
 
-from neuralab.random import generator
-from neuralab.tensor import Tensor, float32, int64
+from neuralab.device import require_cpu
+from neuralab.dtypes import as_dtype, bool_, check_layout, int64
+from neuralab.random import generator as global_generator
+from neuralab.tensor import Size, Tensor, _check_grad_dtype, constant, get_default_dtype, legacy_new
+from neuralab.tensor_surface import TYPE_NAMES
+
+# --------------------------------------------------------------------------- shared argument checks
 
 
-def _shape(size: tuple) -> tuple[int, ...]:
-    if len(size) == 1 and isinstance(size[0], tuple | list):
-        return tuple(int(s) for s in size[0])
-    return tuple(int(s) for s in size)
+def _shape(args: tuple, size: Any, where: str) -> tuple[int, ...]:
+    """The shape from ``f(2, 3)``, ``f((2, 3))``, ``f([2, 3])`` or ``f(size=(2, 3))``."""
+    if size is not None:
+        if args:
+            raise TypeError(f"{where}: the size was given both positionally and as size=")
+        args = (size,)
+    if not args:
+        raise TypeError(f"{where}: missing the size, e.g. {where}(2, 3) or {where}((2, 3))")
+    if len(args) == 1 and (
+        isinstance(args[0], tuple | list)
+        or (isinstance(args[0], np.ndarray | Tensor) and args[0].ndim)
+    ):
+        args = tuple(args[0])
+    try:
+        shape = tuple(operator.index(s) for s in args)
+    except TypeError:
+        raise TypeError(
+            f"{where}: size must be ints or one sequence of ints, got {args!r}"
+        ) from None
+    if any(s < 0 for s in shape):
+        raise RuntimeError(f"{where}: sizes must be non-negative, got {shape}")
+    return shape
 
 
-def _new(arr: np.ndarray, dtype: Any, requires_grad: bool) -> Tensor:
-    dtype = dtype or float32
-    return Tensor(arr.astype(dtype, copy=False), dtype=dtype, requires_grad=requires_grad)
+def _dtype(dtype: Any, where: str, default: np.dtype | None = None) -> np.dtype:
+    """``dtype`` as a NumPy dtype; the default float dtype (or ``default``) when None."""
+    if dtype is None:
+        return get_default_dtype() if default is None else default
+    return as_dtype(dtype, where)
 
 
-def zeros(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """A tensor of zeros."""
-    return _new(np.zeros(_shape(size), dtype or float32), dtype, requires_grad)
+def _float_dtype(dtype: Any, where: str) -> np.dtype:
+    dtype = _dtype(dtype, where)
+    if dtype.kind != "f":
+        raise TypeError(f"{where}: dtype must be a floating-point dtype, got {dtype}")
+    return dtype
 
 
-def ones(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def _finish(arr: np.ndarray, where: str, device: Any, layout: Any, requires_grad: bool) -> Tensor:
+    """Wrap a factory's array, after checking its device, layout and requires_grad."""
+    require_cpu(device, where)
+    check_layout(layout, where)
+    out = constant(arr)
+    if requires_grad:
+        _check_grad_dtype(arr)
+        out.requires_grad = True
+    return out
+
+
+def _rng(gen: Any, where: str) -> np.random.Generator:
+    """The generator to draw from: the global one, or the NumPy Generator given."""
+    if gen is None:
+        return global_generator()
+    if not isinstance(gen, np.random.Generator):
+        raise TypeError(f"{where}: generator must be a numpy.random.Generator, got {gen!r}")
+    return gen
+
+
+def _scalar(value: Any) -> Any:
+    return value.item() if isinstance(value, Tensor) else value
+
+
+def _kind_dtype(value: Any) -> np.dtype:
+    """The dtype torch infers for a Python or NumPy scalar: bool, int64, default float, complex."""
+    kind = np.asarray(value).dtype.kind
+    if kind == "b":
+        return bool_
+    if kind in "iu":
+        return int64
+    if kind == "c":
+        return np.dtype(np.complex64 if get_default_dtype() == np.float32 else np.complex128)
+    return get_default_dtype()
+
+
+# --------------------------------------------------------------------------- filled tensors
+
+
+def zeros(
+    *args: Any, size: Any = None, dtype: Any = None, layout: Any = None, device: Any = None,
+    requires_grad: bool = False, pin_memory: bool = False,
+) -> Tensor:  # fmt: skip
+    """A tensor of zeros: ``zeros(2, 3)``, ``zeros((2, 3))``, ``zeros(size=(2, 3))``."""
+    arr = np.zeros(_shape(args, size, "zeros"), _dtype(dtype, "zeros"))
+    return _finish(arr, "zeros", device, layout, requires_grad)
+
+
+def ones(
+    *args: Any, size: Any = None, dtype: Any = None, layout: Any = None, device: Any = None,
+    requires_grad: bool = False, pin_memory: bool = False,
+) -> Tensor:  # fmt: skip
     """A tensor of ones."""
-    return _new(np.ones(_shape(size), dtype or float32), dtype, requires_grad)
+    arr = np.ones(_shape(args, size, "ones"), _dtype(dtype, "ones"))
+    return _finish(arr, "ones", device, layout, requires_grad)
 
 
-def full(size: Any, fill_value: float, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """A tensor filled with ``fill_value``."""
-    size = (size,) if isinstance(size, int) else tuple(size)
-    return _new(np.full(size, fill_value, dtype or float32), dtype, requires_grad)
-
-
-def empty(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def empty(
+    *args: Any, size: Any = None, dtype: Any = None, layout: Any = None, device: Any = None,
+    requires_grad: bool = False, pin_memory: bool = False, memory_format: Any = None,
+) -> Tensor:  # fmt: skip
     """An uninitialized tensor."""
-    return _new(np.empty(_shape(size), dtype or float32), dtype, requires_grad)
+    arr = np.empty(_shape(args, size, "empty"), _dtype(dtype, "empty"))
+    return _finish(arr, "empty", device, layout, requires_grad)
 
 
-def zeros_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """Zeros with ``t``'s shape and dtype."""
-    return zeros(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
+def full(
+    size: Any, fill_value: Any, *, dtype: Any = None, layout: Any = None, device: Any = None,
+    requires_grad: bool = False, pin_memory: bool = False,
+) -> Tensor:  # fmt: skip
+    """``fill_value`` everywhere; without ``dtype``, bool for a bool, int64 for an int, the
+    default float for a float (as torch)."""
+    fill_value = _scalar(fill_value)
+    dtype = _dtype(dtype, "full", _kind_dtype(fill_value))
+    arr = np.full(_shape((size,), None, "full"), fill_value, dtype)
+    return _finish(arr, "full", device, layout, requires_grad)
 
 
-def ones_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """Ones with ``t``'s shape and dtype."""
-    return ones(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
+def eye(
+    n: int, m: int | None = None, *, dtype: Any = None, layout: Any = None, device: Any = None,
+    requires_grad: bool = False, pin_memory: bool = False,
+) -> Tensor:  # fmt: skip
+    """The identity matrix (``n`` x ``m``, square by default)."""
+    arr = np.eye(n, m, dtype=_dtype(dtype, "eye"))
+    return _finish(arr, "eye", device, layout, requires_grad)
+
+
+# --------------------------------------------------------------------------- ranges
 
 
 def arange(
-    start: float, end: float | None = None, step: float = 1, dtype: Any = None,
-    requires_grad: bool = False,
+    start: Any = 0, end: Any = None, step: Any = 1, *, dtype: Any = None, layout: Any = None,
+    device: Any = None, requires_grad: bool = False,
 ) -> Tensor:  # fmt: skip
-    """Evenly spaced values in [start, end); int64 for integer arguments, else float32."""
+    """Values from ``start`` to ``end`` (excluded) by ``step``; int64 when all three are
+    integers, else the default float dtype (as torch)."""
     if end is None:
         start, end = 0, start
-    integral = all(isinstance(v, int) for v in (start, end, step))
-    dtype = dtype or (int64 if integral else float32)
-    return Tensor(np.arange(start, end, step), dtype=dtype, requires_grad=requires_grad)
+    start, end, step = _scalar(start), _scalar(end), _scalar(step)
+    if step == 0:
+        raise RuntimeError("arange: step must be nonzero")
+    if (end - start) * step < 0:
+        raise RuntimeError(
+            f"arange: the bounds are inconsistent with the step's sign, got start={start}, "
+            f"end={end}, step={step}"
+        )
+    integral = all(np.asarray(v).dtype.kind in "iub" for v in (start, end, step))
+    dtype = _dtype(dtype, "arange", int64 if integral else None)
+    arr = np.arange(start, end, step, dtype=np.float64 if dtype.kind == "f" else None)
+    return _finish(arr.astype(dtype, copy=False), "arange", device, layout, requires_grad)
 
 
 def linspace(
-    start: float, end: float, steps: int, dtype: Any = None, requires_grad: bool = False
+    start: Any, end: Any, steps: int, *, dtype: Any = None, layout: Any = None,
+    device: Any = None, requires_grad: bool = False,
+) -> Tensor:  # fmt: skip
+    """``steps`` evenly spaced values from ``start`` to ``end``, both included."""
+    if operator.index(steps) < 0:
+        raise RuntimeError(f"linspace: steps must be non-negative, got {steps}")
+    arr = np.linspace(_scalar(start), _scalar(end), steps).astype(_dtype(dtype, "linspace"))
+    return _finish(arr, "linspace", device, layout, requires_grad)
+
+
+def logspace(
+    start: Any, end: Any, steps: int, base: float = 10.0, *, dtype: Any = None,
+    layout: Any = None, device: Any = None, requires_grad: bool = False,
+) -> Tensor:  # fmt: skip
+    """``base`` to the powers ``linspace(start, end, steps)``."""
+    if operator.index(steps) < 0:
+        raise RuntimeError(f"logspace: steps must be non-negative, got {steps}")
+    powers = np.linspace(_scalar(start), _scalar(end), steps)
+    arr = np.power(float(base), powers).astype(_dtype(dtype, "logspace"))
+    return _finish(arr, "logspace", device, layout, requires_grad)
+
+
+# --------------------------------------------------------------------------- random
+
+
+def rand(
+    *args: Any, size: Any = None, generator: Any = None, dtype: Any = None, layout: Any = None,
+    device: Any = None, requires_grad: bool = False, pin_memory: bool = False,
+) -> Tensor:  # fmt: skip
+    """Uniform samples in [0, 1)."""
+    dtype = _float_dtype(dtype, "rand")
+    arr = _rng(generator, "rand").random(_shape(args, size, "rand")).astype(dtype, copy=False)
+    return _finish(arr, "rand", device, layout, requires_grad)
+
+
+def randn(
+    *args: Any, size: Any = None, generator: Any = None, dtype: Any = None, layout: Any = None,
+    device: Any = None, requires_grad: bool = False, pin_memory: bool = False,
+) -> Tensor:  # fmt: skip
+    """Standard normal samples."""
+    dtype = _float_dtype(dtype, "randn")
+    shape = _shape(args, size, "randn")
+    arr = _rng(generator, "randn").standard_normal(shape).astype(dtype, copy=False)
+    return _finish(arr, "randn", device, layout, requires_grad)
+
+
+def _randint_bounds(args: tuple, low: Any, high: Any, size: Any) -> tuple[Any, Any, Any]:
+    """torch's randint overloads: (high, size), (low, high, size), and keywords for each."""
+    if size is None and args:
+        args, size = args[:-1], args[-1]
+    if len(args) == 2:
+        low, high = args
+    elif len(args) == 1:
+        low, high = (0 if low is None else low, args[0]) if high is None else (args[0], high)
+    elif args:
+        raise TypeError("randint: expected (high, size) or (low, high, size) positionally")
+    if high is None or size is None:
+        raise TypeError("randint: needs high and size, as randint(high, size) or (low, high, size)")
+    if not isinstance(size, tuple | list | Size):
+        raise TypeError(f"randint: size must be a tuple of ints, got {type(size).__name__}")
+    return (0 if low is None else _scalar(low)), _scalar(high), size
+
+
+def randint(
+    *args: Any, low: Any = None, high: Any = None, size: Any = None, generator: Any = None,
+    dtype: Any = None, layout: Any = None, device: Any = None, requires_grad: bool = False,
+) -> Tensor:  # fmt: skip
+    """Integers in [low, high) (int64 unless ``dtype`` says otherwise): ``randint(10, (3,))``,
+    ``randint(2, 10, (3,))``, ``randint(low=2, high=10, size=(3,))``."""
+    low, high, size = _randint_bounds(args, low, high, size)
+    if low >= high:
+        raise RuntimeError(f"randint: low must be less than high, got low={low}, high={high}")
+    arr = _rng(generator, "randint").integers(low, high, _shape((size,), None, "randint"))
+    arr = arr.astype(_dtype(dtype, "randint", int64), copy=False)
+    return _finish(arr, "randint", device, layout, requires_grad)
+
+
+# --------------------------------------------------------------------------- *_like
+
+
+def _like(where: str, input: Tensor, dtype: Any, kwargs: dict) -> dict:
+    """The keywords for a ``*_like`` factory: ``input``'s dtype unless given, the device checked
+    under the factory's own name, ``memory_format`` dropped (NumPy picks the layout)."""
+    kwargs.pop("memory_format", None)
+    require_cpu(kwargs.pop("device", None), where)
+    return {"dtype": input.dtype if dtype is None else dtype, **kwargs}
+
+
+def zeros_like(input: Tensor, *, dtype: Any = None, **kwargs: Any) -> Tensor:
+    """Zeros with ``input``'s shape and dtype (unless ``dtype`` is given)."""
+    return zeros(input.shape, **_like("zeros_like", input, dtype, kwargs))
+
+
+def ones_like(input: Tensor, *, dtype: Any = None, **kwargs: Any) -> Tensor:
+    """Ones with ``input``'s shape and dtype."""
+    return ones(input.shape, **_like("ones_like", input, dtype, kwargs))
+
+
+def empty_like(input: Tensor, *, dtype: Any = None, **kwargs: Any) -> Tensor:
+    """An uninitialized tensor with ``input``'s shape and dtype."""
+    return empty(input.shape, **_like("empty_like", input, dtype, kwargs))
+
+
+def full_like(input: Tensor, fill_value: Any, *, dtype: Any = None, **kwargs: Any) -> Tensor:
+    """``fill_value`` everywhere, with ``input``'s shape and dtype."""
+    return full(input.shape, fill_value, **_like("full_like", input, dtype, kwargs))
+
+
+def rand_like(input: Tensor, *, dtype: Any = None, **kwargs: Any) -> Tensor:
+    """Uniform samples with ``input``'s shape and dtype."""
+    return rand(input.shape, **_like("rand_like", input, dtype, kwargs))
+
+
+def randn_like(input: Tensor, *, dtype: Any = None, **kwargs: Any) -> Tensor:
+    """Standard normal samples with ``input``'s shape and dtype."""
+    return randn(input.shape, **_like("randn_like", input, dtype, kwargs))
+
+
+def randint_like(
+    input: Tensor, low: Any = 0, high: Any = None, *, dtype: Any = None, **kwargs: Any
 ) -> Tensor:
-    """``steps`` evenly spaced values from start to end inclusive."""
-    return _new(np.linspace(start, end, steps), dtype, requires_grad)
-
-
-def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """The identity matrix."""
-    return _new(np.eye(n, m), dtype, requires_grad)
-
-
-def rand(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """Uniform samples in [0, 1) from the global generator."""
-    return _new(generator().random(_shape(size)), dtype, requires_grad)
-
-
-def randn(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """Standard normal samples from the global generator."""
-    return _new(generator().standard_normal(_shape(size)), dtype, requires_grad)
-
-
-def randint(low: int, high: int | None = None, size: Any = (), dtype: Any = None) -> Tensor:
-    """Integers in [low, high) from the global generator (int64)."""
+    """Integers in [low, high) with ``input``'s shape and dtype: ``randint_like(t, 10)`` or
+    ``randint_like(t, 2, 10)``."""
     if high is None:
         low, high = 0, low
-    size = (size,) if isinstance(size, int) else tuple(size)
-    return Tensor(generator().integers(low, high, size), dtype=dtype or int64)
+    return randint(low, high, tuple(input.shape), **_like("randint_like", input, dtype, kwargs))
 
 
-def rand_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """Uniform samples with ``t``'s shape."""
-    return rand(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
+# --------------------------------------------------------------------------- legacy tensor types
 
 
-def randn_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """Standard normal samples with ``t``'s shape."""
-    return randn(t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
+class _LegacyTensorType(type):
+    """The type of ``FloatTensor`` & co: calling one builds a tensor of its dtype as torch's
+    legacy constructors do; ``isinstance(t, FloatTensor)`` tells whether ``t`` is float32."""
+
+    dtype: np.dtype
+
+    def __call__(cls, *args: Any, device: Any = None) -> Tensor:
+        return legacy_new(args, cls.dtype, device, cls.__name__)
+
+    def __instancecheck__(cls, obj: Any) -> bool:
+        return isinstance(obj, Tensor) and obj._data.dtype == cls.dtype
+
+
+def _legacy_type(name: str) -> _LegacyTensorType:
+    dtype = next(d for d, n in TYPE_NAMES.items() if n == name)
+    doc = f"torch's legacy {name}: ``{name}(2, 3)`` or ``{name}([1, 2])`` makes a {dtype} tensor."
+    return _LegacyTensorType(name, (), {"dtype": dtype, "__module__": "neuralab", "__doc__": doc})
+
+
+FloatTensor = _legacy_type("FloatTensor")
+DoubleTensor = _legacy_type("DoubleTensor")
+HalfTensor = _legacy_type("HalfTensor")
+LongTensor = _legacy_type("LongTensor")
+IntTensor = _legacy_type("IntTensor")
+ShortTensor = _legacy_type("ShortTensor")
+CharTensor = _legacy_type("CharTensor")
+ByteTensor = _legacy_type("ByteTensor")
+BoolTensor = _legacy_type("BoolTensor")

@@ -344,7 +344,7 @@ def test_max_unpool2d_matches_torch(xs, kw, size, dtype):
     pooled, idx = F.max_pool2d(x, return_indices=True, **kw)
 
     def ours(t):
-        return max_unpool2d(t, Tensor(idx.numpy()), output_size=size, **kw)
+        return max_unpool2d(t, nl.tensor(idx.numpy()), output_size=size, **kw)
 
     def theirs(t):
         return F.max_unpool2d(t, idx, output_size=size, **kw)
@@ -363,18 +363,18 @@ def test_max_pool_then_unpool_round_trip():
 
 def test_max_unpool2d_errors():
     x = Tensor(np.zeros((1, 1, 2, 2), np.float32))
-    idx = Tensor(np.array([[[[0, 1], [4, 99]]]]))
+    idx = nl.tensor(np.array([[[[0, 1], [4, 99]]]]))
     with pytest.raises(ValueError, match="max_unpool2d: index 99 in indices is out of range"):
         max_unpool2d(x, idx, 2)
     with pytest.raises(ValueError, match=re.escape("output_size (7, 4) is invalid")):
-        max_unpool2d(x, Tensor(np.zeros((1, 1, 2, 2), np.int64)), 2, output_size=(7, 4))
+        max_unpool2d(x, nl.tensor(np.zeros((1, 1, 2, 2), np.int64)), 2, output_size=(7, 4))
     with pytest.raises(ValueError, match="indices must be an integer tensor of the input's shape"):
-        max_unpool2d(x, Tensor(np.zeros((1, 1, 2, 3), np.int64)), 2)
+        max_unpool2d(x, nl.tensor(np.zeros((1, 1, 2, 3), np.int64)), 2)
 
 
 def test_max_unpool2d_gradcheck():
     (x,) = tensors((1, 2, 3, 3))
-    idx = Tensor(np.random.default_rng(7).permutation(36)[:18].reshape(1, 2, 3, 3))
+    idx = nl.tensor(np.random.default_rng(7).permutation(36)[:18].reshape(1, 2, 3, 3))
     assert nl.gradcheck(lambda t: max_unpool2d(t, idx, 2), [x])
 
 
