@@ -121,16 +121,13 @@ def attach_methods(cls: type) -> None:
     cls.expand_as = lambda self, other: s.expand(self, other.shape)
     cls.view_as = lambda self, other: s.reshape(self, other.shape)
     cls.type_as = lambda self, other: self.astype(other.dtype)
-    cls.norm = lambda self, p=2, dim=None, keepdim=False: _norm(self, p, dim, keepdim)
+    from neuralab.ops.methods import OPERATORS, tensor_methods
 
-
-def _norm(t: Any, p: float, dim: Any, keepdim: bool) -> Any:
-    """The p-norm (composite: no backward of its own)."""
-    if p == 1:
-        return reduce.sum(elementwise.abs(t), dim, keepdim)
-    if p == 2:
-        return elementwise.sqrt(reduce.sum(t * t, dim, keepdim))
-    return elementwise.pow(reduce.sum(elementwise.pow(elementwise.abs(t), p), dim, keepdim), 1 / p)
+    for name, fn in OPERATORS.items():
+        setattr(cls, name, fn)
+    for name, fn in tensor_methods().items():  # what tensor.py defines itself stays
+        if not hasattr(cls, name):
+            setattr(cls, name, fn)
 
 
 attach_methods(Tensor)

@@ -67,15 +67,19 @@ def _to_float(a: Tensor) -> Tensor:
 # ----------------------------------------------------------------------------- arithmetic
 
 
-def add(a: Any, b: Any) -> Tensor:
-    """a + b."""
+def add(a: Any, b: Any, *, alpha: float = 1) -> Tensor:
+    """a + alpha * b."""
+    if alpha != 1:
+        b = mul(b, alpha) if isinstance(b, Tensor) else b * alpha
     a, b = coerce(a, b)
     sa, sb = a._data.shape, b._data.shape
     return make(a._data + b._data, (a, b), lambda g: (unbroadcast(g, sa), unbroadcast(g, sb)))
 
 
-def sub(a: Any, b: Any) -> Tensor:
-    """a - b."""
+def sub(a: Any, b: Any, *, alpha: float = 1) -> Tensor:
+    """a - alpha * b."""
+    if alpha != 1:
+        b = mul(b, alpha) if isinstance(b, Tensor) else b * alpha
     a, b = coerce(a, b)
     sa, sb = a._data.shape, b._data.shape
     return make(a._data - b._data, (a, b), lambda g: (unbroadcast(g, sa), unbroadcast(-g, sb)))
@@ -95,8 +99,11 @@ def mul(a: Any, b: Any) -> Tensor:
     return make(x * y, (a, b), backward)
 
 
-def div(a: Any, b: Any) -> Tensor:
-    """a / b (true division: integer tensors give float32)."""
+def div(a: Any, b: Any, *, rounding_mode: str | None = None) -> Tensor:
+    """a / b (true division: integer tensors give float32); ``rounding_mode`` "floor" or
+    "trunc" rounds the quotient and keeps integer dtypes (no gradient flows then)."""
+    if rounding_mode is not None:
+        return _rounded_div(a, b, rounding_mode)
     a, b = coerce(a, b)
     a, b = _to_float(a), _to_float(b)
     x, y = a._data, b._data
@@ -110,6 +117,19 @@ def div(a: Any, b: Any) -> Tensor:
         )
 
     return make(out, (a, b), backward)
+
+
+def _rounded_div(a: Any, b: Any, mode: str) -> Tensor:
+    if mode not in ("floor", "trunc"):
+        raise ValueError(f"div: rounding_mode must be None, 'floor' or 'trunc', got {mode!r}")
+    a, b = coerce(a, b)
+    x, y = a._data, b._data
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if x.dtype.kind == "f":
+            out = np.floor(x / y) if mode == "floor" else np.trunc(x / y)
+        else:
+            out = x // y if mode == "floor" else np.trunc(x / y).astype(np.result_type(x, y))
+    return make(out, (a, b), lambda g: (np.zeros_like(x), np.zeros_like(y)))
 
 
 def neg(a: Tensor) -> Tensor:
@@ -194,10 +214,17 @@ def sign(a: Tensor) -> Tensor:
     return constant(np.sign(a._data))
 
 
-def clamp(a: Tensor, min: float | None = None, max: float | None = None) -> Tensor:
-    """Limit values to [min, max]; the gradient passes where min <= a <= max."""
+def clamp(a: Tensor, min: Any = None, max: Any = None) -> Tensor:
+    """Limit values to [min, max] (numbers or tensors); the gradient passes where
+    min <= a <= max, and to a tensor bound where it is the value taken."""
     if min is None and max is None:
         raise ValueError("clamp: at least one of min and max must be given")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        if min is not None:
+            a = where(ge(a, min)._data, a, min)
+        return a if max is None else where(le(a, max)._data, a, max)
+    if a._data.dtype.kind != "f" and any(isinstance(v, float) for v in (min, max)):
+        a = cast(a, float32)
     x = a._data
     out = np.clip(x, min, max)
 
@@ -239,8 +266,13 @@ def minimum(a: Any, b: Any) -> Tensor:
     return _extremum(a, b, np.minimum)
 
 
-def where(condition: Any, a: Any, b: Any) -> Tensor:
-    """Pick from ``a`` where ``condition`` holds, else from ``b`` (broadcasting all three)."""
+def where(condition: Any, a: Any = None, b: Any = None) -> Any:
+    """Pick from ``a`` where ``condition`` holds, else from ``b`` (broadcasting all three);
+    ``where(condition)`` alone is ``nonzero(condition, as_tuple=True)``."""
+    if a is None and b is None:
+        from neuralab.ops.select import nonzero
+
+        return nonzero(condition, as_tuple=True)
     cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
     if cond.dtype != np.bool_:
         raise TypeError(f"where: condition must be a bool tensor, got dtype {cond.dtype}")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import builtins
+import functools
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -18,6 +20,28 @@ class ValuesIndices(NamedTuple):
     indices: Tensor
 
 
+def _numpy_spellings(fn: Callable) -> Callable:
+    """Let ``fn`` take NumPy's ``axis=`` and ``keepdims=`` for ``dim=`` and ``keepdim=``, as
+    torch's reductions do."""
+
+    @functools.wraps(fn)
+    def reduction(*args: Any, **kwargs: Any) -> Any:
+        if kwargs:
+            if "axis" in kwargs:
+                kwargs["dim"] = kwargs.pop("axis")
+            if "keepdims" in kwargs:
+                kwargs["keepdim"] = kwargs.pop("keepdims")
+        return fn(*args, **kwargs)
+
+    return reduction
+
+
+def _in_dtype(a: Tensor, dtype: Any) -> Tensor:
+    from neuralab.ops.elementwise import cast
+
+    return a if dtype is None else cast(a, np.dtype(dtype))
+
+
 def _expand_back(g: np.ndarray, axes: tuple[int, ...] | None, keepdim: bool) -> np.ndarray:
     """Reinsert the reduced axes into a gradient so it broadcasts against the input."""
     if axes is None or keepdim:
@@ -25,8 +49,10 @@ def _expand_back(g: np.ndarray, axes: tuple[int, ...] | None, keepdim: bool) -> 
     return np.expand_dims(g, axes)
 
 
-def sum(a: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
-    """Sum over ``dim`` (all elements when None)."""
+@_numpy_spellings
+def sum(a: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+    """Sum over ``dim`` (all elements when None), computed in ``dtype`` when given."""
+    a = _in_dtype(a, dtype)
     axes = norm_dim(dim, a.ndim, "sum")
     x = a._data
     out = x.sum(axis=axes, keepdims=keepdim)
@@ -40,8 +66,10 @@ def sum(a: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     )
 
 
-def mean(a: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
-    """Arithmetic mean over ``dim`` (all elements when None)."""
+@_numpy_spellings
+def mean(a: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+    """Arithmetic mean over ``dim`` (all elements when None), computed in ``dtype`` when given."""
+    a = _in_dtype(a, dtype)
     axes = norm_dim(dim, a.ndim, "mean")
     x = a._data if a._data.dtype.kind == "f" else a._data.astype(float32)
     out = np.asarray(x.mean(axis=axes, keepdims=keepdim), dtype=x.dtype)
@@ -54,6 +82,7 @@ def mean(a: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     )
 
 
+@_numpy_spellings
 def var(
     a: Tensor,
     dim: Any = None,
@@ -79,6 +108,7 @@ def var(
     return make(out, (a,), backward)
 
 
+@_numpy_spellings
 def std(
     a: Tensor,
     dim: Any = None,
@@ -118,21 +148,46 @@ def _extreme(a: Tensor, dim: Any, keepdim: bool, op: str) -> Tensor | ValuesIndi
     return ValuesIndices(make(values, (a,), backward), constant(indices.astype(np.int64)))
 
 
-def max(a: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor | ValuesIndices:
-    """The largest value, or with ``dim`` a (values, indices) pair along it."""
+@_numpy_spellings
+def max(a: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor | ValuesIndices:
+    """The largest value, or with ``dim`` a (values, indices) pair along it; with a tensor
+    in place of ``dim``, the elementwise maximum of the two."""
+    if isinstance(dim, Tensor):
+        from neuralab.ops.elementwise import maximum
+
+        return maximum(a, dim)
     return _extreme(a, dim, keepdim, "max")
 
 
-def min(a: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor | ValuesIndices:
-    """The smallest value, or with ``dim`` a (values, indices) pair along it."""
+@_numpy_spellings
+def min(a: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor | ValuesIndices:
+    """The smallest value, or with ``dim`` a (values, indices) pair along it; with a tensor
+    in place of ``dim``, the elementwise minimum of the two."""
+    if isinstance(dim, Tensor):
+        from neuralab.ops.elementwise import minimum
+
+        return minimum(a, dim)
     return _extreme(a, dim, keepdim, "min")
 
 
+@_numpy_spellings
 def amax(a: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     """The largest values over ``dim`` (ties share the gradient)."""
-    axes = norm_dim(dim, a.ndim, "amax")
+    return _amaxmin(a, dim, keepdim, "amax")
+
+
+@_numpy_spellings
+def amin(a: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+    """The smallest values over ``dim`` (ties share the gradient)."""
+    return _amaxmin(a, dim, keepdim, "amin")
+
+
+def _amaxmin(a: Tensor, dim: Any, keepdim: bool, op: str) -> Tensor:
+    axes = norm_dim(dim, a.ndim, op)
     x = a._data
-    out = x.max(axis=axes, keepdims=True)
+    if x.size == 0:
+        raise RuntimeError(f"{op}: cannot reduce an empty tensor of shape {x.shape}")
+    out = x.max(axis=axes, keepdims=True) if op == "amax" else x.min(axis=axes, keepdims=True)
 
     def backward(g: np.ndarray) -> tuple:
         mask = x == out
@@ -141,6 +196,7 @@ def amax(a: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     return make(out if keepdim else out.squeeze(axes), (a,), backward)
 
 
+@_numpy_spellings
 def argmax(a: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     """Index of the largest value (over the flattened tensor when ``dim`` is None)."""
     if dim is None:
@@ -149,6 +205,7 @@ def argmax(a: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     return constant(a._data.argmax(axis=ax, keepdims=keepdim).astype(np.int64))
 
 
+@_numpy_spellings
 def argmin(a: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     """Index of the smallest value (over the flattened tensor when ``dim`` is None)."""
     if dim is None:
@@ -157,6 +214,7 @@ def argmin(a: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     return constant(a._data.argmin(axis=ax, keepdims=keepdim).astype(np.int64))
 
 
+@_numpy_spellings
 def prod(a: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     """Product over ``dim``; the gradient is the product of the others (exact with zeros)."""
     x = a._data
@@ -180,8 +238,10 @@ def prod(a: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     return make(out, (a,), backward)
 
 
-def cumsum(a: Tensor, dim: int) -> Tensor:
+@_numpy_spellings
+def cumsum(a: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
     """Running sum along ``dim``."""
+    a = _in_dtype(a, dtype)
     ax = one_dim(dim, a.ndim, "cumsum")
     out = np.cumsum(a._data, axis=ax)
     if a._data.dtype == np.bool_:
@@ -193,6 +253,7 @@ def cumsum(a: Tensor, dim: int) -> Tensor:
     return make(out, (a,), backward)
 
 
+@_numpy_spellings
 def logsumexp(a: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     """log(sum(exp(a))) over ``dim``, shifted by the maximum so that it never overflows."""
     axes = norm_dim(dim, a.ndim, "logsumexp")
@@ -206,3 +267,94 @@ def logsumexp(a: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
 
     out = full if keepdim else (full.squeeze(axes) if axes is not None else full.reshape(()))
     return make(out, (a,), backward)
+
+
+# ----------------------------------------------------------------------------- more reductions
+
+
+class MinMax(NamedTuple):
+    """What aminmax returns."""
+
+    min: Tensor
+    max: Tensor
+
+
+def aminmax(input: Tensor, *, dim: int | None = None, keepdim: bool = False) -> MinMax:
+    """The smallest and the largest values over ``dim`` (all elements when None)."""
+    return MinMax(amin(input, dim, keepdim), amax(input, dim, keepdim))
+
+
+def _truth(op: str, input: Tensor, dim: Any, keepdim: bool) -> Tensor:
+    axes = norm_dim(dim, input.ndim, op)
+    fn = np.any if op == "any" else np.all
+    return constant(np.asarray(fn(input._data, axis=axes, keepdims=keepdim)))
+
+
+@_numpy_spellings
+def any(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+    """True where some element over ``dim`` is nonzero."""
+    return _truth("any", input, dim, keepdim)
+
+
+@_numpy_spellings
+def all(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+    """True where every element over ``dim`` is nonzero."""
+    return _truth("all", input, dim, keepdim)
+
+
+def count_nonzero(input: Tensor, dim: Any = None) -> Tensor:
+    """The number of nonzero elements over ``dim`` (int64)."""
+    axes = norm_dim(dim, input.ndim, "count_nonzero")
+    return constant(np.asarray(np.count_nonzero(input._data, axis=axes), np.int64))
+
+
+@_numpy_spellings
+def nansum(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+    """Sum over ``dim`` treating NaN as zero."""
+    a = _in_dtype(input, dtype)
+    x = a._data
+    if x.dtype.kind != "f":
+        return sum(a, dim, keepdim)
+    axes = norm_dim(dim, a.ndim, "nansum")
+    keep = ~np.isnan(x)
+    out = np.asarray(np.nansum(x, axis=axes, keepdims=keepdim), x.dtype)
+    return make(out, (a,), lambda g: (_expand_back(g, axes, keepdim) * keep,))
+
+
+@_numpy_spellings
+def nanmean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+    """Mean over ``dim`` of the elements that are not NaN."""
+    a = _in_dtype(input, dtype)
+    x = a._data
+    if x.dtype.kind != "f":
+        raise TypeError(f"nanmean: expected a floating-point input, got dtype {x.dtype}")
+    axes = norm_dim(dim, a.ndim, "nanmean")
+    keep = ~np.isnan(x)
+    count = keep.sum(axis=axes, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        full = (np.nansum(x, axis=axes, keepdims=True) / count).astype(x.dtype)
+
+    def backward(g: np.ndarray) -> tuple:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return ((_expand_back(g, axes, keepdim) * keep / count).astype(g.dtype),)
+
+    out = full if keepdim else (full.reshape(()) if axes is None else full.squeeze(axes))
+    return make(out, (a,), backward)
+
+
+def var_mean(
+    input: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
+    correction: int | None = None,
+) -> tuple[Tensor, Tensor]:  # fmt: skip
+    """The variance and the mean over ``dim``."""
+    v = var(input, dim, unbiased=unbiased, keepdim=keepdim, correction=correction)
+    return v, mean(input, dim, keepdim)
+
+
+def std_mean(
+    input: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
+    correction: int | None = None,
+) -> tuple[Tensor, Tensor]:  # fmt: skip
+    """The standard deviation and the mean over ``dim``."""
+    s = std(input, dim, unbiased=unbiased, keepdim=keepdim, correction=correction)
+    return s, mean(input, dim, keepdim)

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from neuralab.ops._util import one_dim, scatter_add_rows
-from neuralab.tensor import Tensor, _index, make
+from neuralab.tensor import Tensor, _index, constant, make
 
 
 def _sizes(args: tuple) -> tuple[int, ...]:
@@ -69,7 +69,9 @@ def squeeze(a: Tensor, dim: Any = None) -> Tensor:
         axes = tuple(i for i, s in enumerate(a.shape) if s == 1)
     else:
         dims = (dim,) if isinstance(dim, int) else tuple(dim)
-        axes = tuple(i for i in (one_dim(d, a.ndim, "squeeze") for d in dims) if a.shape[i] == 1)
+        axes = tuple(
+            i for i in (one_dim(d, a.ndim, "squeeze") for d in dims) if a.ndim and a.shape[i] == 1
+        )
     src = a.shape
     return make(np.squeeze(a._data, axes), (a,), lambda g: (g.reshape(src),))
 
@@ -226,3 +228,107 @@ def pad(a: Tensor, pad: Sequence[int], mode: str = "constant", value: float = 0.
         return (gx.reshape(a.shape),)
 
     return make(out, (a,), backward)
+
+
+# ----------------------------------------------------------------------------- rearranging
+
+
+def _axes(dims: Any, ndim: int, op: str) -> tuple[int, ...]:
+    return tuple(one_dim(d, ndim, op) for d in ((dims,) if isinstance(dims, int) else dims))
+
+
+def movedim(input: Tensor, source: Any, destination: Any) -> Tensor:
+    """Move dimensions ``source`` to positions ``destination`` (ints or sequences)."""
+    src, dst = _axes(source, input.ndim, "movedim"), _axes(destination, input.ndim, "movedim")
+    if len(src) != len(dst):
+        raise ValueError(f"movedim: source {source} and destination {destination} differ in length")
+    out = np.moveaxis(input._data, src, dst)
+    return make(out, (input,), lambda g: (np.moveaxis(g, dst, src),))
+
+
+moveaxis = movedim
+
+
+def swapaxes(input: Tensor, axis0: int, axis1: int) -> Tensor:
+    """Swap two dimensions (torch.swapaxes, the same as transpose)."""
+    return transpose(input, axis0, axis1)
+
+
+def swapdims(input: Tensor, dim0: int, dim1: int) -> Tensor:
+    """Swap two dimensions (torch.swapdims, the same as transpose)."""
+    return transpose(input, dim0, dim1)
+
+
+def roll(input: Tensor, shifts: Any, dims: Any = None) -> Tensor:
+    """Shift elements circularly by ``shifts`` along ``dims`` (the flattened tensor if None)."""
+    axes = None if dims is None else _axes(dims, input.ndim, "roll")
+    if axes is not None and np.ndim(shifts) != 0 and len(shifts) != len(axes):
+        raise ValueError(f"roll: shifts {shifts} and dims {dims} must have the same length")
+    back = -np.asarray(shifts)
+    out = np.roll(input._data, shifts, axes)
+    return make(out, (input,), lambda g: (np.roll(g, back, axes),))
+
+
+def narrow(input: Tensor, dim: int, start: Any, length: int) -> Tensor:
+    """``length`` elements along ``dim`` from ``start`` (which may be negative)."""
+    ax = one_dim(dim, input.ndim, "narrow")
+    n = input.shape[ax]
+    start = int(start)
+    begin = start + n if start < 0 else start
+    if not 0 <= begin <= n or length < 0 or begin + length > n:
+        raise IndexError(
+            f"narrow: start {start} and length {length} are out of range for dimension {dim} "
+            f"of size {n}"
+        )
+    return getitem(input, (slice(None),) * ax + (slice(begin, begin + length),))
+
+
+def unflatten(input: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:
+    """Split dimension ``dim`` into ``sizes`` (one of them may be -1)."""
+    ax = one_dim(dim, input.ndim, "unflatten")
+    return reshape(input, input.shape[:ax] + tuple(sizes) + input.shape[ax + 1 :])
+
+
+def tile(input: Tensor, dims: Sequence[int]) -> Tensor:
+    """Repeat the tensor ``dims`` times along each dimension (ones are prepended as needed)."""
+    dims = tuple(dims)
+    return repeat(input, (1,) * (input.ndim - len(dims)) + dims)
+
+
+def repeat_interleave(
+    input: Tensor, repeats: Any = None, dim: int | None = None, *, output_size: int | None = None
+) -> Tensor:
+    """Repeat each element (or slice along ``dim``) ``repeats`` times, in place of the original;
+    with one 1-D integer tensor, repeat each index by its value."""
+    if repeats is None:
+        counts = input._data
+        return constant(np.repeat(np.arange(len(counts)), counts).astype(np.int64))
+    t = reshape(input, -1) if dim is None else input
+    ax = 0 if dim is None else one_dim(dim, input.ndim, "repeat_interleave")
+    reps = repeats._data if isinstance(repeats, Tensor) else np.asarray(repeats)
+    n = t.shape[ax]
+    if reps.ndim and reps.size not in (1, n) or (reps < 0).any():
+        raise ValueError(f"repeat_interleave: repeats must be non-negative, one or {n} of them")
+    reps = np.broadcast_to(reps.reshape(-1) if reps.ndim else reps, (n,))
+    source = np.repeat(np.arange(n), reps)
+    out = np.take(t._data, source, axis=ax)
+
+    def backward(g: np.ndarray) -> tuple:
+        return (np.moveaxis(scatter_add_rows(n, source, np.moveaxis(g, ax, 0)), 0, ax),)
+
+    return make(out, (t,), backward)
+
+
+def rot90(input: Tensor, k: int = 1, dims: Sequence[int] = (0, 1)) -> Tensor:
+    """Rotate by 90 degrees ``k`` times in the plane of ``dims`` (from the first toward the
+    second)."""
+    axes = _axes(dims, input.ndim, "rot90")
+    if len(axes) != 2 or axes[0] == axes[1]:
+        raise ValueError(f"rot90: dims must name two different dimensions, got {dims}")
+    out = np.rot90(input._data, k, axes)
+    return make(out, (input,), lambda g: (np.rot90(g, -k, axes),))
+
+
+def broadcast_to(input: Tensor, size: Sequence[int]) -> Tensor:
+    """The tensor broadcast to ``size`` (-1 keeps a dimension)."""
+    return expand(input, tuple(size))

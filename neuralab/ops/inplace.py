@@ -1,0 +1,90 @@
+"""In-place forms of ops (``x.div_(y)``, ``scores.masked_fill_(mask, v)``, ``buf.index_add_(...)``)
+with torch's semantics: outside the graph the tensor's array is overwritten (views of it see
+the change); when the graph is recorded the tensor becomes the op's output, its former value
+kept as a hidden parent, so gradients flow through the update. A leaf that requires grad
+cannot be changed in place while recording, as in torch.
+
+One difference from torch: an op that consumed the tensor *before* the in-place update still
+points at the tensor, so its gradient would follow the new value; torch tracks versions. Use
+the out-of-place op when the old value is read again after the update.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from neuralab.tensor import Tensor, is_grad_enabled, no_grad
+
+_ADOPTED = ("_data", "requires_grad", "_parents", "_backward", "_seq")
+
+
+def _records(self: Tensor, args: tuple, kwargs: dict) -> bool:
+    if not is_grad_enabled():
+        return False
+    values = (*args, *kwargs.values())
+    return self.requires_grad or any(isinstance(v, Tensor) and v.requires_grad for v in values)
+
+
+def _fits(op: str, self: Tensor, arr: np.ndarray) -> None:
+    if arr.shape != self._data.shape:
+        raise RuntimeError(
+            f"{op}: the result of shape {arr.shape} does not fit the tensor's shape "
+            f"{self._data.shape} (an in-place op cannot broadcast its target)"
+        )
+    if not np.can_cast(arr.dtype, self._data.dtype, "same_kind"):
+        raise RuntimeError(
+            f"{op}: the result's dtype {arr.dtype} cannot be stored in a {self._data.dtype} tensor"
+        )
+
+
+def _snapshot(self: Tensor) -> Tensor:
+    """A tensor standing for ``self``'s value and graph position before the update."""
+    old = Tensor.__new__(Tensor)
+    for slot in Tensor.__slots__:
+        if slot != "__weakref__" and hasattr(self, slot):
+            setattr(old, slot, getattr(self, slot))
+    old._grad = None
+    old._retain = False
+    return old
+
+
+def apply_inplace(self: Tensor, op: str, fn: Callable, *args: Any, **kwargs: Any) -> Tensor:
+    """Run ``fn(self, *args, **kwargs)`` and make ``self`` hold the result (see the module)."""
+    if not _records(self, args, kwargs):
+        with no_grad():
+            out = fn(self, *args, **kwargs)._data
+        _fits(op, self, out)
+        if isinstance(self._data, np.ndarray) and self._data.flags.writeable:
+            self._data[...] = out
+        else:  # a read-only (broadcast) view or a NumPy scalar: take a fresh array
+            self._data = np.array(out, self._data.dtype)
+        return self
+    if self.is_leaf and self.requires_grad:
+        raise RuntimeError(
+            f"{op}: a leaf tensor that requires grad cannot be changed in place while the graph "
+            f"is recorded; use {op.rstrip('_')}() or wrap the update in `with nl.no_grad():`"
+        )
+    out = fn(_snapshot(self), *args, **kwargs)
+    _fits(op, self, out._data)
+    if out._data.dtype != self._data.dtype:
+        from neuralab.ops.elementwise import cast
+
+        out = cast(out, self._data.dtype)
+    for slot in _ADOPTED:
+        if hasattr(out, slot):
+            setattr(self, slot, getattr(out, slot))
+    return self
+
+
+def inplace_method(op: str, fn: Callable) -> Callable:
+    """The Tensor method ``op`` (e.g. "div_") that applies ``fn`` in place."""
+
+    def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+        return apply_inplace(self, op, fn, *args, **kwargs)
+
+    method.__name__ = method.__qualname__ = op
+    method.__doc__ = f"In-place {fn.__name__}: the tensor itself, holding the result."
+    return method

@@ -1,0 +1,174 @@
+"""The Tensor methods of the math, selection, sorting, shape and sampling families, and their
+in-place ``_`` forms; :func:`neuralab.ops.attach_methods` installs them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from neuralab.ops import activation as act
+from neuralab.ops import (
+    arith,
+    combine,
+    count,
+    diagonal,
+    distance,
+    linalg,
+    logic,
+    reduce,
+    sampling,
+    scan,
+    select,
+    shape,
+    sort,
+    unary,
+)
+from neuralab.ops import elementwise as e
+from neuralab.ops.inplace import inplace_method
+
+_NAMES: dict[object, tuple[str, ...]] = {
+    unary: (
+        "log1p", "expm1", "log2", "log10", "exp2", "rsqrt", "reciprocal", "sinh", "cosh", "tan",
+        "asin", "acos", "atan", "asinh", "acosh", "atanh", "erf", "erfc", "erfinv", "lgamma",
+        "digamma", "sinc", "deg2rad", "rad2deg", "frac", "sgn", "i0", "square", "logit", "floor",
+        "ceil", "trunc", "fix", "round", "clamp_min", "clamp_max", "nan_to_num",
+    ),
+    arith: (
+        "remainder", "fmod", "floor_divide", "atan2", "hypot", "logaddexp", "logaddexp2",
+        "xlogy", "copysign", "float_power", "lerp", "addcmul", "addcdiv",
+    ),
+    logic: (
+        "logical_and", "logical_or", "logical_xor", "logical_not", "bitwise_and", "bitwise_or",
+        "bitwise_xor", "bitwise_not", "bitwise_left_shift", "bitwise_right_shift", "isinf",
+        "isposinf", "isneginf", "isreal", "signbit", "isclose", "allclose", "equal",
+    ),
+    linalg: (
+        "mm", "bmm", "mv", "dot", "vdot", "inner", "outer", "ger", "addmm", "addmv", "addr",
+        "addbmm", "baddbmm", "kron", "cross",
+    ),
+    diagonal: ("diag", "diagonal", "diag_embed", "diagflat", "trace", "tril", "triu"),
+    distance: ("norm", "dist"),
+    select: (
+        "gather", "scatter", "scatter_add", "scatter_reduce", "index_select", "index_add",
+        "index_copy", "index_fill", "index_put", "masked_fill", "masked_select",
+        "masked_scatter", "take", "take_along_dim", "nonzero", "argwhere", "select",
+    ),
+    sort: (
+        "sort", "argsort", "msort", "topk", "kthvalue", "median", "nanmedian", "mode",
+        "quantile", "nanquantile",
+    ),
+    count: ("unique", "unique_consecutive", "bincount", "histc", "histogram"),
+    reduce: ("any", "all", "amin", "aminmax", "nansum", "nanmean", "count_nonzero"),
+    scan: ("cumprod", "cummax", "cummin", "logcumsumexp"),
+    shape: (
+        "movedim", "moveaxis", "swapaxes", "swapdims", "roll", "narrow", "unflatten", "tile",
+        "repeat_interleave", "rot90", "broadcast_to",
+    ),
+    combine: ("unbind", "tensor_split", "hsplit", "vsplit", "dsplit"),
+    sampling: ("multinomial", "bernoulli"),
+}  # fmt: skip
+
+_ALIASES: dict[str, Callable] = {
+    "eq": e.eq, "ne": e.ne, "lt": e.lt, "le": e.le, "gt": e.gt, "ge": e.ge, "greater": e.gt,
+    "greater_equal": e.ge, "less": e.lt, "less_equal": e.le, "not_equal": e.ne,
+    "arctan2": arith.atan2, "true_divide": e.div, "divide": e.div, "multiply": e.mul,
+    "subtract": e.sub, "negative": e.neg, "absolute": e.abs, "arcsin": unary.asin,
+    "arccos": unary.acos, "arctan": unary.atan, "arcsinh": unary.asinh,
+    "arccosh": unary.acosh, "arctanh": unary.atanh, "positive": lambda self: self,
+}  # fmt: skip
+
+# in-place method -> the op it applies
+_INPLACE: dict[str, Callable] = {
+    "div_": e.div, "true_divide_": e.div, "pow_": e.pow, "sqrt_": e.sqrt, "exp_": e.exp,
+    "log_": e.log, "abs_": e.abs, "neg_": e.neg, "negative_": e.neg, "sin_": e.sin,
+    "cos_": e.cos, "sign_": e.sign, "clip_": e.clamp, "sigmoid_": act.sigmoid,
+    "tanh_": act.tanh, "relu_": act.relu, "tril_": diagonal.tril, "triu_": diagonal.triu,
+    "fill_diagonal_": diagonal.fill_diagonal, "t_": lambda t: t.t(),
+    "transpose_": shape.transpose, "swapaxes_": shape.swapaxes, "swapdims_": shape.swapdims,
+    "squeeze_": shape.squeeze, "unsqueeze_": shape.unsqueeze, "floor_divide_": arith.floor_divide,
+    "logical_not_": logic.logical_not,
+}  # fmt: skip
+for _name in (
+    "log1p",
+    "expm1",
+    "log2",
+    "log10",
+    "exp2",
+    "rsqrt",
+    "reciprocal",
+    "sinh",
+    "cosh",
+    "tan",
+    "asin",
+    "acos",
+    "atan",
+    "erf",
+    "erfc",
+    "erfinv",
+    "lgamma",
+    "digamma",
+    "frac",
+    "sgn",
+    "square",
+    "floor",
+    "ceil",
+    "trunc",
+    "fix",
+    "round",
+    "clamp_min",
+    "clamp_max",
+    "nan_to_num",
+    "logit",
+    "deg2rad",
+    "rad2deg",
+):
+    _INPLACE[_name + "_"] = getattr(unary, _name)
+for _name in ("remainder", "fmod", "atan2", "hypot", "xlogy", "copysign", "lerp", "addcmul",
+              "addcdiv"):  # fmt: skip
+    _INPLACE[_name + "_"] = getattr(arith, _name)
+for _name in (
+    "masked_fill",
+    "masked_scatter",
+    "index_add",
+    "index_fill",
+    "index_copy",
+    "index_put",
+    "scatter",
+    "scatter_add",
+    "scatter_reduce",
+):
+    _INPLACE[_name + "_"] = getattr(select, _name)
+
+
+def tensor_methods() -> dict[str, Callable]:
+    """Every method name this module provides, mapped to its function."""
+    methods = {name: getattr(module, name) for module, names in _NAMES.items() for name in names}
+    methods.update(_ALIASES)
+    methods.update({name: inplace_method(name, fn) for name, fn in _INPLACE.items()})
+    methods.update(sampling.TENSOR_METHODS)
+    from neuralab import linalg as la  # the torch.linalg namespace, built on these families
+    from neuralab.sparse import to_sparse
+
+    methods.update(
+        inverse=la.inv,
+        det=la.det,
+        logdet=la.logdet,
+        slogdet=la.slogdet,
+        pinverse=la.pinv,
+        matrix_power=la.matrix_power,
+        cholesky=la.cholesky,
+        to_sparse=to_sparse,
+    )
+    return methods
+
+
+def _swap(fn: Callable) -> Callable:
+    return lambda self, other: fn(other, self)
+
+
+OPERATORS: dict[str, Callable] = {
+    "__xor__": logic.bitwise_xor, "__rxor__": _swap(logic.bitwise_xor),
+    "__rand__": _swap(e.logical_and), "__ror__": _swap(e.logical_or),
+    "__mod__": arith.remainder, "__rmod__": _swap(arith.remainder),
+    "__floordiv__": arith.floor_divide, "__rfloordiv__": _swap(arith.floor_divide),
+    "__lshift__": logic.bitwise_left_shift, "__rshift__": logic.bitwise_right_shift,
+}  # fmt: skip
