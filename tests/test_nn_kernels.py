@@ -748,8 +748,10 @@ def test_dropout2d_drops_whole_channels(shape):
 
 
 def test_dropout2d_shape_error():
-    with pytest.raises(ValueError, match=r"dropout2d: expected input of shape .* got \(3, 4\)"):
-        dropout.dropout2d(const(np.ones((3, 4), np.float32)))
+    with pytest.raises(ValueError, match=r"dropout2d: channel dropout needs .* got shape \(3,\)"):
+        dropout.dropout2d(const(np.ones(3, np.float32)))
+    with pytest.warns(UserWarning, match=r"dropout2d: a 2-D input is deprecated"):
+        dropout.dropout2d(const(np.ones((3, 4), np.float32)))  # torch: (N, C), elementwise
 
 
 # ============================================================================= float64 gradchecks

@@ -1,22 +1,39 @@
-"""Activation functions, fused so that each is stable and has a one-line backward."""
+"""Activation functions: rectifiers, sigmoid, tanh, GELU, the softmax family, and the learned
+(PReLU) and randomized (RReLU) leaky slopes; each fused so that it is stable with a short backward.
+
+The smooth exponential units (ELU, SiLU, softplus, ...) are in ``smooth_activation``, the clipped
+and shrinking ones (hardtanh, ReLU6, hardswish, ...) in ``piecewise``. ``inplace=`` follows torch
+as torch: see :func:`neuralab.ops._pointwise.settle`.
+"""
 
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 import numpy as np
 from scipy.special import erf
 
 from neuralab.compiled import load
+from neuralab.ops._fused import float_tensor
+from neuralab.ops._fused import sigmoid as _sigmoid
+from neuralab.ops._pointwise import settle, unary
 from neuralab.ops._util import one_dim
+from neuralab.ops.elementwise import cast
 from neuralab.parallel import map_flat
-from neuralab.tensor import Tensor, make
+from neuralab.random import generator
+from neuralab.tensor import Tensor, constant, make
+
+__all__ = [
+    "gelu", "glu", "gumbel_softmax", "leaky_relu", "leaky_relu_", "log_softmax", "prelu", "relu",
+    "relu_", "rrelu", "rrelu_", "sigmoid", "softmax", "softmin", "tanh",
+]  # fmt: skip
 
 
-def relu(a: Tensor) -> Tensor:
-    """max(0, a); the gradient at 0 is 0. Compiled passes with numba (the same bits)."""
-    x = a._data
+def relu(input: Tensor, inplace: bool = False) -> Tensor:
+    """max(0, x); the gradient at 0 is 0. Compiled passes with numba (the same bits)."""
+    x = input._data
     out = np.empty_like(x)
     kernels = _relu_kernels(x)
     if kernels is None:
@@ -32,7 +49,12 @@ def relu(a: Tensor) -> Tensor:
             map_flat(kernels.relu_backward, gx.reshape(-1), g.reshape(-1), x.reshape(-1))
         return (gx,)
 
-    return make(out, (a,), backward)
+    return settle("relu", input, lambda t: make(out, (t,), backward), inplace)
+
+
+def relu_(input: Tensor) -> Tensor:
+    """In-place :func:`relu` (torch.relu_)."""
+    return relu(input, inplace=True)
 
 
 def _relu_kernels(x: np.ndarray) -> Any:
@@ -42,25 +64,32 @@ def _relu_kernels(x: np.ndarray) -> Any:
     return load("neuralab.ops._activation_kernel")
 
 
-def leaky_relu(a: Tensor, negative_slope: float = 0.01) -> Tensor:
-    """a where a > 0, else negative_slope * a."""
-    x = a._data
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    """x where x > 0, else negative_slope·x (the gradient at 0 is negative_slope, as torch's)."""
+    x = input._data
     pos = x > 0
     out = np.where(pos, x, x * negative_slope)
-    return make(out, (a,), lambda g: (np.where(pos, g, g * negative_slope),))
+
+    def backward(g: np.ndarray) -> tuple:
+        return (np.where(pos, g, g * negative_slope),)
+
+    return settle("leaky_relu", input, lambda t: make(out, (t,), backward), inplace)
 
 
-def sigmoid(a: Tensor) -> Tensor:
-    """1 / (1 + e^-a), computed without overflow for large |a|."""
-    x = a._data
-    e = np.exp(-np.abs(x))
-    out = np.where(x >= 0, 1 / (1 + e), e / (1 + e))
-    return make(out, (a,), lambda g: (g * out * (1 - out),))
+def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
+    """In-place :func:`leaky_relu`."""
+    return leaky_relu(input, negative_slope, inplace=True)
 
 
-def tanh(a: Tensor) -> Tensor:
+def sigmoid(input: Tensor) -> Tensor:
+    """1 / (1 + e^-x), computed without overflow for large |x|."""
+    out = _sigmoid(input._data)
+    return make(out, (input,), lambda g: (g * out * (1 - out),))
+
+
+def tanh(input: Tensor) -> Tensor:
     """Hyperbolic tangent."""
-    out = np.tanh(a._data)
+    out = np.tanh(input._data)
 
     def backward(g: np.ndarray) -> tuple[np.ndarray]:
         d = np.multiply(out, out)
@@ -68,12 +97,12 @@ def tanh(a: Tensor) -> Tensor:
         d *= g
         return (d,)
 
-    return make(out, (a,), backward)
+    return make(out, (input,), backward)
 
 
-def gelu(a: Tensor, approximate: str = "none") -> Tensor:
-    """Gaussian error linear unit: exact (erf) or the tanh approximation."""
-    x = a._data
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:
+    """Gaussian error linear unit x·Φ(x): exact (erf) or the tanh approximation."""
+    x = input._data
     if approximate == "none":
         cdf = 0.5 * (1 + erf(x * (1 / math.sqrt(2))))
         out = x * cdf
@@ -93,30 +122,165 @@ def gelu(a: Tensor, approximate: str = "none") -> Tensor:
 
     else:
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
-    return make(out, (a,), backward)
+    return make(out, (input,), backward)
 
 
-def softmax(a: Tensor, dim: int = -1) -> Tensor:
-    """exp(a) / sum(exp(a)) along ``dim``, shifted by the maximum for stability."""
-    ax = one_dim(dim, a.ndim, "softmax")
-    x = a._data
-    e = np.exp(x - x.max(axis=ax, keepdims=True))
+# ----------------------------------------------------------------------------- softmax family
+
+
+def _implicit_dim(ndim: int, op: str, stacklevel: int) -> int:
+    """torch's legacy dimension for a softmax called without ``dim`` (0 for 0/1/3-d input, else
+    1), with torch's deprecation warning."""
+    warnings.warn(
+        f"Implicit dimension choice for {op} has been deprecated. Change the call to include "
+        "dim=X as an argument.",
+        stacklevel=stacklevel,
+    )
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def _softmax_input(
+    op: str, input: Any, dim: int | None, dtype: Any, stacklevel: int
+) -> tuple[Tensor, int]:
+    """The input cast to ``dtype`` (if given) and the normalized softmax axis (torch's implicit
+    one, with its warning, when ``dim`` is None)."""
+    if dim is None:
+        dim = _implicit_dim(input.ndim, op, stacklevel + 1)
+    x = float_tensor(input, op) if dtype is None else cast(input, np.dtype(dtype))
+    return x, one_dim(dim, x.ndim, op)
+
+
+def _softmax(x: Tensor, ax: int, sign: int) -> Tensor:
+    """softmax(sign·x) along ``ax``, shifted by the maximum for stability."""
+    z = x._data if sign > 0 else -x._data
+    e = np.exp(z - z.max(axis=ax, keepdims=True))
     out = e / e.sum(axis=ax, keepdims=True)
 
     def backward(g: np.ndarray) -> tuple:
-        return (out * (g - (g * out).sum(axis=ax, keepdims=True)),)
+        gz = out * (g - (g * out).sum(axis=ax, keepdims=True))
+        return (gz if sign > 0 else -gz,)
 
-    return make(out, (a,), backward)
+    return make(out, (x,), backward)
 
 
-def log_softmax(a: Tensor, dim: int = -1) -> Tensor:
-    """log(softmax(a)) computed as a - logsumexp(a), finite for logits of any size."""
-    ax = one_dim(dim, a.ndim, "log_softmax")
-    x = a._data
-    shifted = x - x.max(axis=ax, keepdims=True)
+def softmax(
+    input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None
+) -> Tensor:
+    """exp(x) / Σ exp(x) along ``dim`` (cast to ``dtype`` first, if given)."""
+    x, ax = _softmax_input("softmax", input, dim, dtype, _stacklevel)
+    return _softmax(x, ax, 1)
+
+
+def softmin(
+    input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None
+) -> Tensor:
+    """softmax(-x) along ``dim``: most weight on the smallest entries."""
+    x, ax = _softmax_input("softmin", input, dim, dtype, _stacklevel)
+    return _softmax(x, ax, -1)
+
+
+def log_softmax(
+    input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None
+) -> Tensor:
+    """log(softmax(x)) computed as x - logsumexp(x), finite for logits of any size."""
+    x, ax = _softmax_input("log_softmax", input, dim, dtype, _stacklevel)
+    z = x._data
+    shifted = z - z.max(axis=ax, keepdims=True)
     out = shifted - np.log(np.exp(shifted).sum(axis=ax, keepdims=True))
 
     def backward(g: np.ndarray) -> tuple:
         return (g - np.exp(out) * g.sum(axis=ax, keepdims=True),)
 
-    return make(out, (a,), backward)
+    return make(out, (x,), backward)
+
+
+def gumbel_softmax(
+    logits: Tensor, tau: float = 1, hard: bool = False, eps: float = 1e-10, dim: int = -1
+) -> Tensor:
+    """A differentiable sample of a categorical: softmax((logits + Gumbel noise) / tau).
+
+    ``hard`` returns the one-hot of the sample with the soft sample's gradient (straight-through).
+    ``eps`` is unused, as in torch.
+    """
+    x = float_tensor(logits, "gumbel_softmax")
+    noise = -np.log(generator().standard_exponential(x.shape)).astype(x.dtype)
+    ax = one_dim(dim, x.ndim, "gumbel_softmax")
+    soft = _softmax((x + constant(noise)) / tau, ax, 1)
+    if not hard:
+        return soft
+    one_hot = np.zeros_like(soft._data)
+    np.put_along_axis(one_hot, np.expand_dims(soft._data.argmax(axis=ax), ax), 1, ax)
+    return make(one_hot, (soft,), lambda g: (g,))
+
+
+def glu(input: Tensor, dim: int = -1) -> Tensor:
+    """Gated linear unit a·σ(b), where a and b are the two halves of the input along ``dim``."""
+    x = float_tensor(input, "glu")
+    if x.ndim == 0:
+        raise ValueError("glu: a 0-d input has no dimension to halve")
+    ax = one_dim(dim, x.ndim, "glu")
+    if x.shape[ax] % 2:
+        raise ValueError(
+            f"glu: dimension {ax} of input shape {x.shape} must have an even size to halve"
+        )
+    a, b = np.split(x._data, 2, axis=ax)
+    s = _sigmoid(b)
+
+    def backward(g: np.ndarray) -> tuple:
+        return (np.concatenate((g * s, g * a * s * (1 - s)), axis=ax),)
+
+    return make(a * s, (x,), backward)
+
+
+# ----------------------------------------------------------------------------- leaky slopes
+
+
+def prelu(input: Tensor, weight: Tensor) -> Tensor:
+    """x where x > 0, else weight·x, with one learned slope or one per channel (dim 1)."""
+    x = float_tensor(input, "prelu")
+    w = float_tensor(weight, "prelu", "weight")
+    if x.ndim == 0:
+        raise ValueError("prelu: input must have at least one dimension, got a 0-d tensor")
+    channels = x.shape[1] if x.ndim >= 2 else 1
+    if w._data.size not in (1, channels):
+        raise ValueError(
+            f"prelu: weight has {w._data.size} parameters but input of shape {x.shape} has "
+            f"{channels} channels (dim 1); give 1 or {channels}"
+        )
+    per_channel = w._data.size > 1
+    view = (-1,) + (1,) * (x.ndim - 2) if per_channel else ()
+    slope = w._data.astype(x.dtype, copy=False).reshape(view)
+    pos = x._data > 0
+    out = np.where(pos, x._data, slope * x._data)
+    axes = tuple(i for i in range(x.ndim) if not (per_channel and i == 1))
+
+    def backward(g: np.ndarray) -> tuple:
+        gw = np.where(pos, 0, g * x._data).sum(axis=axes).reshape(w.shape)
+        return np.where(pos, g, g * slope), gw.astype(w.dtype, copy=False)
+
+    return make(out, (x, w), backward)
+
+
+def rrelu(
+    input: Tensor,
+    lower: float = 1.0 / 8,
+    upper: float = 1.0 / 3,
+    training: bool = False,
+    inplace: bool = False,
+) -> Tensor:
+    """Randomized leaky ReLU: slope ~ U(lower, upper) per element where x <= 0 when training,
+    the mean slope (lower + upper)/2 in evaluation."""
+    if not training:
+        return leaky_relu(input, (lower + upper) / 2, inplace)
+    x = float_tensor(input, "rrelu")
+    z = x._data
+    drawn = generator().uniform(lower, upper, z.shape).astype(z.dtype)
+    noise = np.where(z <= 0, drawn, np.ones_like(z))
+    return settle("rrelu", x, lambda t: unary(t, z * noise, lambda: noise), inplace)
+
+
+def rrelu_(
+    input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False
+) -> Tensor:
+    """In-place :func:`rrelu`."""
+    return rrelu(input, lower, upper, training, inplace=True)

@@ -4,7 +4,8 @@ Semantics follow ``torch.nn.functional`` (same arguments, values, gradients and 
 two deliberate differences: elementwise losses raise on a target whose shape differs from the
 input's (torch only warns, then broadcasts), and the gradient of ``binary_cross_entropy`` with
 respect to the target is that of the clamped forward (finite at probabilities 0 and 1, where torch
-gives ±inf). Class weights and ``pos_weight`` are constants: they receive no gradient.
+gives ±inf). Weights (class, elementwise and ``pos_weight``) are constants: they receive no
+gradient. torch's deprecated ``size_average``/``reduce`` are accepted where torch has them.
 
 The margin losses (``perceptron_loss``, ``hinge_loss``, ``logistic_loss``) take a real-valued
 score ŷ and labels y in {-1, +1} and are functions of the margin y·ŷ.
@@ -18,145 +19,160 @@ from typing import Any
 import numpy as np
 
 from neuralab.ops._fused import float_tensor, log_softmax, sigmoid, softplus, to_tensor
-from neuralab.tensor import Tensor, make
+from neuralab.ops._loss_util import (
+    check_reduction,
+    legacy_reduction,
+    pair,
+    reduce_loss,
+    target_grad,
+    values,
+    weight_array,
+)
+from neuralab.tensor import Tensor
+
+_BCE_EPSILON = 1e-12  # torch's floor on p(1-p) in the BCE input gradient
 
 __all__ = [
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
     "cross_entropy",
     "hinge_loss",
+    "huber_loss",
     "l1_loss",
     "logistic_loss",
     "mse_loss",
     "nll_loss",
     "perceptron_loss",
+    "smooth_l1_loss",
 ]
-
-_REDUCTIONS = ("mean", "sum", "none")
-_BCE_EPSILON = 1e-12  # torch's floor on p(1-p) in the BCE input gradient
-
-PerBackward = Callable[[np.ndarray], tuple[np.ndarray | None, ...]]
-
-
-# ----------------------------------------------------------------------------- shared helpers
-
-
-def _check_reduction(reduction: str, op: str) -> None:
-    if reduction not in _REDUCTIONS:
-        raise ValueError(f"{op}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
-
-
-def _reduce(
-    per: np.ndarray,
-    parents: tuple[Tensor, ...],
-    backward: PerBackward,
-    reduction: str,
-    denominator: Any = None,
-    broadcasts: bool = False,
-) -> Tensor:
-    """Reduce the per-element loss ``per`` and record the op.
-
-    ``backward`` maps the gradient of ``per`` (same shape) to one gradient per parent;
-    ``denominator`` replaces the element count for 'mean' (weighted class losses).
-    ``broadcasts`` says that ``backward`` also takes a 0-d gradient and still returns
-    full-shape gradients, which spares a reduced loss the array of equal upstream gradients.
-    """
-    per = np.asarray(per)  # a reduction over a 1-D array yields a NumPy scalar
-    if reduction == "none":
-        return make(per, parents, backward)
-    shape, dtype = per.shape, per.dtype
-
-    def spread(g: np.ndarray) -> np.ndarray:
-        return np.asarray(g, dtype) if broadcasts else np.full(shape, g, dtype)
-
-    if reduction == "sum":
-        total = np.asarray(per.sum(), dtype=dtype)
-        return make(total, parents, lambda g: backward(spread(g)))
-    n = per.size if denominator is None else denominator
-    if not n:  # empty or all-ignored: NaN, like torch
-        return make(
-            np.asarray(np.nan, dtype), parents, lambda g: backward(np.full(shape, np.nan, dtype))
-        )
-    mean = np.asarray(per.sum() / n, dtype=dtype)
-    return make(mean, parents, lambda g: backward(spread(g / n)))
-
-
-def _target_grad(t: Tensor, grad: Callable[[], np.ndarray]) -> np.ndarray | None:
-    """The target's gradient in its own dtype, computed only when the target requires it."""
-    return grad().astype(t._data.dtype, copy=False) if t.requires_grad else None
-
-
-def _pair(op: str, input: Any, target: Any, reduction: str) -> tuple[Tensor, Tensor, np.ndarray]:
-    """Check an elementwise loss's arguments; also return the target's data in the input dtype."""
-    _check_reduction(reduction, op)
-    x = float_tensor(input, op)
-    t = to_tensor(target)
-    if t.shape != x.shape:
-        raise ValueError(f"{op}: target shape {t.shape} does not match input shape {x.shape}")
-    return x, t, t._data.astype(x._data.dtype, copy=False)
-
-
-def _weight_array(
-    op: str, name: str, weight: Any, shape: tuple[int, ...], dtype: np.dtype
-) -> np.ndarray | int:
-    """An elementwise weight as an array of ``dtype`` broadcastable to ``shape`` (1 if None)."""
-    if weight is None:
-        return 1
-    w = to_tensor(weight)._data.astype(dtype, copy=False)
-    try:
-        ok = np.broadcast_shapes(w.shape, shape) == shape
-    except ValueError:
-        ok = False
-    if not ok:
-        raise ValueError(
-            f"{op}: {name} of shape {w.shape} does not broadcast to input shape {shape}"
-        )
-    return w
-
 
 # ----------------------------------------------------------------------------- regression
 
 
-def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
+def _regression(
+    op: str,
+    input: Any,
+    target: Any,
+    reduction: str,
+    weight: Any,
+    loss: Callable[[np.ndarray], tuple[np.ndarray, Callable[[], np.ndarray]]],
+    mean_over_weight: bool = True,
+) -> Tensor:
+    """Reduce ``loss(x - t)`` = (per-element loss, its derivative's thunk), times an optional
+    elementwise ``weight`` of the input's shape ('mean' then divides by Σweight, as torch does
+    for mse and l1, unless ``mean_over_weight`` is False)."""
+    x, t, tv = pair(op, input, target)
+    w = weight_array(op, "weight", weight, x.shape, x.dtype, exact=True)
+    per, slope = loss(x._data - tv)
+    denominator = None
+    if weight is not None:
+        per = per * w
+        denominator = w.sum() if mean_over_weight else None
+
+    def backward(g: np.ndarray) -> tuple[np.ndarray | None, ...]:
+        gx = g * w * slope() if weight is not None else g * slope()
+        return gx, target_grad(t, lambda: -gx)
+
+    return reduce_loss(per, (x, t), backward, reduction, denominator, broadcasts=True)
+
+
+def mse_loss(
+    input: Any,
+    target: Any,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+    weight: Any = None,
+) -> Tensor:
     """Mean squared error (x - t)²: the Gaussian negative log-likelihood up to constants."""
-    x, t, tv = _pair("mse_loss", input, target, reduction)
-    diff = x._data - tv
-
-    def backward(g: np.ndarray) -> tuple[np.ndarray | None, ...]:
-        gx = 2 * g * diff
-        return gx, _target_grad(t, lambda: -gx)
-
-    return _reduce(diff * diff, (x, t), backward, reduction, broadcasts=True)
+    reduction = legacy_reduction("mse_loss", size_average, reduce, reduction)
+    return _regression(
+        "mse_loss", input, target, reduction, weight, lambda d: (d * d, lambda: 2 * d)
+    )
 
 
-def l1_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
+def l1_loss(
+    input: Any,
+    target: Any,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+    weight: Any = None,
+) -> Tensor:
     """Mean absolute error |x - t|: robust to outliers; subgradient 0 where x == t."""
-    x, t, tv = _pair("l1_loss", input, target, reduction)
-    diff = x._data - tv
+    reduction = legacy_reduction("l1_loss", size_average, reduce, reduction)
+    return _regression(
+        "l1_loss", input, target, reduction, weight, lambda d: (np.abs(d), lambda: np.sign(d))
+    )
 
-    def backward(g: np.ndarray) -> tuple[np.ndarray | None, ...]:
-        gx = g * np.sign(diff)
-        return gx, _target_grad(t, lambda: -gx)
 
-    return _reduce(np.abs(diff), (x, t), backward, reduction, broadcasts=True)
+def _huber(d: np.ndarray, delta: float) -> tuple[np.ndarray, Callable[[], np.ndarray]]:
+    """Huber's loss of the residual: ½d² within ±delta, delta·(|d| - ½delta) beyond."""
+    a = np.abs(d)
+    per = np.where(a < delta, 0.5 * d * d, delta * (a - 0.5 * delta))
+    return per, lambda: np.clip(d, -delta, delta)
+
+
+def huber_loss(
+    input: Any, target: Any, reduction: str = "mean", delta: float = 1.0, weight: Any = None
+) -> Tensor:
+    """Huber loss: quadratic for residuals within ±delta, linear beyond (robust regression).
+
+    A ``weight`` scales each element; 'mean' then is the plain mean of the weighted losses.
+    """
+    check_reduction(reduction, "huber_loss")
+    if delta <= 0:
+        raise ValueError(f"huber_loss: delta must be positive, got {delta}")
+    return _regression(
+        "huber_loss", input, target, reduction, weight, lambda d: _huber(d, delta), False
+    )
+
+
+def smooth_l1_loss(
+    input: Any,
+    target: Any,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+    beta: float = 1.0,
+) -> Tensor:
+    """Smooth L1: ½d²/beta within ±beta, |d| - ½beta beyond (Huber / beta; L1 when beta = 0)."""
+    op = "smooth_l1_loss"
+    reduction = legacy_reduction(op, size_average, reduce, reduction)
+    if beta < 0:
+        raise ValueError(f"{op}: beta must be non-negative, got {beta}")
+    if beta == 0:
+        return l1_loss(input, target, reduction=reduction)
+
+    def loss(d: np.ndarray) -> tuple[np.ndarray, Callable[[], np.ndarray]]:
+        per, slope = _huber(d, beta)
+        return per / beta, lambda: slope() / beta
+
+    return _regression(op, input, target, reduction, None, loss)
 
 
 # ----------------------------------------------------------------------------- binary
 
 
 def binary_cross_entropy(
-    input: Any, target: Any, weight: Any = None, reduction: str = "mean"
+    input: Any,
+    target: Any,
+    weight: Any = None,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
 ) -> Tensor:
     """BCE of probabilities -w[t log p + (1-t) log(1-p)], logs clamped at -100 (finite at 0, 1)."""
     op = "binary_cross_entropy"
-    x, t, tv = _pair(op, input, target, reduction)
+    reduction = legacy_reduction(op, size_average, reduce, reduction)
+    x, t, tv = pair(op, input, target)
     p = x._data
     if p.size and not (p.min() >= 0 and p.max() <= 1):
         raise ValueError(
             f"{op}: input must hold probabilities in [0, 1], got values in "
             f"[{p.min():.4g}, {p.max():.4g}]; use binary_cross_entropy_with_logits for scores"
         )
-    w = _weight_array(op, "weight", weight, p.shape, p.dtype)
+    w = weight_array(op, "weight", weight, p.shape, p.dtype)
     with np.errstate(divide="ignore"):
         log_p = np.maximum(np.log(p), -100)
         log_q = np.maximum(np.log1p(-p), -100)
@@ -165,28 +181,31 @@ def binary_cross_entropy(
     def backward(g: np.ndarray) -> tuple[np.ndarray | None, ...]:
         gw = g * w
         gx = gw * (p - tv) / np.maximum((1 - p) * p, _BCE_EPSILON)
-        return gx, _target_grad(t, lambda: gw * (log_q - log_p))
+        return gx, target_grad(t, lambda: gw * (log_q - log_p))
 
-    return _reduce(per, (x, t), backward, reduction)
+    return reduce_loss(per, (x, t), backward, reduction)
 
 
 def binary_cross_entropy_with_logits(
     input: Any,
     target: Any,
     weight: Any = None,
-    pos_weight: Any = None,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
     reduction: str = "mean",
+    pos_weight: Any = None,
 ) -> Tensor:
     """BCE of logits x, sigmoid fused in: w[(1-t)x + (1+(pw-1)t)·softplus(-x)], stable for any x."""
     op = "binary_cross_entropy_with_logits"
-    x, t, tv = _pair(op, input, target, reduction)
+    reduction = legacy_reduction(op, size_average, reduce, reduction)
+    x, t, tv = pair(op, input, target)
     z = x._data
-    w = _weight_array(op, "weight", weight, z.shape, z.dtype)
+    w = weight_array(op, "weight", weight, z.shape, z.dtype)
     sp = softplus(-z)  # -log sigmoid(x)
     if pos_weight is None:
         log_weight = 1
     else:
-        pw = _weight_array(op, "pos_weight", pos_weight, z.shape, z.dtype)
+        pw = weight_array(op, "pos_weight", pos_weight, z.shape, z.dtype)
         log_weight = 1 + (pw - 1) * tv
     per = w * ((1 - tv) * z + log_weight * sp)
 
@@ -194,9 +213,9 @@ def binary_cross_entropy_with_logits(
         gw = g * w
         gx = gw * ((1 - tv) - log_weight * sigmoid(-z))
         dt = -z if pos_weight is None else (pw - 1) * sp - z
-        return gx, _target_grad(t, lambda: gw * dt)
+        return gx, target_grad(t, lambda: gw * dt)
 
-    return _reduce(per, (x, t), backward, reduction)
+    return reduce_loss(per, (x, t), backward, reduction)
 
 
 # ----------------------------------------------------------------------------- multi-class
@@ -213,7 +232,7 @@ def _class_weight(op: str, weight: Any, n_classes: int, dtype: np.dtype) -> np.n
     """Per-class weights as an array of shape (C,) and ``dtype`` (all ones when None)."""
     if weight is None:
         return np.ones(n_classes, dtype)
-    w = to_tensor(weight)._data
+    w = values(weight)
     if w.shape != (n_classes,):
         raise ValueError(
             f"{op}: weight must have shape ({n_classes},), one per class, got {w.shape}"
@@ -256,7 +275,9 @@ def cross_entropy(
     input: Any,
     target: Any,
     weight: Any = None,
+    size_average: bool | None = None,
     ignore_index: int = -100,
+    reduce: bool | None = None,
     reduction: str = "mean",
     label_smoothing: float = 0.0,
 ) -> Tensor:
@@ -266,7 +287,7 @@ def cross_entropy(
     the class axis, or of class probabilities (float dtype) with the input's shape.
     """
     op = "cross_entropy"
-    _check_reduction(reduction, op)
+    reduction = legacy_reduction(op, size_average, reduce, reduction)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"{op}: label_smoothing must be in [0, 1], got {label_smoothing}")
     x = float_tensor(input, op)
@@ -305,22 +326,24 @@ def cross_entropy(
         gx = ge * (q.sum(axis=cdim, keepdims=True) * np.exp(logp) - q)
         if kind != "f":
             return (gx,)
-        return gx, _target_grad(t, lambda: -(1 - eps) * ge * w_b * logp)
+        return gx, target_grad(t, lambda: -(1 - eps) * ge * w_b * logp)
 
     parents = (x, t) if kind == "f" else (x,)
-    return _reduce(per, parents, backward, reduction, denominator)
+    return reduce_loss(per, parents, backward, reduction, denominator)
 
 
 def nll_loss(
     input: Any,
     target: Any,
     weight: Any = None,
+    size_average: bool | None = None,
     ignore_index: int = -100,
+    reduce: bool | None = None,
     reduction: str = "mean",
 ) -> Tensor:
     """Negative log-likelihood -w[y]·log p[y] of log-probabilities (e.g. log_softmax output)."""
     op = "nll_loss"
-    _check_reduction(reduction, op)
+    reduction = legacy_reduction(op, size_average, reduce, reduction)
     x = float_tensor(input, op)
     t = to_tensor(target)
     if t._data.dtype.kind not in "iu":
@@ -335,7 +358,7 @@ def nll_loss(
     def backward(g: np.ndarray) -> tuple[np.ndarray | None, ...]:
         return (_scatter(x.shape, idx, -wy * g, cdim),)
 
-    return _reduce(per, (x,), backward, reduction, wy.sum())
+    return reduce_loss(per, (x,), backward, reduction, wy.sum())
 
 
 # ----------------------------------------------------------------------------- margin losses
@@ -346,12 +369,13 @@ Margin = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 def _margin_loss(op: str, input: Any, target: Any, reduction: str, fn: Margin) -> Tensor:
     """A loss of the margin y·ŷ for labels y in {-1, +1}; the labels receive no gradient."""
-    x, t, y = _pair(op, input, target, reduction)
+    check_reduction(reduction, op)
+    x, t, y = pair(op, input, target)
     if not np.all((y == 1) | (y == -1)):
         values = [int(v) if float(v).is_integer() else float(v) for v in np.unique(t._data)[:10]]
         raise ValueError(f"{op} expects labels in {{-1, +1}}, got values {values}")
     per, slope = fn(y * x._data)
-    return _reduce(per, (x,), lambda g: (g * slope * y,), reduction)
+    return reduce_loss(per, (x,), lambda g: (g * slope * y,), reduction)
 
 
 def perceptron_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:

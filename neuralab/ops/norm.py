@@ -1,8 +1,9 @@
-"""Normalization layers as fused kernels: layer norm and batch norm, forward and backward together.
+"""Normalization as fused kernels, forward and backward together: layer, batch, instance and group
+norm, RMS norm, and local response normalization across channels.
 
-Both standardize x to x̂ = (x - mean)/sqrt(var + eps) over some axes (biased variance), then apply
-an optional per-feature affine map y = x̂·weight + bias. When the statistics come from the input
-itself, the backward pass goes through them too, which gives the classic closed form
+The first four standardize x to x̂ = (x - mean)/sqrt(var + eps) over some axes (biased variance),
+then apply an optional per-feature affine map y = x̂·weight + bias. When the statistics come from
+the input itself, the backward pass goes through them too, which gives the classic closed form
     dx = rstd · (dx̂ - mean(dx̂) - x̂ · mean(dx̂ · x̂)),
 with the means over the normalized axes. Semantics follow ``torch.nn.functional``.
 """
@@ -17,7 +18,9 @@ import numpy as np
 from neuralab.ops._fused import float_tensor, to_tensor
 from neuralab.tensor import Tensor, make
 
-__all__ = ["batch_norm", "layer_norm"]
+__all__ = [
+    "batch_norm", "group_norm", "instance_norm", "layer_norm", "local_response_norm", "rms_norm",
+]  # fmt: skip
 
 
 def _standardize(
@@ -85,6 +88,20 @@ def _affine(
     return make(out, parents, backward)
 
 
+def _normalized_axes(
+    op: str, x: Tensor, normalized_shape: Any
+) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """(normalized_shape as a tuple, the trailing axes it covers), checked against the input."""
+    shape = (int(normalized_shape),) if np.ndim(normalized_shape) == 0 else tuple(normalized_shape)
+    k = len(shape)
+    if k == 0 or x.ndim < k or x.shape[x.ndim - k :] != shape:
+        raise ValueError(
+            f"{op}: normalized_shape {shape} does not match the last dimensions of input shape "
+            f"{x.shape}"
+        )
+    return shape, tuple(range(x.ndim - k, x.ndim))
+
+
 def layer_norm(
     input: Any,
     normalized_shape: int | Sequence[int],
@@ -95,20 +112,100 @@ def layer_norm(
     """Standardize each sample over its last dims ``normalized_shape`` (per-sample statistics)."""
     op = "layer_norm"
     x = float_tensor(input, op)
-    shape = (int(normalized_shape),) if np.ndim(normalized_shape) == 0 else tuple(normalized_shape)
-    k = len(shape)
-    if k == 0 or x.ndim < k or x.shape[x.ndim - k :] != shape:
-        raise ValueError(
-            f"{op}: normalized_shape {shape} does not match the last dimensions of input shape "
-            f"{x.shape}"
-        )
-    axes = tuple(range(x.ndim - k, x.ndim))
+    shape, axes = _normalized_axes(op, x, normalized_shape)
     x_hat, rstd, _, _ = _standardize(x._data, axes, eps)
 
     def input_backward(g_hat: np.ndarray) -> np.ndarray:
         return _standardize_backward(g_hat, x_hat, rstd, axes)
 
     return _affine(op, x, x_hat, weight, bias, shape, shape, input_backward)
+
+
+def rms_norm(
+    input: Any,
+    normalized_shape: int | Sequence[int],
+    weight: Any = None,
+    eps: float | None = None,
+) -> Tensor:
+    """x / sqrt(mean(x²) + eps) over the last dims ``normalized_shape``, times ``weight``;
+    ``eps`` defaults to the machine epsilon of the input's dtype (as torch)."""
+    op = "rms_norm"
+    x = float_tensor(input, op)
+    shape, axes = _normalized_axes(op, x, normalized_shape)
+    z = x._data
+    eps = float(np.finfo(z.dtype).eps) if eps is None else eps
+    rrms = 1 / np.sqrt((z * z).mean(axis=axes, keepdims=True) + eps)
+    x_hat = z * rrms
+
+    def input_backward(g_hat: np.ndarray) -> np.ndarray:
+        return rrms * (g_hat - x_hat * (g_hat * x_hat).mean(axis=axes, keepdims=True))
+
+    return _affine(op, x, x_hat, weight, None, shape, shape, input_backward)
+
+
+def group_norm(
+    input: Any, num_groups: int, weight: Any = None, bias: Any = None, eps: float = 1e-5
+) -> Tensor:
+    """Standardize each sample's channels (N, C, *) in ``num_groups`` groups of C/num_groups
+    channels (statistics per sample and group), then a per-channel affine map."""
+    op = "group_norm"
+    x = float_tensor(input, op)
+    if x.ndim < 2:
+        raise ValueError(f"{op}: expected input of shape (N, C, *), got {x.shape}")
+    n, channels = x.shape[:2]
+    if num_groups <= 0 or channels % num_groups:
+        raise ValueError(
+            f"{op}: the {channels} channels of input shape {x.shape} do not split into "
+            f"num_groups={num_groups} equal groups"
+        )
+    grouped = x._data.reshape(n, num_groups, -1)
+    hat, rstd, _, _ = _standardize(grouped, (2,), eps)
+
+    def input_backward(g_hat: np.ndarray) -> np.ndarray:
+        return _standardize_backward(g_hat.reshape(grouped.shape), hat, rstd, (2,)).reshape(x.shape)
+
+    view = (channels,) + (1,) * (x.ndim - 2)
+    return _affine(op, x, hat.reshape(x.shape), weight, bias, (channels,), view, input_backward)
+
+
+def _check_running(op: str, channels: int, *buffers: tuple[str, Any]) -> None:
+    """Raise unless each given running buffer has shape (channels,)."""
+    for name, buf in buffers:
+        if buf is not None and to_tensor(buf).shape != (channels,):
+            raise ValueError(
+                f"{op}: {name} must have shape ({channels},), one per channel, got "
+                f"{to_tensor(buf).shape}"
+            )
+
+
+def _update_running(
+    running_mean: Tensor | None,
+    running_var: Tensor | None,
+    mean: np.ndarray,
+    unbiased_var: np.ndarray,
+    momentum: float,
+) -> None:
+    """running ← (1 - momentum)·running + momentum·statistic, in place (no graph)."""
+    for buf, stat in ((running_mean, mean), (running_var, unbiased_var)):
+        if buf is not None:
+            buf._data *= 1 - momentum
+            buf._data += momentum * stat
+
+
+def _running_standardize(
+    op: str, x: Tensor, running_mean: Any, running_var: Any, view: tuple[int, ...], eps: float
+) -> tuple[np.ndarray, Callable[[np.ndarray], np.ndarray]]:
+    """(x̂, its backward) with given per-channel statistics, which are constants."""
+    if running_mean is None or running_var is None:
+        raise ValueError(
+            f"{op}: running_mean and running_var must be given when the input's own statistics "
+            "are not used (evaluation)"
+        )
+    dtype = x._data.dtype
+    mean = to_tensor(running_mean)._data.astype(dtype, copy=False).reshape(view)
+    var = to_tensor(running_var)._data.astype(dtype, copy=False).reshape(view)
+    rstd = 1 / np.sqrt(var + eps)
+    return (x._data - mean) * rstd, lambda g_hat: g_hat * rstd
 
 
 def batch_norm(
@@ -132,45 +229,103 @@ def batch_norm(
     if x.ndim < 2:
         raise ValueError(f"{op}: expected input of shape (N, C, *), got {x.shape}")
     channels = x.shape[1]
-    for name, buf in (("running_mean", running_mean), ("running_var", running_var)):
-        if buf is not None and to_tensor(buf).shape != (channels,):
-            raise ValueError(
-                f"{op}: {name} must have shape ({channels},), one per channel, got "
-                f"{to_tensor(buf).shape}"
-            )
-    axes = (0,) + tuple(range(2, x.ndim))
+    _check_running(op, channels, ("running_mean", running_mean), ("running_var", running_var))
     view = (channels,) + (1,) * (x.ndim - 2)
-    if training:
-        count = x._data.size // channels
-        if count <= 1:
-            raise ValueError(
-                f"{op}: expected more than 1 value per channel when training, got input shape "
-                f"{x.shape}"
-            )
-        x_hat, rstd, mean, var = _standardize(x._data, axes, eps)
-        if running_mean is not None:
-            running_mean._data *= 1 - momentum
-            running_mean._data += momentum * mean.reshape(channels)
-        if running_var is not None:
-            running_var._data *= 1 - momentum
-            running_var._data += (momentum * count / (count - 1)) * var.reshape(channels)
+    if not training:
+        x_hat, input_backward = _running_standardize(op, x, running_mean, running_var, view, eps)
+        return _affine(op, x, x_hat, weight, bias, (channels,), view, input_backward)
+    axes = (0,) + tuple(range(2, x.ndim))
+    count = x._data.size // max(channels, 1)
+    if count <= 1:
+        raise ValueError(
+            f"{op}: expected more than 1 value per channel when training, got input shape {x.shape}"
+        )
+    x_hat, rstd, mean, var = _standardize(x._data, axes, eps)
+    unbiased = var.reshape(channels) * (count / (count - 1))
+    _update_running(running_mean, running_var, mean.reshape(channels), unbiased, momentum)
 
-        def input_backward(g_hat: np.ndarray) -> np.ndarray:
-            return _standardize_backward(g_hat, x_hat, rstd, axes)
-
-    else:
-        if running_mean is None or running_var is None:
-            raise ValueError(
-                f"{op}: running_mean and running_var must be given in evaluation mode "
-                "(training=False)"
-            )
-        dtype = x._data.dtype
-        mean = to_tensor(running_mean)._data.astype(dtype, copy=False).reshape(view)
-        var = to_tensor(running_var)._data.astype(dtype, copy=False).reshape(view)
-        rstd = 1 / np.sqrt(var + eps)
-        x_hat = (x._data - mean) * rstd
-
-        def input_backward(g_hat: np.ndarray) -> np.ndarray:
-            return g_hat * rstd
+    def input_backward(g_hat: np.ndarray) -> np.ndarray:
+        return _standardize_backward(g_hat, x_hat, rstd, axes)
 
     return _affine(op, x, x_hat, weight, bias, (channels,), view, input_backward)
+
+
+def instance_norm(
+    input: Any,
+    running_mean: Tensor | None = None,
+    running_var: Tensor | None = None,
+    weight: Any = None,
+    bias: Any = None,
+    use_input_stats: bool = True,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Standardize each (sample, channel) of (N, C, *) over its positions (style transfer, GANs).
+
+    With ``use_input_stats`` the given running buffers are updated with the batch average of the
+    per-instance statistics (unbiased variance); without, the running statistics are used.
+    """
+    op = "instance_norm"
+    x = float_tensor(input, op)
+    if x.ndim < 2:
+        raise ValueError(f"{op}: expected input of shape (N, C, *), got {x.shape}")
+    channels = x.shape[1]
+    _check_running(op, channels, ("running_mean", running_mean), ("running_var", running_var))
+    view = (channels,) + (1,) * (x.ndim - 2)
+    if not use_input_stats:
+        x_hat, input_backward = _running_standardize(op, x, running_mean, running_var, view, eps)
+        return _affine(op, x, x_hat, weight, bias, (channels,), view, input_backward)
+    axes = tuple(range(2, x.ndim))
+    count = int(np.prod(x.shape[2:]))
+    if count <= 1:
+        raise ValueError(
+            f"{op}: expected more than 1 spatial element per channel when using the input's "
+            f"statistics, got input shape {x.shape}"
+        )
+    x_hat, rstd, mean, var = _standardize(x._data, axes, eps)
+    unbiased = var.reshape(x.shape[:2]).mean(axis=0) * (count / (count - 1))
+    _update_running(
+        running_mean, running_var, mean.reshape(x.shape[:2]).mean(axis=0), unbiased, momentum
+    )
+
+    def input_backward(g_hat: np.ndarray) -> np.ndarray:
+        return _standardize_backward(g_hat, x_hat, rstd, axes)
+
+    return _affine(op, x, x_hat, weight, bias, (channels,), view, input_backward)
+
+
+def _channel_window_sum(a: np.ndarray, before: int, after: int) -> np.ndarray:
+    """Σ a[:, c - before .. c + after] for every channel c (dim 1), zero beyond the edges."""
+    widths = [(0, 0)] * a.ndim
+    widths[1] = (before, after)
+    padded = np.pad(a, widths)
+    channels = a.shape[1]
+    out = padded[:, :channels].copy()
+    for offset in range(1, before + after + 1):
+        out += padded[:, offset : offset + channels]
+    return out
+
+
+def local_response_norm(
+    input: Any, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0
+) -> Tensor:
+    """Divide by (k + alpha/size · Σ x² over ``size`` neighbouring channels)^beta (AlexNet's LRN).
+
+    The window around channel c spans c - size//2 .. c + (size-1)//2, zero beyond the edges.
+    """
+    op = "local_response_norm"
+    x = float_tensor(input, op)
+    if x.ndim < 3:
+        raise ValueError(f"{op}: expected input (N, C, *) with at least 3 dims, got {x.shape}")
+    if size < 1:
+        raise ValueError(f"{op}: size must be at least 1, got {size}")
+    z = x._data
+    scale = alpha / size
+    d = k + scale * _channel_window_sum(z * z, size // 2, (size - 1) // 2)
+    inv = d**-beta
+
+    def backward(g: np.ndarray) -> tuple[np.ndarray]:
+        spread = _channel_window_sum(g * z * inv / d, (size - 1) // 2, size // 2)
+        return (g * inv - (2 * beta * scale) * z * spread,)
+
+    return make(z * inv, (x,), backward)

@@ -1,25 +1,34 @@
-"""Normalization layers: BatchNorm1d/2d (batch statistics, running averages) and LayerNorm."""
+"""Normalization layers: BatchNorm1d/2d/3d and InstanceNorm1d/2d/3d (with running statistics),
+GroupNorm, LayerNorm, RMSNorm and LocalResponseNorm, with torch.nn's constructor arguments."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import warnings
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
+from neuralab.device import require_cpu
 from neuralab.nn import functional as F
 from neuralab.nn import init
 from neuralab.nn.layers._params import check_float_dtype, empty_parameter
 from neuralab.nn.module import Module
 from neuralab.tensor import Tensor, constant, float32
 
-__all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm"]
+__all__ = [
+    "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d",
+    "InstanceNorm3d", "LayerNorm", "LocalResponseNorm", "RMSNorm",
+]  # fmt: skip
 
 
 def _affine_parameters(
-    module: Module, shape: tuple[int, ...], affine: bool, bias: bool, dtype: Any
+    module: Module, shape: tuple[int, ...], affine: bool, bias: bool, device: Any, dtype: Any
 ) -> None:
-    """Register ``weight`` (and ``bias`` if asked) of ``shape`` when ``affine``, else None."""
+    """Check device and dtype; register ``weight`` (and ``bias`` if asked) of ``shape`` when
+    ``affine``, else None."""
+    require_cpu(device, type(module).__name__)
+    check_float_dtype(dtype, type(module).__name__)
     module.register_parameter("weight", empty_parameter(shape, dtype) if affine else None)
     module.register_parameter("bias", empty_parameter(shape, dtype) if affine and bias else None)
 
@@ -32,15 +41,17 @@ def _reset_affine(module: Module) -> None:
         init.zeros_(module.bias)
 
 
-class _BatchNorm(Module):
-    """Batch normalization over dim 1 (torch's _BatchNorm): see BatchNorm1d / BatchNorm2d.
+def _as_shape(normalized_shape: int | Sequence[int]) -> tuple[int, ...]:
+    return (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
 
-    Training normalizes with the batch's mean and biased variance and, when
-    ``track_running_stats``, updates ``running_mean``/``running_var`` (unbiased variance) by an
-    exponential average with factor ``momentum`` — or, with ``momentum=None``, by the cumulative
-    average 1/num_batches_tracked. Evaluation normalizes with the running statistics (or with
-    the batch's, if they are not tracked). ``affine`` adds a learned per-channel scale (and,
-    with ``bias``, a shift).
+
+class _NormBase(Module):
+    """Per-channel normalization with optional running statistics (torch's _NormBase).
+
+    ``affine`` adds a learned per-channel scale (and, with ``bias``, a shift).
+    ``track_running_stats`` keeps ``running_mean``/``running_var`` (unbiased variance) as an
+    exponential average with factor ``momentum`` (or, with ``momentum=None``, the cumulative
+    average 1/num_batches_tracked), and ``num_batches_tracked``, all buffers in the state_dict.
     """
 
     _dims: tuple[int, ...]
@@ -52,27 +63,26 @@ class _BatchNorm(Module):
         momentum: float | None = 0.1,
         affine: bool = True,
         track_running_stats: bool = True,
+        device: Any = None,
         dtype: Any = None,
         *,
         bias: bool = True,
     ) -> None:
         super().__init__()
-        check_float_dtype(dtype, type(self).__name__)
         self.num_features = num_features
         self.eps = eps
         self.momentum = momentum
         self.affine = affine
         self.track_running_stats = track_running_stats
-        _affine_parameters(self, (num_features,), affine, bias, dtype)
-        if track_running_stats:
-            float_type = np.dtype(dtype or float32)
-            self.register_buffer("running_mean", constant(np.zeros(num_features, float_type)))
-            self.register_buffer("running_var", constant(np.ones(num_features, float_type)))
-            self.register_buffer("num_batches_tracked", constant(np.array(0, np.int64)))
-        else:
-            self.register_buffer("running_mean", None)
-            self.register_buffer("running_var", None)
-            self.register_buffer("num_batches_tracked", None)
+        _affine_parameters(self, (num_features,), affine, bias, device, dtype)
+        stats = track_running_stats
+        float_type = np.dtype(dtype or float32)
+        for name, value in (
+            ("running_mean", np.zeros(num_features, float_type)),
+            ("running_var", np.ones(num_features, float_type)),
+            ("num_batches_tracked", np.array(0, np.int64)),
+        ):
+            self.register_buffer(name, constant(value) if stats else None)
         self.reset_parameters()
 
     def reset_running_stats(self) -> None:
@@ -87,13 +97,41 @@ class _BatchNorm(Module):
         self.reset_running_stats()
         _reset_affine(self)
 
-    def forward(self, input: Tensor) -> Tensor:
+    def _check_input_dim(self, input: Tensor) -> None:
         if input.ndim not in self._dims:
             dims = " or ".join(f"{d}D" for d in self._dims)
             raise ValueError(
                 f"{type(self).__name__}: expected {dims} input, got {input.ndim}D input of "
                 f"shape {input.shape}"
             )
+
+    def _load_from_state_dict(
+        self, state_dict: Mapping, prefix: str, local_metadata: dict, strict: bool,
+        missing_keys: list, unexpected_keys: list, error_msgs: list,
+    ) -> None:  # fmt: skip
+        """As torch: a checkpoint without ``num_batches_tracked`` (older torch) loads with 0."""
+        key = prefix + "num_batches_tracked"
+        if self.track_running_stats and key not in state_dict:
+            state_dict = {**state_dict, key: constant(np.array(0, np.int64))}
+        super()._load_from_state_dict(
+            state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs
+        )
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
+            f"affine={self.affine}, bias={self.bias is not None}, "
+            f"track_running_stats={self.track_running_stats}"
+        )
+
+
+class _BatchNorm(_NormBase):
+    """Batch normalization over dim 1: training normalizes with the batch's statistics (and
+    updates the running ones), evaluation with the running statistics (or the batch's, if they
+    are not tracked)."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        self._check_input_dim(input)
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
             self.num_batches_tracked._data += 1
@@ -112,13 +150,6 @@ class _BatchNorm(Module):
             self.eps,
         )
 
-    def extra_repr(self) -> str:
-        return (
-            f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-            f"affine={self.affine}, bias={self.bias is not None}, "
-            f"track_running_stats={self.track_running_stats}"
-        )
-
 
 class BatchNorm1d(_BatchNorm):
     """Batch normalization of (N, C) or (N, C, L) input, per channel C."""
@@ -130,6 +161,121 @@ class BatchNorm2d(_BatchNorm):
     """Batch normalization of (N, C, H, W) input, per channel C."""
 
     _dims = (4,)
+
+
+class BatchNorm3d(_BatchNorm):
+    """Batch normalization of (N, C, D, H, W) input, per channel C."""
+
+    _dims = (5,)
+
+
+class _InstanceNorm(_NormBase):
+    """Instance normalization: each (sample, channel) standardized over its own positions.
+
+    Defaults differ from batch norm (as torch): ``affine=False``, ``track_running_stats=False``.
+    The last rank in ``_dims`` is batched; one less is an unbatched input (C, ...).
+    """
+
+    def __init__(
+        self,
+        num_features: int,
+        eps: float = 1e-5,
+        momentum: float | None = 0.1,
+        affine: bool = False,
+        track_running_stats: bool = False,
+        device: Any = None,
+        dtype: Any = None,
+        *,
+        bias: bool = True,
+    ) -> None:
+        super().__init__(
+            num_features, eps, momentum, affine, track_running_stats, device, dtype, bias=bias
+        )
+
+    def forward(self, input: Tensor) -> Tensor:
+        self._check_input_dim(input)
+        batched = input.ndim == self._dims[-1]
+        feature_dim = 1 if batched else 0
+        if input.shape[feature_dim] != self.num_features:
+            message = (
+                f"{type(self).__name__}: input's size at dim={feature_dim} "
+                f"({input.shape[feature_dim]}) does not match num_features ({self.num_features})"
+            )
+            if self.affine:
+                raise ValueError(message)
+            warnings.warn(message + "; num_features is unused since affine=False", stacklevel=3)
+        x = input if batched else input.unsqueeze(0)
+        out = F.instance_norm(
+            x,
+            self.running_mean,
+            self.running_var,
+            self.weight,
+            self.bias,
+            self.training or not self.track_running_stats,
+            0.0 if self.momentum is None else self.momentum,
+            self.eps,
+        )
+        return out if batched else out.squeeze(0)
+
+
+class InstanceNorm1d(_InstanceNorm):
+    """Instance normalization of (N, C, L) or unbatched (C, L) input."""
+
+    _dims = (2, 3)
+
+
+class InstanceNorm2d(_InstanceNorm):
+    """Instance normalization of (N, C, H, W) or unbatched (C, H, W) input."""
+
+    _dims = (3, 4)
+
+
+class InstanceNorm3d(_InstanceNorm):
+    """Instance normalization of (N, C, D, H, W) or unbatched (C, D, H, W) input."""
+
+    _dims = (4, 5)
+
+
+class GroupNorm(Module):
+    """Normalize each sample's channels in ``num_groups`` groups (batch-size independent), then
+    a per-channel affine map."""
+
+    def __init__(
+        self,
+        num_groups: int,
+        num_channels: int,
+        eps: float = 1e-5,
+        affine: bool = True,
+        device: Any = None,
+        dtype: Any = None,
+        *,
+        bias: bool = True,
+    ) -> None:
+        super().__init__()
+        if num_groups <= 0 or num_channels % num_groups:
+            raise ValueError(
+                f"GroupNorm: num_channels ({num_channels}) must be divisible by num_groups "
+                f"({num_groups})"
+            )
+        self.num_groups = num_groups
+        self.num_channels = num_channels
+        self.eps = eps
+        self.affine = affine
+        _affine_parameters(self, (num_channels,), affine, bias, device, dtype)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Scale 1, shift 0."""
+        _reset_affine(self)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
+            f"bias={self.bias is not None}"
+        )
 
 
 class LayerNorm(Module):
@@ -145,16 +291,14 @@ class LayerNorm(Module):
         eps: float = 1e-5,
         elementwise_affine: bool = True,
         bias: bool = True,
+        device: Any = None,
         dtype: Any = None,
     ) -> None:
         super().__init__()
-        check_float_dtype(dtype, "LayerNorm")
-        if isinstance(normalized_shape, int):
-            normalized_shape = (normalized_shape,)
-        self.normalized_shape = tuple(normalized_shape)
+        self.normalized_shape = _as_shape(normalized_shape)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
-        _affine_parameters(self, self.normalized_shape, elementwise_affine, bias, dtype)
+        _affine_parameters(self, self.normalized_shape, elementwise_affine, bias, device, dtype)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -169,3 +313,55 @@ class LayerNorm(Module):
             f"{self.normalized_shape}, eps={self.eps}, "
             f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}"
         )
+
+
+class RMSNorm(Module):
+    """Divide each sample by the root mean square over its last dims ``normalized_shape``, then
+    a learned elementwise scale; ``eps=None`` is the dtype's machine epsilon."""
+
+    def __init__(
+        self,
+        normalized_shape: int | Sequence[int],
+        eps: float | None = None,
+        elementwise_affine: bool = True,
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        super().__init__()
+        self.normalized_shape = _as_shape(normalized_shape)
+        self.eps = eps
+        self.elementwise_affine = elementwise_affine
+        _affine_parameters(self, self.normalized_shape, elementwise_affine, False, device, dtype)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Scale 1."""
+        _reset_affine(self)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.rms_norm(input, self.normalized_shape, self.weight, self.eps)
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+        )
+
+
+class LocalResponseNorm(Module):
+    """Local response normalization across ``size`` neighbouring channels (AlexNet).
+
+    Note torch divides ``alpha`` by ``size``; the paper's α = 1e-4 with n = 5 is alpha = 5e-4 here.
+    """
+
+    def __init__(self, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0) -> None:
+        super().__init__()
+        self.size = size
+        self.alpha = alpha
+        self.beta = beta
+        self.k = k
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.local_response_norm(input, self.size, self.alpha, self.beta, self.k)
+
+    def extra_repr(self) -> str:
+        return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
