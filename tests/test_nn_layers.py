@@ -97,7 +97,7 @@ def gradcheck_module(module: nn.Module, *inputs: np.ndarray, **kwargs) -> None:
         if p is not None and p.requires_grad
     ]
     params = [mod._parameters[key] for mod, key in owners]
-    tensors = [nl.Tensor(a, dtype=nl.float64 if a.dtype.kind == "f" else None) for a in inputs]
+    tensors = [nl.tensor(a, dtype=nl.float64 if a.dtype.kind == "f" else None) for a in inputs]
     tensors[0].requires_grad = tensors[0].is_floating_point()
     n = len(tensors)
 
@@ -425,7 +425,12 @@ def test_regression_and_binary_losses_match_torch(reduction):
         (nn.MSELoss(reduction=reduction), tnn.MSELoss(reduction=reduction), x, t),
         (nn.L1Loss(reduction=reduction), tnn.L1Loss(reduction=reduction), x, t),
         (nn.BCELoss(reduction=reduction), tnn.BCELoss(reduction=reduction), p, y),
-        (nn.BCELoss(w, reduction), tnn.BCELoss(torch.tensor(w), reduction=reduction), p, y),
+        (
+            nn.BCELoss(w, reduction=reduction),
+            tnn.BCELoss(torch.tensor(w), reduction=reduction),
+            p,
+            y,
+        ),
         (
             nn.BCEWithLogitsLoss(reduction=reduction, pos_weight=w),
             tnn.BCEWithLogitsLoss(reduction=reduction, pos_weight=torch.tensor(w)),

@@ -119,11 +119,11 @@ def test_load_state_dict_strict_errors_name_the_keys():
     model = mlp()
     state = model.state_dict()
     missing = {k: v for k, v in state.items() if k != "2.bias"}
-    with pytest.raises(RuntimeError, match=r"missing keys: \['2.bias'\]"):
+    with pytest.raises(RuntimeError, match=r'Missing key\(s\) in state_dict: "2.bias"'):
         model.load_state_dict(missing)
-    with pytest.raises(RuntimeError, match=r"unexpected keys: \['extra.weight'\]"):
+    with pytest.raises(RuntimeError, match=r'Unexpected key\(s\) in state_dict: "extra.weight"'):
         model.load_state_dict({**state, "extra.weight": nl.zeros(1)})
-    with pytest.raises(RuntimeError, match=r"shape mismatch: 0.weight: checkpoint \(3, 2\)"):
+    with pytest.raises(RuntimeError, match=r"size mismatch for 0.weight: .* shape \(3, 2\) from"):
         model.load_state_dict({**state, "0.weight": nl.zeros(3, 2)})
     result = model.load_state_dict({**missing, "extra.weight": nl.zeros(1)}, strict=False)
     assert list(result[0]) == ["2.bias"] and list(result[1]) == ["extra.weight"]

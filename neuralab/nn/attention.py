@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 
 from neuralab.nn import init
-from neuralab.nn.layers.linear import Linear
+from neuralab.nn.layers._params import check_factory, parameter
+from neuralab.nn.layers.linear import NonDynamicallyQuantizableLinear
 from neuralab.nn.module import Module, Parameter
 from neuralab.ops.attention import scaled_dot_product_attention_with_weights
 from neuralab.ops.matmul import linear
@@ -63,9 +64,11 @@ class MultiheadAttention(Module):
         kdim: int | None = None,
         vdim: int | None = None,
         batch_first: bool = False,
+        device: Any = None,
         dtype: Any = None,
     ) -> None:
         super().__init__()
+        check_factory(device, dtype, "MultiheadAttention")
         if embed_dim <= 0 or num_heads <= 0 or embed_dim % num_heads:
             raise ValueError(
                 f"MultiheadAttention: embed_dim ({embed_dim}) must be positive and divisible by "
@@ -85,7 +88,7 @@ class MultiheadAttention(Module):
         self.add_zero_attn = add_zero_attn
 
         def param(*shape: int) -> Parameter:
-            return Parameter(np.zeros(shape, dtype))
+            return parameter(np.zeros(shape, dtype))
 
         if self._qkv_same_embed_dim:
             self.in_proj_weight = param(3 * embed_dim, embed_dim)
@@ -100,7 +103,7 @@ class MultiheadAttention(Module):
             self.in_proj_bias = param(3 * embed_dim)
         else:
             self.register_parameter("in_proj_bias", None)
-        self.out_proj = Linear(embed_dim, embed_dim, bias=bias, dtype=dtype)
+        self.out_proj = NonDynamicallyQuantizableLinear(embed_dim, embed_dim, bias, dtype=dtype)
         if add_bias_kv:
             self.bias_k = param(1, 1, embed_dim)
             self.bias_v = param(1, 1, embed_dim)
@@ -255,6 +258,3 @@ class MultiheadAttention(Module):
             out = out.squeeze(0)
             weights = None if weights is None else weights.squeeze(0)
         return out, weights
-
-    def extra_repr(self) -> str:
-        return f"embed_dim={self.embed_dim}, num_heads={self.num_heads}, dropout={self.dropout}"

@@ -20,17 +20,40 @@ from typing import Any
 import numpy as np
 
 from neuralab.nn import init
+from neuralab.nn.layers._params import check_factory, empty_parameter
 from neuralab.nn.module import Module, Parameter
+from neuralab.nn.utils.rnn import (
+    PackedSequence,
+    lengths_of,
+    pack_time_major,
+    unpack_time_major,
+)
 from neuralab.ops.dropout import dropout as _dropout
+from neuralab.ops.elementwise import where
 from neuralab.ops.matmul import linear, project_embedded
 from neuralab.ops.recurrent import gru_recurrence, lstm_recurrence, rnn_recurrence
 from neuralab.ops.shape import cat, stack
-from neuralab.tensor import Tensor, constant, float32
+from neuralab.tensor import Tensor, constant
 
 __all__ = ["GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "RNNBase", "RNNCell", "RNNCellBase"]
 
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 _REPR_DEFAULTS = dict(num_layers=1, bias=True, batch_first=False, dropout=0.0, bidirectional=False)
+
+
+def _recur(
+    mode: str, gates_x: Tensor, h0: Tensor, c0: Tensor | None, w_hh: Tensor,
+    b_hh: Tensor | None, reverse: bool,
+) -> tuple[Tensor, Tensor, Tensor | None]:  # fmt: skip
+    """The fused recurrence of ``mode`` over precomputed input gates: (output, h_n, c_n)."""
+    if mode == "LSTM":
+        return lstm_recurrence(gates_x, h0, c0, w_hh, b_hh, reverse)
+    if mode == "GRU":
+        out, h_n = gru_recurrence(gates_x, h0, w_hh, b_hh, reverse)
+    else:
+        nonlinearity = "tanh" if mode == "RNN_TANH" else "relu"
+        out, h_n = rnn_recurrence(gates_x, h0, w_hh, b_hh, nonlinearity, reverse)
+    return out, h_n, None
 
 
 def _run_layer(
@@ -42,12 +65,14 @@ def _run_layer(
     reverse: bool = False,
     given: Tensor | None = None,
     batch_first: bool = False,
+    lengths: np.ndarray | None = None,
 ) -> tuple[Tensor, Tensor, Tensor | None]:
     """One layer in one direction over (T, B, I): returns (output, h_n, c_n or None).
 
     ``given`` is the batched input as the caller passed it (``batch_first`` or not), before it
     was made time-major: when it is an embedding's output, the input projection may come from
-    the embedding table (:func:`project_embedded`).
+    the embedding table (:func:`project_embedded`). With ``lengths`` (one per batch column)
+    each sequence ends at its own length (:func:`_run_padded`).
     """
     w_ih, w_hh, b_ih, b_hh = weights
     steps, batch, features = x.shape
@@ -61,14 +86,53 @@ def _run_layer(
     if gates_x is None:  # every time step's input projection in one 2-D GEMM
         gates_x = linear(x.reshape(steps * batch, features), w_ih, b_ih)
         gates_x = gates_x.reshape(steps, batch, -1)
+    if lengths is not None:
+        return _run_padded(mode, gates_x, h0, c0, w_hh, b_hh, reverse, lengths)
+    return _recur(mode, gates_x, h0, c0, w_hh, b_hh, reverse)
+
+
+# A pre-activation that saturates σ to exactly 0 or 1 in every floating dtype.
+_SATURATED = 1e4
+
+
+def _rows(t: Tensor, index: np.ndarray) -> Tensor:
+    """Gather rows of (T, B, F) ``t`` by flat (t·B + b) ``index``; the result is (len, F)."""
+    steps, batch, features = t.shape
+    return t.reshape(steps * batch, features)[index]
+
+
+def _run_padded(
+    mode: str, gates_x: Tensor, h0: Tensor, c0: Tensor | None, w_hh: Tensor,
+    b_hh: Tensor | None, reverse: bool, lengths: np.ndarray,
+) -> tuple[Tensor, Tensor, Tensor | None]:  # fmt: skip
+    """One layer over padded sequences (padding after each column's length), skipping padding.
+
+    The fused recurrence runs over all T steps; what a padded step computes is never used:
+    the outputs of the valid steps do not depend on later steps; h_n is gathered at each
+    sequence's last valid step; an LSTM's cell state is frozen through the padding by
+    saturating its input gate to 0 and its forget gate to 1, so c_n comes out exact. The
+    reverse direction runs forward over each sequence reversed within its own length.
+    """
+    steps, batch, width = gates_x.shape
+    columns = np.arange(batch)
+    time = np.arange(steps)[:, None]
+    padded = time >= lengths[None, :]
+    flip = None
+    if reverse:  # position t of column b <-> position len_b - 1 - t (padding stays in place)
+        flip = (np.where(padded, time, lengths[None, :] - 1 - time) * batch + columns).ravel()
+        gates_x = _rows(gates_x, flip).reshape(steps, batch, width)
     if mode == "LSTM":
-        return lstm_recurrence(gates_x, h0, c0, w_hh, b_hh, reverse)
-    if mode == "GRU":
-        out, h_n = gru_recurrence(gates_x, h0, w_hh, b_hh, reverse)
-    else:
-        nonlinearity = "tanh" if mode == "RNN_TANH" else "relu"
-        out, h_n = rnn_recurrence(gates_x, h0, w_hh, b_hh, nonlinearity, reverse)
-    return out, h_n, None
+        hidden = width // 4
+        freeze = np.zeros((steps, batch, width), bool)
+        freeze[..., : 2 * hidden] = padded[..., None]
+        fill = np.zeros(width, gates_x.dtype)
+        fill[:hidden], fill[hidden : 2 * hidden] = -_SATURATED, _SATURATED
+        gates_x = where(constant(freeze), constant(fill), gates_x)
+    out, _, c_n = _recur(mode, gates_x, h0, c0, w_hh, b_hh, False)
+    h_n = _rows(out, (lengths - 1) * batch + columns)
+    if flip is not None:
+        out = _rows(out, flip).reshape(steps, batch, -1)
+    return out, h_n, c_n
 
 
 def _uniform_init(module: Module, hidden_size: int) -> None:
@@ -76,13 +140,6 @@ def _uniform_init(module: Module, hidden_size: int) -> None:
     bound = 1.0 / math.sqrt(hidden_size) if hidden_size > 0 else 0.0
     for p in module.parameters():
         init.uniform_(p, -bound, bound)
-
-
-def _new_param(shape: tuple[int, ...], dtype: Any) -> Parameter:
-    dtype = np.dtype(dtype or float32)
-    if dtype.kind != "f":
-        raise TypeError(f"recurrent layer: dtype must be a floating-point type, got {dtype}")
-    return Parameter(np.empty(shape, dtype))
 
 
 def _check_dtype(name: str, what: str, t: Tensor, dtype: np.dtype) -> None:
@@ -107,12 +164,14 @@ class RNNBase(Module):
         dropout: float = 0.0,
         bidirectional: bool = False,
         proj_size: int = 0,
+        device: Any = None,
         dtype: Any = None,
     ) -> None:
         super().__init__()
         name = {"RNN_TANH": "RNN", "RNN_RELU": "RNN"}.get(mode, mode)
         if mode not in _GATES:
             raise ValueError(f"RNNBase: unknown mode {mode!r}; choose one of {sorted(_GATES)}")
+        check_factory(device, dtype, name)
         if (
             not isinstance(dropout, int | float)
             or not 0 <= dropout <= 1
@@ -158,7 +217,7 @@ class RNNBase(Module):
                 if bias:
                     shapes.update(bias_ih=(gate_size,), bias_hh=(gate_size,))
                 for kind, shape in shapes.items():
-                    setattr(self, kind + suffix, _new_param(shape, dtype))
+                    setattr(self, kind + suffix, empty_parameter(shape, dtype))
                     self._flat_weights_names.append(kind + suffix)
         self.reset_parameters()
 
@@ -213,19 +272,11 @@ class RNNBase(Module):
             split.append([s[k] for k in range(count)])
         return split[0], (split[1] if is_lstm else [None] * count)
 
-    def forward(self, input: Tensor, hx: Any = None) -> tuple[Tensor, Any]:
-        """Run the stack over a sequence: returns (output, h_n), or (output, (h_n, c_n)) for LSTM.
-
-        ``input`` is (T, B, input_size), (B, T, input_size) with ``batch_first``, or unbatched
-        (T, input_size); ``output`` has the same layout with D·hidden_size features (D = 2 when
-        bidirectional) and h_n, c_n are (num_layers·D, B, hidden_size).
-        """
-        if not isinstance(input, Tensor) or input.ndim not in (2, 3):
+    def _check_input(self, input: Any, dims: tuple[int, ...], layout: str) -> np.dtype:
+        """The parameters' dtype, after checking ``input``'s rank, width and dtype."""
+        if not isinstance(input, Tensor) or input.ndim not in dims:
             shape = input.shape if isinstance(input, Tensor) else type(input).__name__
-            raise ValueError(
-                f"{self._name}: expected input of shape (seq_len, batch, input_size) or unbatched "
-                f"(seq_len, input_size), got {shape}"
-            )
+            raise ValueError(f"{self._name}: expected input of shape {layout}, got {shape}")
         if input.shape[-1] != self.input_size:
             raise ValueError(
                 f"{self._name}: input of shape {input.shape} does not fit "
@@ -233,12 +284,53 @@ class RNNBase(Module):
             )
         dtype = self.weight_ih_l0.dtype
         _check_dtype(self._name, "input", input, dtype)
+        return dtype
+
+    def forward(self, input: Tensor | PackedSequence, hx: Any = None) -> tuple[Any, Any]:
+        """Run the stack over a sequence: returns (output, h_n), or (output, (h_n, c_n)) for LSTM.
+
+        ``input`` is (T, B, input_size), (B, T, input_size) with ``batch_first``, unbatched
+        (T, input_size) or a PackedSequence; ``output`` has the same layout with D·hidden_size
+        features (D = 2 when bidirectional) and h_n, c_n are (num_layers·D, B, hidden_size).
+        """
+        if isinstance(input, PackedSequence):
+            return self._forward_packed(input, hx)
+        layout = "(seq_len, batch, input_size) or unbatched (seq_len, input_size)"
+        dtype = self._check_input(input, (2, 3), layout)
         batched = input.ndim == 3
         if not batched:
             x = input.unsqueeze(1)
         else:
             x = input.transpose(0, 1) if self.batch_first else input
         h0, c0 = self._initial_states(hx, x.shape[1], batched, dtype)
+        output, states = self._stack(x, h0, c0, input if batched else None, None)
+        output = output if batched else output.squeeze(1)
+        if batched and self.batch_first:
+            output = output.transpose(0, 1)
+        if not batched:
+            states = [s.squeeze(1) for s in states]
+        return output, (tuple(states) if self.mode == "LSTM" else states[0])
+
+    def _forward_packed(self, input: PackedSequence, hx: Any) -> tuple[PackedSequence, Any]:
+        """forward over a PackedSequence: each sequence stops at its own length; h_n (and c_n)
+        hold every sequence's last valid step, in the caller's batch order."""
+        dtype = self._check_input(input.data, (2,), "PackedSequence data (steps, input_size)")
+        batch_sizes = np.asarray(input.batch_sizes._data, np.int64)
+        x = unpack_time_major(input.data, batch_sizes, 0.0)
+        if hx is not None and input.sorted_indices is not None:
+            order = input.sorted_indices._data
+            hx = tuple(h[:, order] for h in hx) if isinstance(hx, tuple | list) else hx[:, order]
+        h0, c0 = self._initial_states(hx, x.shape[1], True, dtype)
+        out, states = self._stack(x, h0, c0, None, lengths_of(batch_sizes))
+        if input.unsorted_indices is not None:
+            states = [s[:, input.unsorted_indices._data] for s in states]
+        output = input._replace(data=pack_time_major(out, batch_sizes))
+        return output, (tuple(states) if self.mode == "LSTM" else states[0])
+
+    def _stack(
+        self, x: Tensor, h0: list, c0: list, given: Tensor | None, lengths: np.ndarray | None
+    ) -> tuple[Tensor, list[Tensor]]:
+        """Every layer and direction over time-major ``x``: (output, [h_n] or [h_n, c_n])."""
         directions = 2 if self.bidirectional else 1
         h_n: list[Tensor] = []
         c_n: list[Tensor | None] = []
@@ -250,24 +342,16 @@ class RNNBase(Module):
                 k = layer * directions + d
                 out, h, c = _run_layer(
                     self.mode, x, self._weights(layer, d), h0[k], c0[k], d == 1,
-                    input if batched and layer == 0 else None, self.batch_first,
+                    given if layer == 0 else None, self.batch_first, lengths,
                 )  # fmt: skip
                 outs.append(out)
                 h_n.append(h)
                 c_n.append(c)
             x = outs[0] if directions == 1 else cat(outs, dim=-1)
-        output = x if batched else x.squeeze(1)
-        if batched and self.batch_first:
-            output = output.transpose(0, 1)
-        states = [stack(h_n)] + ([stack(c_n)] if self.mode == "LSTM" else [])
-        if not batched:
-            states = [s.squeeze(1) for s in states]
-        return output, (tuple(states) if self.mode == "LSTM" else states[0])
+        return x, [stack(h_n)] + ([stack(c_n)] if self.mode == "LSTM" else [])
 
     def extra_repr(self) -> str:
-        s = f"{self.input_size}, {self.hidden_size}"
-        if self.mode == "RNN_RELU":
-            s += ", nonlinearity='relu'"
+        s = f"{self.input_size}, {self.hidden_size}"  # torch shows no nonlinearity here
         for key, default in _REPR_DEFAULTS.items():
             if getattr(self, key) != default:
                 s += f", {key}={getattr(self, key)}"
@@ -287,6 +371,7 @@ class RNN(RNNBase):
         batch_first: bool = False,
         dropout: float = 0.0,
         bidirectional: bool = False,
+        device: Any = None,
         dtype: Any = None,
     ) -> None:
         if nonlinearity not in ("tanh", "relu"):
@@ -294,7 +379,7 @@ class RNN(RNNBase):
         mode = "RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU"
         super().__init__(
             mode, input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
-            dtype=dtype,
+            device=device, dtype=dtype,
         )  # fmt: skip
         self.nonlinearity = nonlinearity
 
@@ -312,11 +397,12 @@ class LSTM(RNNBase):
         dropout: float = 0.0,
         bidirectional: bool = False,
         proj_size: int = 0,
+        device: Any = None,
         dtype: Any = None,
     ) -> None:
         super().__init__(
             "LSTM", input_size, hidden_size, num_layers, bias, batch_first, dropout,
-            bidirectional, proj_size, dtype,
+            bidirectional, proj_size, device, dtype,
         )  # fmt: skip
 
 
@@ -332,11 +418,12 @@ class GRU(RNNBase):
         batch_first: bool = False,
         dropout: float = 0.0,
         bidirectional: bool = False,
+        device: Any = None,
         dtype: Any = None,
     ) -> None:
         super().__init__(
             "GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout,
-            bidirectional, dtype=dtype,
+            bidirectional, device=device, dtype=dtype,
         )  # fmt: skip
 
 
@@ -344,19 +431,20 @@ class RNNCellBase(Module):
     """Shared machinery of the single-step cells: parameters and input/state checks."""
 
     def __init__(
-        self, mode: str, input_size: int, hidden_size: int, bias: bool, dtype: Any
+        self, mode: str, input_size: int, hidden_size: int, bias: bool, device: Any, dtype: Any
     ) -> None:
         super().__init__()
+        check_factory(device, dtype, type(self).__name__)
         self.mode = mode
         self.input_size = input_size
         self.hidden_size = hidden_size
         self.bias = bias
         gate_size = _GATES[mode] * hidden_size
-        self.weight_ih = _new_param((gate_size, input_size), dtype)
-        self.weight_hh = _new_param((gate_size, hidden_size), dtype)
+        self.weight_ih = empty_parameter((gate_size, input_size), dtype)
+        self.weight_hh = empty_parameter((gate_size, hidden_size), dtype)
         if bias:
-            self.bias_ih = _new_param((gate_size,), dtype)
-            self.bias_hh = _new_param((gate_size,), dtype)
+            self.bias_ih = empty_parameter((gate_size,), dtype)
+            self.bias_hh = empty_parameter((gate_size,), dtype)
         else:
             self.register_parameter("bias_ih", None)
             self.register_parameter("bias_hh", None)
@@ -405,7 +493,7 @@ class RNNCellBase(Module):
         if not self.bias:
             s += ", bias=False"
         if self.mode == "RNN_RELU":
-            s += ", nonlinearity='relu'"
+            s += ", nonlinearity=relu"
         return s
 
 
@@ -418,6 +506,7 @@ class RNNCell(RNNCellBase):
         hidden_size: int,
         bias: bool = True,
         nonlinearity: str = "tanh",
+        device: Any = None,
         dtype: Any = None,
     ) -> None:
         if nonlinearity not in ("tanh", "relu"):
@@ -425,7 +514,7 @@ class RNNCell(RNNCellBase):
                 f"RNNCell: unknown nonlinearity {nonlinearity!r}; use 'tanh' or 'relu'"
             )
         mode = "RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU"
-        super().__init__(mode, input_size, hidden_size, bias, dtype)
+        super().__init__(mode, input_size, hidden_size, bias, device, dtype)
         self.nonlinearity = nonlinearity
 
     def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
@@ -437,9 +526,14 @@ class LSTMCell(RNNCellBase):
     """One LSTM step: returns (h', c') from x and (h, c), gates (i, f, g, o)."""
 
     def __init__(
-        self, input_size: int, hidden_size: int, bias: bool = True, dtype: Any = None
+        self,
+        input_size: int,
+        hidden_size: int,
+        bias: bool = True,
+        device: Any = None,
+        dtype: Any = None,
     ) -> None:
-        super().__init__("LSTM", input_size, hidden_size, bias, dtype)
+        super().__init__("LSTM", input_size, hidden_size, bias, device, dtype)
 
     def forward(self, input: Tensor, hx: Any = None) -> tuple[Tensor, Tensor]:
         """(h', c'); ``hx`` is a tuple (h, c) or None for zeros."""
@@ -453,9 +547,14 @@ class GRUCell(RNNCellBase):
     """One GRU step: gates (r, z, n), n = tanh(x_n + r⊙(W_hn h + b_hn)), h' = (1-z)n + zh."""
 
     def __init__(
-        self, input_size: int, hidden_size: int, bias: bool = True, dtype: Any = None
+        self,
+        input_size: int,
+        hidden_size: int,
+        bias: bool = True,
+        device: Any = None,
+        dtype: Any = None,
     ) -> None:
-        super().__init__("GRU", input_size, hidden_size, bias, dtype)
+        super().__init__("GRU", input_size, hidden_size, bias, device, dtype)
 
     def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
         """The next hidden state h' (zeros stand in for a missing ``hx``)."""

@@ -20,6 +20,7 @@ import numpy as np
 from neuralab.nn import functional as F
 from neuralab.nn import init
 from neuralab.nn.attention import MultiheadAttention
+from neuralab.nn.layers._params import check_factory
 from neuralab.nn.layers.containers import ModuleList
 from neuralab.nn.layers.dropout import Dropout
 from neuralab.nn.layers.linear import Linear
@@ -108,9 +109,11 @@ class TransformerEncoderLayer(_TransformerLayer):
         batch_first: bool = False,
         norm_first: bool = False,
         bias: bool = True,
+        device: Any = None,
         dtype: Any = None,
     ) -> None:
         super().__init__()
+        check_factory(device, dtype, type(self).__name__)
         self.self_attn = MultiheadAttention(
             d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first, dtype=dtype
         )
@@ -153,9 +156,11 @@ class TransformerDecoderLayer(_TransformerLayer):
         batch_first: bool = False,
         norm_first: bool = False,
         bias: bool = True,
+        device: Any = None,
         dtype: Any = None,
     ) -> None:
         super().__init__()
+        check_factory(device, dtype, type(self).__name__)
         kw = dict(dropout=dropout, bias=bias, batch_first=batch_first, dtype=dtype)
         self.self_attn = MultiheadAttention(d_model, nhead, **kw)
         self.multihead_attn = MultiheadAttention(d_model, nhead, **kw)
@@ -289,9 +294,11 @@ class Transformer(Module):
         batch_first: bool = False,
         norm_first: bool = False,
         bias: bool = True,
+        device: Any = None,
         dtype: Any = None,
     ) -> None:
         super().__init__()
+        check_factory(device, dtype, type(self).__name__)
         layer_kw = dict(
             dim_feedforward=dim_feedforward, dropout=dropout, activation=activation,
             layer_norm_eps=layer_norm_eps, batch_first=batch_first, norm_first=norm_first,

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
 
+from neuralab.device import require_cpu
 from neuralab.nn import init
 from neuralab.nn.module import Parameter
 from neuralab.tensor import float32
@@ -16,6 +18,12 @@ def check_float_dtype(dtype: Any, layer: str) -> None:
     """Raise unless ``dtype`` is None (float32) or a floating-point type."""
     if dtype is not None and np.dtype(dtype).kind != "f":
         raise TypeError(f"{layer}: dtype must be a floating-point type, got {np.dtype(dtype)}")
+
+
+def check_factory(device: Any, dtype: Any, layer: str) -> None:
+    """Check a layer's ``device=`` (the CPU only) and ``dtype=`` (floating point) arguments."""
+    require_cpu(device, layer)
+    check_float_dtype(dtype, layer)
 
 
 def parameter(data: np.ndarray, requires_grad: bool = True) -> Parameter:
@@ -40,3 +48,19 @@ def reset_weight_and_bias(weight: Parameter, bias: Parameter | None) -> None:
         fan_in = math.prod(weight.shape[1:])
         bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
         init.uniform_(bias, -bound, bound)
+
+
+def _ntuple(n: int, name: str = "parse") -> Callable[[Any], tuple]:
+    """A parser that keeps an iterable as a tuple and repeats anything else ``n`` times."""
+
+    def parse(x: Any) -> tuple:
+        return tuple(x) if isinstance(x, Iterable) else (x,) * n
+
+    parse.__name__ = name
+    return parse
+
+
+_single = _ntuple(1, "_single")
+_pair = _ntuple(2, "_pair")
+_triple = _ntuple(3, "_triple")
+_quadruple = _ntuple(4, "_quadruple")

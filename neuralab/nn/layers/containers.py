@@ -7,11 +7,20 @@ from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from neuralab.nn.module import Module
+from neuralab.nn.module import Module, Parameter
 from neuralab.ops.shape import flatten, reshape
 from neuralab.tensor import Tensor
 
-__all__ = ["Flatten", "Identity", "ModuleDict", "ModuleList", "Sequential", "Unflatten"]
+__all__ = [
+    "Flatten",
+    "Identity",
+    "ModuleDict",
+    "ModuleList",
+    "ParameterDict",
+    "ParameterList",
+    "Sequential",
+    "Unflatten",
+]
 
 
 def _check_module(value: Any, container: str) -> Module:
@@ -59,6 +68,12 @@ class _IndexedModules(Module):
         del modules[idx if isinstance(idx, slice) else self._index(idx)]
         self._renumber(modules)  # numbering stays contiguous, like torch
 
+    def pop(self, key: int | slice) -> Module:
+        """Remove the module at ``key`` and return it."""
+        module = self[key]
+        del self[key]
+        return module
+
     def append(self, module: Module) -> _IndexedModules:
         """Add ``module`` at the end."""
         self.add_module(str(len(self)), _check_module(module, type(self).__name__))
@@ -76,12 +91,19 @@ class _IndexedModules(Module):
         modules.insert(index, _check_module(module, type(self).__name__))
         self._renumber(modules)
 
+    def __iadd__(self, modules: Iterable[Module]) -> _IndexedModules:
+        return self.extend(modules)
+
+    def __add__(self, other: Iterable[Module]) -> _IndexedModules:
+        return type(self)().extend([*self, *other])
+
 
 class Sequential(_IndexedModules):
     """Modules applied in order, each to the previous one's output.
 
     ``Sequential(a, b, c)`` names them '0', '1', '2'; ``Sequential(OrderedDict(name=module))``
-    keeps the given names. Supports indexing (a slice gives a Sequential), len, iteration, append.
+    keeps the given names. Supports indexing (a slice gives a Sequential), len, iteration,
+    append, insert, extend, pop, + and +=.
     """
 
     def __init__(self, *args: Module | OrderedDict) -> None:
@@ -113,11 +135,22 @@ class ModuleList(_IndexedModules):
     def _sliced(self, items: list[tuple[str, Module]]) -> ModuleList:
         return ModuleList(m for _, m in items)
 
-    def __iadd__(self, modules: Iterable[Module]) -> ModuleList:
-        return self.extend(modules)
-
-    def __add__(self, other: Iterable[Module]) -> ModuleList:
-        return ModuleList([*self, *other])
+    def __repr__(self) -> str:
+        """torch's compact form: a run of equal modules shows once as '(i-j): n x module'."""
+        runs: list[list] = []  # [first index, last index, repr]
+        for i, m in enumerate(self):
+            text = repr(m)
+            if runs and runs[-1][2] == text:
+                runs[-1][1] = i
+            else:
+                runs.append([i, i, text])
+        if not runs:
+            return "ModuleList()"
+        lines = [
+            (f"({a}): {t}" if a == b else f"({a}-{b}): {b - a + 1} x {t}").replace("\n", "\n  ")
+            for a, b, t in runs
+        ]
+        return "ModuleList(\n  " + "\n  ".join(lines) + "\n)"
 
 
 class ModuleDict(Module):
@@ -171,6 +204,129 @@ class ModuleDict(Module):
         pairs = modules.items() if isinstance(modules, Mapping) else modules
         for key, m in pairs:
             self[key] = m
+
+
+def _as_parameter(value: Any, container: str) -> Parameter:
+    """A Parameter as it is; any other tensor wrapped as one (sharing its storage), like torch."""
+    if isinstance(value, Parameter):
+        return value
+    if isinstance(value, Tensor):
+        return Parameter(value)
+    raise TypeError(f"{container}: expected a Tensor or Parameter, got {type(value).__name__}")
+
+
+def _describe(p: Parameter) -> str:
+    size = "x".join(str(n) for n in p.shape)
+    return f"Parameter containing: [{p.dtype} of size {size}]"
+
+
+class _ParameterContainer(Module):
+    """What ParameterList and ParameterDict share: a repr listing shapes, and no forward."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError(f"{type(self).__name__} should not be called.")
+
+    def extra_repr(self) -> str:
+        return "\n".join(f"({k}): {_describe(p)}" for k, p in self._parameters.items())
+
+
+class ParameterList(_ParameterContainer):
+    """A list of parameters, registered as '0', '1', ... (plain tensors become Parameters)."""
+
+    def __init__(self, values: Iterable[Any] | None = None) -> None:
+        super().__init__()
+        if values is not None:
+            self.extend(values)
+
+    def __getitem__(self, idx: int | slice) -> Any:
+        if isinstance(idx, slice):
+            return ParameterList(list(self)[idx])
+        return list(self._parameters.values())[self._index(idx)]
+
+    def _index(self, idx: int) -> int:
+        n = len(self)
+        if not -n <= operator.index(idx) < n:
+            raise IndexError(f"ParameterList: index {idx} is out of range for {n} parameters")
+        return idx % n
+
+    def __setitem__(self, idx: int, value: Any) -> None:
+        setattr(self, str(self._index(idx)), _as_parameter(value, "ParameterList"))
+
+    def __len__(self) -> int:
+        return len(self._parameters)
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._parameters.values())
+
+    def append(self, value: Any) -> ParameterList:
+        """Add ``value`` (a Parameter or a tensor) at the end."""
+        setattr(self, str(len(self)), _as_parameter(value, "ParameterList"))
+        return self
+
+    def extend(self, values: Iterable[Any]) -> ParameterList:
+        """Add each of ``values`` at the end."""
+        for v in values:
+            self.append(v)
+        return self
+
+    __iadd__ = extend
+
+
+class ParameterDict(_ParameterContainer):
+    """A dict of parameters by string key, in insertion order (plain tensors become Parameters)."""
+
+    def __init__(self, parameters: Mapping[str, Any] | Iterable[tuple] | None = None) -> None:
+        super().__init__()
+        if parameters is not None:
+            self.update(parameters)
+
+    def __getitem__(self, key: str) -> Parameter:
+        return self._parameters[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.register_parameter(key, _as_parameter(value, "ParameterDict"))
+
+    def __delitem__(self, key: str) -> None:
+        del self._parameters[key]
+
+    def __len__(self) -> int:
+        return len(self._parameters)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._parameters)
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._parameters
+
+    def keys(self) -> Iterable[str]:
+        """The keys, in insertion order."""
+        return self._parameters.keys()
+
+    def values(self) -> Iterable[Parameter]:
+        """The parameters, in insertion order."""
+        return self._parameters.values()
+
+    def items(self) -> Iterable[tuple[str, Parameter]]:
+        """(key, parameter) pairs, in insertion order."""
+        return self._parameters.items()
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """The parameter under ``key``, or ``default``."""
+        return self._parameters.get(key, default)
+
+    def pop(self, key: str) -> Parameter:
+        """Remove ``key`` and return its parameter."""
+        return self._parameters.pop(key)
+
+    def clear(self) -> None:
+        """Remove every parameter."""
+        self._parameters.clear()
+
+    def update(self, parameters: Mapping[str, Any] | Iterable[tuple]) -> None:
+        """Add or replace parameters from a mapping or from (key, value) pairs."""
+        pairs = parameters.items() if isinstance(parameters, Mapping) else parameters
+        for key, value in pairs:
+            self[key] = value
 
 
 class Identity(Module):

@@ -1,9 +1,10 @@
-"""Convolution layers: Conv1d, Conv2d and the transposed (fractionally strided) ConvTranspose2d.
+"""Convolution layers: Conv1d, Conv2d and the transposed (fractionally strided) ConvTranspose1d/2d.
 
 Arguments, defaults, weight shapes and initialization follow torch: weight (out, in/groups, *k)
 for a convolution and (in, out/groups, *k) for a transposed one, kaiming_uniform_(a=√5) weight
 and U(±1/√fan_in) bias. ``padding`` may be an int, a tuple, 'valid' or 'same' (stride 1 only);
-``padding_mode`` 'zeros', 'reflect' or 'replicate' (transposed convolutions: 'zeros' only).
+``padding_mode`` 'zeros', 'reflect', 'replicate' or 'circular' (transposed convolutions:
+'zeros' only).
 """
 
 from __future__ import annotations
@@ -12,13 +13,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from neuralab.nn import functional as F
-from neuralab.nn.layers._params import check_float_dtype, empty_parameter, reset_weight_and_bias
+from neuralab.nn.layers._params import check_factory, empty_parameter, reset_weight_and_bias
 from neuralab.nn.module import Module
 from neuralab.tensor import Tensor
 
-__all__ = ["Conv1d", "Conv2d", "ConvTranspose2d"]
+__all__ = ["Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d"]
 
-_PADDING_MODES = ("zeros", "reflect", "replicate")
+_PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
 
 def _tuple(value: int | Sequence[int], n: int, name: str, layer: str) -> tuple[int, ...]:
@@ -49,11 +50,12 @@ class _ConvNd(Module):
         bias: bool,
         padding_mode: str,
         output_padding: int | Sequence[int],
+        device: Any,
         dtype: Any,
     ) -> None:
         super().__init__()
         layer = type(self).__name__
-        check_float_dtype(dtype, layer)
+        check_factory(device, dtype, layer)
         if groups <= 0 or in_channels % groups or out_channels % groups:
             raise ValueError(
                 f"{layer}: in_channels={in_channels} and out_channels={out_channels} must both "
@@ -61,7 +63,9 @@ class _ConvNd(Module):
             )
         modes = ("zeros",) if self._transposed else _PADDING_MODES
         if padding_mode not in modes:
-            raise ValueError(f"{layer}: padding_mode must be one of {modes}, got {padding_mode!r}")
+            raise ValueError(
+                f"{layer}: padding_mode={padding_mode!r} is not supported; use one of {modes}"
+            )
         n = self._nd
         self.in_channels = in_channels
         self.out_channels = out_channels
@@ -149,11 +153,12 @@ class _Conv(_ConvNd):
         groups: int = 1,
         bias: bool = True,
         padding_mode: str = "zeros",
+        device: Any = None,
         dtype: Any = None,
     ) -> None:
         super().__init__(
             in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
-            padding_mode, 0, dtype,
+            padding_mode, 0, device, dtype,
         )  # fmt: skip
 
     def forward(self, input: Tensor) -> Tensor:
@@ -177,14 +182,13 @@ class Conv2d(_Conv):
     _function = staticmethod(F.conv2d)
 
 
-class ConvTranspose2d(_ConvNd):
-    """Transposed 2-D convolution (the gradient of Conv2d w.r.t. its input): learned upsampling.
+class _ConvTransposeNd(_ConvNd):
+    """ConvTranspose1d and ConvTranspose2d: torch's constructor and ``output_size`` handling.
 
     ``forward(input, output_size)`` picks the output_padding that yields ``output_size`` (the
     ambiguity a stride > 1 leaves), as torch does.
     """
 
-    _nd = 2
     _transposed = True
 
     def __init__(
@@ -199,40 +203,63 @@ class ConvTranspose2d(_ConvNd):
         bias: bool = True,
         dilation: int | Sequence[int] = 1,
         padding_mode: str = "zeros",
+        device: Any = None,
         dtype: Any = None,
     ) -> None:
         super().__init__(
             in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
-            padding_mode, output_padding, dtype,
+            padding_mode, output_padding, device, dtype,
         )  # fmt: skip
 
-    def _output_padding(self, input: Tensor, output_size: Sequence[int]) -> tuple[int, ...]:
+    def _output_padding(self, input: Tensor, output_size: Sequence[int] | None) -> tuple[int, ...]:
         """The output_padding that makes the output's spatial size ``output_size``."""
-        size = tuple(output_size)[-2:]
-        if len(size) != 2:
+        n, layer = self._nd, type(self).__name__
+        if output_size is None:
+            return self.output_padding
+        size = tuple(output_size)[-n:]
+        if len(output_size) not in (n, n + 1, n + 2):
             raise ValueError(
-                f"ConvTranspose2d: output_size must hold 2, 3 or 4 sizes, got {output_size!r}"
+                f"{layer}: output_size must hold {n}, {n + 1} or {n + 2} sizes, got {output_size!r}"
             )
-        spatial = input.shape[-2:]
+        spatial = input.shape[-n:]
         lo = tuple(
-            (n - 1) * s - 2 * p + d * (k - 1) + 1
-            for n, s, p, d, k in zip(
+            (m - 1) * s - 2 * p + d * (k - 1) + 1
+            for m, s, p, d, k in zip(
                 spatial, self.stride, self.padding, self.dilation, self.kernel_size
             )
         )
         hi = tuple(m + s - 1 for m, s in zip(lo, self.stride))
         if any(not a <= want <= b for a, want, b in zip(lo, size, hi)):
             raise ValueError(
-                f"ConvTranspose2d: requested an output size of {size}, but valid sizes range "
+                f"{layer}: requested an output size of {size}, but valid sizes range "
                 f"from {lo} to {hi} (for an input of spatial size {spatial})"
             )
         return tuple(want - a for want, a in zip(size, lo))
 
+
+class ConvTranspose1d(_ConvTransposeNd):
+    """Transposed 1-D convolution over (N, C_in, L) → (N, C_out, L_out): learned upsampling."""
+
+    _nd = 1
+
     def forward(self, input: Tensor, output_size: Sequence[int] | None = None) -> Tensor:
-        output_padding = (
-            self.output_padding if output_size is None else self._output_padding(input, output_size)
-        )
+        output_padding = self._output_padding(input, output_size)
+        batched = input.ndim == 3
+        x = (input if batched else input.unsqueeze(0)).unsqueeze(-2)  # as (N, C, 1, L)
+        y = F.conv_transpose2d(
+            x, self.weight.unsqueeze(-2), self.bias, (1, *self.stride), (0, *self.padding),
+            (0, *output_padding), self.groups, (1, *self.dilation),
+        ).squeeze(-2)  # fmt: skip
+        return y if batched else y.squeeze(0)
+
+
+class ConvTranspose2d(_ConvTransposeNd):
+    """Transposed 2-D convolution (the gradient of Conv2d w.r.t. its input): learned upsampling."""
+
+    _nd = 2
+
+    def forward(self, input: Tensor, output_size: Sequence[int] | None = None) -> Tensor:
         return F.conv_transpose2d(
-            input, self.weight, self.bias, self.stride, self.padding, output_padding,
-            self.groups, self.dilation,
+            input, self.weight, self.bias, self.stride, self.padding,
+            self._output_padding(input, output_size), self.groups, self.dilation,
         )  # fmt: skip

@@ -1,16 +1,72 @@
-"""The Embedding layer: a learned lookup table from integer ids to dense vectors."""
+"""Lookup-table layers: ``Embedding`` (a learned vector per integer id) and ``EmbeddingBag``
+(the sum, mean or max of the vectors of each bag of ids, without materializing the lookups of
+the whole batch as separate outputs)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from neuralab.nn import functional as F
 from neuralab.nn import init
-from neuralab.nn.layers._params import check_float_dtype, empty_parameter, parameter
-from neuralab.nn.module import Module
-from neuralab.tensor import Tensor, no_grad
+from neuralab.nn.layers._params import check_factory, empty_parameter
+from neuralab.nn.module import Module, Parameter
+from neuralab.ops.elementwise import where
+from neuralab.tensor import Tensor, constant, no_grad
 
-__all__ = ["Embedding"]
+__all__ = ["Embedding", "EmbeddingBag"]
+
+
+def _padding_index(padding_idx: int | None, num_embeddings: int, layer: str) -> int | None:
+    """``padding_idx`` made non-negative, or an error if it is outside the table."""
+    if padding_idx is None:
+        return None
+    if not -num_embeddings <= padding_idx < num_embeddings:
+        raise ValueError(
+            f"{layer}: padding_idx {padding_idx} must be within num_embeddings ({num_embeddings})"
+        )
+    return padding_idx % num_embeddings
+
+
+def _table(
+    module: Module, shape: tuple[int, int], weight: Tensor | None, freeze: bool, dtype: Any
+) -> None:
+    """Give ``module`` its ``weight``: the given tensor (sharing its storage) or a new one."""
+    layer = type(module).__name__
+    if weight is None:
+        module.weight = empty_parameter(shape, dtype)
+        module.reset_parameters()
+        return
+    if tuple(weight.shape) != shape:
+        raise ValueError(
+            f"{layer}: _weight of shape {tuple(weight.shape)} does not match (num_embeddings, "
+            f"embedding_dim) = {shape}"
+        )
+    module.weight = Parameter(weight, requires_grad=not freeze)
+
+
+def _unsupported(layer: str, scale_grad_by_freq: bool) -> None:
+    if scale_grad_by_freq:
+        raise NotImplementedError(f"{layer}: scale_grad_by_freq=True is not supported")
+
+
+def _renorm_rows(weight: Tensor, ids: np.ndarray, max_norm: float, norm_type: float) -> None:
+    """Scale the rows of ``weight`` read by ``ids`` down to norm ``max_norm``, in place (torch's
+    ``max_norm``: the table itself changes, outside the graph)."""
+    rows = np.unique(ids)
+    table = weight._data
+    norms = np.linalg.norm(table[rows], ord=norm_type, axis=1)
+    big = norms > max_norm
+    with no_grad():
+        table[rows[big]] *= (max_norm / (norms[big] + 1e-7))[:, None].astype(table.dtype)
+
+
+def _ids(input: Any, layer: str) -> np.ndarray:
+    arr = input._data if isinstance(input, Tensor) else np.asarray(input)
+    if arr.dtype.kind not in "iu":
+        raise TypeError(f"{layer}: indices must have an integer dtype, got {arr.dtype}")
+    return arr
 
 
 class Embedding(Module):
@@ -18,6 +74,9 @@ class Embedding(Module):
 
     The weight is initialized from N(0, 1) like torch's; the ``padding_idx`` row (negative
     values count from the end) starts at zero and receives no gradient, so it stays zero.
+    ``max_norm`` rescales, in place, each looked-up row whose ``norm_type``-norm exceeds it.
+    ``sparse=True`` is accepted, but gradients are dense. ``_weight`` (shared, not copied) and
+    ``_freeze`` give a ready table, as ``from_pretrained`` does.
     """
 
     def __init__(
@@ -25,22 +84,26 @@ class Embedding(Module):
         num_embeddings: int,
         embedding_dim: int,
         padding_idx: int | None = None,
+        max_norm: float | None = None,
+        norm_type: float = 2.0,
+        scale_grad_by_freq: bool = False,
+        sparse: bool = False,
+        _weight: Tensor | None = None,
+        _freeze: bool = False,
+        device: Any = None,
         dtype: Any = None,
     ) -> None:
         super().__init__()
-        check_float_dtype(dtype, "Embedding")
-        if padding_idx is not None:
-            if not -num_embeddings <= padding_idx < num_embeddings:
-                raise ValueError(
-                    f"Embedding: padding_idx {padding_idx} must be within num_embeddings "
-                    f"({num_embeddings})"
-                )
-            padding_idx %= num_embeddings
+        check_factory(device, dtype, "Embedding")
+        _unsupported("Embedding", scale_grad_by_freq)
         self.num_embeddings = num_embeddings
         self.embedding_dim = embedding_dim
-        self.padding_idx = padding_idx
-        self.weight = empty_parameter((num_embeddings, embedding_dim), dtype)
-        self.reset_parameters()
+        self.padding_idx = _padding_index(padding_idx, num_embeddings, "Embedding")
+        self.max_norm = max_norm
+        self.norm_type = norm_type
+        self.scale_grad_by_freq = scale_grad_by_freq
+        self.sparse = sparse
+        _table(self, (num_embeddings, embedding_dim), _weight, _freeze, dtype)
 
     def reset_parameters(self) -> None:
         """Redraw the weight from N(0, 1) and zero the padding row."""
@@ -51,20 +114,172 @@ class Embedding(Module):
 
     @classmethod
     def from_pretrained(
-        cls, embeddings: Tensor, freeze: bool = True, padding_idx: int | None = None
+        cls,
+        embeddings: Tensor,
+        freeze: bool = True,
+        padding_idx: int | None = None,
+        max_norm: float | None = None,
+        norm_type: float = 2.0,
+        scale_grad_by_freq: bool = False,
+        sparse: bool = False,
     ) -> Embedding:
-        """An Embedding holding a copy of the 2-D ``embeddings``, frozen unless ``freeze=False``."""
+        """An Embedding whose weight is the 2-D ``embeddings`` (shared), frozen unless
+        ``freeze=False``."""
         if embeddings.ndim != 2:
             raise ValueError(
                 f"Embedding.from_pretrained: embeddings must be 2-D, got shape {embeddings.shape}"
             )
-        layer = cls(*embeddings.shape, padding_idx=padding_idx, dtype=embeddings.dtype)
-        layer.weight = parameter(embeddings._data.copy(), requires_grad=not freeze)
-        return layer
+        return cls(
+            *embeddings.shape, padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse,
+            _weight=embeddings, _freeze=freeze,
+        )  # fmt: skip
 
     def forward(self, input: Tensor) -> Tensor:
+        if self.max_norm is not None:
+            _renorm_rows(self.weight, _ids(input, "Embedding"), self.max_norm, self.norm_type)
         return F.embedding(input, self.weight, self.padding_idx)
 
     def extra_repr(self) -> str:
         s = f"{self.num_embeddings}, {self.embedding_dim}"
-        return s if self.padding_idx is None else s + f", padding_idx={self.padding_idx}"
+        if self.padding_idx is not None:
+            s += f", padding_idx={self.padding_idx}"
+        if self.max_norm is not None:
+            s += f", max_norm={self.max_norm}"
+        if self.norm_type != 2:
+            s += f", norm_type={self.norm_type}"
+        if self.sparse:
+            s += ", sparse=True"
+        return s
+
+
+def _bags(ids: np.ndarray, offsets: Any, include_last_offset: bool) -> tuple[np.ndarray, ...]:
+    """1-D ids cut at ``offsets`` as a padded (B, L) index table into ids and its validity mask."""
+    starts = _ids(offsets, "EmbeddingBag").reshape(-1).astype(np.int64)
+    if starts.size == 0 or starts[0] != 0:
+        raise ValueError(f"EmbeddingBag: offsets must start with 0, got {starts.tolist()[:3]}")
+    ends = np.append(starts[1:], ids.size)
+    if include_last_offset:
+        starts, ends = starts[:-1], starts[1:]
+    if np.any(ends < starts) or np.any(ends > ids.size):
+        raise ValueError("EmbeddingBag: offsets must be non-decreasing and within the input")
+    width = max(int((ends - starts).max(initial=0)), 1)
+    position = starts[:, None] + np.arange(width)
+    mask = position < ends[:, None]
+    return np.where(mask, position, 0), mask
+
+
+class EmbeddingBag(Module):
+    """Per bag of ids, the sum, mean or max of their embedding vectors: (B, embedding_dim).
+
+    Bags are the rows of a 2-D input (B, N), or the slices of a 1-D input that ``offsets``
+    start (``include_last_offset``: the last offset ends the last bag). ``per_sample_weights``
+    (mode 'sum' only) scales each vector; ids equal to ``padding_idx`` are left out (also from
+    the mean's count); an empty bag gives zeros.
+    """
+
+    def __init__(
+        self,
+        num_embeddings: int,
+        embedding_dim: int,
+        max_norm: float | None = None,
+        norm_type: float = 2.0,
+        scale_grad_by_freq: bool = False,
+        mode: str = "mean",
+        sparse: bool = False,
+        _weight: Tensor | None = None,
+        include_last_offset: bool = False,
+        padding_idx: int | None = None,
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        super().__init__()
+        check_factory(device, dtype, "EmbeddingBag")
+        _unsupported("EmbeddingBag", scale_grad_by_freq)
+        if mode not in ("sum", "mean", "max"):
+            raise ValueError(f"EmbeddingBag: mode must be 'sum', 'mean' or 'max', got {mode!r}")
+        self.num_embeddings = num_embeddings
+        self.embedding_dim = embedding_dim
+        self.max_norm = max_norm
+        self.norm_type = norm_type
+        self.scale_grad_by_freq = scale_grad_by_freq
+        self.mode = mode
+        self.sparse = sparse
+        self.include_last_offset = include_last_offset
+        self.padding_idx = _padding_index(padding_idx, num_embeddings, "EmbeddingBag")
+        _table(self, (num_embeddings, embedding_dim), _weight, False, dtype)
+
+    reset_parameters = Embedding.reset_parameters
+
+    @classmethod
+    def from_pretrained(
+        cls,
+        embeddings: Tensor,
+        freeze: bool = True,
+        max_norm: float | None = None,
+        norm_type: float = 2.0,
+        scale_grad_by_freq: bool = False,
+        mode: str = "mean",
+        sparse: bool = False,
+        include_last_offset: bool = False,
+        padding_idx: int | None = None,
+    ) -> EmbeddingBag:
+        """An EmbeddingBag whose weight is the 2-D ``embeddings`` (shared), frozen unless
+        ``freeze=False``."""
+        bag = cls(
+            *embeddings.shape, max_norm, norm_type, scale_grad_by_freq, mode, sparse,
+            embeddings, include_last_offset, padding_idx,
+        )  # fmt: skip
+        bag.weight.requires_grad_(not freeze)
+        return bag
+
+    def forward(
+        self, input: Tensor, offsets: Tensor | None = None, per_sample_weights: Tensor | None = None
+    ) -> Tensor:
+        ids = _ids(input, "EmbeddingBag")
+        if ids.ndim == 2:
+            if offsets is not None:
+                raise ValueError("EmbeddingBag: offsets must be None for 2-D input (B, N)")
+            index, mask = np.arange(ids.size).reshape(ids.shape), np.ones(ids.shape, bool)
+        elif ids.ndim == 1 and offsets is not None:
+            index, mask = _bags(ids, offsets, self.include_last_offset)
+        else:
+            raise ValueError(
+                f"EmbeddingBag: expected 2-D input (B, N), or 1-D input with offsets; got shape "
+                f"{ids.shape} and offsets {'given' if offsets is not None else 'None'}"
+            )
+        flat = ids.reshape(-1)
+        if self.max_norm is not None:
+            _renorm_rows(self.weight, flat, self.max_norm, self.norm_type)
+        bag_ids = flat[index]
+        if self.padding_idx is not None:
+            mask = mask & (bag_ids != self.padding_idx)
+        vectors = F.embedding(constant(bag_ids), self.weight, self.padding_idx)  # (B, L, D)
+        return self._reduce(vectors, mask, index, per_sample_weights)
+
+    def _reduce(self, vectors: Tensor, mask: np.ndarray, index: np.ndarray, psw: Any) -> Tensor:
+        """Sum, mean or max of each bag's vectors over the valid (``mask``) positions."""
+        if psw is not None:
+            if self.mode != "sum":
+                raise ValueError(
+                    f"EmbeddingBag: per_sample_weights is only supported for mode='sum', got "
+                    f"mode={self.mode!r}"
+                )
+            vectors = vectors * psw.reshape(-1)[index].unsqueeze(-1)
+        keep = constant(mask[..., None])
+        if self.mode == "max":
+            best = where(keep, vectors, float("-inf")).amax(dim=1)
+            return where(constant(mask.any(axis=1)[:, None]), best, 0.0)
+        total = where(keep, vectors, 0.0).sum(dim=1)
+        if self.mode == "sum":
+            return total
+        count = np.maximum(mask.sum(axis=1, keepdims=True), 1).astype(total.dtype)
+        return total / constant(count)
+
+    def extra_repr(self) -> str:
+        s = f"{self.num_embeddings}, {self.embedding_dim}"
+        if self.max_norm is not None:
+            s += f", max_norm={self.max_norm}"
+        s += f", mode={self.mode!r}"
+        if self.padding_idx is not None:
+            s += f", padding_idx={self.padding_idx}"
+        return s

@@ -1,4 +1,5 @@
-"""Fully connected layers: ``Linear`` (y = x Wᵀ + b) and the lecture's single ``Neuron``."""
+"""Fully connected layers: ``Linear`` (y = x Wᵀ + b), ``Bilinear`` (y = x₁ᵀ A x₂ + b) and the
+lecture's single ``Neuron``."""
 
 from __future__ import annotations
 
@@ -8,12 +9,17 @@ from typing import Any
 
 from neuralab.nn import functional as F
 from neuralab.nn import init
-from neuralab.nn.layers._params import check_float_dtype, empty_parameter, reset_weight_and_bias
+from neuralab.nn.layers._params import (
+    check_factory,
+    check_float_dtype,
+    empty_parameter,
+    reset_weight_and_bias,
+)
 from neuralab.nn.module import Module
 from neuralab.ops.elementwise import sign
 from neuralab.tensor import Tensor
 
-__all__ = ["Linear", "Neuron"]
+__all__ = ["Bilinear", "Linear", "Neuron", "NonDynamicallyQuantizableLinear"]
 
 
 class Linear(Module):
@@ -24,10 +30,15 @@ class Linear(Module):
     """
 
     def __init__(
-        self, in_features: int, out_features: int, bias: bool = True, dtype: Any = None
+        self,
+        in_features: int,
+        out_features: int,
+        bias: bool = True,
+        device: Any = None,
+        dtype: Any = None,
     ) -> None:
         super().__init__()
-        check_float_dtype(dtype, "Linear")
+        check_factory(device, dtype, "Linear")
         self.in_features = in_features
         self.out_features = out_features
         self.weight = empty_parameter((out_features, in_features), dtype)
@@ -48,6 +59,55 @@ class Linear(Module):
         return (
             f"in_features={self.in_features}, out_features={self.out_features}, "
             f"bias={self.bias is not None}"
+        )
+
+
+class NonDynamicallyQuantizableLinear(Linear):
+    """A Linear under the name torch gives MultiheadAttention's ``out_proj`` (same behaviour)."""
+
+
+class Bilinear(Module):
+    """y_k = x₁ᵀ A_k x₂ + b_k for two inputs (*, in1_features) and (*, in2_features).
+
+    ``weight`` is (out_features, in1_features, in2_features); weight and bias are initialized
+    U(±1/√in1_features), like torch.
+    """
+
+    def __init__(
+        self,
+        in1_features: int,
+        in2_features: int,
+        out_features: int,
+        bias: bool = True,
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        super().__init__()
+        check_factory(device, dtype, "Bilinear")
+        self.in1_features = in1_features
+        self.in2_features = in2_features
+        self.out_features = out_features
+        self.weight = empty_parameter((out_features, in1_features, in2_features), dtype)
+        if bias:
+            self.bias = empty_parameter((out_features,), dtype)
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Redraw weight and bias from U(±1/√in1_features)."""
+        bound = 1 / math.sqrt(self.in1_features) if self.in1_features > 0 else 0
+        init.uniform_(self.weight, -bound, bound)
+        if self.bias is not None:
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, input1: Tensor, input2: Tensor) -> Tensor:
+        return F.bilinear(input1, input2, self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        return (
+            f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
+            f"out_features={self.out_features}, bias={self.bias is not None}"
         )
 
 

@@ -1,4 +1,5 @@
-"""Pooling and resampling layers: max/average pooling (1-D, 2-D), adaptive, unpooling, Upsample."""
+"""Pooling and resampling layers: max/average pooling (1-D, 2-D), adaptive average and max
+pooling, unpooling, Upsample and the sub-pixel rearrangements PixelShuffle / PixelUnshuffle."""
 
 from __future__ import annotations
 
@@ -6,24 +7,28 @@ from collections.abc import Sequence
 from typing import Any
 
 from neuralab.nn import functional as F
+from neuralab.nn.layers._params import _pair, _single
 from neuralab.nn.module import Module
 from neuralab.tensor import Tensor
 
 __all__ = [
+    "AdaptiveAvgPool1d",
     "AdaptiveAvgPool2d",
+    "AdaptiveMaxPool1d",
+    "AdaptiveMaxPool2d",
     "AvgPool1d",
     "AvgPool2d",
     "MaxPool1d",
     "MaxPool2d",
     "MaxUnpool2d",
+    "PixelShuffle",
+    "PixelUnshuffle",
     "Upsample",
+    "UpsamplingBilinear2d",
+    "UpsamplingNearest2d",
 ]
 
 Size = int | Sequence[int]
-
-
-def _pair(value: Size) -> tuple[int, ...]:
-    return (value, value) if isinstance(value, int) else tuple(value)
 
 
 class _MaxPoolNd(Module):
@@ -111,15 +116,54 @@ class _AvgPoolNd(Module):
 
 
 class AvgPool1d(_AvgPoolNd):
-    """Average pooling over (N, C, L) windows of length kernel_size."""
+    """Average pooling over (N, C, L) windows of length kernel_size (sizes kept as 1-tuples,
+    like torch)."""
 
     _pool = staticmethod(F.avg_pool1d)
 
+    def __init__(
+        self,
+        kernel_size: Size,
+        stride: Size | None = None,
+        padding: Size = 0,
+        ceil_mode: bool = False,
+        count_include_pad: bool = True,
+    ) -> None:
+        super().__init__(kernel_size, stride, padding, ceil_mode, count_include_pad)
+        self.kernel_size, self.stride, self.padding = (
+            _single(v) for v in (self.kernel_size, self.stride, self.padding)
+        )
+
 
 class AvgPool2d(_AvgPoolNd):
-    """Average pooling over (N, C, H, W) windows."""
+    """Average pooling over (N, C, H, W) windows; ``divisor_override`` replaces the window size
+    as the divisor (not with ``ceil_mode``)."""
 
     _pool = staticmethod(F.avg_pool2d)
+
+    def __init__(
+        self,
+        kernel_size: Size,
+        stride: Size | None = None,
+        padding: Size = 0,
+        ceil_mode: bool = False,
+        count_include_pad: bool = True,
+        divisor_override: int | None = None,
+    ) -> None:
+        super().__init__(kernel_size, stride, padding, ceil_mode, count_include_pad)
+        if divisor_override is not None and (ceil_mode or divisor_override <= 0):
+            raise ValueError(
+                f"AvgPool2d: divisor_override={divisor_override} must be positive and is not "
+                "supported with ceil_mode=True"
+            )
+        self.divisor_override = divisor_override
+
+    def forward(self, input: Tensor) -> Tensor:
+        if self.divisor_override is None:
+            return super().forward(input)
+        kh, kw = _pair(self.kernel_size)
+        total = F.avg_pool2d(input, self.kernel_size, self.stride, self.padding, False, True)
+        return total * ((kh * kw) / self.divisor_override)
 
 
 class AdaptiveAvgPool2d(Module):
@@ -134,6 +178,51 @@ class AdaptiveAvgPool2d(Module):
 
     def extra_repr(self) -> str:
         return f"output_size={self.output_size}"
+
+
+class AdaptiveAvgPool1d(Module):
+    """Average pooling of (N, C, L) to a fixed output length, whatever the input length."""
+
+    def __init__(self, output_size: int | None | Sequence[int | None]) -> None:
+        super().__init__()
+        self.output_size = output_size
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.adaptive_avg_pool1d(input, self.output_size)
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
+
+
+class _AdaptiveMaxPoolNd(Module):
+    """Max pooling to a fixed output size; ``return_indices`` also gives the flat positions."""
+
+    _pool: Any
+
+    def __init__(
+        self, output_size: int | None | Sequence[int | None], return_indices: bool = False
+    ) -> None:
+        super().__init__()
+        self.output_size = output_size
+        self.return_indices = return_indices
+
+    def forward(self, input: Tensor) -> Tensor | tuple[Tensor, Tensor]:
+        return self._pool(input, self.output_size, self.return_indices)
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
+
+
+class AdaptiveMaxPool1d(_AdaptiveMaxPoolNd):
+    """Max pooling of (N, C, L) to a fixed output length."""
+
+    _pool = staticmethod(F.adaptive_max_pool1d)
+
+
+class AdaptiveMaxPool2d(_AdaptiveMaxPoolNd):
+    """Max pooling of (N, C, H, W) to a fixed output size (H_out, W_out)."""
+
+    _pool = staticmethod(F.adaptive_max_pool2d)
 
 
 class MaxUnpool2d(Module):
@@ -161,7 +250,8 @@ class MaxUnpool2d(Module):
 
 
 class Upsample(Module):
-    """Resize the spatial dimensions to ``size`` or by ``scale_factor`` ('nearest', 'bilinear')."""
+    """Resize the spatial dimensions to ``size`` or by ``scale_factor``: (N, C, H, W) with
+    'nearest' or 'bilinear', (N, C, L) with 'nearest' or 'linear'."""
 
     def __init__(
         self,
@@ -169,8 +259,11 @@ class Upsample(Module):
         scale_factor: float | Sequence[float] | None = None,
         mode: str = "nearest",
         align_corners: bool | None = None,
+        recompute_scale_factor: bool | None = None,
     ) -> None:
         super().__init__()
+        if recompute_scale_factor:
+            raise NotImplementedError("Upsample: recompute_scale_factor=True is not supported")
         self.size = size
         if isinstance(scale_factor, Sequence):
             scale_factor = tuple(float(f) for f in scale_factor)
@@ -181,9 +274,78 @@ class Upsample(Module):
         self.align_corners = align_corners
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.interpolate(input, self.size, self.scale_factor, self.mode, self.align_corners)
+        if input.ndim != 3:
+            return F.interpolate(input, self.size, self.scale_factor, self.mode, self.align_corners)
+        # 1-D: resize (N, C, 1, L) along its last axis; 'linear' is 'bilinear' with one row
+        mode = {"linear": "bilinear"}.get(self.mode, self.mode)
+        size = None if self.size is None else (1, *_single(self.size))
+        scale = None if self.scale_factor is None else (1.0, *_single(self.scale_factor))
+        out = F.interpolate(input.unsqueeze(2), size, scale, mode, self.align_corners)
+        return out.squeeze(2)
 
     def extra_repr(self) -> str:
         if self.scale_factor is not None:
             return f"scale_factor={self.scale_factor!r}, mode={self.mode!r}"
         return f"size={self.size!r}, mode={self.mode!r}"
+
+
+class UpsamplingNearest2d(Upsample):
+    """Upsample with mode 'nearest' (torch's older spelling)."""
+
+    def __init__(self, size: Size | None = None, scale_factor: float | None = None) -> None:
+        super().__init__(size, scale_factor, mode="nearest")
+
+
+class UpsamplingBilinear2d(Upsample):
+    """Upsample with mode 'bilinear' and align_corners=True (torch's older spelling)."""
+
+    def __init__(self, size: Size | None = None, scale_factor: float | None = None) -> None:
+        super().__init__(size, scale_factor, mode="bilinear", align_corners=True)
+
+
+class PixelShuffle(Module):
+    """Rearrange (*, C·r², H, W) into (*, C, H·r, W·r): sub-pixel convolution's upsampling."""
+
+    def __init__(self, upscale_factor: int) -> None:
+        super().__init__()
+        self.upscale_factor = upscale_factor
+
+    def forward(self, input: Tensor) -> Tensor:
+        r = self.upscale_factor
+        *batch, c, h, w = input.shape
+        if input.ndim < 3 or c % (r * r):
+            raise ValueError(
+                f"PixelShuffle: input of shape {input.shape} needs at least 3 dimensions and "
+                f"channels divisible by upscale_factor²={r * r}"
+            )
+        n = len(batch)
+        x = input.reshape(*batch, c // (r * r), r, r, h, w)
+        x = x.permute(*range(n), n, n + 3, n + 1, n + 4, n + 2)
+        return x.reshape(*batch, c // (r * r), h * r, w * r)
+
+    def extra_repr(self) -> str:
+        return f"upscale_factor={self.upscale_factor}"
+
+
+class PixelUnshuffle(Module):
+    """Rearrange (*, C, H·r, W·r) into (*, C·r², H, W): the inverse of PixelShuffle."""
+
+    def __init__(self, downscale_factor: int) -> None:
+        super().__init__()
+        self.downscale_factor = downscale_factor
+
+    def forward(self, input: Tensor) -> Tensor:
+        r = self.downscale_factor
+        *batch, c, hr, wr = input.shape
+        if input.ndim < 3 or hr % r or wr % r:
+            raise ValueError(
+                f"PixelUnshuffle: input of shape {input.shape} needs at least 3 dimensions and "
+                f"height and width divisible by downscale_factor={r}"
+            )
+        n = len(batch)
+        x = input.reshape(*batch, c, hr // r, r, wr // r, r)
+        x = x.permute(*range(n), n, n + 2, n + 4, n + 1, n + 3)
+        return x.reshape(*batch, c * r * r, hr // r, wr // r)
+
+    def extra_repr(self) -> str:
+        return f"downscale_factor={self.downscale_factor}"

@@ -1,4 +1,5 @@
-"""Training utilities on parameters: gradient clipping and flattening parameters to one vector."""
+"""torch.nn.utils: gradient clipping, flattening parameters to one vector, and ``rnn`` (padding
+and packing variable-length sequences)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from neuralab.nn.utils import rnn
 from neuralab.ops.shape import cat, reshape
 from neuralab.tensor import Tensor, constant
 
@@ -14,6 +16,7 @@ __all__ = [
     "clip_grad_norm_",
     "clip_grad_value_",
     "parameters_to_vector",
+    "rnn",
     "vector_to_parameters",
 ]
 
@@ -29,17 +32,19 @@ def clip_grad_norm_(
     max_norm: float,
     norm_type: float = 2.0,
     error_if_nonfinite: bool = False,
+    foreach: bool | None = None,
 ) -> Tensor:
     """Scale all gradients together so their joint ``norm_type``-norm is at most ``max_norm``.
 
     The joint norm is the norm of the per-parameter norms (as if all gradients were one
     vector); gradients are multiplied by max_norm / (norm + 1e-6) when that is below 1, like
     torch. Returns the joint norm before clipping, as a 0-d tensor. Guards against exploding
-    gradients (RNNs, Transformers) without changing the update's direction.
+    gradients (RNNs, Transformers) without changing the update's direction. ``foreach`` is
+    accepted and changes nothing.
     """
     grads = [p.grad for p in _as_list(parameters) if p.grad is not None]
     if not grads:
-        return Tensor(0.0)
+        return constant(np.zeros((), np.float32))
     norm_type = float(norm_type)
     dtype = grads[0]._data.dtype
     if norm_type == math.inf:
@@ -53,14 +58,16 @@ def clip_grad_norm_(
             "set error_if_nonfinite=False to clip anyway"
         )
     coef = float(max_norm) / (float(total) + 1e-6)
-    if coef < 1.0:
+    if not coef >= 1.0:  # a NaN norm scales by NaN, as in torch
         for g in grads:
             g._data = g._data * np.asarray(coef, g._data.dtype)
     return constant(total)
 
 
-def clip_grad_value_(parameters: Parameters, clip_value: float) -> None:
-    """Clamp every gradient element to [-clip_value, clip_value] (elementwise, per parameter)."""
+def clip_grad_value_(
+    parameters: Parameters, clip_value: float, foreach: bool | None = None
+) -> None:
+    """Clamp every gradient element to [-clip_value, clip_value] (``foreach`` changes nothing)."""
     clip_value = float(clip_value)
     for p in _as_list(parameters):
         if p.grad is not None:

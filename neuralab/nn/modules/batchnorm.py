@@ -1,0 +1,11 @@
+"""torch.nn.modules.batchnorm: batch normalization and its bases _NormBase and _BatchNorm."""
+
+from neuralab.nn.layers.normalization import (
+    BatchNorm1d,
+    BatchNorm2d,
+    BatchNorm3d,
+    _BatchNorm,
+    _NormBase,
+)
+
+__all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "_BatchNorm", "_NormBase"]

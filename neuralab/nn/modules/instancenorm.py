@@ -1,0 +1,10 @@
+"""torch.nn.modules.instancenorm: instance normalization and its base _InstanceNorm."""
+
+from neuralab.nn.layers.normalization import (
+    InstanceNorm1d,
+    InstanceNorm2d,
+    InstanceNorm3d,
+    _InstanceNorm,
+)
+
+__all__ = ["InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d", "_InstanceNorm"]

@@ -1,0 +1,6 @@
+"""torch.nn.modules.linear: Identity, Linear, Bilinear (defined in neuralab.nn.layers)."""
+
+from neuralab.nn.layers.containers import Identity
+from neuralab.nn.layers.linear import Bilinear, Linear, NonDynamicallyQuantizableLinear
+
+__all__ = ["Bilinear", "Identity", "Linear", "NonDynamicallyQuantizableLinear"]

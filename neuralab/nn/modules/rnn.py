@@ -1,0 +1,5 @@
+"""torch.nn.modules.rnn: the recurrent layers and cells (defined in neuralab.nn.rnn)."""
+
+from neuralab.nn.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
+
+__all__ = ["GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "RNNBase", "RNNCell", "RNNCellBase"]
