@@ -1,21 +1,77 @@
 """neuralab: deep learning from first principles — a NumPy autograd engine with a PyTorch shape."""
 
-from neuralab import data, memory, nn, optim, train
+from neuralab import (
+    accelerator,
+    amp,
+    autograd,
+    backends,
+    compiler,
+    cpu,
+    cuda,
+    data,
+    distributed,
+    linalg,
+    memory,
+    nn,
+    optim,
+    serialization,
+    sparse,
+    train,
+    utils,
+)
+from neuralab.amp import autocast
+from neuralab.backends import (
+    are_deterministic_algorithms_enabled,
+    get_float32_matmul_precision,
+    set_float32_matmul_precision,
+    use_deterministic_algorithms,
+)
+from neuralab.compiler import compile
 from neuralab.creation import (
+    BoolTensor,
+    ByteTensor,
+    CharTensor,
+    DoubleTensor,
+    FloatTensor,
+    HalfTensor,
+    IntTensor,
+    LongTensor,
+    ShortTensor,
     arange,
     empty,
+    empty_like,
     eye,
     full,
+    full_like,
     linspace,
+    logspace,
     ones,
     ones_like,
     rand,
     rand_like,
     randint,
+    randint_like,
     randn,
     randn_like,
     zeros,
     zeros_like,
+)
+from neuralab.device import device, get_default_device, set_default_device
+from neuralab.dtypes import (
+    bfloat16,
+    channels_last,
+    complex64,
+    complex128,
+    contiguous_format,
+    dtype,
+    finfo,
+    float16,
+    iinfo,
+    int8,
+    int16,
+    preserve_format,
+    strided,
+    uint8,
 )
 from neuralab.gradcheck import GradcheckError, gradcheck
 from neuralab.io import load, save
@@ -62,25 +118,287 @@ from neuralab.ops import (
     var,
     where,
 )
-from neuralab.ops.matmul import matmul
+from neuralab.ops.activation import prelu, relu_, rrelu, rrelu_
+from neuralab.ops.arith import (
+    addcdiv,
+    addcmul,
+    atan2,
+    copysign,
+    float_power,
+    floor_divide,
+    fmod,
+    hypot,
+    lerp,
+    logaddexp,
+    logaddexp2,
+    remainder,
+    rsub,
+    xlogy,
+)
+from neuralab.ops.combine import (
+    atleast_1d,
+    atleast_2d,
+    atleast_3d,
+    block_diag,
+    broadcast_shapes,
+    broadcast_tensors,
+    cartesian_prod,
+    column_stack,
+    dsplit,
+    dstack,
+    hsplit,
+    hstack,
+    meshgrid,
+    row_stack,
+    tensor_split,
+    unbind,
+    vsplit,
+    vstack,
+)
+from neuralab.ops.count import (
+    bincount,
+    histc,
+    histogram,
+    unique,
+    unique_consecutive,
+)
+from neuralab.ops.diagonal import (
+    diag,
+    diag_embed,
+    diagflat,
+    diagonal,
+    trace,
+    tril,
+    tril_indices,
+    triu,
+    triu_indices,
+)
+from neuralab.ops.distance import (
+    cdist,
+    dist,
+    norm,
+)
+from neuralab.ops.dropout import alpha_dropout, dropout, feature_alpha_dropout
+from neuralab.ops.einsum import (
+    einsum,
+)
+from neuralab.ops.elementwise import (
+    add,
+    div,
+    eq,
+    ge,
+    gt,
+    isfinite,
+    isnan,
+    le,
+    lt,
+    mul,
+    ne,
+    neg,
+    sign,
+    sub,
+)
+from neuralab.ops.linalg import (
+    addbmm,
+    addmm,
+    addmv,
+    addr,
+    baddbmm,
+    bmm,
+    chain_matmul,
+    cross,
+    dot,
+    ger,
+    inner,
+    kron,
+    matmul,
+    mm,
+    mv,
+    outer,
+    tensordot,
+    vdot,
+)
+from neuralab.ops.logic import (
+    allclose,
+    bitwise_and,
+    bitwise_left_shift,
+    bitwise_not,
+    bitwise_or,
+    bitwise_right_shift,
+    bitwise_xor,
+    equal,
+    isclose,
+    isinf,
+    isneginf,
+    isposinf,
+    isreal,
+    logical_and,
+    logical_not,
+    logical_or,
+    logical_xor,
+    signbit,
+)
+from neuralab.ops.norm import group_norm, layer_norm, rms_norm
+from neuralab.ops.piecewise import hardshrink, threshold, threshold_
+from neuralab.ops.reduce import (
+    all,
+    amin,
+    aminmax,
+    any,
+    count_nonzero,
+    nanmean,
+    nansum,
+    std_mean,
+    var_mean,
+)
+from neuralab.ops.sampling import (
+    bernoulli,
+    multinomial,
+    normal,
+    poisson,
+    randperm,
+)
+from neuralab.ops.scan import (
+    cummax,
+    cummin,
+    cumprod,
+    logcumsumexp,
+)
+from neuralab.ops.select import (
+    argwhere,
+    gather,
+    index_add,
+    index_copy,
+    index_fill,
+    index_put,
+    index_select,
+    masked_fill,
+    masked_scatter,
+    masked_select,
+    nonzero,
+    scatter,
+    scatter_add,
+    scatter_reduce,
+    select,
+    take,
+    take_along_dim,
+)
+from neuralab.ops.shape import (
+    broadcast_to,
+    moveaxis,
+    movedim,
+    narrow,
+    repeat_interleave,
+    roll,
+    rot90,
+    swapaxes,
+    swapdims,
+    tile,
+    unflatten,
+)
+from neuralab.ops.similarity import cosine_similarity, pairwise_distance, pdist
+from neuralab.ops.smooth_activation import celu, celu_, selu, selu_
+from neuralab.ops.sort import (
+    argsort,
+    bucketize,
+    kthvalue,
+    median,
+    mode,
+    msort,
+    nanmedian,
+    nanquantile,
+    quantile,
+    searchsorted,
+    sort,
+    topk,
+)
+from neuralab.ops.unary import (
+    acos,
+    acosh,
+    asin,
+    asinh,
+    atan,
+    atanh,
+    ceil,
+    clamp_max,
+    clamp_min,
+    cosh,
+    deg2rad,
+    digamma,
+    erf,
+    erfc,
+    erfinv,
+    exp2,
+    expm1,
+    fix,
+    floor,
+    frac,
+    i0,
+    lgamma,
+    log1p,
+    log2,
+    log10,
+    logit,
+    nan_to_num,
+    rad2deg,
+    reciprocal,
+    round,
+    rsqrt,
+    sgn,
+    sinc,
+    sinh,
+    square,
+    tan,
+    trunc,
+)
 from neuralab.parallel import get_num_threads, set_num_threads
-from neuralab.random import manual_seed
+from neuralab.random import (
+    Generator,
+    get_rng_state,
+    initial_seed,
+    manual_seed,
+    seed,
+    set_rng_state,
+)
+from neuralab.sparse import sparse_coo_tensor, spmm
 from neuralab.tensor import (
+    Size,
     Tensor,
+    as_tensor,
     bool_,
     enable_grad,
     float32,
     float64,
     from_numpy,
+    get_default_dtype,
+    inference_mode,
     int32,
     int64,
+    is_floating_point,
     is_grad_enabled,
+    is_inference_mode_enabled,
+    is_tensor,
     no_grad,
+    numel,
+    set_default_dtype,
+    set_default_tensor_type,
+    set_grad_enabled,
+    set_printoptions,
     tensor,
 )
 
 bool = bool_  # noqa: A001  (torch spells it nl.bool)
+float, double, half = float32, float64, float16  # noqa: A001  (torch's other dtype names)
+long, int, short = int64, int32, int16  # noqa: A001
+cfloat, cdouble = complex64, complex128
 clip = clamp
+greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
+true_divide = divide = div
+multiply, subtract, negative, absolute = mul, sub, neg, abs
+arcsin, arccos, arctan, arctan2 = asin, acos, atan, atan2
+arcsinh, arccosh, arctanh = asinh, acosh, atanh
+inverse, det, logdet, slogdet = linalg.inv, linalg.det, linalg.logdet, linalg.slogdet
+pinverse, matrix_power = linalg.pinv, linalg.matrix_power
 __version__ = "0.1.0"
 
 memory._configure_at_import()  # reuse freed blocks across training steps (see neuralab/memory.py)

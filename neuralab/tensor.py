@@ -9,23 +9,26 @@ gradients of leaves into ``.grad``. Nothing outside this file knows how gradient
 
 from __future__ import annotations
 
+import copy
 import functools
 import itertools
+import math
 import operator
+import sys
 from collections.abc import Callable, Sequence
 from sys import getrefcount
 from typing import Any
 
 import numpy as np
 
-float32 = np.dtype(np.float32)
-float64 = np.dtype(np.float64)
-int64 = np.dtype(np.int64)
-int32 = np.dtype(np.int32)
-bool_ = np.dtype(np.bool_)
+from neuralab.device import require_cpu
+from neuralab.dtypes import as_dtype, bool_, complex64, complex128, float32, float64, int64
+from neuralab.dtypes import int32 as int32  # re-exported: the package imports dtypes from here
+from neuralab.tensor_surface import TensorSurface
 
-_DEFAULT_FLOAT = float32
+_DEFAULT_FLOAT = float32  # set_default_dtype changes it; factories and conversions read it
 _grad_enabled = True
+_inference_mode = False
 _sequence = itertools.count()  # creation stamps of recorded nodes (see _topological_order)
 
 Backward = Callable[[np.ndarray], Sequence[np.ndarray | None]]
@@ -48,23 +51,36 @@ def is_grad_enabled() -> bool:
 
 
 class _GradMode:
-    """Context manager and decorator that sets whether ops record the graph."""
+    """Context manager and decorator that sets whether ops record the graph. Like torch's, it
+    also decorates bare (``@nl.no_grad``) and called (``@nl.no_grad()``)."""
 
-    _mode = True
+    _mode: bool | None = True  # None leaves the grad mode as it is
+    _inference = False
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        if len(args) == 1 and callable(args[0]) and not kwargs:  # used bare as a decorator
+            return cls()(args[0])
+        return super().__new__(cls)
+
+    def _copy(self) -> _GradMode:
+        """A fresh manager of the same mode, for one call of a decorated function."""
+        return self.__class__()
 
     def __enter__(self) -> None:
-        global _grad_enabled
-        self._prev = _grad_enabled
-        _grad_enabled = self._mode
+        global _grad_enabled, _inference_mode
+        self._prev = _grad_enabled, _inference_mode
+        if self._mode is not None:
+            _grad_enabled = self._mode
+            _inference_mode = self._inference
 
     def __exit__(self, *exc: object) -> None:
-        global _grad_enabled
-        _grad_enabled = self._prev
+        global _grad_enabled, _inference_mode
+        _grad_enabled, _inference_mode = self._prev
 
     def __call__(self, fn: Callable) -> Callable:
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with self.__class__():
+            with self._copy():
                 return fn(*args, **kwargs)
 
         return wrapper
@@ -82,11 +98,49 @@ class enable_grad(_GradMode):
     _mode = True
 
 
+class inference_mode(_GradMode):
+    """torch's ``inference_mode``: here the same as ``no_grad`` (``mode=False`` changes nothing)."""
+
+    def __init__(self, mode: bool = True) -> None:
+        self._mode, self._inference = (False, True) if mode else (None, False)
+
+    def _copy(self) -> _GradMode:
+        return inference_mode(self._inference)
+
+
+class set_grad_enabled(_GradMode):
+    """Set grad mode on or off: at once when called, for a block with ``with``, or for a function
+    as a decorator, as in torch."""
+
+    def __init__(self, mode: bool) -> None:
+        global _grad_enabled
+        self._mode = bool(mode)
+        self._prev = _grad_enabled, _inference_mode
+        _grad_enabled = self._mode
+
+    def __enter__(self) -> None:  # the mode was set by the call itself
+        pass
+
+    def __call__(self, fn: Callable) -> Callable:
+        global _grad_enabled
+        _grad_enabled = self._prev[0]  # as a decorator, the call must not change the mode
+        return super().__call__(fn)
+
+    def _copy(self) -> _GradMode:
+        return enable_grad() if self._mode else no_grad()
+
+
+def is_inference_mode_enabled() -> bool:
+    """True inside ``inference_mode()``."""
+    return _inference_mode
+
+
 # ----------------------------------------------------------------------------- conversion
 
 
 def as_array(data: Any, dtype: Any = None) -> np.ndarray:
-    """``data`` as an ndarray; floats become float32 unless ``dtype`` says otherwise."""
+    """``data`` as an ndarray; floats become the default float dtype unless ``dtype`` says
+    otherwise, ints int64."""
     if isinstance(data, Tensor):
         arr = data._data
     else:
@@ -103,6 +157,9 @@ def as_array(data: Any, dtype: Any = None) -> np.ndarray:
         return arr if arr.dtype == int64 else arr.astype(int64)
     if kind == "b":
         return arr
+    if kind == "c":
+        complex_dtype = complex64 if _DEFAULT_FLOAT == float32 else complex128
+        return arr if isinstance(data, Tensor) else arr.astype(complex_dtype, copy=False)
     raise TypeError(f"tensor: cannot make a tensor from data of dtype {arr.dtype}")
 
 
@@ -117,23 +174,133 @@ def _check_grad_dtype(arr: np.ndarray) -> None:
 # ----------------------------------------------------------------------------- Tensor
 
 
-class Tensor:
-    """An n-dimensional array with an optional gradient, PyTorch-shaped."""
+class Size(tuple):
+    """A tensor's shape (torch's ``Size``): a tuple of ints that also has ``numel()``."""
+
+    __slots__ = ()
+
+    def __new__(cls, sizes: Any = ()) -> Size:
+        try:
+            return tuple.__new__(cls, (operator.index(s) for s in sizes))
+        except TypeError:
+            raise TypeError(f"Size: expected an iterable of ints, got {sizes!r}") from None
+
+    def numel(self) -> int:
+        """The number of elements a tensor of this shape holds."""
+        return math.prod(self)
+
+
+_new_size = tuple.__new__
+_NO_DATA: Any = object()  # Tensor() without arguments
+
+
+def _is_dim(value: Any) -> bool:
+    return isinstance(value, int | np.integer) and not isinstance(value, bool)
+
+
+def _legacy_data(data: Any, size: tuple, dtype: np.dtype | None) -> np.ndarray:
+    """torch's ``Tensor(...)`` constructor: ``()`` empty, ints (or a Size) an uninitialized
+    shape, a tensor its own array, anything else its values in ``dtype`` (the default float)."""
+    if data is _NO_DATA:
+        return np.empty(0, _DEFAULT_FLOAT if dtype is None else dtype)
+    if size or _is_dim(data) or isinstance(data, Size):
+        dims = (data, *size) if size or _is_dim(data) else data
+        shape = tuple(Size(dims))
+        if any(d < 0 for d in shape):
+            raise RuntimeError(f"Tensor: sizes must be non-negative, got {shape}")
+        return np.empty(shape, _DEFAULT_FLOAT if dtype is None else dtype)
+    if isinstance(data, Tensor) and dtype is None:
+        return data._data
+    return as_array(data, _DEFAULT_FLOAT if dtype is None else dtype)
+
+
+def legacy_new(args: tuple, dtype: Any, device: Any, where: str) -> Tensor:
+    """``Tensor(*args)`` in ``dtype`` (``FloatTensor(2, 3)``, ``t.new([1, 2])``), on the CPU."""
+    require_cpu(device, where)
+    data, size = (args[0], args[1:]) if args else (_NO_DATA, ())
+    return constant(_legacy_data(data, size, as_dtype(dtype, where)))
+
+
+class Tensor(TensorSurface):
+    """An n-dimensional array with an optional gradient, PyTorch-shaped.
+
+    ``Tensor(data, dtype=..., requires_grad=...)`` takes ``data`` as values in ``dtype``. Without
+    ``dtype`` it is torch's constructor: ``Tensor(2, 3)`` is uninitialized of shape (2, 3),
+    ``Tensor([1, 2])`` and ``Tensor(ndarray)`` are in the default float dtype, ``Tensor(t)``
+    shares ``t``'s array and dtype, ``Tensor()`` is empty.
+    """
 
     __slots__ = (
-        "_data", "grad", "requires_grad", "_parents", "_backward", "_retain", "_seq", "__weakref__",
+        "_data", "_grad", "requires_grad", "_parents", "_backward", "_retain", "_seq",
+        "__weakref__",
     )  # fmt: skip
     __array_priority__ = 1000  # so ndarray <op> Tensor defers to Tensor's reflected operators
 
-    def __init__(self, data: Any, dtype: Any = None, requires_grad: bool = False) -> None:
-        self._data = as_array(data, dtype)
-        self.grad: Tensor | None = None
+    def __init__(
+        self, data: Any = _NO_DATA, *size: Any, dtype: Any = None, requires_grad: bool = False,
+        device: Any = None,
+    ) -> None:  # fmt: skip
+        if dtype is not None and not size:
+            self._data = as_array(data, dtype)
+        elif not size and type(data) is np.ndarray:  # torch: its values in the default float
+            dflt = _DEFAULT_FLOAT
+            self._data = data if data.dtype == dflt else data.astype(dflt)
+        else:
+            self._data = _legacy_data(data, size, as_dtype(dtype, "Tensor"))
+        if device is not None:
+            require_cpu(device, "Tensor")
+        self._grad: Tensor | None = None
         self._parents: tuple[Tensor, ...] = ()
         self._backward: Backward | None = None
         self._retain = False
         if requires_grad:
             _check_grad_dtype(self._data)
         self.requires_grad = bool(requires_grad)
+
+    # --- gradient (read through a C getter: as fast as a plain attribute) -----------------
+    def _set_grad(self, value: Tensor | None) -> None:
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"grad: expected a Tensor or None, got {type(value).__name__}")
+            if value._data.shape != self._data.shape or value._data.dtype != self._data.dtype:
+                raise RuntimeError(
+                    f"grad: a gradient of shape {value._data.shape} and dtype {value._data.dtype} "
+                    f"cannot be assigned to a tensor of shape {self._data.shape} and dtype "
+                    f"{self._data.dtype}"
+                )
+        self._grad = value
+
+    grad = property(
+        operator.attrgetter("_grad"),
+        _set_grad,
+        doc="The gradient accumulated by ``backward()``; assign None to clear it.",
+    )
+
+    def detach_(self) -> Tensor:
+        """Cut this tensor from the graph in place: it becomes a leaf that does not require
+        grad."""
+        self._backward = None
+        self._parents = ()
+        self.requires_grad = False
+        return self
+
+    def __deepcopy__(self, memo: dict) -> Tensor:
+        """A copy of a leaf with its own data (and its gradient, for a plain Tensor; a Parameter's
+        copy starts without one, as in torch). Tensors inside a graph cannot be deep-copied."""
+        if self._backward is not None:
+            raise RuntimeError(
+                "deepcopy: only leaf tensors (created by the user, not by an op that records the "
+                "graph) can be deep-copied; detach() it first"
+            )
+        new = type(self).__new__(type(self))
+        memo[id(self)] = new
+        new._data = self._data.copy()
+        new._grad = copy.deepcopy(self._grad, memo) if type(self) is Tensor else None
+        new.requires_grad = self.requires_grad
+        new._parents, new._backward, new._retain = (), None, self._retain
+        if hasattr(self, "__dict__"):
+            new.__dict__.update(copy.deepcopy(self.__dict__, memo))
+        return new
 
     # --- basic properties ---------------------------------------------------------------
     @property
@@ -147,8 +314,9 @@ class Tensor:
         self._data = value._data if isinstance(value, Tensor) else np.asarray(value)
 
     @property
-    def shape(self) -> tuple[int, ...]:
-        return self._data.shape
+    def shape(self) -> Size:
+        """The size of each dimension."""
+        return _new_size(Size, self._data.shape)
 
     @property
     def ndim(self) -> int:
@@ -173,8 +341,9 @@ class Tensor:
     def T(self) -> Tensor:
         return self.permute(*reversed(range(self.ndim)))
 
-    def size(self, dim: int | None = None) -> tuple[int, ...] | int:
-        return self._data.shape if dim is None else self._data.shape[dim]
+    def size(self, dim: int | None = None) -> Size | int:
+        """The shape, or the size of dimension ``dim``."""
+        return _new_size(Size, self._data.shape) if dim is None else self._data.shape[dim]
 
     def dim(self) -> int:
         return self._data.ndim
@@ -226,24 +395,7 @@ class Tensor:
     def astype(self, dtype: Any) -> Tensor:
         from neuralab.ops import elementwise
 
-        return elementwise.cast(self, np.dtype(dtype))
-
-    to = astype
-
-    def float(self) -> Tensor:
-        return self.astype(float32)
-
-    def double(self) -> Tensor:
-        return self.astype(float64)
-
-    def long(self) -> Tensor:
-        return self.astype(int64)
-
-    def int(self) -> Tensor:
-        return self.astype(int32)
-
-    def bool(self) -> Tensor:
-        return self.astype(bool_)
+        return elementwise.cast(self, as_dtype(dtype, "astype"))
 
     def is_floating_point(self) -> bool:
         return self._data.dtype.kind == "f"
@@ -283,15 +435,18 @@ class Tensor:
     __hash__ = object.__hash__
 
     def __repr__(self) -> str:
-        body = np.array2string(self._data, separator=", ", prefix="tensor(", precision=4)
+        body = _array_text(self._data)
         extra = ""
-        if self._data.dtype not in (float32, int64, bool_):
+        if self._data.dtype not in (_DEFAULT_FLOAT, int64, bool_):
             extra += f", dtype={self._data.dtype}"
         if self.requires_grad:
             extra += ", requires_grad=True"
         return f"tensor({body}{extra})"
 
-    # --- in-place updates on data (no graph) --------------------------------------------
+    # --- in-place updates ---------------------------------------------------------------
+    # Outside the graph (parameter updates under no_grad, .data) they write the array itself.
+    # While the graph is recorded, a tensor that is not a leaf becomes the op's output
+    # (neuralab.ops.inplace, torch's semantics); a leaf that requires grad refuses.
     def _check_inplace(self, op: str) -> None:
         if _grad_enabled and self.requires_grad:
             raise RuntimeError(
@@ -299,47 +454,75 @@ class Tensor:
                 "is recorded; wrap the update in `with nl.no_grad():`"
             )
 
+    def _recorded(self, other: Any = None) -> bool:
+        """Whether an in-place update with ``other`` must be recorded in the graph."""
+        return _grad_enabled and (self.requires_grad or getattr(other, "requires_grad", False))
+
+    def _graph_update(self, op: str, fn: Callable, *args: Any, **kwargs: Any) -> Tensor:
+        from neuralab.ops.inplace import apply_inplace
+
+        return apply_inplace(self, op, fn, *args, **kwargs)
+
+    def _array(self) -> np.ndarray:
+        """The array to write into (an op may have left a NumPy scalar for a 0-d result)."""
+        if type(self._data) is not np.ndarray:
+            self._data = np.array(self._data)
+        return self._data
+
     def __setitem__(self, index: Any, value: Any) -> None:
-        self._check_inplace("__setitem__")
-        self._data[_index(index)] = value._data if isinstance(value, Tensor) else value
+        if self._recorded(value):
+            from neuralab.ops.select import index_put
+
+            where = index if isinstance(index, tuple) else (index,)
+            self._graph_update("__setitem__", index_put, where, value)
+            return
+        self._array()[_index(index)] = value._data if isinstance(value, Tensor) else value
 
     def copy_(self, src: Any) -> Tensor:
-        self._check_inplace("copy_")
-        self._data[...] = as_array(src, self._data.dtype)
+        if self._recorded(src):
+            return self._graph_update("copy_", _copied, src)
+        self._array()[...] = as_array(src, self._data.dtype)
         return self
 
     def fill_(self, value: float) -> Tensor:
-        self._check_inplace("fill_")
-        self._data.fill(value)
+        if self._recorded(value):
+            return self._graph_update("fill_", _filled, value)
+        self._array().fill(value)
         return self
 
     def zero_(self) -> Tensor:
         return self.fill_(0)
 
     def add_(self, other: Any, alpha: float = 1.0) -> Tensor:
-        self._check_inplace("add_")
+        if self._recorded(other):
+            from neuralab.ops.elementwise import add
+
+            return self._graph_update("add_", add, other, alpha=alpha)
         other = other._data if isinstance(other, Tensor) else other
         if alpha == 1.0:
-            self._data += other
+            self._array().__iadd__(other)
         else:
-            self._data += alpha * other
+            self._array().__iadd__(alpha * other)
         return self
 
     def sub_(self, other: Any, alpha: float = 1.0) -> Tensor:
         return self.add_(other, -alpha)
 
     def mul_(self, other: Any) -> Tensor:
-        self._check_inplace("mul_")
-        self._data *= other._data if isinstance(other, Tensor) else other
+        if self._recorded(other):
+            from neuralab.ops.elementwise import mul
+
+            return self._graph_update("mul_", mul, other)
+        self._array().__imul__(other._data if isinstance(other, Tensor) else other)
         return self
 
     def _inplace(self, op: str, other: Any) -> Tensor:
-        # In-place on data when no graph is being recorded (parameter updates under no_grad);
-        # otherwise an ordinary op, so gradients stay correct.
-        if _grad_enabled and (self.requires_grad or getattr(other, "requires_grad", False)):
+        # ``x += y``: in place on the array when no graph is recorded; otherwise an ordinary op
+        # whose result Python binds to the name, so gradients stay correct.
+        if self._recorded(other):
             return getattr(self, f"__{op}__")(other)
         arr = other._data if isinstance(other, Tensor) else other
-        getattr(self._data, f"__i{op}__")(arr)
+        getattr(self._array(), f"__i{op}__")(arr)
         return self
 
     def __iadd__(self, other: Any) -> Tensor:
@@ -355,8 +538,11 @@ class Tensor:
         return self._inplace("truediv", other)
 
     def clamp_(self, min: float | None = None, max: float | None = None) -> Tensor:
-        self._check_inplace("clamp_")
-        np.clip(self._data, min, max, out=self._data)
+        if self._recorded(min) or self._recorded(max):
+            from neuralab.ops.elementwise import clamp
+
+            return self._graph_update("clamp_", clamp, min, max)
+        np.clip(self._array(), min, max, out=self._data)
         return self
 
     def uniform_(self, a: float = 0.0, b: float = 1.0) -> Tensor:
@@ -374,64 +560,108 @@ class Tensor:
         return self
 
     # --- autograd -----------------------------------------------------------------------
-    def backward(self, gradient: Any = None, retain_graph: bool = False) -> None:
-        """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` by the chain rule."""
-        if not self.requires_grad:
+    def backward(
+        self,
+        gradient: Any = None,
+        retain_graph: bool | None = None,
+        create_graph: bool = False,
+        inputs: Any = None,
+    ) -> None:
+        """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` by the chain rule (only into
+        ``inputs`` when given)."""
+        _no_create_graph(create_graph, "backward()")
+        seed = _seed(self, gradient, "backward()")
+        accumulate = _accumulate if inputs is None else _only_into(inputs)
+        backprop([self], [seed], bool(retain_graph), accumulate)
+
+
+def _no_create_graph(create_graph: bool, where: str) -> None:
+    if create_graph:
+        raise NotImplementedError(
+            f"{where}: create_graph=True is not supported: neuralab records no graph of the "
+            "backward pass, so higher-order gradients are not available"
+        )
+
+
+def _seed(t: Tensor, gradient: Any, where: str) -> np.ndarray:
+    """The gradient to start from at output ``t``: ones for a scalar, else ``gradient``."""
+    if not t.requires_grad:
+        raise RuntimeError(
+            f"{where}: this tensor does not require grad and has no graph; did you create "
+            "the inputs with requires_grad=True, or compute it under no_grad()?"
+        )
+    if gradient is None:
+        if t._data.size != 1:
             raise RuntimeError(
-                "backward(): this tensor does not require grad and has no graph; did you create "
-                "the inputs with requires_grad=True, or compute it under no_grad()?"
+                f"{where}: a gradient is needed for a non-scalar output of shape "
+                f"{t._data.shape}; call loss.backward() on a scalar or pass gradient=..."
             )
-        if gradient is None:
-            if self._data.size != 1:
-                raise RuntimeError(
-                    f"backward(): a gradient is needed for a non-scalar output of shape "
-                    f"{self.shape}; call loss.backward() on a scalar or pass gradient=..."
-                )
-            shape, dtype = self._data.shape, self._data.dtype
-            seed = np.ones(shape, dtype) if shape else np.array(1, dtype)  # 0-d: 3x cheaper
+        shape, dtype = t._data.shape, t._data.dtype
+        return np.ones(shape, dtype) if shape else np.array(1, dtype)  # 0-d: 3x cheaper
+    seed = as_array(gradient, t._data.dtype)
+    if seed.shape != t._data.shape:
+        raise RuntimeError(
+            f"{where}: gradient of shape {seed.shape} does not match the output's "
+            f"shape {t._data.shape}"
+        )
+    return seed
+
+
+def _only_into(inputs: Any) -> Callable:
+    """An accumulator that adds gradients to the ``.grad`` of ``inputs`` only."""
+    chosen = {id(t) for t in ([inputs] if isinstance(inputs, Tensor) else inputs)}
+
+    def accumulate(t: Tensor, g: np.ndarray, sole: bool = False) -> None:
+        if id(t) in chosen:
+            _accumulate(t, g)
+
+    return accumulate
+
+
+def backprop(
+    roots: Sequence[Tensor], seeds: Sequence[np.ndarray], retain_graph: bool, accumulate: Callable
+) -> None:
+    """Walk the graph below ``roots`` in reverse, handing each leaf (and each node marked by
+    ``retain_grad``) its total gradient through ``accumulate(tensor, gradient, sole)``."""
+    grads: dict[Tensor, np.ndarray] = {}  # gradients waiting at interior nodes, by identity
+    for root, seed in zip(roots, seeds):
+        if root._backward is None:  # a leaf: its gradient is the seed
+            accumulate(root, seed)
         else:
-            seed = as_array(gradient, self._data.dtype)
-            if seed.shape != self.shape:
-                raise RuntimeError(
-                    f"backward(): gradient of shape {seed.shape} does not match the output's "
-                    f"shape {self.shape}"
-                )
-        if self._backward is None:  # a leaf: its gradient is the seed
-            _accumulate(self, seed)
-            return
-        order = _topological_order(self)
-        # Gradients waiting for each interior node, keyed by the node itself (identity hash).
-        grads: dict[Tensor, np.ndarray] = {self: seed}
-        pop, accumulate = grads.pop, _accumulate
-        for node in order:
-            g = pop(node, None)
-            if g is None:
+            prev = grads.get(root)
+            grads[root] = seed if prev is None else prev + seed
+    if not grads:
+        return
+    pop = grads.pop
+    for node in _topological_order(list(grads)):
+        g = pop(node, None)
+        if g is None:
+            continue
+        if node._retain:
+            accumulate(node, g)
+        for parent, pg in zip(node._parents, node._backward(g)):
+            if pg is None or not parent.requires_grad:
                 continue
-            if node._retain:
-                accumulate(node, g)
-            for parent, pg in zip(node._parents, node._backward(g)):
-                if pg is None or not parent.requires_grad:
-                    continue
-                if parent._backward is None:
-                    sole = getrefcount(pg) <= _SOLE_REFS  # on its own: call arguments add refs
-                    accumulate(parent, pg, sole)
-                else:
-                    prev = grads.get(parent)
-                    grads[parent] = pg if prev is None else prev + pg
-            if not retain_graph:
-                node._backward = _freed_backward
-                node._parents = ()
+            if parent._backward is None:
+                sole = getrefcount(pg) <= _SOLE_REFS  # on its own: call arguments add refs
+                accumulate(parent, pg, sole)
+            else:
+                prev = grads.get(parent)
+                grads[parent] = pg if prev is None else prev + pg
+        if not retain_graph:
+            node._backward = _freed_backward
+            node._parents = ()
 
 
-def _topological_order(root: Tensor) -> list[Tensor]:
-    """Interior nodes reachable from ``root``, each after every node that consumes it.
+def _topological_order(roots: list[Tensor]) -> list[Tensor]:
+    """Interior nodes reachable from ``roots``, each after every node that consumes it.
 
     Every node is created after its parents, so reverse creation order (``_seq``, stamped by
     :func:`make`) is a topological order: one flat traversal and a sort, no recursion.
     """
-    nodes = [root]
-    seen = {id(root)}
-    stack = [root]
+    nodes = list(roots)
+    seen = {id(r) for r in roots}
+    stack = list(roots)
     while stack:
         for parent in stack.pop()._parents:
             if parent._backward is not None and id(parent) not in seen:
@@ -467,22 +697,23 @@ def _accumulate(t: Tensor, g: np.ndarray, sole: bool = False) -> None:
     """
     if g.shape != t._data.shape:  # an op's backward returned a broadcast gradient
         g = np.broadcast_to(g, t._data.shape)
-    if t.grad is None:
+    grad = t._grad
+    if grad is None:
         if g.dtype != t._data.dtype:
             g = g.astype(t._data.dtype)
         elif not (sole and g.base is None and g.flags.writeable):
             g = g.copy()
-        t.grad = constant(g)
+        t._grad = constant(g)
     else:
-        total = t.grad._data + g
-        t.grad._data = total if total.dtype == t._data.dtype else total.astype(t._data.dtype)
+        total = grad._data + g
+        grad._data = total if total.dtype == t._data.dtype else total.astype(t._data.dtype)
 
 
 def make(data: np.ndarray, parents: tuple[Tensor, ...], backward: Backward) -> Tensor:
     """Wrap an op's output; record ``backward`` when grad mode is on and a parent needs grad."""
     out = Tensor.__new__(Tensor)
     out._data = data
-    out.grad = None
+    out._grad = None
     out._retain = False
     if _grad_enabled:
         for p in parents:
@@ -502,12 +733,27 @@ def constant(data: np.ndarray) -> Tensor:
     """Wrap an array as a tensor outside the graph (no conversion, no copy)."""
     out = Tensor.__new__(Tensor)
     out._data = data
-    out.grad = None
+    out._grad = None
     out.requires_grad = False
     out._parents = ()
     out._backward = None
     out._retain = False
     return out
+
+
+def _copied(t: Tensor, src: Any) -> Tensor:
+    """``src`` broadcast to ``t``'s shape: what ``t.copy_(src)`` holds (the graph form)."""
+    from neuralab.ops.shape import expand
+
+    src = src if isinstance(src, Tensor) else constant(as_array(src, t._data.dtype))
+    return expand(src, t.shape)
+
+
+def _filled(t: Tensor, value: Any) -> Tensor:
+    """``t`` with every element set to ``value``: what ``t.fill_(value)`` holds (graph form)."""
+    from neuralab.ops.select import masked_fill
+
+    return masked_fill(t, constant(np.ones(t.shape, bool_)), value)
 
 
 def _index(index: Any) -> Any:
@@ -519,12 +765,33 @@ def _index(index: Any) -> Any:
     return index
 
 
-def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """Make a tensor from data (copied). Floats become float32 unless ``dtype`` says otherwise."""
-    arr = as_array(data, dtype)
+def tensor(
+    data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
+    pin_memory: bool = False,
+) -> Tensor:  # fmt: skip
+    """Make a tensor from data (copied): Python floats (and float arrays) become the default
+    float dtype, ints int64, bools bool, unless ``dtype`` says otherwise. CPU only."""
+    require_cpu(device, "tensor")
+    arr = as_array(data, as_dtype(dtype, "tensor"))
     if arr is data or (isinstance(data, Tensor) and arr is data._data):
         arr = arr.copy()
-    return Tensor(arr, dtype=arr.dtype, requires_grad=requires_grad)
+    out = constant(arr)
+    if requires_grad:
+        out.requires_grad_()
+    return out
+
+
+def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
+    """``data`` as a tensor without copying when it can be: a tensor is returned as it is (cast
+    if ``dtype`` differs), an ndarray shares its memory and keeps its dtype (as
+    ``from_numpy``), anything else is copied as by :func:`tensor`."""
+    require_cpu(device, "as_tensor")
+    dtype = as_dtype(dtype, "as_tensor")
+    if isinstance(data, Tensor):
+        return data if dtype is None else data.to(dtype)
+    if isinstance(data, np.ndarray):
+        return constant(as_array(data, data.dtype if dtype is None else dtype))
+    return tensor(data, dtype)
 
 
 def from_numpy(arr: np.ndarray) -> Tensor:
@@ -532,6 +799,86 @@ def from_numpy(arr: np.ndarray) -> Tensor:
     if not isinstance(arr, np.ndarray):
         raise TypeError(f"from_numpy: expected an ndarray, got {type(arr).__name__}")
     return constant(arr)
+
+
+# ----------------------------------------------------------------------------- module functions
+
+
+def is_tensor(obj: Any) -> bool:
+    """Whether ``obj`` is a Tensor (or a Parameter)."""
+    return isinstance(obj, Tensor)
+
+
+def is_floating_point(input: Tensor) -> bool:
+    """Whether ``input``'s dtype is a floating-point one."""
+    return input.is_floating_point()
+
+
+def numel(input: Tensor) -> int:
+    """The number of elements of ``input``."""
+    return input.numel()
+
+
+def get_default_dtype() -> np.dtype:
+    """The dtype that Python floats and the float factories give (float32 unless changed)."""
+    return _DEFAULT_FLOAT
+
+
+def set_default_dtype(d: Any) -> None:
+    """Make ``d`` (float32 or float64) the dtype of Python floats, float factories and
+    ``Tensor(...)``; ops keep their own dtype rules."""
+    global _DEFAULT_FLOAT
+    dtype = as_dtype(d, "set_default_dtype")
+    if dtype not in (float32, float64):
+        raise TypeError(f"set_default_dtype: only float32 and float64 are supported, got {dtype}")
+    _DEFAULT_FLOAT = dtype
+
+
+def set_default_tensor_type(t: Any) -> None:
+    """torch's older spelling: ``set_default_tensor_type(nl.DoubleTensor)`` or
+    ``"torch.DoubleTensor"`` sets the default dtype."""
+    from neuralab.tensor_surface import dtype_of_type_name
+
+    dtype = t if not isinstance(t, str) else dtype_of_type_name(t, "set_default_tensor_type")
+    set_default_dtype(getattr(dtype, "dtype", dtype) if isinstance(dtype, type) else dtype)
+
+
+_PROFILES = {
+    "default": {"precision": 4, "threshold": 1000, "edgeitems": 3, "max_line_width": 80},
+    "short": {"precision": 2, "threshold": 1000, "edgeitems": 2, "max_line_width": 80},
+    "full": {"precision": 4, "threshold": sys.maxsize, "edgeitems": 3, "max_line_width": 80},
+}
+_print_options = dict(_PROFILES["default"])  # set_printoptions changes it
+
+
+def set_printoptions(
+    precision: int | None = None, threshold: float | None = None, edgeitems: int | None = None,
+    linewidth: int | None = None, profile: str | None = None, sci_mode: bool | None = None,
+) -> None:  # fmt: skip
+    """How tensors print, as torch's ``set_printoptions`` (a ``profile`` of 'default', 'short'
+    or 'full', then each option given); ``sci_mode`` forces (True) or forbids (False) e-notation
+    until the next call."""
+    global _print_options
+    if profile is not None:
+        if profile not in _PROFILES:
+            raise ValueError(f"set_printoptions: profile must be one of {list(_PROFILES)}")
+        _print_options = dict(_PROFILES[profile])
+    if threshold is not None:
+        threshold = sys.maxsize if threshold == math.inf else int(threshold)
+    given = {"precision": precision, "threshold": threshold, "edgeitems": edgeitems,
+             "max_line_width": linewidth}  # fmt: skip
+    _print_options.update({k: v for k, v in given.items() if v is not None})
+    _print_options["sci_mode"] = sci_mode  # as torch: every call sets it (None: automatic)
+
+
+def _array_text(arr: np.ndarray) -> str:
+    """The values as ``repr`` shows them inside ``tensor(...)``, under the print options."""
+    options = dict(_print_options)
+    sci_mode = options.pop("sci_mode", None)
+    if sci_mode is not None and np.asarray(arr).dtype.kind == "f":
+        digits, mark = options["precision"], "e" if sci_mode else "f"
+        options["formatter"] = {"float_kind": lambda v: f"{v:.{digits}{mark}}"}
+    return np.array2string(np.asarray(arr), separator=", ", prefix="tensor(", **options)
 
 
 import neuralab.ops  # noqa: E402, F401  (the op families give Tensor its methods)

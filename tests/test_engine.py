@@ -148,7 +148,7 @@ def test_error_messages_name_op_and_shapes():
         nl.cat([nl.randn(2, 3), nl.randn(3, 3)], 1)
     with pytest.raises(IndexError, match="out of range for a tensor with 2 dimensions"):
         nl.randn(2, 3).sum(2)
-    with pytest.raises(RuntimeError, match="modified in place"):
+    with pytest.raises(RuntimeError, match="cannot be changed in place"):
         nl.randn(2, requires_grad=True).add_(1.0)
 
 
