@@ -1,0 +1,215 @@
+"""PyTorch programs run on neuralab with only their imports changed, and learn as on PyTorch.
+
+Each test runs one program from ``programs/`` under torch, then under neuralab (see
+ports_harness.py). Where both runs can be made identical (same initial weights through the
+programs' ``--init`` file, no dropout, no sampling) the loss curves must agree step by step within
+what float32 (or float64) rounding allows; where randomness differs, neuralab's final loss must
+sit within a stated share of torch's drop from torch's final loss, and far below its own start.
+Each share is about three times the spread of torch's own final loss over five seeds (measured
+when the programs were written), so a port that learns measurably worse fails.
+"""
+
+import re
+from pathlib import Path
+
+import pytest
+from ports_harness import assert_learns_like, assert_same_curve, rewrite_imports, run_both
+from scan_names import missing_names
+
+import neuralab
+
+pytestmark = pytest.mark.ports
+
+
+def test_harness_rewrites_only_torch_imports():
+    source = "\n".join([
+        "import torch", "import torch.nn as nn", "from torch import nn, optim",
+        "import torch.utils.data", "from torch.utils.data import DataLoader",
+        "    import torch.nn.functional as F", "x = torch.zeros(3)  # import torch",
+        "import torchvision_like_name_is_not_torch",
+    ])  # fmt: skip
+    assert rewrite_imports(source).splitlines() == [
+        "import neuralab as torch", "import neuralab.nn as nn", "from neuralab import nn, optim",
+        "import neuralab.utils.data; import neuralab as torch",
+        "from neuralab.utils.data import DataLoader",
+        "    import neuralab.nn.functional as F", "x = torch.zeros(3)  # import torch",
+        "import torchvision_like_name_is_not_torch",
+    ]  # fmt: skip
+
+
+def test_harness_fails_on_a_crash_a_stall_or_a_torch_import(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    import ports_harness
+
+    monkeypatch.setattr(ports_harness, "PROGRAMS", tmp_path)
+    (tmp_path / "sneaky.py").write_text(
+        "import importlib\nimport torch\n"
+        "print('{\"loss\": 1.0}')\nimportlib.import_module('torch.nn')\n"
+    )
+    with pytest.raises(AssertionError, match="torch was imported during a neuralab run"):
+        run_both("sneaky.py", [], tmp_path)
+    with pytest.raises(AssertionError, match="did not learn"):
+        assert_learns_like([3.0, 2.0, 1.0], [3.0, 2.9, 2.1], 2.0, "stall")
+    with pytest.raises(AssertionError, match="torch at 1.0000"):
+        assert_learns_like([3.0, 2.0, 1.0], [3.0, 2.0, 1.6], 0.25, "worse")
+    with pytest.raises(AssertionError, match="loss 1 is 2.01"):
+        assert_same_curve([1.0, 2.0], [1.0, 2.01], 1e-3, "drift")
+
+
+def test_scan_names_lists_what_neuralab_lacks(monkeypatch: pytest.MonkeyPatch):
+    source = "\n".join([
+        "import numpy as np", "import torch", "import torch.nn as nn",
+        "x = torch.zeros(3).narrow(0, 0, 2).no_such_method_anywhere()",
+        "y = torch.not_a_torch_name", "m = nn.Linear(2, 2)", "z = np.zeros(3).narrow",
+    ])  # fmt: skip
+    assert missing_names(source) == []  # names torch lacks too are not neuralab's gaps
+    monkeypatch.delattr(neuralab, "zeros")
+    monkeypatch.delattr(neuralab.Tensor, "narrow")
+    monkeypatch.delattr(neuralab.nn, "Linear")
+    assert missing_names(source) == ["Tensor.narrow", "torch.nn.Linear", "torch.zeros"]
+
+
+def test_regression_matches_torch_step_by_step(tmp_path: Path):
+    """Old-style .data updates and nn.Linear + SGD(momentum) from the same start: same curves."""
+    ref, ours = run_both("regression.py", ["--init", str(tmp_path / "init")], tmp_path)
+    for part in ("manual", "module"):
+        assert_same_curve(ref.curve(part), ours.curve(part), 1e-4, f"regression/{part}")
+    # what the program prints with f"{loss:.4f}" and f"{b:.3f} + ..." says the same
+    printed = [_numbers(r.stdout, r"^ *\d+ loss (\S+)$|^Result: y = (.*)$") for r in (ref, ours)]
+    assert len(printed[0]) == 34 and printed[1] == pytest.approx(printed[0], rel=1e-3, abs=2e-3)
+
+
+def _numbers(text: str, pattern: str) -> list[float]:
+    """Every number in the groups of `pattern` over the lines of `text`."""
+    found = [g for m in re.finditer(pattern, text, re.M) for g in m.groups() if g]
+    return [float(x) for g in found for x in re.findall(r"-?\d+\.\d+", g)]
+
+
+def test_regression_learns_from_its_own_init(tmp_path: Path):
+    ref, ours = run_both("regression.py", [], tmp_path)
+    for part in ("manual", "module"):
+        assert_learns_like(ref.curve(part), ours.curve(part), 0.05, f"regression/{part}")
+
+
+def test_gpt_learns_like_torch(tmp_path: Path):
+    """nanoGPT-style model: random batches, dropout and sampling, so only the outcome compares."""
+    ref, ours = run_both("gpt.py", [], tmp_path)
+    assert_learns_like(ref.curve("eval"), ours.curve("eval"), 0.12, "gpt/val")
+    assert_learns_like(ref.curve("eval", "train"), ours.curve("eval", "train"), 0.12, "gpt/train")
+    # the program saved a checkpoint (model, AdamW state, config), resumed from it into a fresh
+    # model and optimizer, and checked one more step of each leaves them alike
+    assert len(ours.curve("resume")) == 2 and (tmp_path / "neuralab" / "out" / "ckpt.pt").exists()
+
+
+def test_makemore_counts_and_bigram_match_torch_and_models_learn(tmp_path: Path):
+    """Counting is exact; the one-layer bigram net trains full-batch from torch's weights; the
+    MLP and the GRU model train on random minibatches from their own initialisation."""
+    ref, ours = run_both("makemore.py", ["--init", str(tmp_path / "W.npz")], tmp_path)
+    assert_same_curve(ref.curve("counts"), ours.curve("counts"), 1e-5, "makemore/counts")
+    assert_same_curve(
+        ref.curve("neural_bigram"), ours.curve("neural_bigram"), 1e-4, "makemore/neural_bigram"
+    )
+    assert_learns_like(ref.curve("mlp"), ours.curve("mlp"), 0.12, "makemore/mlp")
+    assert_learns_like(ref.curve("rnn"), ours.curve("rnn"), 0.05, "makemore/rnn")
+
+
+def test_mnist_cnn_learns_like_torch(tmp_path: Path):
+    """Conv net, Adadelta + StepLR, shuffled DataLoader, dropout, TensorBoard scalars; saves and
+    reloads its weights (the program checks the reloaded model's test loss)."""
+    ref, ours = run_both("mnist_cnn.py", [], tmp_path)
+    assert_learns_like(ref.curve("test"), ours.curve("test"), 0.08, "mnist_cnn/test")
+    ref_acc, our_acc = ref.curve("test", "accuracy")[-1], ours.curve("test", "accuracy")[-1]
+    assert our_acc >= ref_acc - 0.05, f"mnist_cnn: accuracy {our_acc:.3f}, torch {ref_acc:.3f}"
+    assert [r["lr"] for r in ours.records if "lr" in r] == pytest.approx([1.0, 0.7, 0.49])
+    assert (tmp_path / "neuralab" / "mnist_cnn.pt").exists()
+    scalars = _tensorboard_scalars(tmp_path / "neuralab" / "runs" / "mnist")
+    assert sorted(scalars) == ["Accuracy/test", "Loss/test", "Loss/train"]
+    assert scalars["Loss/test"] == pytest.approx(ours.curve("test")[1:], rel=1e-5)
+    assert len(scalars["Loss/train"]) == 3 * 24  # every step of 3 epochs of 1500 / 64
+
+
+def _tensorboard_scalars(log_dir: Path) -> dict[str, list[float]]:
+    """Tag -> values, as TensorBoard itself reads them from the event files in `log_dir`."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    assert log_dir.is_dir(), f"no TensorBoard log directory {log_dir}"
+    events = EventAccumulator(str(log_dir))
+    events.Reload()
+    return {tag: [e.value for e in events.Scalars(tag)] for tag in events.Tags()["scalars"]}
+
+
+def test_vae_learns_like_torch(tmp_path: Path):
+    ref, ours = run_both("vae.py", [], tmp_path)
+    assert_learns_like(ref.curve("test"), ours.curve("test"), 0.05, "vae/test")
+
+
+def test_vae_under_cpu_autocast_learns_like_torch(tmp_path: Path):
+    """Forward and loss under ``torch.autocast("cpu", dtype=torch.bfloat16)``."""
+    ref, ours = run_both("vae.py", ["--amp"], tmp_path)
+    assert_learns_like(ref.curve("test"), ours.curve("test"), 0.05, "vae/amp test")
+
+
+def test_word_lstm_matches_torch_step_by_step(tmp_path: Path):
+    """Without dropout and from torch's weights, BPTT with carried hidden state, clipping and
+    hand-written SGD follow torch's curve; rounding grows over hundreds of clipped steps, so the
+    first 40 steps compare tightly and the rest by outcome."""
+    args = ["--dropout", "0", "--init", str(tmp_path / "init.npz")]
+    ref, ours = run_both("word_lm.py", args, tmp_path)
+    assert_same_curve(ref.curve("train")[:40], ours.curve("train")[:40], 1e-3, "word_lm/LSTM")
+    assert len(ours.curve("train")) == len(ref.curve("train"))
+    assert_learns_like(ref.curve("valid"), ours.curve("valid"), 0.05, "word_lm/LSTM valid")
+
+
+def test_word_lstm_with_dropout_learns_like_torch(tmp_path: Path):
+    """Dropout on embeddings, between LSTM layers and on outputs; each framework's own init."""
+    ref, ours = run_both("word_lm.py", [], tmp_path)
+    assert_learns_like(ref.curve("valid"), ours.curve("valid"), 0.06, "word_lm/LSTM dropout valid")
+
+
+def test_word_transformer_matches_torch_step_by_step(tmp_path: Path):
+    """TransformerEncoder(Layer) from torch's weights (same parameter names), no dropout."""
+    args = [
+        "--model",
+        "Transformer",
+        "--lr",
+        "1",
+        "--dropout",
+        "0",
+        "--init",
+        str(tmp_path / "i.npz"),
+    ]
+    ref, ours = run_both("word_lm.py", args, tmp_path)
+    assert_same_curve(
+        ref.curve("train")[:40], ours.curve("train")[:40], 1e-3, "word_lm/Transformer"
+    )
+    assert_learns_like(ref.curve("valid"), ours.curve("valid"), 0.05, "word_lm/Transformer valid")
+
+
+def test_word_transformer_learns_like_torch(tmp_path: Path):
+    """TransformerEncoder with a square subsequent mask, positional-encoding buffer, dropout."""
+    ref, ours = run_both("word_lm.py", ["--model", "Transformer", "--lr", "1"], tmp_path)
+    assert_learns_like(ref.curve("valid"), ours.curve("valid"), 0.05, "word_lm/Transformer valid")
+
+
+def test_time_sequence_lbfgs_matches_torch(tmp_path: Path):
+    """float64 LSTMCell stack under L-BFGS: every closure call matches torch's."""
+    ref, ours = run_both("time_seq.py", ["--init", str(tmp_path / "init.npz")], tmp_path)
+    assert_same_curve(ref.curve("closure"), ours.curve("closure"), 1e-6, "time_seq/closure")
+    assert_same_curve(ref.curve("test"), ours.curve("test"), 1e-5, "time_seq/test")
+
+
+def test_gcn_matches_torch_step_by_step(tmp_path: Path):
+    """Sparse normalised adjacency, Adam with weight decay, boolean masks; no dropout."""
+    args = ["--dropout", "0", "--init", str(tmp_path / "init.npz")]
+    ref, ours = run_both("gcn.py", args, tmp_path)
+    assert_same_curve(ref.curve("train"), ours.curve("train"), 1e-4, "gcn/train")
+    assert_same_curve(ref.curve("val"), ours.curve("val"), 1e-4, "gcn/val")
+    assert ours.curve("test", "accuracy") == pytest.approx(ref.curve("test", "accuracy"))
+
+
+def test_gcn_with_dropout_learns_like_torch(tmp_path: Path):
+    ref, ours = run_both("gcn.py", [], tmp_path)
+    assert_learns_like(ref.curve("val"), ours.curve("val"), 0.06, "gcn/val")
+    ref_acc, our_acc = ref.curve("test", "accuracy")[-1], ours.curve("test", "accuracy")[-1]
+    assert our_acc >= ref_acc - 0.1, f"gcn: test accuracy {our_acc:.3f}, torch {ref_acc:.3f}"
