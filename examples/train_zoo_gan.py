@@ -8,7 +8,7 @@
 nearest mode, counting only those within 3 std (0.15) of it. Every mode should get at least 5 %.
 
 ``digits``: ``digits_gan`` learns scikit-learn's 1,797 8×8 digits in 10,000 steps of 64 digits,
-Adam lr 3e-3 decayed to 0 along a cosine. 500 samples are then labelled by the zoo's MLP digit
+Adam lr 3e-3 decayed to 0 along a cosine. 1,000 samples are then labelled by the zoo's MLP digit
 classifier (``examples/train_zoo_digits.py mlp``: 98.9 % test accuracy); the score is the share it
 labels with a confidence (softmax probability) of at least 0.9.
 
@@ -49,7 +49,7 @@ def train_ring_gan(steps: int = 5000, seed: int = 0) -> tuple[GAN, np.ndarray]:
 
 def train_digits_gan(steps: int = 10_000, seed: int = 0) -> tuple[GAN, dict]:
     """Train ``digits_gan`` on the 8×8 digits; return it and how the zoo's digit classifier sees
-    500 samples: ``confident`` (share labelled with probability ≥ 0.9) and ``classes`` (how many
+    1,000 samples: ``confident`` (share labelled with probability ≥ 0.9) and ``classes`` (how many
     of those confident ones per digit)."""
     classifier, _ = train_on_digits("mlp")
     classifier.eval()
@@ -58,7 +58,7 @@ def train_digits_gan(steps: int = 10_000, seed: int = 0) -> tuple[GAN, dict]:
     images, _ = digits(layout="image")
     train_gan(gan, images, steps, batch_size=64, lr=3e-3, cosine=True, seed=seed)
     with nl.no_grad():
-        probs = classifier(gan.sample(500).reshape(500, 64)).softmax(dim=-1).numpy()
+        probs = classifier(gan.sample(1000).reshape(1000, 64)).softmax(dim=-1).numpy()
     confident = probs.max(axis=1) >= 0.9
     return gan, {
         "confident": float(confident.mean()),
@@ -84,7 +84,7 @@ def main() -> None:
     else:
         gan, result = train_digits_gan(**kwargs)
         print(
-            f"digits_gan: {gan.num_parameters():,} parameters; {result['confident']:.1%} of 500 "
+            f"digits_gan: {gan.num_parameters():,} parameters; {result['confident']:.1%} of 1,000 "
             f"samples labelled with confidence >= 0.9, per digit 0-9: {result['classes'].tolist()}"
         )
     print(f"({time.process_time() - start:.1f} s CPU)")
