@@ -74,14 +74,14 @@ def grad(
             g = np.broadcast_to(g, t._data.shape)
             found[i] = g.copy() if found[i] is None else found[i] + g
 
-    retained = [t for t in ins if not t.is_leaf and not t._retain]
+    retained = [t for t in ins if not t.is_leaf and not t.retains_grad]
     for t in retained:  # an interior input hands its total gradient over as retain_grad would
-        t._retain = True
+        t._set_retain(True)
     try:
         backprop(outs, seeds, bool(retain_graph), capture)
     finally:
         for t in retained:
-            t._retain = False
+            t._set_retain(False)
     return tuple(
         _result(t, g, i, allow_unused, materialize_grads)
         for i, (t, g) in enumerate(zip(ins, found))

@@ -385,12 +385,30 @@ class Tensor(TensorSurface):
 
     def retain_grad(self) -> None:
         """Keep ``.grad`` on this non-leaf tensor after backward."""
-        self._retain = True
+        self._set_retain(True)
+
+    def _set_retain(self, flag: bool) -> None:
+        if isinstance(self._retain, _GradHooks):
+            self._retain.retain = flag
+        else:
+            self._retain = flag
 
     @property
     def retains_grad(self) -> bool:
         """Whether :meth:`retain_grad` was called on this tensor."""
-        return self._retain
+        return bool(getattr(self._retain, "retain", self._retain))
+
+    def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> _HookHandle:
+        """Call ``hook(grad)`` when this tensor's gradient is computed; a tensor it returns
+        replaces the gradient (torch's ``Tensor.register_hook``). ``.remove()`` undoes it."""
+        if not self.requires_grad:
+            raise RuntimeError(
+                "register_hook: cannot register a hook on a tensor that doesn't require gradient"
+            )
+        if not isinstance(self._retain, _GradHooks):
+            self._retain = _GradHooks(retain=bool(self._retain))
+        self._retain.append(hook)
+        return _HookHandle(self._retain, hook)
 
     def astype(self, dtype: Any) -> Tensor:
         from neuralab.ops import elementwise
@@ -637,12 +655,14 @@ def backprop(
         g = pop(node, None)
         if g is None:
             continue
-        if node._retain:
-            accumulate(node, g)
+        if node._retain:  # retain_grad() or register_hook() was called on it
+            g = _reached(node, g, accumulate)
         for parent, pg in zip(node._parents, node._backward(g)):
             if pg is None or not parent.requires_grad:
                 continue
             if parent._backward is None:
+                if parent._retain.__class__ is _GradHooks:
+                    pg = parent._retain.run(pg)
                 sole = getrefcount(pg) <= _SOLE_REFS  # on its own: call arguments add refs
                 accumulate(parent, pg, sole)
             else:
@@ -651,6 +671,48 @@ def backprop(
         if not retain_graph:
             node._backward = _freed_backward
             node._parents = ()
+
+
+class _GradHooks(list):
+    """The hooks registered on a tensor (kept in its ``_retain`` slot, which backprop checks
+    anyway), and whether it also retains its gradient."""
+
+    def __init__(self, retain: bool) -> None:
+        super().__init__()
+        self.retain = retain
+
+    def __bool__(self) -> bool:
+        return True
+
+    def run(self, g: np.ndarray) -> np.ndarray:
+        """The gradient after every hook, in the order they were registered."""
+        for hook in list(self):
+            out = hook(constant(g))
+            if out is not None:
+                g = out._data if isinstance(out, Tensor) else np.asarray(out)
+        return g
+
+
+class _HookHandle:
+    """What ``register_hook`` returns: ``remove()`` takes the hook off again."""
+
+    def __init__(self, hooks: _GradHooks, hook: Callable) -> None:
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self) -> None:
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
+
+
+def _reached(node: Tensor, g: np.ndarray, accumulate: Callable) -> np.ndarray:
+    """At an interior node whose gradient is complete: run its hooks, keep ``.grad`` if asked."""
+    hooks = node._retain
+    if hooks is not True:
+        g = hooks.run(g)
+        if not hooks.retain:
+            return g
+    accumulate(node, g)
+    return g
 
 
 def _topological_order(roots: list[Tensor]) -> list[Tensor]:

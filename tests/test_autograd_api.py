@@ -161,3 +161,33 @@ def test_anomaly_detection_is_accepted():
         assert autograd.is_anomaly_enabled()
     assert not autograd.is_anomaly_enabled()
     autograd.set_detect_anomaly(False)
+
+
+def _hooked(lib):
+    x = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    seen = []
+    on_leaf = x.register_hook(lambda g: g * 2)
+    h = x * x
+    h.register_hook(lambda g: seen.append(g.clone()))  # returns None: the gradient stays
+    h2 = h.sin()
+    on_h2 = h2.register_hook(lambda g: g + 1)
+    h2.retain_grad()
+    h2.sum().backward(retain_graph=True)
+    first = (x.grad.tolist(), [s.tolist() for s in seen], h2.grad.tolist())
+    on_leaf.remove()
+    on_h2.remove()
+    x.grad = None
+    h2.sum().backward()
+    return first, x.grad.tolist()
+
+
+def test_tensor_hooks_see_and_replace_gradients_as_torchs():
+    (ours, ours_after), (theirs, theirs_after) = _hooked(nl), _hooked(torch)
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a, b, rtol=1e-6)
+    np.testing.assert_allclose(ours_after, theirs_after, rtol=1e-6)
+
+
+def test_a_hook_needs_a_tensor_that_requires_grad():
+    with pytest.raises(RuntimeError, match="doesn't require gradient"):
+        nl.ones(2).register_hook(lambda g: g)
