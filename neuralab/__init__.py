@@ -1,5 +1,7 @@
 """neuralab: deep learning from first principles — a NumPy autograd engine with a PyTorch shape."""
 
+import math
+
 from neuralab import (
     accelerator,
     amp,
@@ -75,6 +77,14 @@ from neuralab.dtypes import (
 )
 from neuralab.gradcheck import GradcheckError, gradcheck
 from neuralab.io import load, save
+from neuralab.nn.functional import (
+    adaptive_avg_pool1d,
+    avg_pool1d,
+    bilinear,
+    conv1d,
+    conv2d,
+    conv_transpose2d,
+)
 from neuralab.ops import (
     abs,
     amax,
@@ -126,7 +136,10 @@ from neuralab.ops.arith import (
     copysign,
     float_power,
     floor_divide,
+    fmax,
+    fmin,
     fmod,
+    heaviside,
     hypot,
     lerp,
     logaddexp,
@@ -262,6 +275,7 @@ from neuralab.ops.scan import (
     cummax,
     cummin,
     cumprod,
+    diff,
     logcumsumexp,
 )
 from neuralab.ops.select import (
@@ -296,6 +310,7 @@ from neuralab.ops.shape import (
     tile,
     unflatten,
 )
+from neuralab.ops.shape import cat as concat
 from neuralab.ops.similarity import cosine_similarity, pairwise_distance, pdist
 from neuralab.ops.smooth_activation import celu, celu_, selu, selu_
 from neuralab.ops.sort import (
@@ -312,6 +327,7 @@ from neuralab.ops.sort import (
     sort,
     topk,
 )
+from neuralab.ops.statistics import corrcoef, cov
 from neuralab.ops.unary import (
     acos,
     acosh,
@@ -392,6 +408,8 @@ float, double, half = float32, float64, float16  # noqa: A001  (torch's other dt
 long, int, short = int64, int32, int16  # noqa: A001
 cfloat, cdouble = complex64, complex128
 clip = clamp
+concatenate = concat
+e, pi, inf, nan = math.e, math.pi, math.inf, math.nan
 greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
 true_divide = divide = div
 multiply, subtract, negative, absolute = mul, sub, neg, abs

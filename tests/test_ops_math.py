@@ -74,6 +74,13 @@ ROWS = [
     ("fmod", nl.fmod, T.fmod, [r(3, 4) * 3, -pos(4)]),
     ("atan2", nl.atan2, T.atan2, [r(3, 4), r(3, 1)]),
     ("hypot", nl.hypot, T.hypot, [r(3, 4), r(4)]),
+    ("fmax", nl.fmax, T.fmax, [r(3, 4), r(4)]),
+    ("fmin", lambda a, b: a.fmin(b), lambda a, b: a.fmin(b), [r(3, 4), r(3, 4)]),
+    ("diff", lambda a: nl.diff(a, n=2, dim=0), lambda a: T.diff(a, n=2, dim=0), [r(5, 3)]),
+    ("diff_prepend", lambda a, b: a.diff(prepend=b), lambda a, b: a.diff(prepend=b), [r(3, 4), r(3, 2)]),
+    ("cov", nl.cov, T.cov, [r(3, 6)]),
+    ("cov_1d", lambda a: nl.cov(a, correction=0), lambda a: T.cov(a, correction=0), [r(6)]),
+    ("corrcoef", nl.corrcoef, T.corrcoef, [r(3, 6)]),
     ("logaddexp", nl.logaddexp, T.logaddexp, [r(3, 4) * 5, r(4) * 5]),
     ("logaddexp2", nl.logaddexp2, T.logaddexp2, [r(3, 4), r(4)]),
     ("xlogy", nl.xlogy, T.xlogy, [zeros_in(3, 4), pos(3, 4)]),
@@ -450,3 +457,36 @@ def test_sampler_shapes_dtypes_and_rules():
         nl.randperm(-3)
     with pytest.raises(ValueError, match=r"bernoulli: probabilities must be in \[0, 1\]"):
         nl.bernoulli(nl.tensor([1.5]))
+
+
+def _aliases(lib):
+    x = lib.tensor([[1.0, -2.0, 3.0], [0.5, 2.0, -1.0]])
+    y = lib.tensor([[1.0, 2.0, 0.0], [0.5, 1.0, -1.0]])
+    out = {
+        "ravel": x.ravel().tolist(),
+        "reshape_as": x.reshape_as(lib.zeros(3, 2)).tolist(),
+        "where": x.where(x > 0, y).tolist(),
+        "fliplr": x.fliplr().tolist(),
+        "flipud": x.flipud().tolist(),
+        "split_with_sizes": [t.tolist() for t in x.split_with_sizes([1, 2], 1)],
+        "is_same_size": x.is_same_size(y),
+        "heaviside": lib.heaviside(x, lib.tensor([0.5])).tolist(),
+        "concatenate": lib.concatenate([x, y]).tolist(),
+    }
+    for name in ("eq_", "lt_", "ge_", "subtract_", "multiply_", "divide_", "cumsum_"):
+        z = x.clone()
+        out[name] = (getattr(z, name)(1) if name == "cumsum_" else getattr(z, name)(y)).tolist()
+    z = x.clone()
+    out["addmm_"] = z[:, :2].clone().addmm_(y[:, :2], lib.eye(2)).tolist()
+    return out
+
+
+def test_method_aliases_and_inplace_forms_match_torch():
+    ours, theirs = _aliases(nl), _aliases(T)
+    assert ours.keys() == theirs.keys()
+    for key in ours:
+        if key == "split_with_sizes":
+            for a, b in zip(ours[key], theirs[key]):
+                np.testing.assert_allclose(a, b, err_msg=key)
+        else:
+            np.testing.assert_allclose(ours[key], theirs[key], rtol=1e-6, err_msg=key)

@@ -134,3 +134,28 @@ def addcdiv(input: Tensor, tensor1: Any, tensor2: Any, *, value: float = 1) -> T
 def rsub(input: Any, other: Any, *, alpha: float = 1) -> Tensor:
     """other - alpha * input."""
     return sub(other, input if alpha == 1 else mul(input, alpha))
+
+
+def _first_wins(x: np.ndarray, y: np.ndarray, o: np.ndarray, ge: bool) -> tuple:
+    mine = ((x >= y) if ge else (x <= y)) | np.isnan(y)  # ties and a NaN other go to input
+    return mine, ~mine
+
+
+def fmax(input: Any, other: Any) -> Tensor:
+    """The elementwise maximum where a NaN loses to a number (torch.fmax)."""
+    return _binary(input, other, np.fmax, lambda x, y, o: _first_wins(x, y, o, True), False)
+
+
+def fmin(input: Any, other: Any) -> Tensor:
+    """The elementwise minimum where a NaN loses to a number (torch.fmin)."""
+    return _binary(input, other, np.fmin, lambda x, y, o: _first_wins(x, y, o, False), False)
+
+
+def heaviside(input: Tensor, values: Any) -> Tensor:
+    """0 where input < 0, 1 where input > 0, ``values`` where it is 0; not differentiable."""
+    a, b = coerce(input, values)
+    if a._data.dtype != b._data.dtype:
+        raise RuntimeError(
+            f"heaviside: input ({a._data.dtype}) and values ({b._data.dtype}) must share a dtype"
+        )
+    return constant(np.asarray(np.heaviside(a._data, b._data), a._data.dtype))

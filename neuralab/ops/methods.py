@@ -20,6 +20,7 @@ from neuralab.ops import (
     select,
     shape,
     sort,
+    statistics,
     unary,
 )
 from neuralab.ops import elementwise as e
@@ -34,7 +35,8 @@ _NAMES: dict[object, tuple[str, ...]] = {
     ),
     arith: (
         "remainder", "fmod", "floor_divide", "atan2", "hypot", "logaddexp", "logaddexp2",
-        "xlogy", "copysign", "float_power", "lerp", "addcmul", "addcdiv",
+        "xlogy", "copysign", "float_power", "lerp", "addcmul", "addcdiv", "fmax", "fmin",
+        "heaviside",
     ),
     logic: (
         "logical_and", "logical_or", "logical_xor", "logical_not", "bitwise_and", "bitwise_or",
@@ -58,7 +60,8 @@ _NAMES: dict[object, tuple[str, ...]] = {
     ),
     count: ("unique", "unique_consecutive", "bincount", "histc", "histogram"),
     reduce: ("any", "all", "amin", "aminmax", "nansum", "nanmean", "count_nonzero"),
-    scan: ("cumprod", "cummax", "cummin", "logcumsumexp"),
+    scan: ("cumprod", "cummax", "cummin", "logcumsumexp", "diff"),
+    statistics: ("cov", "corrcoef"),
     shape: (
         "movedim", "moveaxis", "swapaxes", "swapdims", "roll", "narrow", "unflatten", "tile",
         "repeat_interleave", "rot90", "broadcast_to",
@@ -74,6 +77,12 @@ _ALIASES: dict[str, Callable] = {
     "subtract": e.sub, "negative": e.neg, "absolute": e.abs, "arcsin": unary.asin,
     "arccos": unary.acos, "arctan": unary.atan, "arcsinh": unary.asinh,
     "arccosh": unary.acosh, "arctanh": unary.atanh, "positive": lambda self: self,
+    "ravel": lambda self: shape.reshape(self, -1),
+    "reshape_as": lambda self, other: shape.reshape(self, other.shape),
+    "where": lambda self, condition, other: e.where(condition, self, other),
+    "fliplr": lambda self: shape.flip(self, 1), "flipud": lambda self: shape.flip(self, 0),
+    "split_with_sizes": lambda self, split_sizes, dim=0: shape.split(self, list(split_sizes), dim),
+    "is_nonzero": lambda self: bool(self), "is_same_size": lambda self, o: self.shape == o.shape,
 }  # fmt: skip
 
 # in-place method -> the op it applies
@@ -85,7 +94,13 @@ _INPLACE: dict[str, Callable] = {
     "fill_diagonal_": diagonal.fill_diagonal, "t_": lambda t: t.t(),
     "transpose_": shape.transpose, "swapaxes_": shape.swapaxes, "swapdims_": shape.swapdims,
     "squeeze_": shape.squeeze, "unsqueeze_": shape.unsqueeze, "floor_divide_": arith.floor_divide,
-    "logical_not_": logic.logical_not,
+    "logical_not_": logic.logical_not, "logical_and_": logic.logical_and,
+    "logical_or_": logic.logical_or, "logical_xor_": logic.logical_xor, "eq_": e.eq, "ne_": e.ne,
+    "lt_": e.lt, "le_": e.le, "gt_": e.gt, "ge_": e.ge, "greater_": e.gt, "greater_equal_": e.ge,
+    "less_": e.lt, "less_equal_": e.le, "not_equal_": e.ne, "subtract_": e.sub,
+    "multiply_": e.mul, "divide_": e.div, "arctan2_": arith.atan2, "cumsum_": reduce.cumsum,
+    "cumprod_": scan.cumprod, "addmm_": linalg.addmm, "addmv_": linalg.addmv,
+    "addbmm_": linalg.addbmm, "baddbmm_": linalg.baddbmm, "addr_": linalg.addr,
 }  # fmt: skip
 for _name in (
     "log1p",

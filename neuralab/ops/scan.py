@@ -99,3 +99,26 @@ def logcumsumexp(input: Tensor, dim: int) -> Tensor:
         return ((np.exp(x + pos) - np.exp(x + neg)).astype(g.dtype),)
 
     return make(out, (input,), backward)
+
+
+def diff(
+    input: Tensor, n: int = 1, dim: int = -1, prepend: Tensor | None = None,
+    append: Tensor | None = None,
+) -> Tensor:  # fmt: skip
+    """The n-th forward difference along ``dim`` (after ``prepend`` and ``append`` are joined);
+    booleans differ by exclusive or, as in torch."""
+    from neuralab.ops.logic import logical_xor
+    from neuralab.ops.shape import cat, narrow
+
+    if n < 0:
+        raise RuntimeError(f"diff: order must be non-negative, got {n}")
+    parts = [t for t in (prepend, input, append) if t is not None]
+    x = cat(parts, dim) if len(parts) > 1 else input
+    ax = one_dim(dim, x.ndim, "diff")
+    for _ in range(n):
+        size = x.shape[ax]
+        if size == 0:
+            break
+        later, earlier = narrow(x, ax, 1, size - 1), narrow(x, ax, 0, size - 1)
+        x = logical_xor(later, earlier) if x.dtype == np.bool_ else later - earlier
+    return x
