@@ -577,3 +577,15 @@ def test_saving_a_layer_built_with_a_device_object(tmp_path):
     nl.save(model, tmp_path / "m.nl")
     loaded = nl.load(tmp_path / "m.nl")
     np.testing.assert_array_equal(loaded.weight.numpy(), model.weight.numpy())
+
+
+def test_deepcopy_of_a_module_built_from_a_generator():
+    """ModuleList(copy.deepcopy(layer) for _ in range(n)), as TransformerEncoder and many
+    tutorials build it: the recorded constructor arguments must not hold the spent generator."""
+    encoder = nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 2, 16), 2)
+    twin = copy.deepcopy(encoder)
+    x = nl.randn(3, 1, 8)
+    encoder.eval(), twin.eval()
+    np.testing.assert_array_equal(encoder(x).numpy(), twin(x).numpy())
+    twin.layers[0].linear1.weight.data.zero_()
+    assert encoder.layers[0].linear1.weight.abs().sum().item() > 0

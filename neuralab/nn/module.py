@@ -149,6 +149,8 @@ class Module:
 
         @functools.wraps(init)
         def recording_init(self: Module, *args: Any, **kw: Any) -> None:
+            if any(isinstance(a, Iterator) for a in args):  # e.g. ModuleList(a generator):
+                args = tuple(list(a) if isinstance(a, Iterator) else a for a in args)  # keep it
             if "_init_args" not in self.__dict__:  # the outermost __init__, not a super() call
                 saved = kw
                 if kw.get("device") is not None and not isinstance(kw["device"], str):
