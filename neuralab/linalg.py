@@ -12,7 +12,6 @@ from functools import reduce as _fold
 from typing import Any, NamedTuple
 
 import numpy as np
-import scipy.linalg as sla
 
 from neuralab.ops._util import unbroadcast
 from neuralab.ops.diagonal import diagonal
@@ -147,6 +146,8 @@ def solve_triangular(
 
 
 def _batched_tri(a: np.ndarray, b: np.ndarray, lower_is_upper: bool, unit: bool) -> np.ndarray:
+    from scipy import linalg as sla  # imported on first use: it costs 0.1 s at startup
+
     shape = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
     a3 = np.broadcast_to(a, shape + a.shape[-2:]).reshape(-1, *a.shape[-2:])
     b3 = np.broadcast_to(b, shape + b.shape[-2:]).reshape(-1, *b.shape[-2:])

@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sps
 
 from neuralab.device import CPU, require_cpu
 from neuralab.dtypes import _Named
@@ -244,7 +243,9 @@ def mm(mat1: SparseTensor, mat2: Tensor) -> Tensor:
     rows, cols = mat1._indices
     values = mat1._values
     v, d = values._data, mat2._data
-    matrix = sps.csr_matrix((v, (rows, cols)), shape=mat1.shape)
+    from scipy.sparse import csr_matrix  # imported on first use: it costs 0.1 s at startup
+
+    matrix = csr_matrix((v, (rows, cols)), shape=mat1.shape)
     out = np.asarray(matrix @ d)
 
     def backward(g: np.ndarray) -> tuple:
