@@ -7,8 +7,9 @@ max pooling, im2col, col2im and the row scatter-add of an embedding's backward. 
 installed they run as one compiled pass each. Nothing else changes: without numba, or with
 ``NEURALAB_NUMBA=0``, the NumPy path runs. A kernel module is imported on first use (numba with
 it, never at ``import neuralab``), and its compiled code is cached on disk, so only the first
-call of the first run pays for compiling (the whole recurrences, which call BLAS through a
-pointer, compile in each process: about a second, once).
+call of the first run pays for compiling (the whole recurrences call BLAS by a symbol that each
+process binds, so they are cached too: an LSTM's first step in a new process went from ~5 s to
+~0.4 s).
 """
 
 from __future__ import annotations

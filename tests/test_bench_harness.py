@@ -53,3 +53,12 @@ def test_engine_bench_table_and_results_file(tmp_path):
 
     with pytest.raises(ValueError, match="pairs >= 1"):
         compare(lambda: None, lambda: None, pairs=0)
+
+
+def test_cold_start_child_takes_one_step_and_the_table_reads_ratios():
+    from bench import cold_start
+
+    seconds = cold_start.first_step_seconds("W1", "neuralab", 1)
+    assert 0 < seconds < 60
+    text = cold_start.table([("W1", 0.5, 2.0)], 1)
+    assert "| W1 | 0.50 | 2.00 | 4.0 |" in text and "(1 thread)" in text

@@ -374,3 +374,31 @@ def test_compiled_relu_equals_the_numpy_path_bit_for_bit(kernel_choice, dtype):
     for a, b in zip(fast, slow):
         assert a.dtype == b.dtype and a.tobytes() == b.tobytes()  # NaNs and signed zeros too
     assert not np.signbit(fast[0].flat[0]) and np.isnan(fast[0].flat[2])  # relu(-0.0) = +0.0
+
+
+_LSTM_STEP = """
+import neuralab as nl
+from neuralab.compiled import load
+nl.set_num_threads(1)
+lstm = nl.nn.LSTM(8, 16, batch_first=True)
+out, _ = lstm(nl.randn(4, 5, 8))
+out.sum().backward()
+seq = load("neuralab.ops._rnn_sequence")
+kernels = [seq.lstm_forward, seq.lstm_backward]
+print(sum(len(k.stats.cache_hits) for k in kernels), sum(len(k.stats.cache_misses) for k in kernels))
+"""
+
+
+def test_whole_recurrences_are_loaded_from_the_disk_cache_by_a_new_process():
+    import subprocess
+    import sys
+
+    if compiled.load("neuralab.ops._rnn_sequence") is None:
+        pytest.skip("NumPy's BLAS is not an OpenBLAS the recurrences can call")
+    runs = [
+        subprocess.run([sys.executable, "-c", _LSTM_STEP], capture_output=True, text=True)
+        for _ in range(2)
+    ]
+    assert all(r.returncode == 0 for r in runs), runs[-1].stderr
+    hits, misses = map(int, runs[1].stdout.split())
+    assert hits == 2 and misses == 0  # the second process compiled nothing

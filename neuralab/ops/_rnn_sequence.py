@@ -13,7 +13,12 @@ pool hands each thread a range of rows for the whole sequence: no per-step hand-
 (Python threads stepping in lockstep were bound by it).
 """
 
+import ctypes
+
 import numba
+import numpy as np
+from llvmlite import binding
+from numba import types
 
 from neuralab.compiled import numpy_sgemm
 from neuralab.ops._rnn_kernel import (
@@ -23,24 +28,36 @@ from neuralab.ops._rnn_kernel import (
     gru_forward_step,
 )
 
-_sgemm = numpy_sgemm()
-if _sgemm is None:
+_found = numpy_sgemm()
+if _found is None:
     raise ImportError("compiled recurrences call NumPy's OpenBLAS, which was not found")
+# The compiled code calls sgemm by a symbol name that this process binds to NumPy's OpenBLAS,
+# not by an address baked into it, so numba can cache it on disk: a new process loads the
+# recurrences instead of compiling them again (pointers pass as uintp, the same register).
+binding.add_symbol("neuralab_cblas_sgemm", ctypes.cast(_found, ctypes.c_void_p).value)
+_size = types.int64 if _found.argtypes[3] is ctypes.c_int64 else types.intc
+_ptr, _real, _enum = types.uintp, types.float32, types.intc
+_sgemm = types.ExternalFunction(
+    "neuralab_cblas_sgemm",
+    types.void(_enum, _enum, _enum, _size, _size, _size, _real, _ptr, _size, _ptr, _size, _real,
+               _ptr, _size),
+)  # fmt: skip
 
 ROWS = 8  # rows per product: OpenBLAS's small-matrix kernels (measured 4-32: 8 was fastest)
 _ROW_MAJOR, _NO_TRANS = 101, 111
 
 
-@numba.njit(nogil=True, error_model="numpy")
+@numba.njit(nogil=True, cache=True, error_model="numpy")
 def _product(a, b, out, beta):  # noqa: ANN001, ANN201
     """out = a @ b + beta·out for C-contiguous float32 matrices."""
     m, k = a.shape
     n = b.shape[1]
     pa, pb, po = a.ctypes.data, b.ctypes.data, out.ctypes.data
-    _sgemm(_ROW_MAJOR, _NO_TRANS, _NO_TRANS, m, n, k, 1.0, pa, k, pb, n, beta, po, n)
+    one, b_ = np.float32(1.0), np.float32(beta)
+    _sgemm(_ROW_MAJOR, _NO_TRANS, _NO_TRANS, m, n, k, one, pa, k, pb, n, b_, po, n)
 
 
-@numba.njit(nogil=True, error_model="numpy")
+@numba.njit(nogil=True, cache=True, error_model="numpy")
 def lstm_forward(order, keep, xg, h0, c0, w_t, bias, scale, shift, act, c, tanh_c, out, hh, lo, hi):  # noqa: ANN001, ANN201, E501
     """LSTM steps ``order`` for batch rows [lo, hi): hh = h_prev @ w_t, then the gate kernel.
     Saved arrays (act, c, tanh_c) are indexed by step when ``keep``, else by two alternating
@@ -63,7 +80,7 @@ def lstm_forward(order, keep, xg, h0, c0, w_t, bias, scale, shift, act, c, tanh_
             )  # fmt: skip
 
 
-@numba.njit(nogil=True, error_model="numpy")
+@numba.njit(nogil=True, cache=True, error_model="numpy")
 def lstm_backward(order, g_out, act, tanh_c, c, c0, w, gx, dh, dc, spare, lo, hi):  # noqa: ANN001, ANN201
     """Back through the LSTM steps ``order`` for rows [lo, hi). ``dh``, ``dc`` (B, H) hold the
     final states' gradients on entry and dL/dh0, dL/dc0 on return; ``gx`` receives every
@@ -84,7 +101,7 @@ def lstm_backward(order, g_out, act, tanh_c, c, c0, w, gx, dh, dc, spare, lo, hi
             dc[r0:r1] = spare[r0:r1]
 
 
-@numba.njit(nogil=True, error_model="numpy")
+@numba.njit(nogil=True, cache=True, error_model="numpy")
 def gru_forward(order, keep, xg, h0, w_t, bias, act, hn, out, hh, lo, hi):  # noqa: ANN001, ANN201
     """GRU steps ``order`` for batch rows [lo, hi), as :func:`lstm_forward` (saved: act, hn)."""
     for k in range(order.shape[0]):
@@ -100,7 +117,7 @@ def gru_forward(order, keep, xg, h0, w_t, bias, act, hn, out, hh, lo, hi):  # no
             )
 
 
-@numba.njit(nogil=True, error_model="numpy")
+@numba.njit(nogil=True, cache=True, error_model="numpy")
 def gru_backward(order, g_out, act, hn, out, h0, w, gx, gh, dh, direct, lo, hi):  # noqa: ANN001, ANN201
     """Back through the GRU steps ``order`` for rows [lo, hi): dh_prev = direct + gh @ w, where
     the kernel writes the direct part e·z; ``gx`` and ``gh`` receive the input- and hidden-side
