@@ -12,6 +12,7 @@ from neuralab import (
     cuda,
     data,
     distributed,
+    distributions,
     linalg,
     memory,
     nn,
