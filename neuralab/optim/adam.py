@@ -20,10 +20,10 @@ import numpy as np
 
 from neuralab.compiled import load
 from neuralab.optim._checks import scalar
-from neuralab.optim._update import _decayed_gradient
+from neuralab.optim._update import _decayed_gradient, _fresh_state
 from neuralab.optim.optimizer import Optimizer
 from neuralab.parallel import parallel_for
-from neuralab.tensor import Tensor, constant
+from neuralab.tensor import Tensor
 
 
 class Adam(Optimizer):
@@ -75,11 +75,8 @@ class Adam(Optimizer):
             theta = p._data
             state = self.state[p]
             if not state:
-                state["step"] = 0
-                state["exp_avg"] = constant(np.zeros_like(theta))
-                state["exp_avg_sq"] = constant(np.zeros_like(theta))
-                if amsgrad:
-                    state["max_exp_avg_sq"] = constant(np.zeros_like(theta))
+                names = ("exp_avg", "exp_avg_sq") + (("max_exp_avg_sq",) if amsgrad else ())
+                _fresh_state(state, theta, *names)
             step = state["step"] = state["step"] + 1
             g = _decayed_gradient(p.grad._data, theta, lr, weight_decay, decoupled, maximize)
             m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data

@@ -19,9 +19,9 @@ from typing import Any
 import numpy as np
 
 from neuralab.optim._checks import scalar
-from neuralab.optim._update import _gradient
+from neuralab.optim._update import _fresh_state, _gradient
 from neuralab.optim.optimizer import Optimizer
-from neuralab.tensor import Tensor, constant
+from neuralab.tensor import Tensor
 
 
 class RMSprop(Optimizer):
@@ -70,12 +70,8 @@ class RMSprop(Optimizer):
             theta = p._data
             state = self.state[p]
             if not state:
-                state["step"] = 0
-                state["square_avg"] = constant(np.zeros_like(theta))
-                if momentum > 0:
-                    state["momentum_buffer"] = constant(np.zeros_like(theta))
-                if centered:
-                    state["grad_avg"] = constant(np.zeros_like(theta))
+                names = ("square_avg",) + (("momentum_buffer",) if momentum > 0 else ())
+                _fresh_state(state, theta, *names, *(("grad_avg",) if centered else ()))
             state["step"] += 1
             g = _gradient(p.grad._data, theta, weight_decay, maximize)
             sq = state["square_avg"]._data
