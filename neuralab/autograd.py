@@ -16,6 +16,7 @@ import numpy as np
 from neuralab.gradcheck import gradcheck
 from neuralab.tensor import (
     Tensor,
+    _accumulator,
     _no_create_graph,
     _seed,
     backprop,
@@ -109,12 +110,10 @@ def backward(
     inputs: Any = None,
 ) -> None:
     """Accumulate the gradients of several outputs at once (torch.autograd.backward)."""
-    from neuralab.tensor import _accumulate, _only_into
-
     _no_create_graph(create_graph, "backward()")
     outs = _as_list(tensors)
     seeds = _seeds(outs, grad_tensors, "backward()")
-    backprop(outs, seeds, bool(retain_graph), _accumulate if inputs is None else _only_into(inputs))
+    backprop(outs, seeds, bool(retain_graph), _accumulator(inputs))
 
 
 def Variable(data: Any, requires_grad: bool = False, volatile: bool = False) -> Tensor:  # noqa: N802

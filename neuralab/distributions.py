@@ -12,6 +12,7 @@ import numpy as np
 
 from neuralab.ops import activation, elementwise, reduce, shape
 from neuralab.ops.loss import binary_cross_entropy_with_logits
+from neuralab.ops.sampling import bernoulli, multinomial
 from neuralab.ops.select import gather
 from neuralab.random import generator
 from neuralab.tensor import Tensor, constant, no_grad, tensor
@@ -75,13 +76,9 @@ class Categorical(Distribution):
         super().__init__(tuple(self.probs.shape[:-1]))
 
     def _draw(self, sample_shape: Any) -> Tensor:
-        p = self.probs._data.astype(np.float64)
-        flat = p.reshape(-1, p.shape[-1])
-        n = math.prod(tuple(sample_shape))
-        u = generator().random((n, flat.shape[0], 1))
-        idx = (u > np.cumsum(flat, -1)[None] / flat.sum(-1, keepdims=True)[None]).sum(-1)
-        idx = np.minimum(idx, flat.shape[-1] - 1)
-        return constant(idx.reshape(self._shape(sample_shape)).astype(np.int64))
+        rows = constant(self.probs._data.reshape(-1, self.probs.shape[-1]))
+        picks = multinomial(rows, max(math.prod(tuple(sample_shape)), 1), replacement=True)
+        return constant(picks._data.T.reshape(self._shape(sample_shape)))
 
     def log_prob(self, value: Any) -> Tensor:
         """log p(value) for class indices ``value`` (broadcast against the batch)."""
@@ -115,8 +112,7 @@ class Bernoulli(Distribution):
         super().__init__(tuple(self.probs.shape))
 
     def _draw(self, sample_shape: Any) -> Tensor:
-        u = generator().random(self._shape(sample_shape))
-        return constant((u < self.probs._data).astype(self.probs._data.dtype))
+        return bernoulli(constant(np.broadcast_to(self.probs._data, self._shape(sample_shape))))
 
     def log_prob(self, value: Any) -> Tensor:
         v = _as_tensor(value)

@@ -589,8 +589,7 @@ class Tensor(TensorSurface):
         ``inputs`` when given)."""
         _no_create_graph(create_graph, "backward()")
         seed = _seed(self, gradient, "backward()")
-        accumulate = _accumulate if inputs is None else _only_into(inputs)
-        backprop([self], [seed], bool(retain_graph), accumulate)
+        backprop([self], [seed], bool(retain_graph), _accumulator(inputs))
 
 
 def _no_create_graph(create_graph: bool, where: str) -> None:
@@ -625,8 +624,10 @@ def _seed(t: Tensor, gradient: Any, where: str) -> np.ndarray:
     return seed
 
 
-def _only_into(inputs: Any) -> Callable:
-    """An accumulator that adds gradients to the ``.grad`` of ``inputs`` only."""
+def _accumulator(inputs: Any) -> Callable:
+    """What hands gradients to ``.grad``: every leaf's, or with ``inputs`` only theirs."""
+    if inputs is None:
+        return _accumulate
     chosen = {id(t) for t in ([inputs] if isinstance(inputs, Tensor) else inputs)}
 
     def accumulate(t: Tensor, g: np.ndarray, sole: bool = False) -> None:
