@@ -19,9 +19,9 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-ADAM = "neuralab.optim._adam_kernel"
-RNN = "neuralab.ops._rnn_kernel"
-SEQUENCE = "neuralab.ops._rnn_sequence"
+ADAM = "neuralab.compiled.adam"
+RNN = "neuralab.compiled.rnn_cell"
+SEQUENCE = "neuralab.compiled.rnn_sequence"
 
 
 @pytest.fixture
@@ -251,7 +251,7 @@ def test_compiled_lstm_cell_propagates_nan(kernel_choice):
 
 # ----------------------------------------------------------------------------- max pooling
 
-POOL = "neuralab.ops._pool_kernel"
+POOL = "neuralab.compiled.pool"
 
 
 def pool_run(x: np.ndarray, dtype) -> list[np.ndarray]:
@@ -289,7 +289,7 @@ def test_compiled_max_pool_takes_strided_input_and_no_grad(kernel_choice):
 
 # ----------------------------------------------------------------------------- im2col, col2im
 
-CONV = "neuralab.ops._conv_kernel"
+CONV = "neuralab.compiled.im2col"
 F = nl.nn.functional
 
 CONV_CASES = [
@@ -323,7 +323,7 @@ def test_compiled_im2col_col2im_equal_the_numpy_path_bit_for_bit(kernel_choice, 
 
 # ----------------------------------------------------------------------------- row scatter-add
 
-SCATTER = "neuralab.ops._scatter_kernel"
+SCATTER = "neuralab.compiled.scatter"
 
 
 @pytest.mark.parametrize("dtype", [nl.float32, nl.float64])
@@ -350,7 +350,7 @@ def test_compiled_scatter_add_sums_rows_in_index_order(kernel_choice, shape, dty
 
 # ----------------------------------------------------------------------------- ReLU
 
-RELU = "neuralab.ops._activation_kernel"
+RELU = "neuralab.compiled.activation"
 
 
 @pytest.mark.parametrize("dtype", [nl.float32, nl.float64])
@@ -383,7 +383,7 @@ nl.set_num_threads(1)
 lstm = nl.nn.LSTM(8, 16, batch_first=True)
 out, _ = lstm(nl.randn(4, 5, 8))
 out.sum().backward()
-seq = load("neuralab.ops._rnn_sequence")
+seq = load("neuralab.compiled.rnn_sequence")
 kernels = [seq.lstm_forward, seq.lstm_backward]
 print(sum(len(k.stats.cache_hits) for k in kernels), sum(len(k.stats.cache_misses) for k in kernels))
 """
@@ -393,7 +393,7 @@ def test_whole_recurrences_are_loaded_from_the_disk_cache_by_a_new_process():
     import subprocess
     import sys
 
-    if compiled.load("neuralab.ops._rnn_sequence") is None:
+    if compiled.load("neuralab.compiled.rnn_sequence") is None:
         pytest.skip("NumPy's BLAS is not an OpenBLAS the recurrences can call")
     runs = [
         subprocess.run([sys.executable, "-c", _LSTM_STEP], capture_output=True, text=True)

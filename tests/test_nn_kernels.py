@@ -608,7 +608,7 @@ def from_table(t: Tensor) -> bool:
     return "project_embedded" in getattr(t.grad_fn, "__qualname__", "")
 
 
-SCATTER_KERNEL = compiled.load("neuralab.ops._scatter_kernel") is not None
+SCATTER_KERNEL = compiled.load("neuralab.compiled.scatter") is not None
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 import neuralab as nl
-from neuralab.nn.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
+from neuralab.nn.layers.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from neuralab.ops.recurrent import gru_recurrence, lstm_recurrence, rnn_recurrence
 
 TOL = dict(rtol=1e-4, atol=1e-5)

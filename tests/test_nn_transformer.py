@@ -7,8 +7,8 @@ import pytest
 import torch
 
 import neuralab as nl
-from neuralab.nn.attention import MultiheadAttention
-from neuralab.nn.transformer import (
+from neuralab.nn.layers.attention import MultiheadAttention
+from neuralab.nn.layers.transformer import (
     Transformer,
     TransformerDecoder,
     TransformerDecoderLayer,

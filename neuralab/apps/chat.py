@@ -48,7 +48,7 @@ from neuralab import nn, optim
 from neuralab.data.sequences import BOS, EOS, PAD, Vocab
 from neuralab.io import load, save
 from neuralab.nn import functional as F
-from neuralab.nn.transformer import generate_square_subsequent_mask
+from neuralab.nn.layers.transformer import generate_square_subsequent_mask
 from neuralab.random import generator, use_generator
 from neuralab.tensor import Tensor, constant, no_grad
 

@@ -23,7 +23,7 @@ from neuralab.data.sequences import DATE_SOURCE_VOCAB, DATE_TARGET_VOCAB, PAD
 from neuralab.models.registry import register_model
 from neuralab.models.rnn import as_ids
 from neuralab.models.seq2seq import EncoderDecoder
-from neuralab.nn.transformer import generate_square_subsequent_mask
+from neuralab.nn.layers.transformer import generate_square_subsequent_mask
 from neuralab.tensor import Tensor
 
 __all__ = ["TransformerSeq2Seq", "transformer_seq2seq"]

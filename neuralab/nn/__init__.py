@@ -107,12 +107,12 @@ __all__ = [
 ]
 
 # Further layer families append their imports below and extend __all__, e.g.
-#     from neuralab.nn.rnn import LSTM
+#     from neuralab.nn.layers.rnn import LSTM
 #     __all__ += ["LSTM"]
 
-from neuralab.nn.attention import MultiheadAttention  # noqa: E402
-from neuralab.nn.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell  # noqa: E402
-from neuralab.nn.transformer import (  # noqa: E402
+from neuralab.nn.layers.attention import MultiheadAttention  # noqa: E402
+from neuralab.nn.layers.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell  # noqa: E402
+from neuralab.nn.layers.transformer import (  # noqa: E402
     Transformer,
     TransformerDecoder,
     TransformerDecoderLayer,
@@ -266,8 +266,8 @@ from neuralab.nn.layers.pooling import (  # noqa: E402
     UpsamplingBilinear2d,
     UpsamplingNearest2d,
 )
+from neuralab.nn.layers.rnn import RNNBase, RNNCellBase  # noqa: E402
 from neuralab.nn.parallel import DataParallel  # noqa: E402
-from neuralab.nn.rnn import RNNBase, RNNCellBase  # noqa: E402
 
 __all__ += [
     "AdaptiveAvgPool1d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "Bilinear", "CircularPad1d",

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from neuralab.ops import reduce
-from neuralab.ops._fused import float_tensor, to_tensor
+from neuralab.ops._util import float_tensor, to_tensor
 from neuralab.tensor import Tensor, make
 
 REDUCTIONS = ("mean", "sum", "none")

@@ -1,4 +1,4 @@
-"""Small helpers shared by the op families: broadcasting reduction and dimension handling."""
+"""Small helpers shared by the op families: input coercion, broadcasting reduction, dimensions."""
 
 from __future__ import annotations
 
@@ -7,6 +7,20 @@ from typing import Any
 import numpy as np
 
 from neuralab.compiled import load
+from neuralab.tensor import Tensor, as_array, constant
+
+
+def to_tensor(x: Any) -> Tensor:
+    """``x`` itself if it is a Tensor, else a graph-free tensor wrapping it."""
+    return x if isinstance(x, Tensor) else constant(as_array(x))
+
+
+def float_tensor(x: Any, op: str, what: str = "input") -> Tensor:
+    """``x`` as a Tensor, raising a TypeError naming ``op`` unless it holds floating-point data."""
+    t = to_tensor(x)
+    if t._data.dtype.kind != "f":
+        raise TypeError(f"{op}: {what} must be a floating-point tensor, got dtype {t._data.dtype}")
+    return t
 
 
 def unbroadcast(g: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -47,13 +61,13 @@ def scatter_add_rows(rows: int, idx: np.ndarray, values: np.ndarray) -> np.ndarr
     """Zeros of shape (rows, *values.shape[1:]) with ``values[k]`` added into row ``idx[k]``.
 
     Equal to ``np.add.at`` but many times faster: one compiled pass in index order when numba
-    is there (:mod:`neuralab.ops._scatter_kernel`), else sort the indices once and sum each run
+    is there (:mod:`neuralab.compiled.scatter`), else sort the indices once and sum each run
     of equal indices with ``np.add.reduceat`` (which may group a run's additions differently:
     the two can differ in the last bits).
     """
     kernels = None
     if idx.size and values.dtype in (np.float32, np.float64):
-        kernels = load("neuralab.ops._scatter_kernel")
+        kernels = load("neuralab.compiled.scatter")
     if kernels is not None:
         out = np.empty((rows, *values.shape[1:]), values.dtype)
         flat = np.ascontiguousarray(values).reshape(len(values), -1)

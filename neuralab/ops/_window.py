@@ -16,14 +16,9 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from neuralab.compiled import load
-from neuralab.tensor import Tensor, as_array, constant
+from neuralab.tensor import Tensor
 
 Pair = tuple[int, int]
-
-
-def as_tensor(x: Any) -> Tensor:
-    """Pass a Tensor through; wrap anything else as a graph-free constant."""
-    return x if isinstance(x, Tensor) else constant(as_array(x))
 
 
 def check_float(op: str, *tensors: Tensor | None) -> None:
@@ -57,7 +52,7 @@ def spatial(value: Any, nd: int, name: str, op: str, minimum: int, fill: int) ->
     return ((fill,) + t) if nd == 1 else t
 
 
-def lift(x: Tensor, nd: int, op: str) -> np.ndarray:
+def as_nchw(x: Tensor, nd: int, op: str) -> np.ndarray:
     """View ``x`` ((N, C, *spatial) or unbatched (C, *spatial), ``nd`` spatial dims) as NCHW."""
     if x.ndim not in (nd + 1, nd + 2):
         raise ValueError(
@@ -112,13 +107,13 @@ def im2col(
     ``x`` is zero-padded by ``pad`` (top, left; bottom and right as far as the windows reach).
     Batch-major, so that per sample the columns are a (C·kh·kw, OH·OW) matrix: a convolution's
     output comes out of the GEMM already in NCHW order, with no transpose copies. ``out``, when
-    given, receives the copy. With numba, a compiled copy (:mod:`neuralab.ops._conv_kernel`)
+    given, receives the copy. With numba, a compiled copy (:mod:`neuralab.compiled.im2col`)
     reads ``x`` directly instead of a padded copy of it.
     """
     (kh, kw), (sh, sw), (dh, dw), (oh, ow) = kernel, stride, dilation, out_hw
     if out is None:
         out = np.empty((*x.shape[:2], kh, kw, oh, ow), x.dtype)
-    kernels = load("neuralab.ops._conv_kernel")
+    kernels = load("neuralab.compiled.im2col")
     if kernels is not None:
         kernels.im2col(x, out, sh, sw, *pad, dh, dw)
         return out
@@ -146,13 +141,13 @@ def col2im(
     The columns were taken from the image padded by ``pad`` (top, left; bottom and right as far
     as the windows reach); what lands on the padding is dropped. ``out``, when given, receives
     the image. Each pixel sums its contributions by kernel offset, first to last, from zero: the
-    compiled kernel (:mod:`neuralab.ops._conv_kernel`, with numba) does the same additions in
+    compiled kernel (:mod:`neuralab.compiled.im2col`, with numba) does the same additions in
     the same order, so both paths give the same bits.
     """
     n, c, kh, kw, oh, ow = cols.shape
     if out is None:
         out = np.empty((n, c, *image_hw), cols.dtype)
-    kernels = load("neuralab.ops._conv_kernel")
+    kernels = load("neuralab.compiled.im2col")
     if kernels is not None:
         kernels.col2im(cols, out, *stride, *pad, *dilation)
         return out

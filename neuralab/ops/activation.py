@@ -16,10 +16,9 @@ import numpy as np
 from scipy.special import erf
 
 from neuralab.compiled import load
-from neuralab.ops._fused import float_tensor
-from neuralab.ops._fused import sigmoid as _sigmoid
 from neuralab.ops._pointwise import settle, unary
-from neuralab.ops._util import one_dim
+from neuralab.ops._stable import sigmoid as _sigmoid
+from neuralab.ops._util import float_tensor, one_dim
 from neuralab.ops.elementwise import cast
 from neuralab.parallel import map_flat
 from neuralab.random import generator
@@ -61,7 +60,7 @@ def _relu_kernels(x: np.ndarray) -> Any:
     """The compiled ReLU passes for a contiguous float32/float64 array, else None."""
     if x.dtype not in (np.float32, np.float64) or not x.flags.c_contiguous:
         return None
-    return load("neuralab.ops._activation_kernel")
+    return load("neuralab.compiled.activation")
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from neuralab.ops._fused import float_tensor
+from neuralab.ops._util import float_tensor
 from neuralab.ops.pool import adaptive_avg_pool2d
 from neuralab.tensor import Tensor, constant, make
 

@@ -19,14 +19,9 @@ from typing import Any
 
 import numpy as np
 
-from neuralab.ops._fused import (
-    check_dropout_p,
-    dropout_mask,
-    float_tensor,
-    safe_softmax,
-    to_tensor,
-)
-from neuralab.ops._util import unbroadcast
+from neuralab.ops._stable import safe_softmax
+from neuralab.ops._util import float_tensor, to_tensor, unbroadcast
+from neuralab.ops.dropout import check_dropout_p, dropout_mask
 from neuralab.ops.matmul import pmatmul
 from neuralab.tensor import Tensor, constant, make
 

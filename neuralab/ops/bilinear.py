@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from neuralab.ops._fused import float_tensor
+from neuralab.ops._util import float_tensor
 from neuralab.tensor import Tensor, make
 
 __all__ = ["bilinear"]

@@ -38,14 +38,14 @@ def atleast_2d(*tensors: Any) -> Any:
 def atleast_3d(*tensors: Any) -> Any:
     """Each tensor with at least three dimensions ((n,) -> (1, n, 1), (m, n) -> (m, n, 1))."""
 
-    def lift(t: Tensor) -> Tensor:
+    def to_3d(t: Tensor) -> Tensor:
         if t.ndim == 0:
             return reshape(t, 1, 1, 1)
         if t.ndim == 1:
             return reshape(t, 1, -1, 1)
         return unsqueeze(t, -1) if t.ndim == 2 else t
 
-    out = tuple(lift(t) for t in _many(tensors))
+    out = tuple(to_3d(t) for t in _many(tensors))
     return out[0] if len(out) == 1 and not isinstance(tensors[0], list | tuple) else out
 
 

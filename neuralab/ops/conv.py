@@ -30,13 +30,13 @@ from typing import Any
 
 import numpy as np
 
+from neuralab.ops._util import to_tensor
 from neuralab.ops._window import (
     Pair,
-    as_tensor,
+    as_nchw,
     check_float,
     col2im,
     im2col,
-    lift,
     lower,
     ntuple,
     out_size,
@@ -85,10 +85,10 @@ def conv_transpose2d(
 ) -> Tensor:
     """Transposed 2-D convolution (torch's conv_transpose2d): conv2d's adjoint, for upsampling."""
     op = "conv_transpose2d"
-    x, w = as_tensor(input), as_tensor(weight)
-    b = None if bias is None else as_tensor(bias)
+    x, w = to_tensor(input), to_tensor(weight)
+    b = None if bias is None else to_tensor(bias)
     check_float(op, x, w, b)
-    xd = lift(x, 2, op)
+    xd = as_nchw(x, 2, op)
     if w.ndim != 4:
         raise ValueError(
             f"{op}: weight must be 4-D (in_channels, out_channels/groups, kH, kW), "
@@ -173,10 +173,10 @@ def _conv(
     groups: int,
 ) -> Tensor:
     """Shared conv1d/conv2d kernel: checks, im2col + GEMM forward, and its backward closure."""
-    x, w = as_tensor(input), as_tensor(weight)
-    b = None if bias is None else as_tensor(bias)
+    x, w = to_tensor(input), to_tensor(weight)
+    b = None if bias is None else to_tensor(bias)
     check_float(op, x, w, b)
-    xd = lift(x, nd, op)
+    xd = as_nchw(x, nd, op)
     if w.ndim != nd + 2:
         dims = "kH, kW" if nd == 2 else "kL"
         raise ValueError(

@@ -11,7 +11,6 @@ from typing import Any
 
 import numpy as np
 
-from neuralab.ops._fused import float_tensor, to_tensor
 from neuralab.ops._loss_util import (
     check_reduction,
     legacy_reduction,
@@ -19,7 +18,7 @@ from neuralab.ops._loss_util import (
     reduce_loss,
     target_grad,
 )
-from neuralab.ops._util import unbroadcast
+from neuralab.ops._util import float_tensor, to_tensor, unbroadcast
 from neuralab.tensor import Tensor, constant
 
 __all__ = ["gaussian_nll_loss", "kl_div", "poisson_nll_loss"]

@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from neuralab.ops._fused import check_dropout_p, dropout_mask, float_tensor
 from neuralab.ops._pointwise import settle
+from neuralab.ops._util import float_tensor
 from neuralab.ops.smooth_activation import SELU_ALPHA, SELU_SCALE
 from neuralab.random import generator
 from neuralab.tensor import Tensor, make
@@ -28,6 +28,20 @@ __all__ = [
 
 # SELU's negative saturation value -scale·alpha, where alpha dropout sets the dropped units.
 _ALPHA_PRIME = SELU_ALPHA * SELU_SCALE
+
+
+def check_dropout_p(p: float, op: str) -> None:
+    """Raise unless the drop probability ``p`` lies in [0, 1]."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"{op}: dropout probability has to be between 0 and 1, but got {p}")
+
+
+def dropout_mask(shape: tuple[int, ...], p: float, dtype: np.dtype) -> np.ndarray:
+    """Inverted-dropout multiplier: 1/(1-p) where kept (probability 1-p), 0 where dropped."""
+    if p == 1.0:
+        return np.zeros(shape, dtype)
+    keep = generator().random(shape) >= p
+    return keep.astype(dtype) * (1 / (1 - p))
 
 
 def _apply(op: str, x: Tensor, mask: np.ndarray, shift: Any, inplace: bool) -> Tensor:

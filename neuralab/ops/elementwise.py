@@ -12,7 +12,7 @@ from neuralab.tensor import Tensor, constant, float32, make
 _SCALARS = (int, float, bool, np.number, np.bool_)
 
 
-def lift(x: Any, like: Tensor) -> Tensor:
+def operand(x: Any, like: Tensor) -> Tensor:
     """Turn a non-tensor operand into a constant tensor; Python scalars never promote ``like``."""
     if isinstance(x, Tensor):
         return x
@@ -32,9 +32,9 @@ def lift(x: Any, like: Tensor) -> Tensor:
 def coerce(a: Any, b: Any) -> tuple[Tensor, Tensor]:
     """Both operands as tensors; a float tensor beside an integer one sets the result dtype."""
     if not isinstance(a, Tensor):
-        a = lift(a, b)
+        a = operand(a, b)
     elif not isinstance(b, Tensor):
-        b = lift(b, a)
+        b = operand(b, a)
     da, db = a._data.dtype, b._data.dtype
     if da != db:
         if da.kind == "f" and db.kind != "f":

@@ -15,8 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from neuralab.ops._fused import float_tensor, to_tensor
-from neuralab.ops._util import scatter_add_rows
+from neuralab.ops._util import float_tensor, scatter_add_rows, to_tensor
 from neuralab.tensor import Tensor, constant, make
 
 __all__ = ["EmbeddingBackward", "embedding", "one_hot"]

@@ -18,7 +18,6 @@ from typing import Any
 
 import numpy as np
 
-from neuralab.ops._fused import float_tensor, log_softmax, sigmoid, softplus, to_tensor
 from neuralab.ops._loss_util import (
     check_reduction,
     legacy_reduction,
@@ -28,6 +27,8 @@ from neuralab.ops._loss_util import (
     values,
     weight_array,
 )
+from neuralab.ops._stable import log_softmax, sigmoid, softplus
+from neuralab.ops._util import float_tensor, to_tensor
 from neuralab.tensor import Tensor
 
 _BCE_EPSILON = 1e-12  # torch's floor on p(1-p) in the BCE input gradient

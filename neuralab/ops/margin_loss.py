@@ -14,7 +14,6 @@ from typing import Any
 import numpy as np
 
 from neuralab.ops import elementwise as E
-from neuralab.ops._fused import float_tensor, sigmoid, softplus, to_tensor
 from neuralab.ops._loss_util import (
     check_reduction,
     legacy_reduction,
@@ -23,6 +22,8 @@ from neuralab.ops._loss_util import (
     target_grad,
     weight_array,
 )
+from neuralab.ops._stable import sigmoid, softplus
+from neuralab.ops._util import float_tensor, to_tensor
 from neuralab.ops.loss import binary_cross_entropy_with_logits
 from neuralab.ops.reduce import mean as reduce_mean
 from neuralab.ops.reduce import sum as reduce_sum
@@ -81,7 +82,7 @@ def hinge_embedding_loss(
     op = "hinge_embedding_loss"
     reduction = legacy_reduction(op, size_average, reduce, reduction)
     x, y = float_tensor(input, op), to_tensor(target)
-    zero = E.lift(0, x)
+    zero = E.operand(0, x)
     pushed = E.where(E.ne(y, 1)._data, E.clamp(E.sub(margin, x), min=0), zero)
     pulled = E.where(E.ne(y, -1)._data, x, zero)
     return reduce_tensor(E.add(pushed, pulled), reduction)
@@ -112,7 +113,7 @@ def cosine_embedding_loss(
     sq1 = E.add(reduce_sum(E.mul(x1, x1), dim), _COSINE_EPSILON)
     sq2 = E.add(reduce_sum(E.mul(x2, x2), dim), _COSINE_EPSILON)
     cos = E.div(dot, E.sqrt(E.mul(sq1, sq2)))
-    zero = E.lift(0, cos)
+    zero = E.operand(0, cos)
     similar = E.where(E.eq(y, 1)._data, E.sub(1, cos), zero)
     dissimilar = E.where(E.eq(y, -1)._data, E.clamp(E.sub(cos, margin), min=0), zero)
     return reduce_tensor(E.add(similar, dissimilar), reduction)

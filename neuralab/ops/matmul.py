@@ -160,7 +160,7 @@ def project_embedded(
     # the forward's product shrinks by lookups / rows; the backward trades two products over
     # every lookup for a scatter of the output gradient, a compiled pass (NumPy's is slower
     # than the products it replaces)
-    if 2 * table.shape[0] > idx.size or load("neuralab.ops._scatter_kernel") is None:
+    if 2 * table.shape[0] > idx.size or load("neuralab.compiled.scatter") is None:
         return None
     e, w = table._data, weight._data
     projected = pmatmul(e, w.T)  # through pmatmul: BLAS's threads would spin against the pool

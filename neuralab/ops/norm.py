@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from neuralab.ops._fused import float_tensor, to_tensor
+from neuralab.ops._util import float_tensor, to_tensor
 from neuralab.tensor import Tensor, make
 
 __all__ = [

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from neuralab.ops._fused import to_tensor
+from neuralab.ops._util import to_tensor
 from neuralab.tensor import Tensor, make
 
 __all__ = ["pad"]

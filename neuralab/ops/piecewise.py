@@ -8,8 +8,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from neuralab.ops._fused import to_tensor
 from neuralab.ops._pointwise import settle, unary
+from neuralab.ops._util import to_tensor
 from neuralab.tensor import Tensor
 
 __all__ = [

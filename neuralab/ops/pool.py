@@ -5,7 +5,7 @@ padded input, then the kernel columns (kh + kw passes over strided planes, not k
 pooling also records which offset won, for its backward; average pooling's backward spreads the
 gradient back the same separable way, a plain copy where windows tile the input. No Python loop
 runs over pixels or the batch; with numba installed, 2×2 max pooling with stride 2 (the common
-case) runs as compiled passes instead (:mod:`neuralab.ops._pool_kernel`, the same bits).
+case) runs as compiled passes instead (:mod:`neuralab.compiled.pool`, the same bits).
 Adaptive average pooling is separable: one sparse window-averaging map per spatial axis
 (:class:`~neuralab.ops._window.AxisMap`), whose transpose is its backward. Semantics follow
 ``torch.nn.functional``, including ``ceil_mode``, ``count_include_pad``, NaN propagation in max
@@ -19,12 +19,12 @@ from typing import Any
 import numpy as np
 
 from neuralab.compiled import load
+from neuralab.ops._util import to_tensor
 from neuralab.ops._window import (
     AxisMap,
     Pair,
-    as_tensor,
+    as_nchw,
     check_float,
-    lift,
     lower,
     ntuple,
     offsets,
@@ -100,9 +100,9 @@ def adaptive_avg_pool2d(input: Any, output_size: int | tuple[int | None, int | N
     average pooling).
     """
     op = "adaptive_avg_pool2d"
-    x = as_tensor(input)
+    x = to_tensor(input)
     check_float(op, x)
-    xd = lift(x, 2, op)
+    xd = as_nchw(x, 2, op)
     sizes = (output_size,) * 2 if isinstance(output_size, int | np.integer) else output_size
     if len(sizes) != 2:
         raise ValueError(f"{op}: output_size must be an int or a pair, got {output_size!r}")
@@ -134,9 +134,9 @@ def max_unpool2d(
     its index. ``output_size`` ((H, W) or (N, C, H, W)) resolves the ambiguity of odd sizes.
     """
     op = "max_unpool2d"
-    x = as_tensor(input)
+    x = to_tensor(input)
     check_float(op, x)
-    xd = lift(x, 2, op)
+    xd = as_nchw(x, 2, op)
     idx = as_array(indices)
     if idx.dtype.kind not in "iu" or idx.shape != x.shape:
         raise ValueError(
@@ -193,9 +193,9 @@ def _max_pool(
     return_indices: bool,
 ) -> Tensor | tuple[Tensor, Tensor]:
     """Shared max_pool1d/max_pool2d kernel: running max over the kernel offsets, and backward."""
-    x = as_tensor(input)
+    x = to_tensor(input)
     check_float(op, x)
-    xd = lift(x, nd, op)
+    xd = as_nchw(x, nd, op)
     kernel, stride, pad, dil, out_hw, pads = _geometry(
         op, nd, x, xd, kernel_size, stride, padding, dilation, ceil_mode
     )
@@ -209,7 +209,7 @@ def _max_pool(
     arg = np.empty(best.shape, np.min_scalar_type(kernel[0] * kernel[1] - 1)) if keep_arg else None
     geometry = (xd.shape, kernel, stride, pad, dil, out_hw)
     tiles = stride == kernel and dil == (1, 1) and not any(sum(pads, ()))
-    kernels = load("neuralab.ops._pool_kernel") if tiles and kernel == (2, 2) else None
+    kernels = load("neuralab.compiled.pool") if tiles and kernel == (2, 2) else None
     if kernels is not None and arg is None:
         arg = np.empty(best.shape, np.uint8)  # the kernel finds it anyway; only not kept
 
@@ -413,9 +413,9 @@ def _avg_pool(
     count_include_pad: bool,
 ) -> Tensor:
     """Shared avg_pool1d/avg_pool2d kernel: running sum over the kernel offsets, and backward."""
-    x = as_tensor(input)
+    x = to_tensor(input)
     check_float(op, x)
-    xd = lift(x, nd, op)
+    xd = as_nchw(x, nd, op)
     kernel, stride, pad, dil, out_hw, pads = _geometry(
         op, nd, x, xd, kernel_size, stride, padding, 1, ceil_mode
     )

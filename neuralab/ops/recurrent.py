@@ -74,9 +74,9 @@ class _LSTM:
     """LSTM cell: gates (i, f, g, o); c = f⊙c + i⊙g, h = o⊙tanh(c).
 
     For float32 with numba installed, each step's gate math is one compiled pass
-    (:mod:`neuralab.ops._rnn_kernel`), and with NumPy's OpenBLAS reachable from compiled code
+    (:mod:`neuralab.compiled.rnn_cell`), and with NumPy's OpenBLAS reachable from compiled code
     the whole sequence is one compiled loop per range of batch rows (``run``, ``run_back``;
-    :mod:`neuralab.ops._rnn_sequence`). Otherwise NumPy runs it, all four gates through one tanh
+    :mod:`neuralab.compiled.rnn_sequence`). Otherwise NumPy runs it, all four gates through one tanh
     call: σ(x) = ½ + ½·tanh(x/2), so the sigmoid gates are scaled by ½ before and after (NumPy's
     float32 tanh is vectorised; a separate sigmoid costs several times more). That path also
     saves every gate's derivative (σ' = ¼(1 - t²), tanh' = 1 - t²), so its backward is one
@@ -92,8 +92,8 @@ class _LSTM:
             return np.repeat(np.array([sigmoid, sigmoid, tanh, sigmoid], dtype), hidden)
 
         self.scale, self.shift, self.slope = per_gate(0.5, 1), per_gate(0.5, 0), per_gate(0.25, 1)
-        self.kernels = load("neuralab.ops._rnn_kernel") if dtype == np.float32 else None
-        self.sequence = load("neuralab.ops._rnn_sequence") if self.kernels else None
+        self.kernels = load("neuralab.compiled.rnn_cell") if dtype == np.float32 else None
+        self.sequence = load("neuralab.compiled.rnn_sequence") if self.kernels else None
         saved = {
             "act": np.empty((slots, batch, 4 * hidden), dtype),
             "c": np.empty((slots, batch, hidden), dtype),
@@ -177,8 +177,8 @@ class _GRU:
     separate_hidden_grad = True  # the n gate's hidden part is scaled by r, its input part is not
 
     def allocate(self, slots: int, batch: int, hidden: int, dtype: np.dtype) -> Saved:
-        self.kernels = load("neuralab.ops._rnn_kernel") if dtype == np.float32 else None
-        self.sequence = load("neuralab.ops._rnn_sequence") if self.kernels else None
+        self.kernels = load("neuralab.compiled.rnn_cell") if dtype == np.float32 else None
+        self.sequence = load("neuralab.compiled.rnn_sequence") if self.kernels else None
         self.no_bias = np.zeros(3 * hidden, dtype)
         return {
             "act": np.empty((slots, batch, 3 * hidden), dtype),

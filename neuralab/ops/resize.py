@@ -14,7 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from neuralab.ops._window import AxisMap, as_tensor, check_float, ntuple
+from neuralab.ops._util import to_tensor
+from neuralab.ops._window import AxisMap, check_float, ntuple
 from neuralab.tensor import Tensor, make
 
 
@@ -27,7 +28,7 @@ def interpolate(
 ) -> Tensor:
     """Resize 4-D ``input`` to ``size`` or by ``scale_factor`` (torch's F.interpolate)."""
     op = "interpolate"
-    x = as_tensor(input)
+    x = to_tensor(input)
     check_float(op, x)
     if x.ndim != 4:
         raise ValueError(f"{op}: only 4-D (N, C, H, W) input is supported, got shape {x.shape}")

@@ -148,12 +148,12 @@ def getitem(a: Tensor, index: Any) -> Tensor:
 
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Join tensors along an existing dimension."""
-    from neuralab.ops.elementwise import lift
+    from neuralab.ops.elementwise import operand
 
     if not tensors:
         raise ValueError("cat: expected a non-empty sequence of tensors")
     first = next(t for t in tensors if isinstance(t, Tensor))
-    tensors = tuple(lift(t, first) for t in tensors)
+    tensors = tuple(operand(t, first) for t in tensors)
     ax = one_dim(dim, first.ndim, "cat")
     try:
         out = np.concatenate([t._data for t in tensors], axis=ax)

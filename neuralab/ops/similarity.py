@@ -8,8 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from neuralab.ops._fused import float_tensor
-from neuralab.ops._util import one_dim, unbroadcast
+from neuralab.ops._util import float_tensor, one_dim, unbroadcast
 from neuralab.ops.distance import vector_norm
 from neuralab.ops.elementwise import add, clamp, div, sub
 from neuralab.ops.shape import getitem

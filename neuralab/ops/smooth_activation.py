@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from neuralab.ops._fused import float_tensor
-from neuralab.ops._fused import sigmoid as _sigmoid
-from neuralab.ops._fused import softplus as _softplus
 from neuralab.ops._pointwise import settle, unary
+from neuralab.ops._stable import sigmoid as _sigmoid
+from neuralab.ops._stable import softplus as _softplus
+from neuralab.ops._util import float_tensor
 from neuralab.tensor import Tensor
 
 __all__ = [

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from neuralab.ops._fused import float_tensor
+from neuralab.ops._util import float_tensor
 from neuralab.ops._window import col2im, im2col, ntuple, out_size
 from neuralab.tensor import Tensor, make
 

@@ -83,7 +83,7 @@ class Adam(Optimizer):
             v_max = state["max_exp_avg_sq"]._data if amsgrad else None
             coefficients = (beta1, beta2, eps, lr / (1.0 - beta1**step), (1.0 - beta2**step) ** 0.5)
             arrays = (theta, g, m, v) + (() if v_max is None else (v_max,))
-            kernels = load("neuralab.optim._adam_kernel") if v_max is None else None
+            kernels = load("neuralab.compiled.adam") if v_max is None else None
             _update(arrays, coefficients, kernels and kernels.adam_update)
 
 

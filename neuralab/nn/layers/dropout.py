@@ -6,7 +6,7 @@ from typing import Any
 
 from neuralab.nn import functional as F
 from neuralab.nn.module import Module
-from neuralab.ops._fused import check_dropout_p
+from neuralab.ops.dropout import check_dropout_p
 from neuralab.tensor import Tensor
 
 __all__ = [

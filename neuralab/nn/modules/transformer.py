@@ -1,6 +1,6 @@
 """torch.nn.modules.transformer: the Transformer and its encoder/decoder layers and stacks."""
 
-from neuralab.nn.transformer import (
+from neuralab.nn.layers.transformer import (
     Transformer,
     TransformerDecoder,
     TransformerDecoderLayer,

@@ -9,7 +9,7 @@ one, so tanh here is a rational function that the compiler vectorises: tanh(x) =
 s = (x/9.1)², P and Q of degree 5, evaluated in float64 and clamped at ±9.1 (beyond it float32's
 tanh is ±1). The coefficients were fitted by iteratively reweighted least squares on Chebyshev
 nodes; the relative error is below 5e-11 on [0, 9.1], so the float32 result is the correctly
-rounded tanh, or its neighbour (``tests/test_recurrent_compiled.py`` checks both claims).
+rounded tanh, or its neighbour (``tests/test_compiled.py`` checks both claims).
 """
 
 import numba

@@ -19,8 +19,8 @@ import numpy as np
 
 from neuralab.nn import functional as F
 from neuralab.nn import init
-from neuralab.nn.attention import MultiheadAttention
 from neuralab.nn.layers._params import check_factory
+from neuralab.nn.layers.attention import MultiheadAttention
 from neuralab.nn.layers.containers import ModuleList
 from neuralab.nn.layers.dropout import Dropout
 from neuralab.nn.layers.linear import Linear

@@ -21,7 +21,7 @@ from llvmlite import binding
 from numba import types
 
 from neuralab.compiled import numpy_sgemm
-from neuralab.ops._rnn_kernel import (
+from neuralab.compiled.rnn_cell import (
     backward_step,
     forward_step,
     gru_backward_step,
