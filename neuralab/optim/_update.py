@@ -3,11 +3,37 @@ torch's ``lerp_`` and scalar rounding, on NumPy arrays in place."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 
 from neuralab.tensor import constant, get_default_dtype
+
+
+def options(arguments: dict[str, Any]) -> dict[str, Any]:
+    """An optimizer's defaults from its constructor's ``locals()``: every argument but ``self``
+    and ``params``, pairs such as ``betas`` stored as tuples (torch's signatures name them all)."""
+    skip = ("self", "params", "__class__")
+    return {
+        k: tuple(v) if k in ("betas", "etas", "step_sizes") else v
+        for k, v in arguments.items()
+        if k not in skip
+    }
+
+
+def updatable(
+    states: dict[Any, dict[str, Any]], group: dict[str, Any], *names: str
+) -> Iterator[tuple[np.ndarray, np.ndarray, dict[str, Any]]]:
+    """``(θ, gradient, state)`` for each parameter of ``group`` that has a gradient, its state
+    started (:func:`_fresh_state` with ``names``) the first time the parameter is updated."""
+    for p in group["params"]:
+        if p.grad is None:
+            continue
+        state = states[p]
+        if not state and names:
+            _fresh_state(state, p._data, *names)
+        yield p._data, p.grad._data, state
 
 
 def _gradient(grad: np.ndarray, param: np.ndarray, weight_decay: float, maximize: bool) -> Any:

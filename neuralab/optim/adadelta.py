@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from neuralab.optim._checks import scalar
-from neuralab.optim._update import _fresh_state, _gradient
+from neuralab.optim._update import _gradient, options, updatable
 from neuralab.optim.optimizer import Optimizer
 from neuralab.tensor import Tensor
 
@@ -41,31 +41,15 @@ class Adadelta(Optimizer):
         maximize: bool = False,
         differentiable: bool = False,
     ) -> None:
-        defaults = {
-            "lr": lr,
-            "rho": rho,
-            "eps": eps,
-            "weight_decay": weight_decay,
-            "maximize": maximize,
-            "capturable": capturable,
-            "foreach": foreach,
-            "differentiable": differentiable,
-        }
-        super().__init__(params, defaults)
+        super().__init__(params, options(locals()))
 
     def _update_group(self, group: dict[str, Any]) -> None:
         lr = scalar(group["lr"])
         rho, eps = float(group["rho"]), float(group["eps"])
         weight_decay = float(group["weight_decay"])
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            theta = p._data
-            state = self.state[p]
-            if not state:
-                _fresh_state(state, theta, "square_avg", "acc_delta")
+        for theta, grad, state in updatable(self.state, group, "square_avg", "acc_delta"):
             state["step"] += 1
-            g = _gradient(p.grad._data, theta, weight_decay, group["maximize"])
+            g = _gradient(grad, theta, weight_decay, group["maximize"])
             v, u = state["square_avg"]._data, state["acc_delta"]._data
             tmp = np.multiply(g, 1.0 - rho, out=np.empty_like(theta))
             tmp *= g

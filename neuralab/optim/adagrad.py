@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from neuralab.optim._checks import scalar
-from neuralab.optim._update import _gradient
+from neuralab.optim._update import _gradient, options
 from neuralab.optim.optimizer import Optimizer
 from neuralab.tensor import Tensor, constant
 
@@ -39,18 +39,7 @@ class Adagrad(Optimizer):
         differentiable: bool = False,
         fused: bool | None = None,
     ) -> None:
-        defaults = {
-            "lr": lr,
-            "lr_decay": lr_decay,
-            "eps": eps,
-            "weight_decay": weight_decay,
-            "initial_accumulator_value": initial_accumulator_value,
-            "foreach": foreach,
-            "maximize": maximize,
-            "differentiable": differentiable,
-            "fused": fused,
-        }
-        super().__init__(params, defaults)
+        super().__init__(params, options(locals()))
         for group in self.param_groups:  # torch fills the state at once, from this argument
             for p in group["params"]:
                 self._init_state(p, initial_accumulator_value)

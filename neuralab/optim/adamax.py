@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from neuralab.optim._checks import scalar
-from neuralab.optim._update import _fresh_state, _gradient, _lerp_
+from neuralab.optim._update import _gradient, _lerp_, options, updatable
 from neuralab.optim.optimizer import Optimizer
 from neuralab.tensor import Tensor
 
@@ -40,31 +40,15 @@ class Adamax(Optimizer):
         differentiable: bool = False,
         capturable: bool = False,
     ) -> None:
-        defaults = {
-            "lr": lr,
-            "betas": tuple(betas),
-            "eps": eps,
-            "weight_decay": weight_decay,
-            "foreach": foreach,
-            "maximize": maximize,
-            "differentiable": differentiable,
-            "capturable": capturable,
-        }
-        super().__init__(params, defaults)
+        super().__init__(params, options(locals()))
 
     def _update_group(self, group: dict[str, Any]) -> None:
         lr = scalar(group["lr"])
         beta1, beta2 = (scalar(b, "betas") for b in group["betas"])
         eps, weight_decay = float(group["eps"]), float(group["weight_decay"])
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            theta = p._data
-            state = self.state[p]
-            if not state:
-                _fresh_state(state, theta, "exp_avg", "exp_inf")
+        for theta, grad, state in updatable(self.state, group, "exp_avg", "exp_inf"):
             step = state["step"] = state["step"] + 1
-            g = _gradient(p.grad._data, theta, weight_decay, group["maximize"])
+            g = _gradient(grad, theta, weight_decay, group["maximize"])
             m, u = state["exp_avg"]._data, state["exp_inf"]._data
             tmp = np.empty_like(theta)
             _lerp_(m, g, 1.0 - beta1, tmp)

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from neuralab.optim._checks import scalar
-from neuralab.optim._update import _fresh_state, _gradient, _round_scalar
+from neuralab.optim._update import _gradient, _round_scalar, options, updatable
 from neuralab.optim.optimizer import Optimizer
 from neuralab.tensor import Tensor
 
@@ -44,33 +44,17 @@ class ASGD(Optimizer):
         differentiable: bool = False,
         capturable: bool = False,
     ) -> None:
-        defaults = {
-            "lr": lr,
-            "lambd": lambd,
-            "alpha": alpha,
-            "t0": t0,
-            "weight_decay": weight_decay,
-            "foreach": foreach,
-            "maximize": maximize,
-            "differentiable": differentiable,
-            "capturable": capturable,
-        }
-        super().__init__(params, defaults)
+        super().__init__(params, options(locals()))
 
     def _update_group(self, group: dict[str, Any]) -> None:
         lr = scalar(group["lr"])
         lambd, alpha, t0 = float(group["lambd"]), float(group["alpha"]), float(group["t0"])
         weight_decay = float(group["weight_decay"])
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            theta = p._data
-            state = self.state[p]
-            if not state:
-                _fresh_state(state, theta, "ax")
+        for theta, grad, state in updatable(self.state, group, "ax"):
+            if state["step"] == 0:
                 state.update(eta=_round_scalar(lr), mu=1.0)
             step = state["step"] = state["step"] + 1
-            g = _gradient(p.grad._data, theta, weight_decay, group["maximize"])
+            g = _gradient(grad, theta, weight_decay, group["maximize"])
             eta, mu = state["eta"], state["mu"]
             theta *= 1 - lambd * eta
             theta -= np.multiply(g, eta, out=np.empty_like(theta))

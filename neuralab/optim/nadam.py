@@ -20,7 +20,13 @@ from typing import Any
 import numpy as np
 
 from neuralab.optim._checks import scalar
-from neuralab.optim._update import _decayed_gradient, _fresh_state, _lerp_, _round_scalar
+from neuralab.optim._update import (
+    _decayed_gradient,
+    _lerp_,
+    _round_scalar,
+    options,
+    updatable,
+)
 from neuralab.optim.optimizer import Optimizer
 from neuralab.tensor import Tensor
 
@@ -45,19 +51,7 @@ class NAdam(Optimizer):
         capturable: bool = False,
         differentiable: bool = False,
     ) -> None:
-        defaults = {
-            "lr": lr,
-            "betas": tuple(betas),
-            "eps": eps,
-            "weight_decay": weight_decay,
-            "momentum_decay": momentum_decay,
-            "decoupled_weight_decay": decoupled_weight_decay,
-            "maximize": maximize,
-            "foreach": foreach,
-            "capturable": capturable,
-            "differentiable": differentiable,
-        }
-        super().__init__(params, defaults)
+        super().__init__(params, options(locals()))
 
     def _update_group(self, group: dict[str, Any]) -> None:
         lr = scalar(group["lr"])
@@ -65,18 +59,11 @@ class NAdam(Optimizer):
         eps, weight_decay = float(group["eps"]), float(group["weight_decay"])
         psi = float(group["momentum_decay"])
         decoupled = group["decoupled_weight_decay"]
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            theta = p._data
-            state = self.state[p]
-            if not state:
-                _fresh_state(state, theta, "exp_avg", "exp_avg_sq")
+        for theta, grad, state in updatable(self.state, group, "exp_avg", "exp_avg_sq"):
+            if state["step"] == 0:
                 state["mu_product"] = 1.0
             step = state["step"] = state["step"] + 1
-            g = _decayed_gradient(
-                p.grad._data, theta, lr, weight_decay, decoupled, group["maximize"]
-            )
+            g = _decayed_gradient(grad, theta, lr, weight_decay, decoupled, group["maximize"])
             mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * psi))
             mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * psi))
             mu_product = state["mu_product"] = _round_scalar(

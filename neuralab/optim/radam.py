@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from neuralab.optim._checks import scalar
-from neuralab.optim._update import _decayed_gradient, _fresh_state, _lerp_
+from neuralab.optim._update import _decayed_gradient, _lerp_, options, updatable
 from neuralab.optim.optimizer import Optimizer
 from neuralab.tensor import Tensor
 
@@ -44,18 +44,7 @@ class RAdam(Optimizer):
         capturable: bool = False,
         differentiable: bool = False,
     ) -> None:
-        defaults = {
-            "lr": lr,
-            "betas": tuple(betas),
-            "eps": eps,
-            "weight_decay": weight_decay,
-            "maximize": maximize,
-            "foreach": foreach,
-            "capturable": capturable,
-            "decoupled_weight_decay": decoupled_weight_decay,
-            "differentiable": differentiable,
-        }
-        super().__init__(params, defaults)
+        super().__init__(params, options(locals()))
 
     def _update_group(self, group: dict[str, Any]) -> None:
         lr = scalar(group["lr"])
@@ -63,17 +52,9 @@ class RAdam(Optimizer):
         eps, weight_decay = float(group["eps"]), float(group["weight_decay"])
         decoupled = group["decoupled_weight_decay"]
         rho_inf = 2 / (1 - beta2) - 1
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            theta = p._data
-            state = self.state[p]
-            if not state:
-                _fresh_state(state, theta, "exp_avg", "exp_avg_sq")
+        for theta, grad, state in updatable(self.state, group, "exp_avg", "exp_avg_sq"):
             step = state["step"] = state["step"] + 1
-            g = _decayed_gradient(
-                p.grad._data, theta, lr, weight_decay, decoupled, group["maximize"]
-            )
+            g = _decayed_gradient(grad, theta, lr, weight_decay, decoupled, group["maximize"])
             m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
             tmp = np.empty_like(theta)
             _lerp_(m, g, 1.0 - beta1, tmp)

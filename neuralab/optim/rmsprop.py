@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from neuralab.optim._checks import scalar
-from neuralab.optim._update import _fresh_state, _gradient
+from neuralab.optim._update import _gradient, options, updatable
 from neuralab.optim.optimizer import Optimizer
 from neuralab.tensor import Tensor
 
@@ -41,19 +41,7 @@ class RMSprop(Optimizer):
         maximize: bool = False,
         differentiable: bool = False,
     ) -> None:
-        defaults = {
-            "lr": lr,
-            "momentum": momentum,
-            "alpha": alpha,
-            "eps": eps,
-            "centered": centered,
-            "weight_decay": weight_decay,
-            "capturable": capturable,
-            "foreach": foreach,
-            "maximize": maximize,
-            "differentiable": differentiable,
-        }
-        super().__init__(params, defaults)
+        super().__init__(params, options(locals()))
 
     _checked = ("lr", "eps", "momentum", "weight_decay", "alpha")
 
@@ -64,16 +52,11 @@ class RMSprop(Optimizer):
         weight_decay = float(group["weight_decay"])
         momentum = float(group["momentum"])
         centered, maximize = group["centered"], group["maximize"]
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            theta = p._data
-            state = self.state[p]
-            if not state:
-                names = ("square_avg",) + (("momentum_buffer",) if momentum > 0 else ())
-                _fresh_state(state, theta, *names, *(("grad_avg",) if centered else ()))
+        names = ("square_avg",) + (("momentum_buffer",) if momentum > 0 else ())
+        names += ("grad_avg",) if centered else ()
+        for theta, grad, state in updatable(self.state, group, *names):
             state["step"] += 1
-            g = _gradient(p.grad._data, theta, weight_decay, maximize)
+            g = _gradient(grad, theta, weight_decay, maximize)
             sq = state["square_avg"]._data
             sq *= alpha
             tmp = np.multiply(g, g, out=np.empty_like(sq))

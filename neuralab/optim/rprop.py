@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from neuralab.optim._checks import scalar
+from neuralab.optim._update import options
 from neuralab.optim.optimizer import Optimizer
 from neuralab.tensor import Tensor, constant
 
@@ -39,16 +40,7 @@ class Rprop(Optimizer):
         maximize: bool = False,
         differentiable: bool = False,
     ) -> None:
-        defaults = {
-            "lr": lr,
-            "etas": tuple(etas),
-            "step_sizes": tuple(step_sizes),
-            "foreach": foreach,
-            "maximize": maximize,
-            "differentiable": differentiable,
-            "capturable": capturable,
-        }
-        super().__init__(params, defaults)
+        super().__init__(params, options(locals()))
 
     def _update_group(self, group: dict[str, Any]) -> None:
         lr = scalar(group["lr"])
