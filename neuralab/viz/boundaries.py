@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from neuralab.nn.module import Module
-from neuralab.tensor import no_grad, tensor
+from neuralab.nn.utils import eval_mode
+from neuralab.tensor import tensor
 from neuralab.viz._figure import PathLike, finish, pyplot, to_numpy
 
 if TYPE_CHECKING:
@@ -19,15 +20,9 @@ __all__ = ["plot_decision_boundary", "predict_scores"]
 
 def _module_outputs(model: Module, X: np.ndarray) -> np.ndarray:
     """``model(X)`` in eval mode without a graph; every module's training flag is restored."""
-    modes = [(m, m.training) for m in model.modules()]
     dtype = next((p.dtype for p in model.parameters()), np.dtype(np.float32))
-    model.eval()
-    try:
-        with no_grad():
-            return to_numpy(model(tensor(X, dtype=dtype)))
-    finally:
-        for m, mode in modes:
-            m.training = mode
+    with eval_mode(model):
+        return to_numpy(model(tensor(X, dtype=dtype)))
 
 
 def predict_scores(model: Any, X: Any) -> np.ndarray:
@@ -82,6 +77,49 @@ def _name(value: np.generic) -> str:
     return f"{v:g}" if isinstance(v, int | float) else str(v)
 
 
+def _grid(X: np.ndarray, resolution: int) -> tuple[np.ndarray, np.ndarray]:
+    """A ``resolution``² mesh over the data's bounding box, padded by a tenth on each side."""
+    low, high = X.min(axis=0), X.max(axis=0)
+    pad = 0.1 * np.maximum(high - low, 1e-3)
+    xs = np.linspace(low[0] - pad[0], high[0] + pad[0], resolution)
+    ys = np.linspace(low[1] - pad[1], high[1] + pad[1], resolution)
+    return np.meshgrid(xs, ys)
+
+
+def _shade(
+    ax: Any, fig: Figure, grid: tuple, out: np.ndarray, region: np.ndarray, how: dict
+) -> None:
+    """Fill the plane: a one-score model's output around its threshold, else its class regions."""
+    gx, gy = grid
+    colors, threshold = how["colors"], how["threshold"]
+    from matplotlib.colors import LinearSegmentedColormap, ListedColormap
+
+    if how["one_score"]:  # two classes, or _class_index has raised
+        score = out.reshape(gx.shape)
+        spread = float(np.max(np.abs(score - threshold))) or 1.0
+        cmap = LinearSegmentedColormap.from_list("boundary", [colors[0], "white", colors[1]])
+        levels = np.linspace(threshold - spread, threshold + spread, 21)
+        shade = ax.contourf(gx, gy, score, levels=levels, cmap=cmap, alpha=0.6)
+        fig.colorbar(shade, ax=ax, label="model output")
+        if score.min() < threshold < score.max():
+            ax.contour(gx, gy, score, levels=[threshold], colors="black", linewidths=1.5)
+        return
+    steps = np.arange(len(colors) + 1) - 0.5
+    ax.contourf(gx, gy, region, levels=steps, cmap=ListedColormap(colors), alpha=0.35)
+    if len(colors) > 1:
+        ax.contour(gx, gy, region, levels=steps[1:-1], colors="black", linewidths=1)
+
+
+def _check_points(X: np.ndarray, labels: np.ndarray, y: Any, resolution: int) -> None:
+    if X.ndim != 2 or X.shape[1] != 2 or labels.shape[0] != X.shape[0]:
+        raise ValueError(
+            f"plot_decision_boundary: expected X of shape (N, 2) and y of shape (N,), got "
+            f"X {X.shape} and y {to_numpy(y).shape}"
+        )
+    if resolution < 2:
+        raise ValueError(f"plot_decision_boundary: resolution must be >= 2, got {resolution}")
+
+
 def plot_decision_boundary(
     model: Any | Callable[[np.ndarray], Any],
     X: Any,
@@ -102,19 +140,9 @@ def plot_decision_boundary(
     """
     X = np.asarray(to_numpy(X), dtype=np.float32)
     labels = to_numpy(y).reshape(-1)
-    if X.ndim != 2 or X.shape[1] != 2 or labels.shape[0] != X.shape[0]:
-        raise ValueError(
-            f"plot_decision_boundary: expected X of shape (N, 2) and y of shape (N,), got "
-            f"X {X.shape} and y {to_numpy(y).shape}"
-        )
-    if resolution < 2:
-        raise ValueError(f"plot_decision_boundary: resolution must be >= 2, got {resolution}")
+    _check_points(X, labels, y, resolution)
     classes = np.unique(labels)
-    low, high = X.min(axis=0), X.max(axis=0)
-    pad = 0.1 * np.maximum(high - low, 1e-3)
-    xs = np.linspace(low[0] - pad[0], high[0] + pad[0], resolution)
-    ys = np.linspace(low[1] - pad[1], high[1] + pad[1], resolution)
-    gx, gy = np.meshgrid(xs, ys)
+    gx, gy = _grid(X, resolution)
     out = np.asarray(predict_scores(model, np.stack([gx.ravel(), gy.ravel()], axis=1)))
     if out.ndim == 0 or out.shape[0] != gx.size:
         raise ValueError(
@@ -125,25 +153,10 @@ def plot_decision_boundary(
         threshold = 0.5 if one_score and out.min() >= 0 and out.max() <= 1 else 0.0
     region = _class_index(out, classes, threshold).reshape(gx.shape)
 
-    plt = pyplot()
-    from matplotlib.colors import LinearSegmentedColormap, ListedColormap
-
     colors = [f"C{i % 10}" for i in range(classes.size)]
-    fig, ax = plt.subplots(figsize=(6.4, 5.2), layout="constrained")
-    if one_score:  # two classes, or _class_index has raised
-        score = out.reshape(gx.shape)
-        spread = float(np.max(np.abs(score - threshold))) or 1.0
-        cmap = LinearSegmentedColormap.from_list("boundary", [colors[0], "white", colors[1]])
-        levels = np.linspace(threshold - spread, threshold + spread, 21)
-        shade = ax.contourf(gx, gy, score, levels=levels, cmap=cmap, alpha=0.6)
-        fig.colorbar(shade, ax=ax, label="model output")
-        if score.min() < threshold < score.max():
-            ax.contour(gx, gy, score, levels=[threshold], colors="black", linewidths=1.5)
-    else:
-        steps = np.arange(classes.size + 1) - 0.5
-        ax.contourf(gx, gy, region, levels=steps, cmap=ListedColormap(colors), alpha=0.35)
-        if classes.size > 1:
-            ax.contour(gx, gy, region, levels=steps[1:-1], colors="black", linewidths=1)
+    fig, ax = pyplot().subplots(figsize=(6.4, 5.2), layout="constrained")
+    how = {"colors": colors, "threshold": threshold, "one_score": one_score}
+    _shade(ax, fig, (gx, gy), out, region, how)
     for i, value in enumerate(classes):
         mine = labels == value
         ax.scatter(
