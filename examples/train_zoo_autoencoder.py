@@ -15,45 +15,9 @@ from __future__ import annotations
 import argparse
 import time
 
-import numpy as np
+from neuralab.recipes.pixels import add_noise, train_denoiser
 
-import neuralab as nl
-from neuralab import models, nn, optim, train
-from neuralab.data import DataLoader, TensorDataset, digits, train_test_split
-from neuralab.models.autoencoder import ConvAutoencoder
-
-
-def add_noise(images: np.ndarray, std: float, rng: np.random.Generator) -> np.ndarray:
-    """``images`` plus Gaussian noise of ``std``, clipped back to [0, 1] (float32)."""
-    noisy = images + std * rng.standard_normal(images.shape, dtype=np.float32)
-    return np.clip(noisy, 0.0, 1.0)
-
-
-def train_denoiser(
-    epochs: int = 40, noise: float = 0.5, seed: int = 0, verbose: int = 0
-) -> tuple[ConvAutoencoder, dict[str, float]]:
-    """Train ``conv_autoencoder`` to denoise digits; return it and the held-out errors
-    ``noisy_mse`` (noisy input vs clean) and ``denoised_mse`` (output vs clean)."""
-    nl.manual_seed(seed)
-    X, _ = digits(layout="image")
-    X_train, X_test = train_test_split(X, ratio=0.8, seed=0)
-    X_test_noisy = add_noise(X_test, noise, np.random.default_rng(1))
-    model = models.get_model("conv_autoencoder")
-    optimizer = optim.Adam(model.parameters(), lr=3e-3)
-    schedule = optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
-    train_data = DataLoader(
-        TensorDataset(X_train, X_train), batch_size=32, shuffle=True,
-        transform=lambda x, rng: add_noise(x.numpy(), noise, rng),
-    )  # fmt: skip
-    train.fit(
-        model, nn.MSELoss(), optimizer, train_data, epochs=epochs, scheduler=schedule,
-        metrics=(), verbose=verbose,
-    )  # fmt: skip
-    denoised = train.predict(model, X_test_noisy)
-    return model, {
-        "noisy_mse": float(np.mean((X_test_noisy - X_test) ** 2)),
-        "denoised_mse": float(np.mean((denoised - X_test) ** 2)),
-    }
+__all__ = ["add_noise", "train_denoiser"]
 
 
 def main() -> None:

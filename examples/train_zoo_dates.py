@@ -17,77 +17,12 @@ from __future__ import annotations
 
 import argparse
 import time
-from dataclasses import dataclass, field
-from typing import Any
 
-import neuralab as nl
-from neuralab import models, optim, train
-from neuralab.data.sequences import DATE_SOURCE_VOCAB, DATE_TARGET_VOCAB, PAD, dates, encode_pairs
-from neuralab.models.rnn import sequence_cross_entropy
-from neuralab.models.seq2seq import EncoderDecoder, exact_match
+from neuralab.data.sequences import DATE_SOURCE_VOCAB, DATE_TARGET_VOCAB, encode_pairs
+from neuralab.recipes.sequences import DATE_RECIPES as RECIPES
+from neuralab.recipes.sequences import MAX_LEN, TEST_SIZE, date_splits, train_on_dates
 
-TEST_SIZE = 1000
-MAX_LEN = 12  # "YYYY-MM-DD" + EOS is 11 tokens; one spare
-
-
-@dataclass(frozen=True)
-class Recipe:
-    """How one zoo model is trained on dates."""
-
-    kwargs: dict[str, Any] = field(default_factory=dict)
-    train_size: int = 4000
-    epochs: int = 6
-    lr: float = 3e-3
-
-
-RECIPES = {
-    "seq2seq_gru_attention": Recipe(),
-    "seq2seq_lstm_attention": Recipe(),
-    "seq2seq_gru": Recipe(train_size=10000, epochs=10),
-    "seq2seq_lstm": Recipe(train_size=10000, epochs=10),
-    "transformer_seq2seq": Recipe(epochs=10),
-}
-
-
-def date_splits(train_size: int, seed: int = 0) -> tuple[list, list]:
-    """Training pairs and TEST_SIZE held-out pairs whose sources never occur in training."""
-    training = dates(train_size, seed=seed)
-    seen = {source for source, _ in training}
-    held_out = [p for p in dates(2 * TEST_SIZE, seed=seed + 1) if p[0] not in seen]
-    return training, held_out[:TEST_SIZE]
-
-
-def train_on_dates(
-    name: str, verbose: int = 0, seed: int = 0, **overrides: Any
-) -> tuple[EncoderDecoder, dict[str, float]]:
-    """Build zoo model ``name`` and train it by its recipe (fields replaced by ``overrides``).
-
-    Returns the model and its held-out exact match: ``{"greedy": ..., "beam": ...}``.
-    """
-    recipe = Recipe(**{**RECIPES[name].__dict__, **overrides})
-    nl.manual_seed(seed)
-    training, held_out = date_splits(recipe.train_size, seed)
-    src, tgt = encode_pairs(training, DATE_SOURCE_VOCAB, DATE_TARGET_VOCAB)
-    test_src, test_tgt = encode_pairs(held_out, DATE_SOURCE_VOCAB, DATE_TARGET_VOCAB)
-    model = models.get_model(name, **recipe.kwargs)
-    optimizer = optim.Adam(model.parameters(), lr=recipe.lr)
-    schedule = optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=recipe.epochs)
-
-    def loss(logits: nl.Tensor, target: nl.Tensor) -> nl.Tensor:
-        return sequence_cross_entropy(logits, target, ignore_index=PAD)
-
-    def teacher_forced_exact_match(target: Any, logits: Any) -> float:
-        return float(((logits.argmax(-1) == target) | (target == PAD)).all(axis=1).mean())
-
-    train.fit(
-        model, loss, optimizer, (src, tgt[:, :-1], tgt[:, 1:]), epochs=recipe.epochs,
-        val_data=(test_src, test_tgt[:, :-1], test_tgt[:, 1:]) if verbose else None,
-        metrics={"exact_match": teacher_forced_exact_match} if verbose else (),
-        scheduler=schedule, clip_grad_norm=1.0, batch_size=64, verbose=verbose,
-    )  # fmt: skip
-    greedy = model.greedy_decode(test_src, max_len=MAX_LEN)
-    beam, _ = model.beam_search(test_src, beam_width=4, max_len=MAX_LEN)
-    return model, {"greedy": exact_match(greedy, test_tgt), "beam": exact_match(beam, test_tgt)}
+__all__ = ["MAX_LEN", "RECIPES", "TEST_SIZE", "date_splits", "train_on_dates"]
 
 
 def main() -> None:

@@ -22,48 +22,9 @@ from __future__ import annotations
 import argparse
 import time
 
-import numpy as np
+from neuralab.recipes.pixels import train_digits_gan, train_ring_gan
 
-import neuralab as nl
-from neuralab import models
-from neuralab.data import digits
-from neuralab.models.gan import GAN, mode_counts, ring_centres, ring_of_gaussians, train_gan
-
-try:  # imported as examples.train_zoo_gan (the tests), or run as a script from examples/
-    from examples.train_zoo_digits import train_on_digits
-except ModuleNotFoundError:
-    from train_zoo_digits import train_on_digits
-
-RING_STD = 0.05
-
-
-def train_ring_gan(steps: int = 5000, seed: int = 0) -> tuple[GAN, np.ndarray]:
-    """Train ``mlp_gan`` on the ring of 8 Gaussians; return it and the number of its 1,000
-    samples within 3 std of each mode."""
-    nl.manual_seed(seed)
-    gan = models.get_model("mlp_gan")
-    data = ring_of_gaussians(20_000, std=RING_STD, seed=seed)
-    train_gan(gan, data, steps, batch_size=512, seed=seed)
-    return gan, mode_counts(gan.sample(1000), ring_centres(), max_distance=3 * RING_STD)
-
-
-def train_digits_gan(steps: int = 10_000, seed: int = 0) -> tuple[GAN, dict]:
-    """Train ``digits_gan`` on the 8×8 digits; return it and how the zoo's digit classifier sees
-    1,000 samples: ``confident`` (share labelled with probability ≥ 0.9) and ``classes`` (how many
-    of those confident ones per digit)."""
-    classifier, _ = train_on_digits("mlp")
-    classifier.eval()
-    nl.manual_seed(seed)
-    gan = models.get_model("digits_gan")
-    images, _ = digits(layout="image")
-    train_gan(gan, images, steps, batch_size=64, lr=3e-3, cosine=True, seed=seed)
-    with nl.no_grad():
-        probs = classifier(gan.sample(1000).reshape(1000, 64)).softmax(dim=-1).numpy()
-    confident = probs.max(axis=1) >= 0.9
-    return gan, {
-        "confident": float(confident.mean()),
-        "classes": np.bincount(probs.argmax(axis=1)[confident], minlength=10),
-    }
+__all__ = ["train_digits_gan", "train_ring_gan"]
 
 
 def main() -> None:

@@ -20,76 +20,11 @@ from __future__ import annotations
 import argparse
 import time
 
-import numpy as np
-
-import neuralab as nl
-from neuralab import models, nn, optim, train
 from neuralab.data.sequences import TINY_TEXT, CharText
-from neuralab.models.rnn import (
-    RECURRENT,
-    CharLM,
-    SequenceClassifier,
-    sequence_cross_entropy,
-    sorted_digits_task,
-)
+from neuralab.models.rnn import RECURRENT
+from neuralab.recipes.sequences import LM_SPLIT, train_char_lm, train_sorted_digits
 
-LM_SPLIT = int(0.9 * len(TINY_TEXT))
-
-
-def train_sorted_digits(
-    cell: str = "gru", epochs: int = 6, seed: int = 0, verbose: int = 0
-) -> tuple[SequenceClassifier, float]:
-    """Train ``sequence_classifier`` on sorted-or-not digit strings; return it and test accuracy."""
-    nl.manual_seed(seed)
-    X, y = sorted_digits_task(3000, seed=0)
-    X_test, y_test = sorted_digits_task(1000, seed=1)
-    model = models.get_model("sequence_classifier", cell=cell)
-    optimizer = optim.Adam(model.parameters(), lr=1e-2)
-    schedule = optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
-    loss = nn.CrossEntropyLoss()
-    train.fit(
-        model, loss, optimizer, (X, y), epochs=epochs, val_data=(X_test, y_test),
-        scheduler=schedule, batch_size=32, verbose=verbose,
-    )  # fmt: skip
-    return model, train.evaluate(model, loss, (X_test, y_test))["accuracy"]
-
-
-def unigram_entropy(ids: np.ndarray, vocab_size: int) -> float:
-    """Entropy (nats) of the characters' frequencies: the loss of the best context-free model."""
-    p = np.bincount(ids, minlength=vocab_size) / len(ids)
-    p = p[p > 0]
-    return float(-(p * np.log(p)).sum())
-
-
-def text_loss(model: CharLM, ids: np.ndarray, skip: int = 0) -> float:
-    """Mean next-character loss (nats) over ``ids``, reading them in one pass; the first
-    ``skip`` predictions (context only) are left out."""
-    with nl.no_grad():
-        logits = model(ids[None, :-1])
-    return sequence_cross_entropy(logits[:, skip:], ids[None, skip + 1 :]).item()
-
-
-def train_char_lm(
-    cell: str = "lstm", epochs: int = 5, seed: int = 0, verbose: int = 0
-) -> tuple[CharLM, dict[str, float]]:
-    """Train ``char_lm`` on TINY_TEXT's first 90 %; return it and losses in nats per character:
-    ``train`` (that part), ``held_out`` (the last 10 %, after 64 characters of context from the
-    training part) and ``unigram`` (the training part's character entropy)."""
-    nl.manual_seed(seed)
-    windows = CharText(TINY_TEXT[:LM_SPLIT], seq_len=64, stride=4)
-    vocab = windows.vocab
-    model = models.get_model("char_lm", vocab_size=len(vocab), cell=cell)
-    optimizer = optim.Adam(model.parameters(), lr=1e-2)
-    train.fit(
-        model, sequence_cross_entropy, optimizer, windows, epochs=epochs, metrics=(),
-        clip_grad_norm=1.0, batch_size=32, verbose=verbose,
-    )  # fmt: skip
-    held_out = np.asarray(vocab.encode(TINY_TEXT[LM_SPLIT - 64 :]))
-    return model, {
-        "train": text_loss(model, windows.ids),
-        "held_out": text_loss(model, held_out, skip=63),
-        "unigram": unigram_entropy(windows.ids, len(vocab)),
-    }
+__all__ = ["train_char_lm", "train_sorted_digits"]
 
 
 def main() -> None:

@@ -13,65 +13,12 @@ function and checks the mean IoU that docs/models/segnet.md quotes.
 from __future__ import annotations
 
 import argparse
-import math
 import time
-from collections.abc import Iterator
 
-import numpy as np
+from neuralab.data import SCENE_CLASSES
+from neuralab.recipes.pixels import FreshScenes, held_out_scenes, train_segnet_scenes
 
-import neuralab as nl
-from neuralab import models, nn, optim, train
-from neuralab.data import SCENE_CLASSES, scenes
-from neuralab.models.segnet import SegNet, iou_per_class
-
-SIZE = 32
-
-
-class FreshScenes:
-    """Training data for ``fit`` that never repeats: each pass is ``n`` new scenes, in batches."""
-
-    def __init__(self, n: int, batch_size: int, first_seed: int = 1000) -> None:
-        self.n, self.batch_size, self.next_seed = n, batch_size, first_seed
-
-    def __len__(self) -> int:
-        return math.ceil(self.n / self.batch_size)
-
-    def __iter__(self) -> Iterator[tuple[nl.Tensor, nl.Tensor]]:
-        images, masks = scenes(self.n, SIZE, seed=self.next_seed)
-        self.next_seed += 1
-        for i in range(0, self.n, self.batch_size):
-            yield (
-                nl.tensor(images[i : i + self.batch_size]),
-                nl.tensor(masks[i : i + self.batch_size]),
-            )
-
-
-def held_out_scenes() -> tuple[nl.Tensor, np.ndarray]:
-    """The 200 scenes (seed 1) every SegNet score in the docs is measured on: images, masks."""
-    images, masks = scenes(200, SIZE, seed=1)
-    return nl.tensor(images), masks
-
-
-def train_segnet_scenes(
-    epochs: int = 120,
-    scenes_per_epoch: int = 128,
-    batch_size: int = 4,
-    seed: int = 0,
-    verbose: int = 0,
-) -> tuple[SegNet, np.ndarray]:
-    """Train ``segnet_scenes`` on fresh scenes; return it and its IoU of each class
-    (``SCENE_CLASSES``) on the held-out ones, whose mean is the mean IoU."""
-    nl.manual_seed(seed)
-    model = models.get_model("segnet_scenes")
-    optimizer = optim.Adam(model.parameters(), lr=3e-3)
-    schedule = optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
-    data = FreshScenes(scenes_per_epoch, batch_size)
-    train.fit(
-        model, nn.CrossEntropyLoss(), optimizer, data, epochs=epochs, scheduler=schedule,
-        metrics=(), verbose=verbose,
-    )  # fmt: skip
-    images, masks = held_out_scenes()
-    return model, iou_per_class(model.predict(images), masks, len(SCENE_CLASSES))
+__all__ = ["FreshScenes", "held_out_scenes", "train_segnet_scenes"]
 
 
 def main() -> None:

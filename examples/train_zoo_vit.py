@@ -14,28 +14,9 @@ from __future__ import annotations
 import argparse
 import time
 
-import neuralab as nl
-from neuralab import models, nn, optim, train
-from neuralab.data import digits, train_test_split
-from neuralab.models.vit import VisionTransformer
+from neuralab.recipes.images import train_vit_digits
 
-
-def train_vit_digits(
-    epochs: int = 40, seed: int = 0, verbose: int = 0
-) -> tuple[VisionTransformer, float]:
-    """Train ``vit_digits`` on the digits' training part; return it and its test accuracy."""
-    nl.manual_seed(seed)
-    X, y = digits(layout="image")
-    X_train, X_test, y_train, y_test = train_test_split(X, y, ratio=0.8, seed=0)
-    model = models.get_model("vit_digits")
-    optimizer = optim.AdamW(model.parameters(), lr=2e-3, weight_decay=0.05)
-    schedule = optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
-    loss = nn.CrossEntropyLoss()
-    train.fit(
-        model, loss, optimizer, (X_train, y_train), epochs=epochs, val_data=(X_test, y_test),
-        scheduler=schedule, batch_size=64, verbose=verbose,
-    )  # fmt: skip
-    return model, train.evaluate(model, loss, (X_test, y_test))["accuracy"]
+__all__ = ["train_vit_digits"]
 
 
 def main() -> None:

@@ -13,6 +13,7 @@ from neuralab import (
     data,
     distributed,
     distributions,
+    io,
     linalg,
     memory,
     nn,
@@ -421,3 +422,6 @@ pinverse, matrix_power = linalg.pinv, linalg.matrix_power
 __version__ = "0.1.0"
 
 memory._configure_at_import()  # reuse freed blocks across training steps (see neuralab/memory.py)
+for _package in ("models", "apps.detection", "apps.diffusion", "apps.chat", "apps.rl"):
+    io.add_class_source(f"neuralab.{_package}")  # model classes files name, imported on demand
+del _package

@@ -41,7 +41,7 @@ from neuralab.nn.module import Module, Parameter
 from neuralab.random import generator
 from neuralab.tensor import Tensor
 
-__all__ = ["LoadError", "load", "register", "save"]
+__all__ = ["LoadError", "add_class_source", "load", "register", "save"]
 
 _TAG = "__nl__"  # a JSON object with this key encodes a non-JSON value (tensor, tuple, model, ...)
 _FORMAT = "1"
@@ -103,22 +103,27 @@ def _class_reference(cls: type[Module]) -> dict[str, str]:
     return {"class": cls.__qualname__, "module": cls.__module__}
 
 
-# neuralab's own packages whose model classes a file may name. They are imported only when a
-# file names a class not yet defined; no name from a file is ever imported.
-_MODEL_PACKAGES = (
-    "neuralab.models",
-    "neuralab.apps.detection",
-    "neuralab.apps.diffusion",
-    "neuralab.apps.chat",
-    "neuralab.apps.rl",
-)
+_CLASS_SOURCES: list[str] = []
+
+
+def add_class_source(module: str) -> None:
+    """Declare ``module`` (a package of neuralab's above this one: the zoo, an app) as defining
+    model classes that files name: it is imported when a file names a class not yet defined.
+
+    io knows no package above it: those packages are declared by ``neuralab/__init__.py``. No
+    name read from a file is ever imported.
+    """
+    if not module.startswith("neuralab."):
+        raise ValueError(f"add_class_source: {module!r} is not one of neuralab's packages")
+    if module not in _CLASS_SOURCES:
+        _CLASS_SOURCES.append(module)
 
 
 def _class_by_name(name: str, source: str) -> type[Module]:
-    """A class saved by name: registered or neuralab's own."""
+    """A class saved by name: registered or neuralab's own (its declared sources imported)."""
     cls = _REGISTRY.get(name) or _builtin_classes().get(name)
     if cls is None:
-        for package in _MODEL_PACKAGES:
+        for package in _CLASS_SOURCES:
             with contextlib.suppress(ImportError):
                 importlib.import_module(package)
         cls = _builtin_classes().get(name)

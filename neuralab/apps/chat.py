@@ -37,7 +37,7 @@ import math
 import re
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,8 +49,11 @@ from neuralab.data.sequences import BOS, EOS, PAD, Vocab
 from neuralab.io import load, save
 from neuralab.nn import functional as F
 from neuralab.nn.layers.transformer import generate_square_subsequent_mask
+from neuralab.nn.module import Module
+from neuralab.nn.utils import eval_mode
 from neuralab.random import generator, use_generator
 from neuralab.tensor import Tensor, constant, no_grad
+from neuralab.train import Callback, LearningRateScheduler, Trainer
 
 __all__ = [
     "ChatBot",
@@ -413,20 +416,15 @@ def generate(
         row[: len(p)] = p
     rows = np.arange(len(prompts))
     live = np.ones(len(prompts), dtype=bool)
-    was_training = model.training
-    model.eval()
-    try:
-        with no_grad():
-            for _ in range(max_new_tokens):
-                logits = model(constant(ids[:, : lengths.max()])).numpy()
-                token = sample_next(logits[rows, lengths - 1], temperature, top_k, rng)
-                ids[rows[live], lengths[live]] = token[live]
-                lengths[live] += 1
-                live &= token != EOS
-                if not live.any():
-                    break
-    finally:
-        model.train(was_training)
+    with eval_mode(model):
+        for _ in range(max_new_tokens):
+            logits = model(constant(ids[:, : lengths.max()])).numpy()
+            token = sample_next(logits[rows, lengths - 1], temperature, top_k, rng)
+            ids[rows[live], lengths[live]] = token[live]
+            lengths[live] += 1
+            live &= token != EOS
+            if not live.any():
+                break
     return [ids[i, len(p) : lengths[i]].tolist() for i, p in enumerate(prompts)]
 
 
@@ -538,6 +536,77 @@ class TrainLog:
     """CPU seconds the training took."""
 
 
+def _lm_loss(logits: Tensor, targets: Tensor) -> Tensor:
+    """Cross-entropy of every next-token prediction, IGNORE positions left out."""
+    return F.cross_entropy(
+        logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=IGNORE
+    )
+
+
+def _optimizer(
+    model: Module, steps: int, lr: float, weight_decay: float
+) -> tuple[optim.Optimizer, optim.lr_scheduler.LambdaLR]:
+    """AdamW (weight decay on the matrices only) and its schedule: a linear warm-up over the
+    first 5% of ``steps``, then a cosine decay to 0."""
+    matrices = [p for p in model.parameters() if p.ndim >= 2]
+    others = [p for p in model.parameters() if p.ndim < 2]
+    optimizer = optim.AdamW(
+        [{"params": matrices, "weight_decay": weight_decay}, {"params": others, "weight_decay": 0}],
+        lr=lr,
+    )
+    warmup = max(1, steps // 20)
+    schedule = optim.lr_scheduler.LambdaLR(
+        optimizer, lambda s: min(1.0, (s + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * s / steps))
+    )
+    return optimizer, schedule
+
+
+def _question_batches(
+    qas: Sequence[QA], tokenizer: WordTokenizer, batch_size: int, answer_only: bool,
+    rng: np.random.Generator,
+) -> Iterator[tuple[Tensor, Tensor]]:  # fmt: skip
+    """Endless mini-batches of ``batch_size`` questions, each pass over ``qas`` in a new order."""
+    order, cursor = rng.permutation(len(qas)), 0
+    while True:
+        if cursor + batch_size > len(order):
+            order, cursor = rng.permutation(len(qas)), 0
+        chosen = [qas[i] for i in order[cursor : cursor + batch_size]]
+        cursor += batch_size
+        x, y = _batch(tokenizer, chosen, answer_only)
+        yield constant(x), constant(y)
+
+
+class _ChatProgress(Callback):
+    """train_chat's record: the loss smoothed over steps and, every ``eval_every`` steps and
+    at the end, the exact-match accuracies in ``log`` and a line for ``report``."""
+
+    def __init__(
+        self, bot: ChatBot, corpus: Corpus, steps: int, eval_every: int, log: TrainLog,
+        report: Callable[[str], Any] | None,
+    ) -> None:  # fmt: skip
+        self.bot, self.corpus, self.steps, self.eval_every = bot, corpus, steps, eval_every
+        self.log, self.report_to = log, report
+        self.smoothed: float | None = None
+        self.start = time.process_time()
+
+    def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
+        value, step = self.trainer.step_logs["loss"], batch + 1
+        self.smoothed = value if self.smoothed is None else 0.9 * self.smoothed + 0.1 * value
+        if step != self.steps and not (self.eval_every and step % self.eval_every == 0):
+            return
+        log = self.log
+        log.steps.append(step)
+        log.loss.append(self.smoothed)
+        log.train_accuracy.append(accuracy(self.bot, self.corpus.train))
+        log.test_accuracy.append(accuracy(self.bot, self.corpus.test))
+        if self.report_to is not None:
+            self.report_to(
+                f"step {step:>5}/{self.steps}  loss {self.smoothed:.3f}  "
+                f"train {log.train_accuracy[-1]:.0%}  held-out {log.test_accuracy[-1]:.0%}  "
+                f"({time.process_time() - self.start:.0f} s)"
+            )
+
+
 def train_chat(
     corpus: Corpus,
     steps: int = 1500,
@@ -548,6 +617,7 @@ def train_chat(
     seed: int = 0,
     eval_every: int = 0,
     report: Callable[[str], Any] | None = None,
+    verbose: int = 0,
     **model_kwargs: Any,
 ) -> tuple[ChatBot, TrainLog]:
     """Train a :class:`TinyGPT` on ``corpus.train``; return the bot and its training log.
@@ -557,7 +627,8 @@ def train_chat(
     cosine, gradient norm clipped to 1. The loss is the cross-entropy of the answer's tokens
     and EOS given the question (of every token with ``answer_only=False``). Every
     ``eval_every`` steps, and at the end, exact-match accuracy on the training and held-out
-    questions is logged and ``report`` (e.g. ``print``) gets a progress line.
+    questions is logged and ``report`` (e.g. ``print``) gets a progress line. Training runs on
+    :class:`~neuralab.train.Trainer` (``verbose`` as in ``fit``).
     ``model_kwargs`` go to :class:`TinyGPT` (d_model, nhead, num_layers, ...).
     """
     if steps < 1 or batch_size < 1:
@@ -569,50 +640,19 @@ def train_chat(
     with use_generator(np.random.default_rng(seed)):
         model = TinyGPT(len(tokenizer), **model_kwargs)
     bot = ChatBot(model, tokenizer, {"corpus_seed": corpus.seed, "steps": steps})
-    matrices = [p for p in model.parameters() if p.ndim >= 2]
-    others = [p for p in model.parameters() if p.ndim < 2]
-    optimizer = optim.AdamW(
-        [{"params": matrices, "weight_decay": weight_decay}, {"params": others, "weight_decay": 0}],
-        lr=lr,
-    )
-    warmup = max(1, steps // 20)
-    schedule = optim.lr_scheduler.LambdaLR(
-        optimizer, lambda s: min(1.0, (s + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * s / steps))
-    )
+    optimizer, schedule = _optimizer(model, steps, lr, weight_decay)
     log = TrainLog()
     start = time.process_time()
-    order = rng.permutation(len(corpus.train))
-    cursor, smoothed = 0, None
-    model.train()
-    for step in range(1, steps + 1):
-        if cursor + batch_size > len(order):
-            order, cursor = rng.permutation(len(corpus.train)), 0
-        chosen = [corpus.train[i] for i in order[cursor : cursor + batch_size]]
-        cursor += batch_size
-        x, y = _batch(tokenizer, chosen, answer_only)
-        logits = model(constant(x))
-        loss = F.cross_entropy(
-            logits.reshape(-1, logits.shape[-1]), constant(y.reshape(-1)), ignore_index=IGNORE
-        )
-        optimizer.zero_grad()
-        loss.backward()
-        nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
-        schedule.step()
-        smoothed = (
-            float(loss.numpy()) if smoothed is None else 0.9 * smoothed + 0.1 * float(loss.numpy())
-        )
-        if step == steps or (eval_every and step % eval_every == 0):
-            log.steps.append(step)
-            log.loss.append(smoothed)
-            log.train_accuracy.append(accuracy(bot, corpus.train))
-            log.test_accuracy.append(accuracy(bot, corpus.test))
-            if report is not None:
-                report(
-                    f"step {step:>5}/{steps}  loss {smoothed:.3f}  "
-                    f"train {log.train_accuracy[-1]:.0%}  held-out {log.test_accuracy[-1]:.0%}  "
-                    f"({time.process_time() - start:.0f} s)"
-                )
+    callbacks = [
+        LearningRateScheduler(schedule, interval="batch"),
+        _ChatProgress(bot, corpus, steps, eval_every, log, report),
+    ]
+    trainer = Trainer(
+        model, _lm_loss, optimizer, clip_grad_norm=1.0, metrics=(), verbose=verbose,
+        callbacks=callbacks, name="train_chat",
+    )  # fmt: skip
+    batches = _question_batches(corpus.train, tokenizer, batch_size, answer_only, rng)
+    trainer.fit(batches, epochs=1, steps_per_epoch=steps)
     log.seconds = time.process_time() - start
     model.eval()
     bot.meta["test_accuracy"] = log.test_accuracy[-1]

@@ -27,6 +27,7 @@ Boxes are continuous pixel coordinates: a box (x0, y0, x1, y1) covers x0 ≤ x <
 from __future__ import annotations
 
 import colorsys
+import itertools
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -36,7 +37,8 @@ import numpy as np
 from neuralab import nn
 from neuralab.data.scenes import SCENE_CLASSES, _background, _shape_mask
 from neuralab.nn import functional as F
-from neuralab.tensor import Tensor, constant, no_grad
+from neuralab.nn.utils import eval_mode
+from neuralab.tensor import Tensor, constant
 
 __all__ = [
     "CLASSES",
@@ -65,6 +67,36 @@ _MAX_LOG_SIZE = 6.0  # tw, th are clipped here before exp when decoding (a box o
 
 
 # ----------------------------------------------------------------------------- data
+
+
+def _place_shapes(
+    image: np.ndarray, rng: np.random.Generator, grid: tuple, radius: tuple, max_objects: int
+) -> tuple[list[list[int]], list[int]]:
+    """Paint 1 to ``max_objects`` coloured shapes whose boxes do not touch into ``image``; their
+    boxes and labels (a shape that finds no free place in a few tries is left out)."""
+    xx, yy = grid
+    size = xx.shape[0]
+    boxes: list[list[int]] = []
+    labels: list[int] = []
+    for _ in range(rng.integers(1, max_objects + 1)):
+        for _ in range(_PLACEMENT_TRIES):
+            kind = int(rng.integers(1, len(SCENE_CLASSES)))
+            r = rng.uniform(*radius)
+            cx, cy = rng.uniform(r, size - r, 2)
+            inside = _shape_mask(kind, cx, cy, r, rng.uniform(0, 2 * np.pi), xx, yy)
+            rows, cols = np.nonzero(inside)
+            if rows.size == 0:
+                continue
+            box = [cols.min(), rows.min(), cols.max() + 1, rows.max() + 1]
+            if all(_apart(box, other) for other in boxes):
+                break
+        else:
+            continue
+        rgb = colorsys.hsv_to_rgb(rng.uniform(), rng.uniform(0.7, 1), rng.uniform(0.8, 1))
+        image[:, inside] = np.asarray(rgb)[:, None]
+        boxes.append(box)
+        labels.append(kind - 1)
+    return boxes, labels
 
 
 def detection_scenes(
@@ -101,26 +133,7 @@ def detection_scenes(
     targets = []
     for i in range(n):
         image = _background(rng, xx, yy)
-        boxes: list[list[int]] = []
-        labels: list[int] = []
-        for _ in range(rng.integers(1, max_objects + 1)):
-            for _ in range(_PLACEMENT_TRIES):
-                kind = int(rng.integers(1, len(SCENE_CLASSES)))
-                r = rng.uniform(lo, hi)
-                cx, cy = rng.uniform(r, size - r, 2)
-                inside = _shape_mask(kind, cx, cy, r, rng.uniform(0, 2 * np.pi), xx, yy)
-                rows, cols = np.nonzero(inside)
-                if rows.size == 0:
-                    continue
-                box = [cols.min(), rows.min(), cols.max() + 1, rows.max() + 1]
-                if all(_apart(box, other) for other in boxes):
-                    break
-            else:
-                continue
-            rgb = colorsys.hsv_to_rgb(rng.uniform(), rng.uniform(0.7, 1), rng.uniform(0.8, 1))
-            image[:, inside] = np.asarray(rgb)[:, None]
-            boxes.append(box)
-            labels.append(kind - 1)
+        boxes, labels = _place_shapes(image, rng, (xx, yy), (lo, hi), max_objects)
         image += noise_rng.normal(0, noise, image.shape) if noise else 0
         images[i] = np.clip(image, 0, 1)
         targets.append(
@@ -188,16 +201,11 @@ class GridDetector(nn.Module):
     ) -> list[Target]:
         """Detections per image, ``{"boxes", "scores", "labels"}`` (best first), in eval mode."""
         images = np.asarray(images.numpy() if isinstance(images, Tensor) else images, np.float32)
-        was_training = self.training
-        self.eval()
         found: list[Target] = []
-        try:
-            with no_grad():
-                for start in range(0, len(images), batch_size):
-                    out = self(constant(images[start : start + batch_size]))
-                    found += decode(out, self.stride, score_threshold, iou_threshold)
-        finally:
-            self.train(was_training)
+        with eval_mode(self):
+            for start in range(0, len(images), batch_size):
+                out = self(constant(images[start : start + batch_size]))
+                found += decode(out, self.stride, score_threshold, iou_threshold)
         return found
 
 
@@ -462,32 +470,42 @@ def train_detector(
     seed: int = 0,
     model: GridDetector | None = None,
     log_every: int = 0,
+    verbose: int = 0,
 ) -> GridDetector:
     """Train a :class:`GridDetector` (a new one, or ``model``) with Adam on ``steps`` batches of
     freshly generated scenes (batch t from seed (seed, 1, t)), the learning rate decaying by
-    cosine annealing to 0. Prints the loss every ``log_every`` steps (0: never)."""
+    cosine annealing to 0. Prints the loss every ``log_every`` steps (0: never). Runs on
+    :class:`~neuralab.train.Trainer` (``verbose`` as in ``fit``)."""
     from neuralab import optim
     from neuralab.random import use_generator
+    from neuralab.train import LambdaCallback, LearningRateScheduler, Trainer
 
     if model is None:
         with use_generator(np.random.default_rng(seed)):
             model = GridDetector(len(CLASSES), 3, width)
-    model.train()
     opt = optim.Adam(model.parameters(), lr=lr)
     schedule = optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps)
-    start = time.process_time()
-    for step in range(steps):
-        images, targets = detection_scenes(batch_size, size, max_objects, seed=(seed, 1, step))
-        loss = yolo_loss(model(constant(images)), targets, model.stride)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        schedule.step()
-        if log_every and (step + 1) % log_every == 0:
-            print(
-                f"  step {step + 1}/{steps}  loss {loss.item():.3f}  "
-                f"({time.process_time() - start:.0f} s CPU)",
-                flush=True,
-            )
-    model.eval()
-    return model
+    callbacks = [LearningRateScheduler(schedule, interval="batch")]
+    if log_every:
+        start = time.process_time()
+
+        def report(batch: int, logs: dict[str, float]) -> None:
+            if (batch + 1) % log_every == 0:
+                print(
+                    f"  step {batch + 1}/{steps}  loss {trainer.step_logs['loss']:.3f}  "
+                    f"({time.process_time() - start:.0f} s CPU)",
+                    flush=True,
+                )
+
+        callbacks.append(LambdaCallback(on_train_batch_end=report))
+    scenes = (
+        detection_scenes(batch_size, size, max_objects, seed=(seed, 1, step))
+        for step in itertools.count()
+    )
+    batches = ((constant(images), targets) for images, targets in scenes)
+    trainer = Trainer(
+        model, lambda out, targets: yolo_loss(out, targets, model.stride), opt,
+        callbacks=callbacks, metrics=(), verbose=verbose, name="train_detector",
+    )  # fmt: skip
+    trainer.fit(batches, epochs=1 if steps else 0, steps_per_epoch=max(steps, 1))
+    return model.eval()

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -41,6 +41,7 @@ import numpy as np
 from neuralab import nn
 from neuralab.nn import functional as F
 from neuralab.nn.module import Module
+from neuralab.nn.utils import eval_mode
 from neuralab.random import generator, use_generator
 from neuralab.tensor import Tensor, constant, no_grad
 
@@ -286,14 +287,10 @@ class TextToImage(Module):
         cond = np.repeat(encode(prompts), n, axis=0)
         uncond = np.repeat(encode(negative_prompt or ""), len(cond), axis=0)
         rng = generator() if seed is None else np.random.default_rng(seed)
-        was_training = self.training
-        self.eval()
-        try:
+        with eval_mode(self):
             x = sample(
                 self.predict_noise, self.schedule, cond, uncond, guidance, steps, sampler, rng
             )
-        finally:
-            self.train(was_training)
         return ((x + 1) / 2).clip(0, 1).reshape(-1, 1, SIDE, SIDE)
 
 
@@ -383,6 +380,7 @@ def train(
     seed: int = 0,
     log: Callable[[int, float], None] | None = None,
     log_every: int = 500,
+    verbose: int = 0,
 ) -> TextToImage:
     """Train a text-to-image model on the digits (DDPM's ε-prediction loss) and return it.
 
@@ -393,9 +391,12 @@ def train(
     random timesteps and fits the noise by mean squared error with Adam (``lr`` annealed by a
     cosine). The returned weights are an exponential moving average (decay ``ema``) of the
     trained ones, in eval mode. ``log(step, mean loss)`` is called every ``log_every`` steps.
+    Training runs on :class:`~neuralab.train.Trainer` (``verbose`` as in ``fit``): the EMA and
+    the schedule are its callbacks.
     """
     from neuralab import optim
     from neuralab.data import digits
+    from neuralab.train import ExponentialMovingAverage, LearningRateScheduler, Trainer
 
     rng = np.random.default_rng(seed)
     if model is None:
@@ -405,35 +406,50 @@ def train(
     x0 = images * 2 - 1  # pixels in [-1, 1], the range the noise schedule is made for
     full = encode(captions(labels, style_words(images, labels)))
     digit_only = encode(captions(labels, [()] * len(labels)))
-    params = list(model.parameters())
-    averaged = [p.numpy().copy() for p in params]
-    opt = optim.Adam(params, lr=lr)
+
+    opt = optim.Adam(model.parameters(), lr=lr)
     schedule = optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps)
-    model.train()
-    losses: list[float] = []
-    for step in range(1, steps + 1):
+    callbacks = [LearningRateScheduler(schedule, interval="batch"), ExponentialMovingAverage(ema)]
+    callbacks += _loss_log(log, log_every)
+    trainer = Trainer(model, F.mse_loss, opt, callbacks=callbacks, metrics=(), verbose=verbose,
+                      name="diffusion.train")  # fmt: skip
+    batches = _noised_batches(model, x0, (full, digit_only), batch_size, p_style, p_uncond, rng)
+    trainer.fit(batches, epochs=1 if steps else 0, steps_per_epoch=max(steps, 1))
+    return model.eval()
+
+
+def _loss_log(log: Callable[[int, float], None] | None, every: int) -> list[Any]:
+    """Callbacks that call ``log(step, mean loss)`` every ``every`` steps (none without ``log``)."""
+    if log is None:
+        return []
+    from neuralab.train import LambdaCallback, StepHistory
+
+    losses = StepHistory()
+
+    def report(batch: int, logs: dict[str, float]) -> None:
+        if (batch + 1) % every == 0:
+            log(batch + 1, float(np.mean(losses.steps["loss"][-every:])))
+
+    return [losses, LambdaCallback(on_train_batch_end=report)]
+
+
+def _noised_batches(
+    model: TextToImage, x0: np.ndarray, words: tuple[np.ndarray, np.ndarray], batch_size: int,
+    p_style: float, p_uncond: float, rng: np.random.Generator,
+) -> Iterator[tuple[Tensor, np.ndarray, Tensor, Tensor]]:  # fmt: skip
+    """Endless batches of digits noised to random timesteps, with captions, and the noise to
+    predict: ``(x_t, t, caption words, noise)``. ``words`` are each image's full caption and
+    its digit-only one (bags of words); style words are kept with probability ``p_style``."""
+    full, digit_only = words
+    while True:
         idx = rng.integers(0, len(x0), batch_size)
         t = rng.integers(0, model.schedule.timesteps, batch_size)
         noise = rng.standard_normal((batch_size, PIXELS)).astype(np.float32)
         styles = full[idx] - digit_only[idx]
-        words = digit_only[idx] + styles * (rng.random(styles.shape) < p_style)
-        words[rng.random(batch_size) < p_uncond] = 0
+        caption = digit_only[idx] + styles * (rng.random(styles.shape) < p_style)
+        caption[rng.random(batch_size) < p_uncond] = 0
         x_t = model.schedule.q_sample(x0[idx], t, noise)
-        loss = F.mse_loss(model(constant(x_t), t, constant(words)), constant(noise))
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        schedule.step()
-        for avg, p in zip(averaged, params):
-            avg *= ema
-            avg += (1 - ema) * p.numpy()
-        losses.append(float(loss.numpy()))
-        if log is not None and step % log_every == 0:
-            log(step, float(np.mean(losses[-log_every:])))
-    for avg, p in zip(averaged, params):
-        p.data = avg
-    model.eval()
-    return model
+        yield constant(x_t), t, constant(caption), constant(noise)
 
 
 # ----------------------------------------------------------------------------- evaluation
@@ -459,10 +475,9 @@ def train_digit_classifier(seed: int = 0, epochs: int = 40) -> tuple[Module, flo
             batch_size=64,
             verbose=0,
         )
-    clf.eval()
-    with no_grad():
+    with eval_mode(clf):
         accuracy = float((clf(constant(x_te)).numpy().argmax(1) == y_te).mean())
-    return clf, accuracy
+    return clf.eval(), accuracy
 
 
 def evaluate(
@@ -477,8 +492,7 @@ def evaluate(
     them: ``{'accuracy': fraction labelled as prompted, 'per_digit': {word: fraction}}``."""
     prompts = [f"a {word}" for word in DIGIT_WORDS]
     images = model.generate(prompts, n=n, guidance=guidance, steps=steps, seed=seed)
-    classifier.eval()
-    with no_grad():
+    with eval_mode(classifier):
         predicted = classifier(constant(images.reshape(-1, PIXELS))).numpy().argmax(1)
     hits = predicted.reshape(len(prompts), n) == np.arange(len(prompts))[:, None]
     return {

@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from neuralab.commands import DefaultsHelpFormatter
+
 if TYPE_CHECKING:
     import numpy as np
 
@@ -39,7 +41,7 @@ def add_arguments(sub: Any) -> None:
             "'exit', 'quit' or end of input stops."
         ),
         epilog="example: echo 'what is 3 plus 4?' | neuralab chat",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=DefaultsHelpFormatter,
     )
     cmd.add_argument("--model", default=str(DEFAULT_PATH), help="model file to load or create")
     cmd.add_argument("--train", action="store_true", help="train a new model even if one exists")

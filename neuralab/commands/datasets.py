@@ -1,6 +1,7 @@
 """Datasets by name for the command line: ``circle``, ``digits``, ``mnist:DIR``, ...
 
-Each loads into a :class:`Task`: train and test arrays, whether it is classification, the class
+Names come from ``neuralab.data.registry.DATASETS`` (one spelling each, aliases accepted). Each
+loads into a :class:`Task`: train and test arrays, whether it is classification, the class
 count, and how inputs were prepared (so a saved model can prepare new inputs the same way).
 """
 
@@ -11,12 +12,10 @@ from typing import Any
 
 import numpy as np
 
-PLAYGROUND_2D = ("circle", "xor", "gauss", "spiral")
-REGRESSION_2D = ("plane", "multi-gauss")
-MULTICLASS_2D = ("moons", "blobs", "checkerboard")
-TABULAR = ("iris", "wine", "breast-cancer")
-IMAGE_FILES = ("mnist", "fashion-mnist", "cifar10")
-NAMES = PLAYGROUND_2D + REGRESSION_2D + MULTICLASS_2D + TABULAR + ("digits",) + IMAGE_FILES
+from neuralab.data.registry import DATASETS, KINDS
+
+GENERATED = ("two_class", "regression", "multiclass")
+TABLES = ("tabular", "images", "image_files")  # with GENERATED: what a Task holds
 
 
 @dataclass
@@ -38,9 +37,14 @@ class Task:
 
 
 def describe() -> str:
-    """One line listing the names ``load`` accepts."""
-    files = ", ".join(f"{n}:DIR" for n in IMAGE_FILES)
-    return ", ".join(NAMES[: -len(IMAGE_FILES)]) + ", " + files
+    """One line listing the names ``load`` accepts for MLPs and classifiers."""
+    names = DATASETS.where(lambda info: info.kind in GENERATED + TABLES)
+    return ", ".join(f"{n}:DIR" if DATASETS.get(n).kind == "image_files" else n for n in names)
+
+
+def kind_of(spec: str) -> str:
+    """The kind (``neuralab.data.registry.KINDS``) of the dataset ``spec`` names."""
+    return DATASETS.get(spec.partition(":")[0]).kind
 
 
 def load(
@@ -56,48 +60,67 @@ def load(
     """Load the dataset named by ``spec`` and split it into train and test parts.
 
     ``image=True`` keeps images as (N, C, H, W) (for convolutional models); otherwise they are
-    flattened. ``image_size`` rescales digits (8 → e.g. 32 for LeNet-5).
+    flattened. ``image_size`` rescales images to that side (8×8 digits → e.g. 32 for LeNet-5).
+    ``samples`` is the point count of generated sets, and a training subset of the others.
     """
-    from neuralab import data
-
     name, _, directory = spec.partition(":")
-    if name not in NAMES:
-        raise ValueError(f"unknown dataset {spec!r}; choose one of: {describe()}")
-    if name in IMAGE_FILES:
-        if not directory:
-            raise ValueError(f"dataset {name} is read from files: write it as {name}:DIR")
-        reader = {"mnist": data.mnist, "fashion-mnist": data.fashion_mnist, "cifar10": data.cifar10}
-        X_train, y_train = reader[name](directory, train=True, flat=not image)
-        X_test, y_test = reader[name](directory, train=False, flat=not image)
-        classes = int(max(y_train.max(), y_test.max()) + 1)
-        return Task(name, X_train, y_train, X_test, y_test, True, classes, {})
-    if directory:
+    name = DATASETS.canonical(name)
+    info = DATASETS.get(name)
+    if info.kind not in GENERATED + TABLES:
+        raise ValueError(
+            f"dataset {name} holds {KINDS[info.kind]}: it trains the zoo models made for it "
+            f"(neuralab info --models), not an MLP or a classifier"
+        )
+    if info.kind == "image_files":
+        task = _read_files(name, info, directory, image)
+    elif directory:
         raise ValueError(f"dataset {name} is generated or built in; drop ':{directory}'")
-    if name in PLAYGROUND_2D + REGRESSION_2D + MULTICLASS_2D:
-        fn = getattr(data, name.replace("-", "_"))
+    else:
+        task = _split(name, info.kind, *_arrays(info, samples, noise, seed, image, image_size),
+                      test_fraction, seed)  # fmt: skip
+    if samples and info.kind not in GENERATED:
+        task.X_train, task.y_train = task.X_train[:samples], task.y_train[:samples]
+    if image and image_size and task.X_train.shape[-1] != image_size:
+        task.X_train, task.X_test = (resize(x, image_size) for x in (task.X_train, task.X_test))
+    return task
+
+
+def _read_files(name: str, info: Any, directory: str, image: bool) -> Task:
+    if not directory:
+        raise ValueError(f"dataset {name} is read from files: write it as {name}:DIR")
+    X_train, y_train = info.function(directory, train=True, flat=not image)
+    X_test, y_test = info.function(directory, train=False, flat=not image)
+    classes = int(max(y_train.max(), y_test.max()) + 1)
+    return Task(name, X_train, y_train, X_test, y_test, True, classes, {})
+
+
+def _arrays(
+    info: Any, samples: int | None, noise: float, seed: int, image: bool, image_size: int | None
+) -> tuple[np.ndarray, np.ndarray]:
+    if info.kind in GENERATED:
         kwargs: dict[str, Any] = {"noise": noise, "seed": seed}
         if samples:
             kwargs["n"] = samples
-        if name in PLAYGROUND_2D:
+        if info.kind == "two_class":
             kwargs["labels"] = "01"
-        X, y = fn(**kwargs)
-        classification = name not in REGRESSION_2D
-    elif name == "digits":
-        layout = "image" if image else "flat"
-        X, y = data.digits(layout=layout, size=image_size or 8)
-        classification = True
-    else:
-        X, y = getattr(data, name.replace("-", "_"))()
-        classification = True
-    if classification:
-        y = y.astype(np.int64)
-    else:
-        y = y.astype(np.float32).reshape(-1, 1)
+        return info.function(**kwargs)
+    if info.kind == "images":  # digits
+        return info.function(layout="image" if image else "flat", size=image_size or 8)
+    return info.function()
+
+
+def _split(
+    name: str, kind: str, X: np.ndarray, y: np.ndarray, test_fraction: float, seed: int
+) -> Task:
+    from neuralab import data
+
+    classification = kind != "regression"
+    y = y.astype(np.int64) if classification else y.astype(np.float32).reshape(-1, 1)
     X_train, X_test, y_train, y_test = data.train_test_split(
         X, y, ratio=1 - test_fraction, seed=seed
     )
     prep: dict[str, Any] = {}
-    if name in TABULAR + MULTICLASS_2D:  # standardize with the training part's statistics
+    if kind in ("tabular", "multiclass"):  # standardize with the training part's statistics
         mean, std = X_train.mean(axis=0), X_train.std(axis=0) + 1e-8
         X_train, X_test = (X_train - mean) / std, (X_test - mean) / std
         prep = {"mean": mean.astype(np.float32).tolist(), "std": std.astype(np.float32).tolist()}
@@ -106,3 +129,11 @@ def load(
         name, X_train.astype(np.float32), y_train, X_test.astype(np.float32), y_test,
         classification, num_classes, prep,
     )  # fmt: skip
+
+
+def resize(images: np.ndarray, side: int) -> np.ndarray:
+    """(N, C, H, W) images rescaled to side × side (bilinear), float32."""
+    from neuralab.ops.resize import interpolate
+
+    out = interpolate(images.astype(np.float32), size=(side, side), mode="bilinear")
+    return out.numpy()

@@ -16,7 +16,9 @@ def add_arguments(sub: Any) -> None:
         description="Print neuralab's, Python's and NumPy's versions, the BLAS library NumPy "
         "calls with its thread count, and the CPU count; --models lists the zoo.",
     )
-    info.add_argument("--models", action="store_true", help="list the zoo's model names")
+    info.add_argument(
+        "--models", action="store_true", help="list the zoo's models, their tasks and data"
+    )
     info.set_defaults(func=info_command)
 
 
@@ -42,7 +44,16 @@ def info_command(args: argparse.Namespace) -> int:
                     f"({pool.get('architecture', '?')}), {pool.get('num_threads')} threads"
                 )
     if args.models:
-        from neuralab.models import list_models
-
-        print("models   " + ", ".join(list_models()))
+        _print_models()
     return 0
+
+
+def _print_models() -> None:
+    """The zoo: each model with its task and the data ``neuralab train --model`` uses."""
+    from neuralab.models import MODELS, list_models
+
+    print("models   (neuralab train --model NAME trains one on its data)")
+    for name in list_models():
+        spec = MODELS.get(name)
+        data = f"{spec.data}:DIR" if spec.data in ("cifar10", "mnist") else spec.data
+        print(f"  {name:<24} {spec.task:<24} {data}")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from neuralab.commands import DefaultsHelpFormatter
+
 
 def add_arguments(sub: Any) -> None:
     """Register the playground sub-command."""
@@ -17,7 +19,7 @@ def add_arguments(sub: Any) -> None:
             "presets, export to a model file and a Python script). Training runs in this "
             "process with neuralab. Only this machine can connect unless --host says otherwise."
         ),
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=DefaultsHelpFormatter,
     )
     cmd.add_argument("--host", default="127.0.0.1", help="address to listen on")
     cmd.add_argument("--port", type=int, default=8765, help="port (0: any free port)")

@@ -37,8 +37,10 @@ from neuralab.data.files import (
 )
 from neuralab.data.loader import DataLoader, default_collate, default_convert, get_worker_info
 from neuralab.data.real import breast_cancer, digits, iris, standard_scale, wine
+from neuralab.data.registry import DATASETS, PLAYGROUND_DATASETS  # noqa: E402  (after the sets it names)
 from neuralab.data.sampler import (
     BatchSampler,
+    DistributedSampler,
     RandomSampler,
     Sampler,
     SequentialSampler,
@@ -59,7 +61,6 @@ from neuralab.data.sequences import (
     pad,
 )
 from neuralab.data.synthetic import (
-    PLAYGROUND_DATASETS,
     blobs,
     checkerboard,
     circle,
@@ -72,6 +73,7 @@ from neuralab.data.synthetic import (
 )
 
 __all__ = [
+    "DATASETS",
     "CIFAR10_CLASSES",
     "DATE_SOURCE_VOCAB",
     "DATE_TARGET_VOCAB",
@@ -82,6 +84,7 @@ __all__ = [
     "SCENE_CLASSES",
     "TINY_TEXT",
     "BatchSampler",
+    "DistributedSampler",
     "ChainDataset",
     "CharText",
     "ConcatDataset",

@@ -227,14 +227,3 @@ def checkerboard(
     jittered = X + rng.uniform(-1, 1, (n, 2)) * noise * width
     cell = np.floor((jittered + 6) / width).astype(np.int64)
     return X.astype(np.float32), (cell.sum(axis=1) % k).astype(np.int64)
-
-
-PLAYGROUND_DATASETS = {
-    "circle": circle,
-    "xor": xor,
-    "gauss": gauss,
-    "spiral": spiral,
-    "plane": plane,
-    "multi_gauss": multi_gauss,
-}
-"""The Playground's datasets by name (the first four classify, the last two regress)."""

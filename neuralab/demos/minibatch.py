@@ -39,26 +39,13 @@ def _draw(curves: dict[str, dict[str, list[float]]], path: Path) -> Any:
     return finish(fig, path)
 
 
-def run(out: Path, quick: bool = False) -> dict[str, Any]:
-    """Train the same network with the three batch sizes; print and plot loss per epoch and time."""
-    import neuralab as nl
-    from neuralab import nn, optim, train
-    from neuralab.data import DataLoader, TensorDataset, circle
-    from neuralab.models.mlp import MLP
-
-    figures = Figures(out)
-    n, epochs = (200, 8) if quick else (400, 20)
-    X, y = circle(n=n, noise=0.0, seed=0, labels="01")
-    loss = nn.BCEWithLogitsLoss()
-    print(
-        f"Circle data, {n} points; MLP 2-16-16-1 (tanh), plain SGD lr 0.1, {epochs} epochs each. "
-        "Loss on the whole training set; time counts training steps only."
-    )
+def _clock(every: int, X: Any, y: Any, loss: Any) -> Any:
+    """A callback recording the training loss on (X, y) every ``every`` steps and at each
+    epoch's end, with the seconds spent in training steps so far."""
+    from neuralab import train
 
     class Clock(train.Callback):
-        """Training loss every few steps, with the seconds spent in training steps so far."""
-
-        def __init__(self, every: int) -> None:
+        def __init__(self) -> None:
             self.every, self.seconds, self.step = every, 0.0, 0
             self.curve: dict[str, list[float]] = {"epoch": [], "seconds": [], "loss": []}
 
@@ -85,31 +72,30 @@ def run(out: Path, quick: bool = False) -> dict[str, Any]:
             if (batch + 1) % self.every == 0 or batch + 1 == steps:  # and at each epoch's end
                 self.record(self.epoch + (batch + 1) / steps)
 
-    results, curves, rows = {}, {}, []
-    for name, size in BATCHES.items():
-        nl.manual_seed(0)
-        model = MLP(2, [16, 16], 1, activation="tanh")
-        full = len(X) if size is None else size  # None: the whole set in one batch
-        loader = DataLoader(TensorDataset(X, y), batch_size=full, shuffle=True)
-        clock = Clock(every=max(1, len(loader) // 10))
-        train.fit(
-            model, loss, optim.SGD(model.parameters(), lr=0.1), loader, epochs=epochs,
-            callbacks=[clock], verbose=0,
-        )  # fmt: skip
-        c = clock.curve
-        per_epoch = [v for e, v in zip(c["epoch"], c["loss"]) if e >= 1 and float(e).is_integer()]
-        results[name] = {
-            "batch_size": size, "steps": clock.step, "seconds": clock.seconds,
-            "loss_per_epoch": per_epoch, "final_loss": per_epoch[-1],
-        }  # fmt: skip
-        curves[name] = c
-        marks = [per_epoch[i - 1] for i in (1, epochs // 2, epochs)]
-        rows.append([
-            name, len(loader), clock.step, *(f"{v:.3f}" for v in marks),
-            f"{clock.seconds:.3f}", f"{1e3 * clock.seconds / clock.step:.2f}",
-        ])  # fmt: skip
-    header = ["descent", "steps/epoch", "steps", "loss ep 1", f"ep {epochs // 2}", f"ep {epochs}"]
-    print(fmt_table([*header, "seconds", "ms/step"], rows))
+    return Clock()
+
+
+def _descend(size: int | None, X: Any, y: Any, loss: Any, epochs: int) -> tuple[Any, int]:
+    """Train the demo's MLP with batches of ``size`` (None: all); its clock and steps/epoch."""
+    import neuralab as nl
+    from neuralab import optim, train
+    from neuralab.data import DataLoader, TensorDataset
+    from neuralab.models.mlp import MLP
+
+    nl.manual_seed(0)
+    model = MLP(2, [16, 16], 1, activation="tanh")
+    full = len(X) if size is None else size  # None: the whole set in one batch
+    loader = DataLoader(TensorDataset(X, y), batch_size=full, shuffle=True)
+    clock = _clock(max(1, len(loader) // 10), X, y, loss)
+    train.fit(
+        model, loss, optim.SGD(model.parameters(), lr=0.1), loader, epochs=epochs,
+        callbacks=[clock], verbose=0,
+    )  # fmt: skip
+    return clock, len(loader)
+
+
+def _report(results: dict, curves: dict, n: int) -> dict[str, float | None]:
+    """Print the time each descent took to reach loss 0.5 and the cost of a step; the times."""
     target = 0.5
     reach = {
         name: next((s for s, v in zip(c["seconds"], c["loss"]) if v <= target), None)
@@ -126,6 +112,40 @@ def run(out: Path, quick: bool = False) -> dict[str, Any]:
         f"example {ms['stochastic (1)']:.2f} ms, on all {n} {ms['batch (all)']:.2f} ms — one "
         "matrix product handles many examples for little more than the price of one."
     )
+    return reach
+
+
+def run(out: Path, quick: bool = False) -> dict[str, Any]:
+    """Train the same network with the three batch sizes; print and plot loss per epoch and time."""
+    from neuralab import nn
+    from neuralab.data import circle
+
+    figures = Figures(out)
+    n, epochs = (200, 8) if quick else (400, 20)
+    X, y = circle(n=n, noise=0.0, seed=0, labels="01")
+    loss = nn.BCEWithLogitsLoss()
+    print(
+        f"Circle data, {n} points; MLP 2-16-16-1 (tanh), plain SGD lr 0.1, {epochs} epochs each. "
+        "Loss on the whole training set; time counts training steps only."
+    )
+    results, curves, rows = {}, {}, []
+    for name, size in BATCHES.items():
+        clock, steps = _descend(size, X, y, loss, epochs)
+        c = clock.curve
+        per_epoch = [v for e, v in zip(c["epoch"], c["loss"]) if e >= 1 and float(e).is_integer()]
+        results[name] = {
+            "batch_size": size, "steps": clock.step, "seconds": clock.seconds,
+            "loss_per_epoch": per_epoch, "final_loss": per_epoch[-1],
+        }  # fmt: skip
+        curves[name] = c
+        marks = [per_epoch[i - 1] for i in (1, epochs // 2, epochs)]
+        rows.append([
+            name, steps, clock.step, *(f"{v:.3f}" for v in marks),
+            f"{clock.seconds:.3f}", f"{1e3 * clock.seconds / clock.step:.2f}",
+        ])  # fmt: skip
+    header = ["descent", "steps/epoch", "steps", "loss ep 1", f"ep {epochs // 2}", f"ep {epochs}"]
+    print(fmt_table([*header, "seconds", "ms/step"], rows))
+    reach = _report(results, curves, n)
     figures.save("minibatch.png", lambda p: _draw(curves, p))
     for name in results:
         results[name]["seconds_to_loss_0.5"] = reach[name]

@@ -72,13 +72,77 @@ def _draw(curves: dict[str, dict[str, list[float]]], path: Path) -> Any:
     return finish(fig, path)
 
 
+def _curves(every: int, loss: Any, train_set: tuple, val_set: tuple) -> Any:
+    """A callback: loss and accuracy on both sets every ``every`` epochs, measured the same way
+    for all runs."""
+    from neuralab import train
+
+    class Curves(train.Callback):
+        def __init__(self) -> None:
+            self.values: dict[str, list[float]] = {}
+
+        def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+            if (epoch + 1) % every:
+                return
+            self.values.setdefault("epoch", []).append(epoch + 1)
+            for prefix, data in (("", train_set), ("val_", val_set)):
+                scores = train.evaluate(self.model, loss, data, batch_size=None)
+                for key, value in scores.items():
+                    self.values.setdefault(prefix + key, []).append(value)
+
+    return Curves()
+
+
+def _train_variant(setting: dict, width: int, epochs: int, record: Any, loss: Any,
+                   train_set: tuple) -> Any:  # fmt: skip
+    """Train one variant's MLP (dropout, augmentation, penalty as ``setting`` says); the model."""
+    import neuralab as nl
+    from neuralab import optim, train
+    from neuralab.data import DataLoader, TensorDataset
+    from neuralab.models.mlp import MLP
+
+    nl.manual_seed(0)
+    model = MLP(2, [width, width], 1, dropout=setting.get("dropout", 0.0))
+    loader = DataLoader(
+        TensorDataset(*train_set), batch_size=25, shuffle=True,
+        transform=jitter if setting.get("augment") else None,
+    )  # fmt: skip
+    penalties = [setting["penalty"]] if "penalty" in setting else []
+    train.fit(
+        model, loss, optim.Adam(model.parameters(), lr=0.01), loader, epochs=epochs,
+        callbacks=[record], regularizers=penalties, verbose=0,
+    )  # fmt: skip
+    return model
+
+
+def _summary(c: dict[str, list[float]]) -> dict[str, float]:
+    """A run's final losses, accuracies and gaps, and its best validation loss."""
+    return {
+        "train_loss": c["loss"][-1], "val_loss": c["val_loss"][-1],
+        "train_accuracy": c["accuracy"][-1], "val_accuracy": c["val_accuracy"][-1],
+        "loss_gap": c["val_loss"][-1] - c["loss"][-1],
+        "accuracy_gap": c["accuracy"][-1] - c["val_accuracy"][-1],
+        "best_val_loss": min(c["val_loss"]),
+    }  # fmt: skip
+
+
+def _draw_boundaries(figures: Figures, models: dict, train_set: tuple) -> None:
+    """The decision boundaries of the runs without and with L2, over the training points."""
+    import neuralab.viz as viz
+
+    for name in ("none", "L2"):
+        figures.save(
+            f"overfitting_boundary_{name.lower()}.png",
+            lambda p, n=name: viz.plot_decision_boundary(
+                models[n], *train_set, path=p, title=f"{n}: training points"
+            ),
+        )
+
+
 def run(out: Path, quick: bool = False) -> dict[str, Any]:
     """Train the six variants; print final losses, accuracies and gaps; draw the curves."""
-    import neuralab as nl
-    import neuralab.viz as viz
-    from neuralab import nn, optim, train
-    from neuralab.data import DataLoader, TensorDataset, circle
-    from neuralab.models.mlp import MLP
+    from neuralab import nn
+    from neuralab.data import circle
 
     figures = Figures(out)
     epochs, width = (120, 48) if quick else (300, 64)
@@ -94,46 +158,12 @@ def run(out: Path, quick: bool = False) -> dict[str, Any]:
         f"2-{width}-{width}-1 (ReLU, {(3 + width) * width + width + 1} parameters), Adam lr "
         f"0.01, batch 25, {epochs} epochs."
     )
-
-    class Curves(train.Callback):
-        """Loss and accuracy on both sets every few epochs, measured the same way for all runs."""
-
-        def __init__(self) -> None:
-            self.values: dict[str, list[float]] = {}
-
-        def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-            if (epoch + 1) % every:
-                return
-            self.values.setdefault("epoch", []).append(epoch + 1)
-            for prefix, data in (("", train_set), ("val_", val_set)):
-                scores = train.evaluate(self.model, loss, data, batch_size=None)
-                for key, value in scores.items():
-                    self.values.setdefault(prefix + key, []).append(value)
-
     results, curves, models, rows = {}, {}, {}, []
     for name, setting in _settings().items():
-        nl.manual_seed(0)
-        model = MLP(2, [width, width], 1, dropout=setting.get("dropout", 0.0))
-        loader = DataLoader(
-            TensorDataset(*train_set), batch_size=25, shuffle=True,
-            transform=jitter if setting.get("augment") else None,
-        )  # fmt: skip
-        record = Curves()
-        penalties = [setting["penalty"]] if "penalty" in setting else []
-        train.fit(
-            model, loss, optim.Adam(model.parameters(), lr=0.01), loader, epochs=epochs,
-            callbacks=[record], regularizers=penalties, verbose=0,
-        )  # fmt: skip
-        c = record.values
-        results[name] = {
-            "train_loss": c["loss"][-1], "val_loss": c["val_loss"][-1],
-            "train_accuracy": c["accuracy"][-1], "val_accuracy": c["val_accuracy"][-1],
-            "loss_gap": c["val_loss"][-1] - c["loss"][-1],
-            "accuracy_gap": c["accuracy"][-1] - c["val_accuracy"][-1],
-            "best_val_loss": min(c["val_loss"]),
-        }  # fmt: skip
-        curves[name], models[name] = c, model
-        r = results[name]
+        record = _curves(every, loss, train_set, val_set)
+        models[name] = _train_variant(setting, width, epochs, record, loss, train_set)
+        curves[name] = record.values
+        r = results[name] = _summary(record.values)
         rows.append([
             name, setting["what"], f"{r['train_loss']:.3f}", f"{r['val_loss']:.3f}",
             f"{r['loss_gap']:.3f}", f"{r['train_accuracy']:.0%}", f"{r['val_accuracy']:.1%}",
@@ -149,11 +179,5 @@ def run(out: Path, quick: bool = False) -> dict[str, Any]:
         f"{ceiling:.1%} on the noisy validation labels.)"
     )
     figures.save("overfitting_curves.png", lambda p: _draw(curves, p))
-    for name in ("none", "L2"):
-        figures.save(
-            f"overfitting_boundary_{name.lower()}.png",
-            lambda p, n=name: viz.plot_decision_boundary(
-                models[n], *train_set, path=p, title=f"{n}: training points"
-            ),
-        )
+    _draw_boundaries(figures, models, train_set)
     return {"results": results, "curves": curves, "ceiling": ceiling, "figures": figures.paths}

@@ -134,24 +134,29 @@ def run(
         "model_path": path,
     }
     if negative is not None:
-        plain = model.generate(prompt, n=N_IMAGES, guidance=GUIDANCE, seed=0)
-        plain_labels, plain_summary = _describe(plain, classifier)
-        result["without_negative"] = {
-            "images": plain,
-            "labels": plain_labels,
-            "ink": float(diffusion.ink(plain).mean()),
-        }
-        print(
-            f"the same starting noise without the negative prompt: {plain_summary}; mean ink "
-            f"{result['without_negative']['ink']:.1f} (the negative prompt changed it by "
-            f"{ink - result['without_negative']['ink']:+.1f})"
-        )
-        plain_names = [diffusion.DIGIT_WORDS[d] for d in plain_labels]
-        figures.save(
-            "text_to_image_without_negative.png",
-            lambda p: viz.plot_images(
-                plain, plain_names, ncols=8, path=p, title=f"{prompt!r}, no negative prompt"
-            ),
-        )
+        result["without_negative"] = _without_negative(model, classifier, prompt, ink, figures)
     result["figures"] = figures.paths
     return result
+
+
+def _without_negative(
+    model: Any, classifier: Any, prompt: str, ink: float, figures: Figures
+) -> dict[str, Any]:
+    """The same starting noise sampled without the negative prompt: printed, plotted, returned."""
+    import neuralab.viz as viz
+
+    plain = model.generate(prompt, n=N_IMAGES, guidance=GUIDANCE, seed=0)
+    plain_labels, plain_summary = _describe(plain, classifier)
+    plain_ink = float(diffusion.ink(plain).mean())
+    print(
+        f"the same starting noise without the negative prompt: {plain_summary}; mean ink "
+        f"{plain_ink:.1f} (the negative prompt changed it by {ink - plain_ink:+.1f})"
+    )
+    plain_names = [diffusion.DIGIT_WORDS[d] for d in plain_labels]
+    figures.save(
+        "text_to_image_without_negative.png",
+        lambda p: viz.plot_images(
+            plain, plain_names, ncols=8, path=p, title=f"{prompt!r}, no negative prompt"
+        ),
+    )
+    return {"images": plain, "labels": plain_labels, "ink": plain_ink}

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import numbers
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -41,8 +41,19 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from neuralab import optim
 from neuralab.nn.module import Module
+from neuralab.nn.utils import eval_mode
+from neuralab.optim.registry import OPTIMIZERS
 from neuralab.random import use_generator
-from neuralab.tensor import Tensor, constant, no_grad
+from neuralab.tensor import Tensor, constant
+from neuralab.train import (
+    Callback,
+    DivergenceDetector,
+    EarlyStopping,
+    History,
+    LambdaCallback,
+    Trainer,
+    TrainingDiverged,
+)
 
 __all__ = ["NeuralClassifierMixin", "NeuralEstimator", "NeuralRegressorMixin"]
 
@@ -238,11 +249,10 @@ class NeuralEstimator(BaseEstimator):
 
     def _new_optimizer(self, net: Module, lr: float, incremental: bool) -> optim.Optimizer:
         params = list(net.parameters())
-        if self.solver == "sgd":
-            nesterov = self.nesterovs_momentum and self.momentum > 0
-            opt = optim.SGD(params, lr=lr, momentum=self.momentum, nesterov=nesterov)
-        else:
-            opt = optim.Adam(params, lr=lr)
+        name = self.solver  # scikit-learn's 'sgd' takes momentum, with or without Nesterov's
+        if name == "sgd" and self.momentum > 0:
+            name = "nesterov" if self.nesterovs_momentum else "momentum"
+        opt = OPTIMIZERS.get(name).build(params, lr, momentum=self.momentum)
         if incremental and self._optimizer_state is not None:
             opt.load_state_dict(self._optimizer_state)
             for group in opt.param_groups:
@@ -299,91 +309,77 @@ class NeuralEstimator(BaseEstimator):
         stratify: np.ndarray | None,
         incremental: bool,
     ) -> None:
-        """Run the epochs: one for partial_fit, else until converged or ``max_iter``."""
+        """Run the epochs through the Trainer: one for partial_fit, else until the stopping
+        rule (:class:`~neuralab.train.EarlyStopping`, scikit-learn's rule) or ``max_iter``."""
         early = self.early_stopping and not incremental
+        val = None
         if early:
-            train, val = self._validation_split(len(X), stratify)
-            X_val, t_val, w_val = constant(X[val]), constant(target[val]), sw[val]
+            train, held_out = self._validation_split(len(X), stratify)
+            val = (constant(X[held_out]), constant(target[held_out]), sw[held_out])
             X, target, sw = X[train], target[train], sw[train]
-            if not np.any(w_val > 0):
+            if not np.any(val[2] > 0):
                 raise ValueError(
                     f"{type(self).__name__}: the sample weights of the validation split are all "
                     "zero; use a different random_state or validation_fraction"
                 )
-        total = float(sw.sum())
-        if total <= 0:
+        if float(sw.sum()) <= 0:
             raise ValueError("sample_weight: the training samples' weights are all zero")
         opt = self._new_optimizer(net, self._learning_rate(X, sw), incremental)
-        penalty = self._penalty(total)
         if not incremental:  # each fit is a new run of the stopping rule (warm_start too)
             self.best_loss_ = np.inf
             if early:
                 self.best_validation_loss_ = np.inf
                 self.validation_loss_curve_ = self.validation_loss_curve_ or []
-        whole = (constant(X), constant(target))
-        best_params = None
-        no_improvement = 0
-        for _ in range(1 if incremental else self.max_iter):
-            net.train()
-            epoch_loss = 0.0
-            for idx in self._batches(len(X)):
-                xb, tb = whole if idx is None else (constant(X[idx]), constant(target[idx]))
-                wb = sw if idx is None else sw[idx]
-                if not np.any(wb > 0):
-                    continue
-                opt.zero_grad()
-                loss = self._mean_loss(net, xb, tb, wb)
-                if penalty is not None:
-                    loss = loss + penalty(net)
-                loss.backward()
-                opt.step()
-                epoch_loss += loss.item() * float(wb.sum()) / total
-            self._check_diverged(epoch_loss)
-            self.n_iter_ += 1
-            self.t_ += len(X)
-            self.loss_curve_.append(epoch_loss)
-            message = f"Iteration {self.n_iter_}, loss = {epoch_loss:.8f}"
-            if early:
-                net.eval()
-                with no_grad():
-                    score = self._mean_loss(net, X_val, t_val, w_val).item()
-                self.validation_loss_curve_.append(score)
-                message += f", validation loss = {score:.8f}"
-                if score < self.best_validation_loss_:
-                    best_params = [p.numpy().copy() for p in net.parameters()]
-                improved = score < self.best_validation_loss_ - self.tol
-                self.best_validation_loss_ = min(self.best_validation_loss_, score)
-            else:
-                improved = epoch_loss < self.best_loss_ - self.tol
-            self.best_loss_ = min(self.best_loss_, epoch_loss)
-            if self.verbose:
-                print(message)
-            no_improvement = 0 if improved else no_improvement + 1
-            if not incremental and no_improvement > self.n_iter_no_change:
-                break
-        else:
-            if not incremental:
-                warnings.warn(
-                    f"{type(self).__name__}: gradient descent reached max_iter={self.max_iter} "
-                    f"epochs and the loss still improves by more than tol={self.tol}; raise "
-                    "max_iter or tol",
-                    ConvergenceWarning,
-                    stacklevel=4,
-                )
-        if best_params is not None:  # early stopping keeps the best epoch's weights
-            for p, best in zip(net.parameters(), best_params):
-                p.data[...] = best
+        trainer = _EstimatorTrainer(self, net, opt, self._penalty(float(sw.sum())), val)
+        trainer.callbacks += self._callbacks(early, incremental)
+        history = trainer.fit(_Batches(self, X, target, sw), 1 if incremental else self.max_iter)
+        self._record_history(history, len(X), early)
+        if not incremental and history.stopped_reason is None:
+            warnings.warn(
+                f"{type(self).__name__}: gradient descent reached max_iter={self.max_iter} "
+                f"epochs and the loss still improves by more than tol={self.tol}; raise "
+                "max_iter or tol",
+                ConvergenceWarning,
+                stacklevel=4,
+            )
         self._optimizer_state = opt.state_dict()
 
-    def _check_diverged(self, loss: float) -> None:
-        """Raise when the loss is not finite or has grown a million-fold: the steps are too big."""
-        start = max(self.loss_curve_[0], 1.0) if self.loss_curve_ else np.inf
-        if not np.isfinite(loss) or loss > 1e6 * start:
-            raise ValueError(
-                f"{type(self).__name__}: gradient descent diverged (epoch {self.n_iter_ + 1} loss "
-                f"is {loss:.4g}); scale the inputs (e.g. StandardScaler) or lower "
-                f"learning_rate_init={self.learning_rate_init}"
+    def _callbacks(self, early: bool, incremental: bool) -> list[Callback]:
+        """scikit-learn's stopping rule as EarlyStopping, and its verbose lines."""
+        callbacks: list[Callback] = []
+        if not incremental:  # stop after n_iter_no_change epochs without a tol improvement
+            callbacks.append(
+                EarlyStopping(
+                    monitor="val_loss" if early else "loss",
+                    min_delta=self.tol,
+                    patience=self.n_iter_no_change + 1,
+                    restore_best_weights=early,
+                    best_of="all",
+                )
             )
+        if self.verbose:
+            start = self.n_iter_
+
+            def say(epoch: int, logs: dict[str, float]) -> None:
+                message = f"Iteration {start + epoch + 1}, loss = {logs['loss']:.8f}"
+                if "val_loss" in logs:
+                    message += f", validation loss = {logs['val_loss']:.8f}"
+                print(message)
+
+            callbacks.append(LambdaCallback(on_epoch_end=say))
+        return callbacks
+
+    def _record_history(self, history: History, n_samples: int, early: bool) -> None:
+        """The scikit-learn attributes from the run's History: curves, counts, best losses."""
+        losses = history.history.get("loss", [])
+        self.n_iter_ += len(losses)
+        self.t_ += n_samples * len(losses)
+        self.loss_curve_.extend(losses)
+        self.best_loss_ = min([self.best_loss_, *losses])
+        if early:
+            scores = history.history.get("val_loss", [])
+            self.validation_loss_curve_.extend(scores)
+            self.best_validation_loss_ = min([self.best_validation_loss_, *scores])
 
     def network(self) -> Module:
         """A new neuralab module holding the fitted weights: the network that ``predict`` runs.
@@ -400,8 +396,70 @@ class NeuralEstimator(BaseEstimator):
 
     def _forward(self, X: np.ndarray) -> np.ndarray:
         """The fitted network's output on validated ``X`` (evaluation mode, no graph)."""
-        with no_grad():
-            return self.network()(constant(X)).numpy()
+        net = self.network()
+        with eval_mode(net):
+            return net(constant(X)).numpy()
+
+
+class _Batches:
+    """An estimator's epochs of (inputs, targets, weights): the whole set (full-batch descent)
+    or shuffled mini-batches, drawn anew at each pass."""
+
+    def __init__(
+        self, estimator: NeuralEstimator, X: np.ndarray, target: np.ndarray, sw: np.ndarray
+    ) -> None:
+        self.estimator, self.X, self.target, self.sw = estimator, X, target, sw
+        self.whole = (constant(X), constant(target), sw)
+
+    def __iter__(self) -> Iterator[tuple[Tensor, Tensor, np.ndarray]]:
+        for idx in self.estimator._batches(len(self.X)):
+            if idx is None:
+                yield self.whole
+            else:
+                yield constant(self.X[idx]), constant(self.target[idx]), self.sw[idx]
+
+
+class _EstimatorTrainer(Trainer):
+    """The estimators' step: the weighted mean loss plus the elastic-net penalty; the held-out
+    loss for early stopping; divergence raised as a ValueError (scikit-learn's way)."""
+
+    def __init__(
+        self,
+        estimator: NeuralEstimator,
+        net: Module,
+        opt: optim.Optimizer,
+        penalty: optim.ElasticNet | None,
+        val: tuple[Tensor, Tensor, np.ndarray] | None,
+    ) -> None:
+        super().__init__(net, optimizer=opt, metrics=(), verbose=0, name=type(estimator).__name__)
+        self.estimator, self.penalty, self.val = estimator, penalty, val
+        curve = getattr(estimator, "loss_curve_", None)
+        self.divergence["loss"] = DivergenceDetector(reference=curve[0] if curve else None)
+
+    def train_step(self, batch: tuple[Tensor, Tensor, np.ndarray]) -> dict[str, float] | None:
+        xb, tb, wb = batch
+        if not np.any(wb > 0):
+            return None
+        loss = self.estimator._mean_loss(self.model, xb, tb, wb)
+        if self.penalty is not None:
+            loss = loss + self.penalty(self.model)
+        value = self.optimize(loss)
+        self.record(weight=float(wb.sum()))
+        return {"loss": value}
+
+    def validate(self) -> dict[str, float]:
+        if self.val is None:
+            return {}
+        with eval_mode(self.model):
+            return {"loss": self.estimator._mean_loss(self.model, *self.val).item()}
+
+    def recover(self, d: TrainingDiverged, last_good: tuple) -> None:
+        est = self.estimator
+        raise ValueError(
+            f"{self.name}: gradient descent diverged (epoch {est.n_iter_ + d.epoch + 1}: "
+            f"{d.what}); scale the inputs (e.g. StandardScaler) or lower "
+            f"learning_rate_init={est.learning_rate_init}"
+        ) from d
 
 
 # ----------------------------------------------------------------------------- task mixins

@@ -26,21 +26,13 @@ from neuralab.estimators.base import (
     in_range,
     is_int,
 )
+from neuralab.models.mlp import mlp_layers
 from neuralab.nn import functional as F
 from neuralab.nn.module import Module
+from neuralab.nn.registry import ACTIVATIONS
 from neuralab.tensor import Tensor
 
 __all__ = ["MLPClassifier", "MLPRegressor"]
-
-# scikit-learn's activation names, and two more of neuralab's
-ACTIVATIONS: dict[str, type[Module]] = {
-    "identity": nn.Identity,
-    "logistic": nn.Sigmoid,
-    "tanh": nn.Tanh,
-    "relu": nn.ReLU,
-    "leaky_relu": nn.LeakyReLU,
-    "gelu": nn.GELU,
-}
 
 
 def _hidden_sizes(value: Any) -> tuple[int, ...]:
@@ -89,7 +81,7 @@ class _BaseMLP(NeuralEstimator):
     def _rules(self) -> list[Rule]:
         return [
             ("hidden_layer_sizes", _valid_sizes, "an int >= 1 or a sequence of them"),
-            ("activation", lambda v: v in ACTIVATIONS, f"one of {sorted(ACTIVATIONS)}"),
+            ("activation", lambda v: v in ACTIVATIONS, f"one of {ACTIVATIONS.describe()}"),
             ("dropout", in_range(0, 1, hi_open=True), "a number in [0, 1)"),
             ("alpha", in_range(0, np.inf), "a number >= 0"),
         ]
@@ -105,12 +97,8 @@ class _BaseMLP(NeuralEstimator):
 
     def _new_network(self, n_features: int, dtype: np.dtype) -> Module:
         hidden = _hidden_sizes(self.hidden_layer_sizes)
-        layers: list[Module] = []
-        for fan_in, fan_out in zip((n_features, *hidden), hidden):
-            layers += [nn.Linear(fan_in, fan_out, dtype=dtype), ACTIVATIONS[self.activation]()]
-            if self.dropout > 0:
-                layers.append(nn.Dropout(self.dropout))
-        layers.append(nn.Linear((n_features, *hidden)[-1], self._n_outputs(), dtype=dtype))
+        sizes = (n_features, *hidden, self._n_outputs())
+        layers = mlp_layers(sizes, self.activation, self.dropout, dtype=dtype)
         if self._n_outputs() == 1:
             layers.append(nn.Flatten(0))  # (N, 1) → (N,): one output per sample
         return nn.Sequential(*layers)

@@ -124,13 +124,13 @@ class AlexNet(Module):
         return self.classifier(self.avgpool(self.features(x)).flatten(1))
 
 
-@register_model("alexnet")
+@register_model("alexnet", data="cifar10")
 def alexnet(num_classes: int = 1000, in_channels: int = 3, dropout: float = 0.5) -> AlexNet:
     """torchvision's AlexNet layout for 224×224 images: 61,100,840 parameters at 1000 classes."""
     return AlexNet(num_classes, in_channels, dropout=dropout)
 
 
-@register_model("alexnet_paper")
+@register_model("alexnet_paper", data="cifar10")
 def alexnet_paper(num_classes: int = 1000, in_channels: int = 3, dropout: float = 0.5) -> AlexNet:
     """The 2012 paper's layout (two towers, LRN) for 224×224 images: 60,965,224 parameters."""
     return AlexNet(

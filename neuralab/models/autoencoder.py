@@ -61,7 +61,7 @@ class ConvAutoencoder(nn.Module):
         return self.decode(self.encode(x))
 
 
-@register_model("conv_autoencoder")
+@register_model("conv_autoencoder", task="denoising")
 def conv_autoencoder(in_channels: int = 1, channels: Sequence[int] = (32, 8)) -> ConvAutoencoder:
     """The denoising autoencoder for 8×8 digits: 64 pixels → a code of 8 × 2 × 2 = 32 numbers."""
     return ConvAutoencoder(in_channels, channels)

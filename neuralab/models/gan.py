@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import itertools
 from collections.abc import Iterator
 
 import numpy as np
@@ -22,10 +23,12 @@ from neuralab import nn
 from neuralab.creation import full, randn
 from neuralab.models.registry import register_model
 from neuralab.nn import functional as F
+from neuralab.nn.utils import eval_mode
 from neuralab.optim import Adam
 from neuralab.optim.lr_scheduler import CosineAnnealingLR
 from neuralab.optim.optimizer import Optimizer
 from neuralab.tensor import Tensor, no_grad, tensor
+from neuralab.train import LearningRateScheduler, StepHistory, Trainer
 
 __all__ = [
     "GAN",
@@ -60,33 +63,38 @@ class GAN(nn.Module):
         """The generator's samples for latent vectors ``z`` (n, latent_dim)."""
         return self.generator(z)
 
+    @eval_mode
     def sample(self, n: int) -> Tensor:
         """``n`` new samples, drawn in eval mode without building a graph."""
-        was_training = self.training
-        self.eval()
+        return self.generator(self.noise(n))
+
+    def d_loss(self, real: Tensor) -> Tensor:
+        """The discriminator's loss: D(real) against 1, D(G(z)) (no graph into G) against 0."""
         with no_grad():
-            out = self.generator(self.noise(n))
-        self.train(was_training)
-        return out
+            fake = self.generator(self.noise(real.shape[0]))
+        return _bce(self.discriminator(real), 1.0) + _bce(self.discriminator(fake), 0.0)
+
+    def g_loss(self, batch_size: int) -> Tensor:
+        """The generator's loss on ``batch_size`` samples: D(G(z)) against 1, with gradients
+        flowing through the discriminator but not into its weights."""
+        with _frozen(self.discriminator):
+            return _bce(self.discriminator(self.generator(self.noise(batch_size))), 1.0)
 
     def d_step(self, real: Tensor, opt_d: Optimizer) -> float:
         """One discriminator step: push D(real) towards 1 and D(G(z)) towards 0; its loss."""
-        with no_grad():
-            fake = self.generator(self.noise(real.shape[0]))
-        loss = _bce(self.discriminator(real), 1.0) + _bce(self.discriminator(fake), 0.0)
-        opt_d.zero_grad()
-        loss.backward()
-        opt_d.step()
-        return loss.item()
+        return _descend(self.d_loss(real), opt_d)
 
     def g_step(self, batch_size: int, opt_g: Optimizer) -> float:
         """One generator step on ``batch_size`` samples: push D(G(z)) towards 1; its loss."""
-        with _frozen(self.discriminator):
-            loss = _bce(self.discriminator(self.generator(self.noise(batch_size))), 1.0)
-        opt_g.zero_grad()
-        loss.backward()
-        opt_g.step()
-        return loss.item()
+        return _descend(self.g_loss(batch_size), opt_g)
+
+    def train_step(self, trainer: Trainer, real: Tensor, opt_d: Optimizer, opt_g: Optimizer
+                   ) -> dict[str, float]:  # fmt: skip
+        """The Trainer's step for a GAN: a discriminator step on ``real``, then a generator
+        step on as many samples, each through ``trainer.optimize``; both losses."""
+        d_loss = trainer.optimize(self.d_loss(real), opt_d, name="d_loss")
+        g_loss = trainer.optimize(self.g_loss(real.shape[0]), opt_g, name="g_loss")
+        return {"d_loss": d_loss, "g_loss": g_loss}
 
 
 def train_gan(
@@ -98,22 +106,33 @@ def train_gan(
     betas: tuple[float, float] = (0.5, 0.999),
     cosine: bool = False,
     seed: int | None = 0,
+    verbose: int = 0,
 ) -> dict[str, list[float]]:
     """Alternate ``d_step`` and ``g_step`` for ``steps`` steps with Adam (DCGAN's betas), each
     discriminator step on ``batch_size`` real samples drawn from ``data`` (rows, by ``seed``);
-    ``cosine`` decays both learning rates to 0 along a cosine. Returns the loss curves."""
+    ``cosine`` decays both learning rates to 0 along a cosine. Runs on the
+    :class:`~neuralab.train.Trainer` (``verbose`` as in ``fit``). Returns the loss curves."""
     opt_d = Adam(gan.discriminator.parameters(), lr=lr, betas=betas)
     opt_g = Adam(gan.generator.parameters(), lr=lr, betas=betas)
     schedules = [CosineAnnealingLR(opt, T_max=steps) for opt in (opt_d, opt_g)] if cosine else []
     rng = np.random.default_rng(seed)
-    history: dict[str, list[float]] = {"d_loss": [], "g_loss": []}
-    for _ in range(steps):
-        real = tensor(data[rng.integers(len(data), size=batch_size)])
-        history["d_loss"].append(gan.d_step(real, opt_d))
-        history["g_loss"].append(gan.g_step(batch_size, opt_g))
-        for schedule in schedules:
-            schedule.step()
-    return history
+    reals = (tensor(data[rng.integers(len(data), size=batch_size)]) for _ in itertools.count())
+    curves = StepHistory()
+    callbacks = [curves, *(LearningRateScheduler(s, interval="batch") for s in schedules)]
+    trainer = Trainer(
+        gan, train_step=lambda t, real: gan.train_step(t, real, opt_d, opt_g),
+        callbacks=callbacks, metrics=(), verbose=verbose, name="train_gan",
+    )  # fmt: skip
+    trainer.fit(reals, epochs=1 if steps else 0, steps_per_epoch=max(steps, 1))
+    return {"d_loss": curves.steps.get("d_loss", []), "g_loss": curves.steps.get("g_loss", [])}
+
+
+def _descend(loss: Tensor, optimizer: Optimizer) -> float:
+    """One optimizer step down ``loss``; its value."""
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    return loss.item()
 
 
 def _bce(logits: Tensor, label: float) -> Tensor:
@@ -144,7 +163,7 @@ def _mlp(sizes: list[int], hidden: nn.Module, batch_norm: bool = False) -> list[
     return [*layers, nn.Linear(sizes[-2], sizes[-1])]
 
 
-@register_model("mlp_gan")
+@register_model("mlp_gan", task="generation", data="ring")
 def mlp_gan(data_dim: int = 2, latent_dim: int = 8, hidden: int = 128, depth: int = 2) -> GAN:
     """MLP generator (ReLU) and discriminator (LeakyReLU 0.2) for points in ``data_dim`` dims."""
     widths = [hidden] * depth
@@ -153,7 +172,7 @@ def mlp_gan(data_dim: int = 2, latent_dim: int = 8, hidden: int = 128, depth: in
     return GAN(generator, discriminator, latent_dim)
 
 
-@register_model("digits_gan")
+@register_model("digits_gan", task="generation")
 def digits_gan(latent_dim: int = 32, hidden: int = 256, image_size: int = 8) -> GAN:
     """MLP GAN for (1, size, size) images in [0, 1]: the generator (batch norm and ReLU, as in
     DCGAN) ends in a sigmoid; the discriminator uses LeakyReLU 0.2."""

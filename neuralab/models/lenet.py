@@ -15,9 +15,9 @@ from __future__ import annotations
 from collections import OrderedDict
 
 from neuralab import nn
-from neuralab.models.mlp import activation_layer
 from neuralab.models.registry import register_model
 from neuralab.nn.module import Module
+from neuralab.nn.registry import activation_layer
 from neuralab.tensor import Tensor
 
 __all__ = ["LeNet5", "lenet5"]

@@ -183,19 +183,19 @@ class ResNet(Module):
         return self.fc(self.avgpool(x).flatten(1))
 
 
-@register_model("resnet18")
+@register_model("resnet18", data="cifar10")
 def resnet18(num_classes: int = 1000, in_channels: int = 3) -> ResNet:
     """ResNet-18: basic blocks (2, 2, 2, 2); 11,689,512 parameters at 1000 classes."""
     return ResNet("basic", [2, 2, 2, 2], num_classes=num_classes, in_channels=in_channels)
 
 
-@register_model("resnet34")
+@register_model("resnet34", data="cifar10")
 def resnet34(num_classes: int = 1000, in_channels: int = 3) -> ResNet:
     """ResNet-34: basic blocks (3, 4, 6, 3); 21,797,672 parameters at 1000 classes."""
     return ResNet("basic", [3, 4, 6, 3], num_classes=num_classes, in_channels=in_channels)
 
 
-@register_model("resnet50")
+@register_model("resnet50", data="cifar10")
 def resnet50(num_classes: int = 1000, in_channels: int = 3) -> ResNet:
     """ResNet-50: bottleneck blocks (3, 4, 6, 3); 25,557,032 parameters at 1000 classes."""
     return ResNet("bottleneck", [3, 4, 6, 3], num_classes=num_classes, in_channels=in_channels)

@@ -16,8 +16,7 @@ See docs/models/rnn.md for the layouts, parameter counts and the quality they re
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -25,9 +24,10 @@ import numpy as np
 from neuralab import nn
 from neuralab.data.sequences import DIGITS, PAD, TINY_TEXT, pad
 from neuralab.models.registry import register_model
+from neuralab.nn.utils import eval_mode
 from neuralab.ops.loss import cross_entropy
 from neuralab.random import generator as global_generator
-from neuralab.tensor import Tensor, constant, no_grad
+from neuralab.tensor import Tensor, constant
 
 __all__ = [
     "RECURRENT",
@@ -89,17 +89,10 @@ def sequence_cross_entropy(logits: Tensor, target: Any, ignore_index: int = -100
     )
 
 
-@contextlib.contextmanager
-def inference(model: nn.Module) -> Iterator[None]:
-    """Eval mode and no graph for decoding/sampling; every module's own mode comes back after."""
-    modes = [(m, m.training) for m in model.modules()]
-    model.eval()
-    try:
-        with no_grad():
-            yield
-    finally:
-        for m, mode in modes:
-            m.training = mode
+def inference(model: nn.Module) -> Any:
+    """Eval mode and no graph for decoding/sampling; every module's own mode comes back after
+    (:func:`neuralab.nn.utils.eval_mode`)."""
+    return eval_mode(model)
 
 
 class SequenceClassifier(nn.Module):
@@ -254,13 +247,13 @@ def sorted_digits_task(
     return ids, labels
 
 
-@register_model("sequence_classifier")
+@register_model("sequence_classifier", task="sequence_classification", data="sorted_digits")
 def sequence_classifier(**kwargs: Any) -> SequenceClassifier:
     """A GRU classifier of digit sequences (sorted or not); any SequenceClassifier argument."""
     return SequenceClassifier(**kwargs)
 
 
-@register_model("char_lm")
+@register_model("char_lm", task="language_model", data="text")
 def char_lm(**kwargs: Any) -> CharLM:
     """An LSTM character-level language model sized for TINY_TEXT; any CharLM argument."""
     return CharLM(**kwargs)

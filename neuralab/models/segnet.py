@@ -18,7 +18,8 @@ import numpy as np
 
 from neuralab import nn
 from neuralab.models.registry import register_model
-from neuralab.tensor import Tensor, no_grad
+from neuralab.nn.utils import eval_mode
+from neuralab.tensor import Tensor
 
 __all__ = ["SegNet", "iou_per_class", "mean_iou", "segnet", "segnet_scenes"]
 
@@ -91,12 +92,8 @@ class SegNet(nn.Module):
 
     def predict(self, x: Tensor) -> Tensor:
         """The pixel-wise softmax's most probable class, int64 (N, H, W), in eval mode."""
-        was_training = self.training
-        self.eval()
-        with no_grad():
-            labels = self(x).argmax(dim=1)
-        self.train(was_training)
-        return labels
+        with eval_mode(self):
+            return self(x).argmax(dim=1)
 
 
 def iou_per_class(pred: Any, target: Any, num_classes: int) -> np.ndarray:
@@ -116,13 +113,13 @@ def mean_iou(pred: Any, target: Any, num_classes: int) -> float:
     return float(np.nanmean(iou_per_class(pred, target, num_classes)))
 
 
-@register_model("segnet")
+@register_model("segnet", task="segmentation", data="scenes")
 def segnet(num_classes: int = 4, in_channels: int = 3) -> SegNet:
     """The paper's SegNet: VGG16's 13 conv layers as encoder (5 stages), mirrored decoder."""
     return SegNet(in_channels, num_classes, (64, 128, 256, 512, 512), (2, 2, 3, 3, 3))
 
 
-@register_model("segnet_scenes")
+@register_model("segnet_scenes", task="segmentation", data="scenes")
 def segnet_scenes(num_classes: int = 4, in_channels: int = 3) -> SegNet:
     """A small SegNet for the generated scenes: 3 stages of widths 16, 32, 64, two convs each."""
     return SegNet(in_channels, num_classes, (16, 32, 64), 2)

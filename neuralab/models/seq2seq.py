@@ -285,25 +285,25 @@ def exact_match(predicted: np.ndarray, tgt: np.ndarray) -> float:
     return float(np.mean(hits)) if hits else 0.0
 
 
-@register_model("seq2seq_gru_attention")
+@register_model("seq2seq_gru_attention", task="translation", data="dates")
 def seq2seq_gru_attention(**kwargs: Any) -> Seq2Seq:
     """GRU encoder–decoder with attention, sized for the date task; any Seq2Seq argument."""
     return Seq2Seq(cell="gru", attention=True, **kwargs)
 
 
-@register_model("seq2seq_lstm_attention")
+@register_model("seq2seq_lstm_attention", task="translation", data="dates")
 def seq2seq_lstm_attention(**kwargs: Any) -> Seq2Seq:
     """LSTM encoder–decoder with attention, sized for the date task; any Seq2Seq argument."""
     return Seq2Seq(cell="lstm", attention=True, **kwargs)
 
 
-@register_model("seq2seq_gru")
+@register_model("seq2seq_gru", task="translation", data="dates")
 def seq2seq_gru(**kwargs: Any) -> Seq2Seq:
     """GRU encoder–decoder without attention (hidden 128 for the date task)."""
     return Seq2Seq(**{"cell": "gru", "attention": False, "hidden_size": 128, **kwargs})
 
 
-@register_model("seq2seq_lstm")
+@register_model("seq2seq_lstm", task="translation", data="dates")
 def seq2seq_lstm(**kwargs: Any) -> Seq2Seq:
     """LSTM encoder–decoder without attention (hidden 128 for the date task)."""
     return Seq2Seq(**{"cell": "lstm", "attention": False, "hidden_size": 128, **kwargs})

@@ -103,7 +103,7 @@ class TransformerSeq2Seq(EncoderDecoder):
         return self._decode(as_ids(prefix), memory)[:, -1], prefix
 
 
-@register_model("transformer_seq2seq")
+@register_model("transformer_seq2seq", task="translation", data="dates")
 def transformer_seq2seq(**kwargs: Any) -> TransformerSeq2Seq:
     """A small Transformer encoder–decoder sized for the date task; any TransformerSeq2Seq arg."""
     return TransformerSeq2Seq(**kwargs)

@@ -82,7 +82,7 @@ class VisionTransformer(nn.Module):
         return self.heads(encoded[:, 0])
 
 
-@register_model("vit_b_16")
+@register_model("vit_b_16", data="cifar10")
 def vit_b_16(
     num_classes: int = 1000, image_size: int = 224, dropout: float = 0.0
 ) -> VisionTransformer:

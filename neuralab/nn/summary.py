@@ -18,7 +18,8 @@ from typing import Any
 import numpy as np
 
 from neuralab.nn.module import Module
-from neuralab.tensor import Tensor, constant, float32, no_grad
+from neuralab.nn.utils.mode import eval_mode
+from neuralab.tensor import Tensor, constant, float32
 
 __all__ = ["ModelSummary", "summary"]
 
@@ -104,16 +105,12 @@ def summary(
 
     modules = list(model.named_modules())
     removers = [m.register_forward_hook(record) for _, m in modules]
-    modes = [(m, m.training) for _, m in modules]
-    model.eval()
     try:
-        with no_grad():
+        with eval_mode(model):
             model(*_inputs(input_shape, dtype))
     finally:
         for remove in removers:
             remove()
-        for m, mode in modes:
-            object.__setattr__(m, "training", mode)
     rows = []
     for name, m in modules:
         own = sum(p.numel() for p in m.parameters(recurse=False))

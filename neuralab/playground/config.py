@@ -163,6 +163,14 @@ def num_classes(config: dict[str, Any]) -> int:
     ]
 
 
+def loss_name(config: dict[str, Any]) -> str:
+    """The loss's name in ``neuralab.nn.registry.LOSSES``: multiclass problems use the softmax
+    cross-entropy; the URL's two-class 'cross_entropy' is the binary one (on a sigmoid)."""
+    if config["problem"] == "multiclass":
+        return "cross_entropy"
+    return "binary_cross_entropy" if config["loss"] == "cross_entropy" else config["loss"]
+
+
 def output_activation(config: dict[str, Any]) -> str:
     """The output unit: 'tanh', 'sigmoid', 'linear' (a score) or 'softmax'.
 

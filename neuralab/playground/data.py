@@ -20,47 +20,11 @@ from typing import Any
 
 import numpy as np
 
-from neuralab.data import (
-    blobs,
-    checkerboard,
-    circle,
-    gauss,
-    moons,
-    multi_gauss,
-    plane,
-    spiral,
-    train_test_split,
-    xor,
-)
+from neuralab.data import moons, train_test_split
+from neuralab.data.registry import DATASETS
 from neuralab.playground.config import FEATURES, MAX_POINTS, dataset_key
 
 EXTENT = 6.0  # the plotted square is [-6, 6]²
-
-GENERATORS = {
-    "circle": lambda n, noise, seed, k: circle(n, noise, seed),
-    "xor": lambda n, noise, seed, k: xor(n, noise, seed),
-    "gauss": lambda n, noise, seed, k: gauss(n, noise, seed),
-    "spiral": lambda n, noise, seed, k: spiral(n, noise, seed),
-    "moons": lambda n, noise, seed, k: _pm1(moons(n, noise, seed)),
-    "reg-plane": lambda n, noise, seed, k: plane(n, noise, seed),
-    "reg-gauss": lambda n, noise, seed, k: multi_gauss(n, noise, seed),
-    "blobs": lambda n, noise, seed, k: blobs(n, k, noise, seed),
-    "checker": lambda n, noise, seed, k: checkerboard(n, k, 4, noise, seed),
-}
-"""Dataset name (as in the URL) → generator(n, noise, seed, classes) → (X, y)."""
-
-GENERATOR_CALLS = {
-    "circle": "circle(n={n}, noise={noise}, seed={seed})",
-    "xor": "xor(n={n}, noise={noise}, seed={seed})",
-    "gauss": "gauss(n={n}, noise={noise}, seed={seed})",
-    "spiral": "spiral(n={n}, noise={noise}, seed={seed})",
-    "moons": "moons(n={n}, noise={noise}, seed={seed})",
-    "reg-plane": "plane(n={n}, noise={noise}, seed={seed})",
-    "reg-gauss": "multi_gauss(n={n}, noise={noise}, seed={seed})",
-    "blobs": "blobs(n={n}, k={k}, noise={noise}, seed={seed})",
-    "checker": "checkerboard(n={n}, k={k}, cells=4, noise={noise}, seed={seed})",
-}
-"""The same calls as Python source, for the exported script."""
 
 
 def _pm1(data: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -88,7 +52,9 @@ def generate(config: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
     """All points of the configuration's generated dataset, before the split."""
     name = config[dataset_key(config)]
     n = sample_count(config["problem"])
-    return GENERATORS[name](n, config["noise"] / 100, config["seed"], config["classes"])
+    info = DATASETS.get(name)  # the URL's names (reg-gauss, checker, ...) are its aliases
+    data = info.make(n, config["noise"] / 100, config["seed"], config["classes"])
+    return _pm1(data) if info.function is moons else data
 
 
 def split_generated(config: dict[str, Any]) -> Split:

@@ -22,9 +22,13 @@ from typing import Any
 import numpy as np
 
 import neuralab as nl
+from neuralab import nn
+from neuralab.data.registry import DATASETS
+from neuralab.nn.registry import ACTIVATIONS, LOSSES
+from neuralab.optim.registry import OPTIMIZERS, SCHEDULES
 from neuralab.playground import config as cfg
-from neuralab.playground.data import FEATURE_SOURCE, GENERATOR_CALLS, sample_count
-from neuralab.playground.session import Session
+from neuralab.playground.data import FEATURE_SOURCE, sample_count
+from neuralab.playground.session import Session, SessionError
 
 FEATURE_NAMES = {  # the features as the script's docstring names them
     "x": "X1",
@@ -37,35 +41,8 @@ FEATURE_NAMES = {  # the features as the script's docstring names them
 }
 
 MODEL_NAME = "playground_model.safetensors"
+ONNX_NAME = "playground_model.onnx"
 SCRIPT_NAME = "playground_run.py"
-
-_MODULES = {
-    "tanh": "nn.Tanh()",
-    "relu": "nn.ReLU()",
-    "sigmoid": "nn.Sigmoid()",
-    "leakyrelu": "nn.LeakyReLU()",
-    "linear": None,
-}
-_LOSSES = {
-    "squared": (
-        'def loss_fn(out, target):\n    """½(ŷ − y)², the Playground\'s loss."""\n'
-        "    return 0.5 * F.mse_loss(out, target)",
-        "½(ŷ − y)²",
-    ),
-    "hinge": ("loss_fn = F.hinge_loss", "max(0, 1 − y·ŷ)"),
-    "logistic": ("loss_fn = F.logistic_loss", "log(1 + exp(−y·ŷ))"),
-    "perceptron": ("loss_fn = F.perceptron_loss", "max(0, −y·ŷ)"),
-    "cross_entropy": (
-        "loss_fn = F.binary_cross_entropy_with_logits",
-        "−[t·log σ(z) + (1−t)·log(1−σ(z))]",
-    ),
-    "softmax_cross_entropy": ("loss_fn = F.cross_entropy", "−log softmax(z)_y"),
-}
-_SCHEDULES = {
-    "step": "{decay!r} ** (epoch // {every})",
-    "exp": "{decay!r} ** (epoch / {every})",
-    "cosine": "0.5 * (1 + math.cos(math.pi * min(epoch, {every}) / {every}))",
-}
 
 
 def model_file(session: Session) -> bytes:
@@ -83,6 +60,24 @@ def model_file(session: Session) -> bytes:
         nl.save(checkpoint, path)
         with open(path, "rb") as f:
             return f.read()
+
+
+def onnx_file(session: Session) -> bytes:
+    """The model as ONNX bytes: input ``features`` (batch, the features in ``model_file``'s
+    order), output ``output`` (what the model returns); needs ``neuralab[onnx]``."""
+    import io
+
+    try:
+        from neuralab import onnx as nx
+    except ImportError:
+        raise SessionError("ONNX export needs: pip install 'neuralab[onnx]'") from None
+    example = nl.zeros(1, len(session.feature_keys))
+    buffer = io.BytesIO()
+    nx.export(
+        session.model, (example,), buffer, input_names=["features"], output_names=["output"],
+        dynamic_axes={"features": {0: "batch"}, "output": {0: "batch"}},
+    )  # fmt: skip
+    return buffer.getvalue()
 
 
 def _float32_literal(points: np.ndarray) -> str:
@@ -108,7 +103,7 @@ def _data_source(session: Session) -> tuple[str, str]:
             f"X_train, X_test, y_train, y_test = X[train], X[~train], y[train], y[~train]\n"
         )
         return "", code
-    call = GENERATOR_CALLS[name].format(
+    call = DATASETS.get(name).source(
         n=sample_count(c["problem"]), noise=c["noise"] / 100, seed=c["seed"], k=c["classes"]
     )
     function = call.split("(")[0]
@@ -126,7 +121,8 @@ def _model_source(session: Session) -> str:
     c = session.config
     sizes = session.layer_sizes
     lines = []
-    act = _MODULES[c["activation"]]
+    module = ACTIVATIONS.get(c["activation"]).module  # the URL's 'linear' is identity
+    act = None if module is nn.Identity else f"nn.{module.__name__}()"
     for a, b in zip(sizes[:-2], sizes[1:-1]):
         parts = [f"nn.Linear({a}, {b})"]
         if act:
@@ -143,37 +139,62 @@ def _model_source(session: Session) -> str:
 
 
 def _optimizer_source(c: dict[str, Any]) -> str:
-    lr = c["learningRate"]
-    return {
-        "sgd": f"optim.SGD(model.parameters(), lr={lr!r})",
-        "momentum": f"optim.SGD(model.parameters(), lr={lr!r}, momentum={c['momentum']!r})",
-        "adam": f"optim.Adam(model.parameters(), lr={lr!r})",
-        "rmsprop": f"optim.RMSprop(model.parameters(), lr={lr!r})",
-    }[c["optimizer"]]
+    return OPTIMIZERS.get(c["optimizer"]).source(c["learningRate"], momentum=c["momentum"])
 
 
-def script(session: Session) -> str:
-    """Python source that rebuilds and retrains this run with neuralab (see the docstring)."""
+def _header_source(session: Session) -> list[str]:
+    """The script's docstring, imports, constants and data."""
     c = session.config
-    problem = c["problem"]
     data_import, data_code = _data_source(session)
-    keys = session.feature_keys
-    loss_key = "softmax_cross_entropy" if problem == "multiclass" else c["loss"]
-    loss_code, loss_formula = _LOSSES[loss_key]
-    out = cfg.output_activation(c)
     shape = "-".join(str(n) for n in session.layer_sizes)
-    penalty = session.penalty
-    schedule = c["lrSchedule"]
+    schedule = SCHEDULES.get(c["lrSchedule"])
+    return [
+        f'"""Reproduce a neuralab playground run ({session.epoch} epoch'
+        f"{'' if session.epoch == 1 else 's'}).\n\n"
+        f"{c['problem'].capitalize()}, network {shape} ({c['activation']}), {c['optimizer']} at "
+        f"learning rate {c['learningRate']:g}.\n"
+        "Generated by `neuralab playground`: it trains the settings at export time from the\n"
+        "start; changes made during the run (learning rate, edited weights, new points) are\n"
+        'not replayed.\n"""\n\n',
+        schedule.imports + ("\n" if schedule.imports else ""),
+        "import numpy as np\n\nimport neuralab as nl\nimport neuralab.nn.functional as F\n",
+        "from neuralab import nn, optim\n",
+        data_import,
+        "from neuralab.optim.lr_scheduler import LambdaLR\n" if c["lrSchedule"] != "none" else "",
+        "\nEPOCHS = " + str(session.epoch) + "\n",
+        f"BATCH_SIZE = {c['batchSize']}\n\n",
+        data_code,
+    ]
+
+
+def _inputs_source(session: Session) -> list[str]:
+    """The script's ``features`` and ``targets`` functions and its loss."""
+    c = session.config
+    keys = session.feature_keys
+    loss = LOSSES.get(cfg.loss_name(c))
     names = ", ".join(FEATURE_NAMES[k] for k in keys)
-    if problem == "multiclass":
+    if c["problem"] == "multiclass":
         targets = "    return y.astype(np.int64)\n"
-    elif out == "sigmoid":
+    elif cfg.output_activation(c) == "sigmoid":
         targets = (
             "    t = y.astype(np.float32).reshape(-1, 1)\n"
             "    return (t + 1) / 2  # labels ±1 as 0/1\n"
         )
     else:
         targets = "    return y.astype(np.float32).reshape(-1, 1)\n"
+    return [
+        f'\n\ndef features(X):\n    """The input features {names}."""\n',
+        "    x1, x2 = X[:, 0], X[:, 1]\n",
+        "    return np.stack([" + ", ".join(FEATURE_SOURCE[k] for k in keys) + "], axis=1)"
+        ".astype(np.float32)\n\n\n",
+        f'def targets(y):\n    """Labels as the loss wants them."""\n{targets}\n\n',
+        f"# Loss: {loss.formula}\n{loss.source}\n\n\n",
+    ]
+
+
+def _network_source(session: Session) -> list[str]:
+    """The network, its initialisation, the optimizer, the schedule and the penalty."""
+    c = session.config
     init = (
         "        nn.init.zeros_(layer.weight)\n        nn.init.zeros_(layer.bias)\n"
         if c["initZero"]
@@ -181,27 +202,6 @@ def script(session: Session) -> str:
         "        nn.init.constant_(layer.bias, 0.1)\n"
     )
     src = [
-        f'"""Reproduce a neuralab playground run ({session.epoch} epoch'
-        f"{'' if session.epoch == 1 else 's'}).\n\n"
-        f"{problem.capitalize()}, network {shape} ({c['activation']}), {c['optimizer']} at "
-        f"learning rate {c['learningRate']:g}.\n"
-        "Generated by `neuralab playground`: it trains the settings at export time from the\n"
-        "start; changes made during the run (learning rate, edited weights, new points) are\n"
-        'not replayed.\n"""\n\n',
-        "import math\n\n" if schedule == "cosine" else "",
-        "import numpy as np\n\nimport neuralab as nl\nimport neuralab.nn.functional as F\n",
-        "from neuralab import nn, optim\n",
-        data_import,
-        "from neuralab.optim.lr_scheduler import LambdaLR\n" if schedule != "none" else "",
-        "\nEPOCHS = " + str(session.epoch) + "\n",
-        f"BATCH_SIZE = {c['batchSize']}\n\n",
-        data_code,
-        f'\n\ndef features(X):\n    """The input features {names}."""\n',
-        "    x1, x2 = X[:, 0], X[:, 1]\n",
-        "    return np.stack([" + ", ".join(FEATURE_SOURCE[k] for k in keys) + "], axis=1)"
-        ".astype(np.float32)\n\n\n",
-        f'def targets(y):\n    """Labels as the loss wants them."""\n{targets}\n\n',
-        f"# Loss: {loss_formula}\n{loss_code}\n\n\n",
         f"# Network: weights U(-0.5, 0.5), biases 0.1 (the Playground's), seed {c['initSeed']}.\n"
         f"nl.manual_seed({c['initSeed']})\n",
         _model_source(session),
@@ -209,16 +209,22 @@ def script(session: Session) -> str:
         init,
         f"opt = {_optimizer_source(c)}\n",
     ]
-    if schedule != "none":
-        factor = _SCHEDULES[schedule].format(decay=c["lrDecay"], every=c["lrEvery"])
+    if c["lrSchedule"] != "none":
+        factor = SCHEDULES.get(c["lrSchedule"]).source(decay=c["lrDecay"], every=c["lrEvery"])
         src.append(f"scheduler = LambdaLR(opt, lambda epoch: {factor})\n")
+    penalty = session.penalty
     if penalty is not None:
         text = "λ‖w‖₁" if c["regularization"] == "L1" else "(λ/2)‖w‖₂²"
         src.append(
             f"penalty = optim.{c['regularization']}({penalty.lam!r})  # {text}, "
             f"λ = {c['regularizationRate']:g}, weights only\n"
         )
-    src.append(
+    return src
+
+
+def _loop_source(session: Session) -> list[str]:
+    """The playground's epoch loop, written out."""
+    src = [
         "\ninputs, labels = nl.tensor(features(X_train)), nl.tensor(targets(y_train))\n"
         "n = len(X_train)\n"
         "seen = 0  # training points used so far\n"
@@ -229,13 +235,19 @@ def script(session: Session) -> str:
         "        idx = np.arange(seen, seen + BATCH_SIZE) % n\n"
         "        seen += BATCH_SIZE\n"
         "        loss = loss_fn(model(inputs[idx]), labels[idx])\n"
-    )
-    if penalty is not None:
+    ]
+    if session.penalty is not None:
         src.append("        loss = loss + penalty(model)\n")
     src.append("        opt.zero_grad()\n        loss.backward()\n        opt.step()\n")
-    if schedule != "none":
+    if session.config["lrSchedule"] != "none":
         src.append("    scheduler.step()\n")
-    src.append(
+    return src
+
+
+def _evaluation_source(c: dict[str, Any]) -> list[str]:
+    """The final loss (and accuracy) on the training and test points."""
+    problem = c["problem"]
+    src = [
         "\nmodel.eval()\n"
         "with nl.no_grad():\n"
         '    parts = (("train", X_train, y_train), ("test", X_test, y_test))\n'
@@ -243,14 +255,27 @@ def script(session: Session) -> str:
         "        if len(X_part) == 0:\n            continue\n"
         "        out = model(nl.tensor(features(X_part)))\n"
         '        line = f"{part} loss {loss_fn(out, nl.tensor(targets(y_part))).item():.6f}"\n'
-    )
+    ]
     if problem == "multiclass":
         src.append("        correct = out.numpy().argmax(axis=1) == y_part\n")
     elif problem == "classification":
-        probability = out == "sigmoid" and c["loss"] != "cross_entropy"  # else a score or logit
+        # a probability for a sigmoid output without the logit loss, else a score or a logit
+        probability = cfg.output_activation(c) == "sigmoid" and c["loss"] != "cross_entropy"
         threshold = "0.5" if probability else "0.0"
         src.append(f"        correct = (out.numpy()[:, 0] > {threshold}) == (y_part > 0)\n")
     if problem != "regression":
         src.append('        line += f"  accuracy {correct.mean():.1%}"\n')
     src.append("        print(line)\n")
-    return "".join(src)
+    return src
+
+
+def script(session: Session) -> str:
+    """Python source that rebuilds and retrains this run with neuralab (see the docstring)."""
+    parts = (
+        _header_source(session),
+        _inputs_source(session),
+        _network_source(session),
+        _loop_source(session),
+        _evaluation_source(session.config),
+    )
+    return "".join(line for part in parts for line in part)

@@ -29,7 +29,11 @@ import neuralab as nl
 import neuralab.nn.functional as F
 import neuralab.random as nl_random
 from neuralab import nn, optim
+from neuralab.models.mlp import mlp_layers
+from neuralab.nn.registry import ACTIVATIONS, LOSSES
+from neuralab.nn.utils import train_mode
 from neuralab.optim.lr_scheduler import LambdaLR
+from neuralab.optim.registry import OPTIMIZERS, SCHEDULES
 from neuralab.playground import config as cfg
 from neuralab.playground.data import (
     EXTENT,
@@ -41,41 +45,18 @@ from neuralab.playground.data import (
     split_points,
 )
 from neuralab.tensor import Tensor, constant
+from neuralab.train import Trainer, TrainingDiverged
 
 GRID = 100  # the output heatmap is GRID × GRID over [-6, 6]² (TF's density)
 THUMB = 20  # neuron thumbnails are pooled to THUMB × THUMB
-DIVERGED = 1e6  # a mini-batch loss above this (or not finite) pauses training
+DIVERGED = 1e6  # a mini-batch loss this many times the first one's (or not finite) pauses training
 BURST = 0.25  # seconds of training a paused-then-resumed or slow frame may catch up
 MAX_PENDING = 10_000  # epoch records kept for the page between two snapshots
 
-ACTIVATIONS: dict[str, tuple[type[nn.Module] | None, Callable[[Tensor], Tensor]]] = {
-    "tanh": (nn.Tanh, F.tanh),
-    "relu": (nn.ReLU, F.relu),
-    "sigmoid": (nn.Sigmoid, F.sigmoid),
-    "leakyrelu": (nn.LeakyReLU, F.leaky_relu),
-    "linear": (None, lambda z: z),
-}
-"""Hidden activation by name: (module for the Sequential, the same function)."""
-
-LOSSES: dict[str, Callable[[Tensor, Tensor], Tensor]] = {
-    "squared": lambda out, t: 0.5 * F.mse_loss(out, t),
-    "hinge": F.hinge_loss,
-    "logistic": F.logistic_loss,
-    "perceptron": F.perceptron_loss,
-    "cross_entropy": F.binary_cross_entropy_with_logits,
-    "softmax_cross_entropy": F.cross_entropy,
-}
-
 
 def lr_factor(schedule: str, decay: float, every: int, epoch: int) -> float:
-    """The schedule's multiplier of the base learning rate at ``epoch``."""
-    if schedule == "step":
-        return decay ** (epoch // every)
-    if schedule == "exp":
-        return decay ** (epoch / every)
-    if schedule == "cosine":
-        return 0.5 * (1 + math.cos(math.pi * min(epoch, every) / every))
-    return 1.0
+    """The schedule's multiplier of the base learning rate at ``epoch`` (see ``SCHEDULES``)."""
+    return SCHEDULES.get(schedule).factor(epoch, decay, every)
 
 
 def quantize(values: np.ndarray) -> np.ndarray:
@@ -185,6 +166,7 @@ class Session:
         self.data_version = 0
         self._credit = 0.0
         self.epoch = 0
+        self._trainer_cache: Trainer | None = None
         self._load_data()
         self._build_model()
         if config:
@@ -269,17 +251,9 @@ class Session:
     def _assemble(self) -> None:
         """The Sequential around the existing Linear layers (activations, dropout, output)."""
         c = self.config
-        module, self._act = ACTIVATIONS[c["activation"]]
-        layers: list[nn.Module] = []
-        self.dropouts: list[nn.Dropout] = []
-        for layer in self.linears[:-1]:
-            layers.append(layer)
-            if module is not None:
-                layers.append(module())
-            if c["dropout"] > 0:
-                self.dropouts.append(nn.Dropout(c["dropout"]))
-                layers.append(self.dropouts[-1])
-        layers.append(self.linears[-1])
+        self._act = ACTIVATIONS.get(c["activation"]).function  # the URL's 'linear' is identity
+        layers = mlp_layers(activation=c["activation"], dropout=c["dropout"], linears=self.linears)
+        self.dropouts = [m for m in layers if isinstance(m, nn.Dropout)]
         out = cfg.output_activation(c)
         self._logits = c["loss"] == "cross_entropy"  # the network's output is a logit
         if not self._logits and out in ("tanh", "sigmoid"):
@@ -288,8 +262,7 @@ class Session:
         self.dropped = [np.zeros(0, dtype=bool)] * len(self.dropouts)
         for i, d in enumerate(self.dropouts):
             d.register_forward_hook(self._dropout_hook(i))
-        multiclass = c["problem"] == "multiclass"
-        self.loss_fn = LOSSES["softmax_cross_entropy" if multiclass else c["loss"]]
+        self.loss_fn = LOSSES.get(cfg.loss_name(c)).function
 
     def _dropout_hook(self, index: int) -> Callable:
         """Record which units of hidden layer ``index`` the first example of a batch dropped."""
@@ -317,14 +290,7 @@ class Session:
         c = self.config
         params = list(self.model.parameters())
         lr = c["learningRate"]
-        if c["optimizer"] == "adam":
-            self.opt = optim.Adam(params, lr=lr)
-        elif c["optimizer"] == "rmsprop":
-            self.opt = optim.RMSprop(params, lr=lr)
-        elif c["optimizer"] == "momentum":
-            self.opt = optim.SGD(params, lr=lr, momentum=c["momentum"])
-        else:
-            self.opt = optim.SGD(params, lr=lr)
+        self.opt = OPTIMIZERS.get(c["optimizer"]).build(params, lr, momentum=c["momentum"])
         self._new_schedule()
 
     def _new_schedule(self) -> None:
@@ -511,30 +477,36 @@ class Session:
         """Queue a message for the page (divergence, early stop, empty data)."""
         self.notices.append({"type": "notice", "level": level, "message": message})
 
+    def _trainer(self) -> Trainer:
+        """The Trainer of the current network and optimizer (a new one when either changes)."""
+        trainer = self._trainer_cache
+        if trainer is None or trainer.model is not self.model or trainer.optimizer is not self.opt:
+            trainer = Trainer(self.model, self.loss_fn, self.opt, metrics=(), verbose=0,
+                              divergence_threshold=DIVERGED, name="playground")  # fmt: skip
+            self._trainer_cache = trainer
+        penalty = self.penalty
+        trainer.loss, trainer.regularizers = self.loss_fn, () if penalty is None else (penalty,)
+        return trainer
+
     def _update(self) -> None:
         """One mini-batch: the next ``batchSize`` training points in order, wrapping round."""
         n = self.n_train
         bs = self.config["batchSize"]
         idx = np.arange(self.seen, self.seen + bs) % n
-        loss = self.loss_fn(self.model(self.train_inputs[idx]), self.train_targets[idx])
-        penalty = self.penalty
-        if penalty is not None:
-            loss = loss + penalty(self.model)
-        self.opt.zero_grad()
-        loss.backward()
-        self.opt.step()
-        for i, layer in enumerate(self.linears):  # summed here, divided by the size per epoch
-            self._grad_sum[i] += float(np.abs(layer.weight.grad.numpy()).sum())
-        self._grad_count += 1
-        self.seen += bs
-        self.updates += 1
-        value = loss.item()
-        if not (math.isfinite(value) and value < DIVERGED):
+        try:
+            self._trainer().step((self.train_inputs[idx], self.train_targets[idx]))
+        except TrainingDiverged as d:  # the step is not taken
             self.playing = False
             self.notice(
-                f"Training diverged at epoch {self.epoch} (mini-batch loss {value:.3g}): the "
+                f"Training diverged at epoch {self.epoch} (mini-batch: {d.what}): the "
                 f"learning rate {self.lr:g} is probably too high. Paused: lower it, then Reset."
             )
+        else:
+            for i, layer in enumerate(self.linears):  # summed here, divided by size per epoch
+                self._grad_sum[i] += float(np.abs(layer.weight.grad.numpy()).sum())
+            self._grad_count += 1
+        self.seen += bs
+        self.updates += 1
         while self.seen >= (self.epoch + 1) * n:
             self.epoch += 1
             self._end_epoch()
@@ -572,8 +544,7 @@ class Session:
         if self.n_train == 0:
             self.notice("There are no training points to step on.")
             return
-        with self._own_random():
-            self.model.train()
+        with self._own_random(), train_mode(self.model):
             if unit == "batch":
                 self._update()
             else:
@@ -596,8 +567,7 @@ class Session:
         if speed > 0:
             self._credit = min(self._credit + speed * n * elapsed, speed * n * BURST + bs)
         end = time.perf_counter() + seconds
-        with self._own_random():
-            self.model.train()
+        with self._own_random(), train_mode(self.model):
             while self.playing and time.perf_counter() < end:
                 if speed > 0:
                     if self._credit < bs:

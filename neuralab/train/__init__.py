@@ -1,4 +1,5 @@
-"""Training: ``fit``/``evaluate``/``predict``, Keras-style callbacks, metrics and checkpoints.
+"""Training: the :class:`Trainer` (the one training loop), ``fit``/``evaluate``/``predict`` on it,
+Keras-style callbacks, metrics, divergence detection and checkpoints.
 
 ::
 
@@ -18,20 +19,26 @@ from neuralab.train.callbacks import (
     CallbackList,
     CSVLogger,
     EarlyStopping,
+    ExponentialMovingAverage,
     GradientStats,
+    LambdaCallback,
     LearningRateScheduler,
     ModelCheckpoint,
+    StepHistory,
     TensorBoard,
     TerminateOnNaN,
 )
 from neuralab.train.checkpoint import CHECKPOINT_FILE
-from neuralab.train.fit import DEFAULT_METRICS, DivergenceWarning, evaluate, fit, predict
+from neuralab.train.divergence import DivergenceDetector, DivergenceWarning, TrainingDiverged
+from neuralab.train.fit import evaluate, fit, predict
 from neuralab.train.history import History
 from neuralab.train.progress import ProgressLogger
+from neuralab.train.trainer import DEFAULT_METRICS, Trainer
 
 __all__ = [
     "CHECKPOINT_FILE", "CSVLogger", "Callback", "CallbackList", "DEFAULT_METRICS",
-    "DivergenceWarning", "EarlyStopping", "GradientStats", "History", "LearningRateScheduler",
-    "ModelCheckpoint", "ProgressLogger", "TensorBoard", "TerminateOnNaN", "evaluate", "fit",
-    "metrics", "predict",
+    "DivergenceDetector", "DivergenceWarning", "EarlyStopping", "ExponentialMovingAverage",
+    "GradientStats", "History", "LambdaCallback", "LearningRateScheduler", "ModelCheckpoint",
+    "ProgressLogger", "StepHistory", "TensorBoard", "TerminateOnNaN", "Trainer",
+    "TrainingDiverged", "evaluate", "fit", "metrics", "predict",
 ]  # fmt: skip

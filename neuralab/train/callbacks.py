@@ -45,9 +45,12 @@ __all__ = [
     "CallbackList",
     "CSVLogger",
     "EarlyStopping",
+    "ExponentialMovingAverage",
     "GradientStats",
+    "LambdaCallback",
     "LearningRateScheduler",
     "ModelCheckpoint",
+    "StepHistory",
     "TensorBoard",
     "TerminateOnNaN",
 ]
@@ -67,6 +70,7 @@ class Callback:
     """Base class of callbacks: every hook does nothing until overridden."""
 
     model: Module | None = None
+    trainer: Any = None  # the Trainer running the callback (its step_logs, optimizer, ...)
     params: dict[str, Any] = {}  # replaced per instance by set_params
     _session: CallbackList | None = None
 
@@ -131,6 +135,7 @@ class CallbackList:
         params: dict[str, Any],
         messages: list[str],
         write: Callable[[str], None] | None,
+        trainer: Any = None,
     ) -> None:
         self.callbacks = list(callbacks)
         self.messages = messages
@@ -143,12 +148,15 @@ class CallbackList:
                 )
             cb.set_model(model)
             cb.set_params(params)
+            cb.trainer = trainer
             cb._session = self
 
     def uses(self, hook: str) -> bool:
         """Whether any callback overrides ``hook`` (fit skips work whose only reader it is)."""
         base = getattr(Callback, hook)
-        return any(getattr(type(cb), hook, base) is not base for cb in self.callbacks)
+        return any(
+            hook in vars(cb) or getattr(type(cb), hook, base) is not base for cb in self.callbacks
+        )
 
     def call(self, hook: str, *args: Any) -> None:
         """Run ``hook`` on every callback, in order."""
@@ -235,6 +243,11 @@ class EarlyStopping(Callback):
     divergence, Ctrl-C), and a message names that epoch. ``baseline``: a value the monitored
     quantity must beat to count as an improvement at all. Epochs before ``start_from_epoch``
     are not judged (warm-up).
+
+    ``best_of`` says which epoch is "the best" (kept as ``best``/``best_epoch`` and restored):
+    ``'improvements'`` (Keras) the last epoch that improved by more than ``min_delta``;
+    ``'all'`` (scikit-learn's rule) the epoch with the best value of all, even when it beat
+    the previous best by less than ``min_delta`` (patience still counts only real improvements).
     """
 
     def __init__(
@@ -246,9 +259,15 @@ class EarlyStopping(Callback):
         baseline: float | None = None,
         restore_best_weights: bool = False,
         start_from_epoch: int = 0,
+        best_of: str = "improvements",
     ) -> None:
         if patience < 0:
             raise ValueError(f"EarlyStopping: patience must be >= 0, got {patience}")
+        if best_of not in ("improvements", "all"):
+            raise ValueError(
+                f"EarlyStopping: best_of must be 'improvements' or 'all', got {best_of!r}"
+            )
+        self.best_of = best_of
         self.monitor = monitor
         self.min_delta = abs(float(min_delta))
         self.patience = patience
@@ -275,10 +294,13 @@ class EarlyStopping(Callback):
         current = _monitored("EarlyStopping", self.monitor, logs)
         if epoch < self.start_from_epoch:
             return
-        if _improves(current, self.best, self.mode, self.min_delta):
-            self.best, self.best_epoch, self.wait = current, epoch, 0
+        improved = _improves(current, self.best, self.mode, self.min_delta)
+        if improved or (self.best_of == "all" and _improves(current, self.best, self.mode)):
+            self.best, self.best_epoch = current, epoch
             if self.restore_best_weights:
                 self.best_weights = snapshot_model(self.model)
+        if improved:
+            self.wait = 0
             return
         self.wait += 1
         if self.wait >= self.patience and epoch > 0:
@@ -589,3 +611,63 @@ class TensorBoard(Callback):
         for writer in self._writers.values():
             writer.close()
         self._writers = {}
+
+
+class LambdaCallback(Callback):
+    """A callback made of functions, as Keras': ``LambdaCallback(on_epoch_end=fn)``.
+
+    Each keyword is a hook name (``on_train_batch_end``, ...) and its function takes the
+    hook's arguments (``fn(epoch, logs)``, ``fn(batch, logs)``, ``fn(logs)``).
+    """
+
+    def __init__(self, **hooks: Callable[..., Any]) -> None:
+        for name, fn in hooks.items():
+            if name not in HOOKS:
+                raise TypeError(
+                    f"LambdaCallback: {name!r} is not a hook; hooks are {', '.join(HOOKS)}"
+                )
+            if not callable(fn):
+                raise TypeError(f"LambdaCallback: {name} must be callable, got {fn!r}")
+            setattr(self, name, fn)
+
+
+class StepHistory(Callback):
+    """Every training step's own logs, not the epoch's running means: ``steps[name]`` has one
+    value per step (the loss curves of step-based training: GANs, diffusion, RL)."""
+
+    def __init__(self) -> None:
+        self.steps: dict[str, list[float]] = {}
+
+    def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
+        for key, value in self.trainer.step_logs.items():
+            self.steps.setdefault(key, []).append(value)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"steps": self.steps}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.steps = {key: list(values) for key, values in state["steps"].items()}
+
+
+class ExponentialMovingAverage(Callback):
+    """An exponential moving average of the weights, updated after every step, ``avg ← decay
+    ·avg + (1 - decay)·w`` from the initial weights; put into the model when training ends."""
+
+    def __init__(self, decay: float = 0.999) -> None:
+        if not 0 <= decay < 1:
+            raise ValueError(f"ExponentialMovingAverage: decay must be in [0, 1), got {decay}")
+        self.decay = decay
+        self.averages: list[np.ndarray] = []
+
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        self._params = list(self.model.parameters())
+        self.averages = [p.numpy().copy() for p in self._params]
+
+    def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
+        for avg, p in zip(self.averages, self._params):
+            avg *= self.decay
+            avg += (1 - self.decay) * p.numpy()
+
+    def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
+        for avg, p in zip(self.averages, self._params):
+            p.data = avg

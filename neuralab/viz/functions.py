@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from neuralab.nn import functional as F
+from neuralab.nn.registry import ACTIVATIONS as REGISTERED
 from neuralab.tensor import Tensor, float64, no_grad, tensor
 from neuralab.viz._figure import PathLike, finish, grid_shape, pyplot
 
@@ -22,13 +23,12 @@ if TYPE_CHECKING:
 __all__ = ["ACTIVATIONS", "activation_curve", "plot_activations", "plot_losses"]
 
 ACTIVATIONS: dict[str, Callable[[Tensor], Tensor]] = {
-    "sigmoid": F.sigmoid,
-    "tanh": F.tanh,
-    "relu": F.relu,
-    "leaky_relu": functools.partial(F.leaky_relu, negative_slope=0.1),
-    "gelu": F.gelu,
+    name: REGISTERED.get(name).function
+    for name in ("sigmoid", "tanh", "relu", "leaky_relu", "gelu")
 }
-"""The activations :func:`plot_activations` knows by name (leaky_relu drawn with slope 0.1)."""
+ACTIVATIONS["leaky_relu"] = functools.partial(F.leaky_relu, negative_slope=0.1)  # visible slope
+"""The activations :func:`plot_activations` draws by default (leaky_relu with slope 0.1); any
+other name of ``neuralab.nn.registry.ACTIVATIONS`` works too."""
 
 
 def activation_curve(
@@ -66,11 +66,10 @@ def plot_activations(
             fns.append((getattr(inner, "__name__", type(inner).__name__), name))
         elif name in ACTIVATIONS:
             fns.append((name, ACTIVATIONS[name]))
+        elif name in REGISTERED:
+            fns.append((name, REGISTERED.get(name).function))
         else:
-            raise ValueError(
-                f"plot_activations: unknown activation {name!r}; choose from "
-                f"{sorted(ACTIVATIONS)} or pass a callable"
-            )
+            raise ValueError(f"plot_activations: {REGISTERED.unknown(name)} or pass a callable")
     if not fns:
         raise ValueError("plot_activations: names is empty")
     x = np.linspace(*x_range, 401)

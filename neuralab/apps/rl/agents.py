@@ -28,9 +28,11 @@ import numpy as np
 from neuralab import optim
 from neuralab.models.mlp import MLP
 from neuralab.nn.module import Module
+from neuralab.nn.utils import eval_mode, train_mode
 from neuralab.ops.activation import log_softmax
 from neuralab.ops.elementwise import exp
 from neuralab.tensor import Tensor, constant, no_grad
+from neuralab.train import Callback, Trainer
 
 __all__ = [
     "ActorCritic",
@@ -233,8 +235,8 @@ def evaluate(
     rng: np.random.Generator | None = None,
 ) -> np.ndarray:
     """The undiscounted return of one episode in each of ``env``'s environments (num_envs,)."""
-    model.eval()
-    trajectory = play(env, model, rng or np.random.default_rng(seed), greedy=greedy, seed=seed)
+    with eval_mode(model):
+        trajectory = play(env, model, rng or np.random.default_rng(seed), greedy=greedy, seed=seed)
     return trajectory["rewards"].sum(axis=0)
 
 
@@ -260,13 +262,16 @@ class PolicyGradient:
     def __post_init__(self) -> None:
         self.optimizer = optim.Adam(self.model.parameters(), lr=self.lr)
         self.rng = np.random.default_rng(self.seed)
+        self.trainer = Trainer(
+            self.model, optimizer=self.optimizer, train_step=self.train_step, metrics=(),
+            verbose=0, name="PolicyGradient",
+        )  # fmt: skip
 
     def collect(self, env: VecEnv) -> Batch:
         """Play one episode per environment with the current policy; advantages and targets."""
-        self.model.eval()
-        t = play(env, self.model, self.rng, seed=int(self.rng.integers(2**31)))
-        steps, n = t["rewards"].shape
-        with no_grad():
+        with eval_mode(self.model):
+            t = play(env, self.model, self.rng, seed=int(self.rng.integers(2**31)))
+            steps, n = t["rewards"].shape
             flat = constant(t["obs"].reshape((steps + 1) * n, -1))
             values = self.model.value(flat).numpy().reshape(steps + 1, n).astype(np.float64)
         adv = advantages(
@@ -300,14 +305,23 @@ class PolicyGradient:
         parts = {"policy_loss": policy_loss.item(), "value_loss": value_loss.item()}
         return total, {**parts, "entropy": entropy.item()}
 
-    def update(self, batch: Batch) -> dict[str, float]:
-        """One Adam step on the actor-critic loss of ``batch``; the loss parts."""
-        self.model.train()
-        self.optimizer.zero_grad()
+    def train_step(self, trainer: Trainer, batch: Batch) -> dict[str, float]:
+        """The Trainer's step: one descent of the actor-critic loss of a round's ``batch``;
+        the round's mean return and length and the loss parts."""
         total, parts = self.loss(batch)
-        total.backward()
-        self.optimizer.step()
-        return parts
+        trainer.optimize(total)
+        return {
+            "mean_return": float(batch.episode_returns.mean()),
+            "mean_length": float(batch.episode_lengths.mean()),
+            **parts,
+        }
+
+    def update(self, batch: Batch) -> dict[str, float]:
+        """One Adam step on the actor-critic loss of ``batch`` (in training mode); the loss
+        parts."""
+        with train_mode(self.model):
+            logs = self.train_step(self.trainer, batch)
+        return {key: logs[key] for key in ("policy_loss", "value_loss", "entropy")}
 
     def train(
         self,
@@ -315,21 +329,38 @@ class PolicyGradient:
         updates: int,
         callback: Callable[[list[dict[str, float]]], bool | None] | None = None,
         log: Callable[[dict[str, float]], Any] | None = None,
+        verbose: int = 0,
     ) -> list[dict[str, float]]:
-        """Up to ``updates`` rounds of collect-then-update. After each, ``callback(history)`` may
-        add to the round's record (an evaluation) and ends training by returning True; then the
-        record goes to ``log``. Returns :attr:`history`, one record per round."""
-        for _ in range(updates):
-            batch = self.collect(env)
-            self.history.append({
-                "update": len(self.history) + 1,
-                "mean_return": float(batch.episode_returns.mean()),
-                "mean_length": float(batch.episode_lengths.mean()),
-                **self.update(batch),
-            })  # fmt: skip
-            stop = callback is not None and callback(self.history)
-            if log is not None:
-                log(self.history[-1])
-            if stop:
-                break
+        """Up to ``updates`` rounds of collect-then-update, on the :class:`Trainer` (a round is
+        a step; ``verbose`` as in ``fit``). After each, ``callback(history)`` may add to the
+        round's record (an evaluation) and ends training by returning True; then the record
+        goes to ``log``. Returns :attr:`history`, one record per round.
+
+        The episodes are played outside the Trainer's step, as the stream of its batches: the
+        environment interaction is data collection, the update is the training step.
+        """
+        self.trainer.callbacks = [_Rounds(self.history, callback, log)]
+        self.trainer.verbose = verbose
+        rounds = (self.collect(env) for _ in range(updates))
+        self.trainer.fit(rounds, epochs=1 if updates else 0, steps_per_epoch=max(updates, 1))
         return self.history
+
+
+class _Rounds(Callback):
+    """PolicyGradient's record of each round; its ``callback`` (which may stop) and ``log``."""
+
+    def __init__(
+        self,
+        history: list[dict[str, float]],
+        callback: Callable[[list[dict[str, float]]], bool | None] | None,
+        log: Callable[[dict[str, float]], Any] | None,
+    ) -> None:
+        self.history, self.callback, self.log = history, callback, log
+
+    def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
+        self.history.append({"update": len(self.history) + 1, **self.trainer.step_logs})
+        stop = self.callback is not None and self.callback(self.history)
+        if self.log is not None:
+            self.log(self.history[-1])
+        if stop:
+            self.stop("callback")

@@ -4,7 +4,6 @@ lecture's single ``Neuron``."""
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from typing import Any
 
 from neuralab.nn import functional as F
@@ -16,7 +15,7 @@ from neuralab.nn.layers._params import (
     reset_weight_and_bias,
 )
 from neuralab.nn.module import Module
-from neuralab.ops.elementwise import sign
+from neuralab.nn.registry import ACTIVATIONS
 from neuralab.tensor import Tensor
 
 __all__ = ["Bilinear", "Linear", "Neuron", "NonDynamicallyQuantizableLinear"]
@@ -111,20 +110,6 @@ class Bilinear(Module):
         )
 
 
-def _identity(z: Tensor) -> Tensor:
-    return z
-
-
-_NEURON_ACTIVATIONS: dict[str, Callable[[Tensor], Tensor]] = {
-    "identity": _identity,
-    "sigmoid": F.sigmoid,
-    "tanh": F.tanh,
-    "relu": F.relu,
-    "leaky_relu": F.leaky_relu,
-    "sign": sign,
-}
-
-
 class Neuron(Module):
     """The artificial neuron ŷ = σ(wᵀx + b): one weight vector, one bias, one activation.
 
@@ -141,14 +126,11 @@ class Neuron(Module):
     def __init__(self, in_features: int, activation: str = "identity", dtype: Any = None) -> None:
         super().__init__()
         check_float_dtype(dtype, "Neuron")
-        if activation not in _NEURON_ACTIVATIONS:
-            raise ValueError(
-                f"Neuron: unknown activation {activation!r}; choose one of "
-                f"{sorted(_NEURON_ACTIVATIONS)}"
-            )
         self.in_features = in_features
         self.activation = activation
-        self._sigma = _NEURON_ACTIVATIONS[activation]
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"Neuron: {ACTIVATIONS.unknown(activation)}")
+        self._sigma = ACTIVATIONS.get(activation).function
         self.weight = empty_parameter((in_features,), dtype)
         self.bias = empty_parameter((), dtype)
         self.reset_parameters()

@@ -17,7 +17,6 @@ from typing import Any
 
 import numpy as np
 
-from neuralab.nn import functional as F
 from neuralab.nn import init
 from neuralab.nn.layers._params import check_factory
 from neuralab.nn.layers.attention import MultiheadAttention
@@ -26,6 +25,7 @@ from neuralab.nn.layers.dropout import Dropout
 from neuralab.nn.layers.linear import Linear
 from neuralab.nn.layers.normalization import LayerNorm
 from neuralab.nn.module import Module
+from neuralab.nn.registry import ACTIVATIONS
 from neuralab.tensor import Tensor, constant, float32
 
 __all__ = [
@@ -47,10 +47,8 @@ def generate_square_subsequent_mask(sz: int, dtype: Any = None) -> Tensor:
 
 
 def _activation(activation: Activation) -> Callable[[Tensor], Tensor]:
-    if activation == "relu":
-        return F.relu
-    if activation == "gelu":
-        return F.gelu
+    if activation in ("relu", "gelu"):  # the names torch's Transformer layers accept
+        return ACTIVATIONS.get(activation).function
     if callable(activation):
         return activation
     raise RuntimeError(f"activation should be relu/gelu, not {activation!r}")

@@ -1,5 +1,6 @@
-"""torch.nn.utils: gradient clipping, flattening parameters to one vector, and ``rnn`` (padding
-and packing variable-length sequences)."""
+"""torch.nn.utils: gradient clipping, flattening parameters to one vector, ``rnn`` (padding
+and packing variable-length sequences), and ``eval_mode``/``train_mode`` (switch a model's mode
+for a block, restoring each module's own mode)."""
 
 from __future__ import annotations
 
@@ -9,14 +10,17 @@ from collections.abc import Iterable
 import numpy as np
 
 from neuralab.nn.utils import rnn
+from neuralab.nn.utils.mode import eval_mode, train_mode
 from neuralab.ops.shape import cat, reshape
 from neuralab.tensor import Tensor, constant
 
 __all__ = [
     "clip_grad_norm_",
     "clip_grad_value_",
+    "eval_mode",
     "parameters_to_vector",
     "rnn",
+    "train_mode",
     "vector_to_parameters",
 ]
 
