@@ -1,4 +1,4 @@
-"""The training-step benchmark: workloads W1–W6 in neuralab beside PyTorch CPU, float32.
+"""The training-step benchmark: workloads W1–W8 in neuralab beside PyTorch CPU, float32.
 
 For each workload of :mod:`bench.training_models` both frameworks get the same architecture, the
 same initial weights (torch's ``state_dict`` copied into ours) and the same seeded batch; one
@@ -12,8 +12,10 @@ Beside the steps the command reports:
   multiply-add of linear, conv, LSTM gates and attention matmuls; elementwise work not counted),
   times 3 for forward + backward, and its fraction of this machine's float32 GEMM peak, the
   faster of NumPy's and torch's square matmul measured by the same harness;
-* peak memory: the growth of the peak RSS over some steps, each framework alone in a fresh
-  subprocess with one thread (see :func:`bench.training_models.memory_child`);
+* the speed-up from 1 to 2 threads of each framework, per workload;
+* peak memory: the peak RSS over 10 steps minus the RSS after the first, each framework alone
+  in a fresh subprocess with one thread (see :func:`bench.training_models.memory_child`), and
+  the fixed RSS cost of numba and the compiled kernels;
 * one epoch of W2 over 60,000 samples, ``neuralab.train.fit`` with a DataLoader against
   scikit-learn's ``MLPClassifier((256, 128), solver='adam', batch_size=128, max_iter=1)``.
 """
@@ -21,6 +23,7 @@ Beside the steps the command reports:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import datetime
 import gc
@@ -32,7 +35,7 @@ import subprocess
 import sys
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -51,7 +54,9 @@ TRAINING_START = "<!-- bench:training:start -->"
 TRAINING_END = "<!-- bench:training:end -->"
 PEAK_TARGET = 0.5  # W2 and W4: at least this fraction of the machine's GEMM peak
 PEAK_WORKLOADS = ("W2", "W4")
-MEMORY_TARGET = ("W4", 1.2)  # W4's peak memory at most 1.2× torch's
+MEMORY_TARGETS = {"W4": 1.2, "W8": 1.2}  # a step's memory at most this × torch's
+GEOMEAN_TARGET = 1.3  # over every workload and thread count
+KERNEL_COST_TARGET = 150.0  # MB: the fixed RSS of numba and the compiled kernels
 EPOCH_TARGET = 1.5  # one W2 epoch at least 1.5× faster than scikit-learn's MLPClassifier
 STEP_HEADER = [
     "workload", "threads", "ours steps/s", "torch steps/s", "ours ÷ torch", "target", "met",
@@ -83,7 +88,7 @@ FULL = Sizes(
     epoch_pairs=3,
 )  # fmt: skip
 QUICK = Sizes(
-    pairs=3, warmup=1, sample_s=0.1, gemm_n=512, memory_steps=3, epoch_samples=6_000,
+    pairs=3, warmup=1, sample_s=0.1, gemm_n=512, memory_steps=10, epoch_samples=6_000,
     epoch_pairs=1,
 )  # fmt: skip
 
@@ -91,7 +96,9 @@ QUICK = Sizes(
 # ----------------------------------------------------------------------------- measurements
 
 
-def _inner(ours: Callable[[], object], theirs: Callable[[], object], sample_s: float) -> int:
+def calls_per_sample(
+    ours: Callable[[], object], theirs: Callable[[], object], sample_s: float
+) -> int:
     """Calls per sample so that a sample lasts about ``sample_s`` (from one warm call of each)."""
     seconds = []
     for fn in (ours, theirs):
@@ -174,7 +181,7 @@ def time_gemm(n: int, sizes: Sizes, settle: float) -> Paired:
     def theirs() -> object:
         return ta @ tb
 
-    inner = _inner(ours, theirs, sizes.sample_s)
+    inner = calls_per_sample(ours, theirs, sizes.sample_s)
     return compare(ours, theirs, pairs=sizes.pairs, warmup=sizes.warmup, inner=inner, settle=settle)
 
 
@@ -199,7 +206,7 @@ def time_steps(w: Workload, sizes: Sizes, settle: float) -> tuple[Paired, float]
     state = {k: v.detach().numpy() for k, v in theirs.model.state_dict().items()}
     ours = setup(w, nl, sizes.batch, state=state)
     flops = step_flops(theirs.model, theirs.x)
-    inner = _inner(ours.step, theirs.step, sizes.sample_s)
+    inner = calls_per_sample(ours.step, theirs.step, sizes.sample_s)
     timing = compare(
         ours.step, theirs.step, pairs=sizes.pairs, warmup=sizes.warmup, inner=inner, settle=settle
     )
@@ -237,17 +244,17 @@ def time_epoch(samples: int, pairs: int, settle: float, seed: int = 0) -> Paired
 
 @dataclasses.dataclass(frozen=True)
 class Memory:
-    """Peak-RSS growth (MB) of a workload's steps, each framework alone in a fresh process.
+    """The memory (MB) a workload's steps need, each framework alone in a fresh process.
 
-    ``numpy_only_mb`` is ours again with the optional numba kernels off (``NEURALAB_NUMBA=0``),
-    measured when they are on: their LLVM runtime is a fixed cost that a NumPy-only install
-    (``pip install neuralab``) does not pay. The target is judged on that install.
+    ``numpy_only_mb`` is ours again with the compiled kernels off (``NEURALAB_NUMBA=0``, the
+    fallback install), measured when they are on. The target is judged on the default install.
     """
 
     workload: Workload
     ours_mb: float
     torch_mb: float
     numpy_only_mb: float | None = None
+    peaks_mb: tuple[float, float] | None = None  # whole processes' peak RSS: ours, torch's
 
     @property
     def ratio(self) -> float:
@@ -255,30 +262,47 @@ class Memory:
         return self.ours_mb / self.torch_mb if self.torch_mb > 0 else float("nan")
 
     @property
-    def default_ratio(self) -> float:
-        """The ratio of a NumPy-only install: the one the target is judged on."""
-        mb = self.ours_mb if self.numpy_only_mb is None else self.numpy_only_mb
-        return mb / self.torch_mb if self.torch_mb > 0 else float("nan")
+    def numpy_only_ratio(self) -> float:
+        """The ratio of the NumPy-only fallback (NaN when not measured or torch grew by nothing)."""
+        if self.numpy_only_mb is None or self.torch_mb <= 0:
+            return float("nan")
+        return self.numpy_only_mb / self.torch_mb
+
+
+def _memory_child(key: str, framework: str, steps: int, batch: int | None, **env: str) -> dict:
+    """The JSON of ``python -m bench.training_models key framework`` in a fresh 1-thread process."""
+    one_thread = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+    command = [sys.executable, "-m", "bench.training_models", key, framework]
+    command += ["--steps", str(steps)] + (["--batch", str(batch)] if batch else [])
+    env = {**os.environ, **dict.fromkeys(one_thread, "1"), **env}
+    done = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True)
+    if done.returncode:
+        raise RuntimeError(f"memory run {shlex.join(command)} failed:\n{done.stderr}")
+    return json.loads(done.stdout.splitlines()[-1])
 
 
 def measure_memory(w: Workload, steps: int, batch: int | None = None) -> Memory:
     """Run ``w`` for ``steps`` steps in a fresh 1-thread subprocess per framework."""
-    one_thread = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
-    env = {**os.environ, **dict.fromkeys(one_thread, "1")}
-    runs = [("neuralab", "neuralab", {}), ("torch", "torch", {})]
+    ours = _memory_child(w.key, "neuralab", steps, batch)
+    theirs = _memory_child(w.key, "torch", steps, batch)
+    numpy_only = None
     if numba_enabled():
-        runs.append(("numpy-only", "neuralab", {"NEURALAB_NUMBA": "0"}))
-    growth = {}
-    for name, framework, extra in runs:
-        command = [sys.executable, "-m", "bench.training_models", w.key, framework]
-        command += ["--steps", str(steps)] + (["--batch", str(batch)] if batch else [])
-        done = subprocess.run(
-            command, env={**env, **extra}, cwd=ROOT, capture_output=True, text=True
-        )
-        if done.returncode:
-            raise RuntimeError(f"memory run {shlex.join(command)} failed:\n{done.stderr}")
-        growth[name] = json.loads(done.stdout.splitlines()[-1])["growth_mb"]
-    return Memory(w, growth["neuralab"], growth["torch"], growth.get("numpy-only"))
+        numpy_only = _memory_child(w.key, "neuralab", steps, batch, NEURALAB_NUMBA="0")
+        numpy_only = numpy_only["growth_mb"]
+    peaks = (ours["peak_mb"], theirs["peak_mb"])
+    return Memory(w, ours["growth_mb"], theirs["growth_mb"], numpy_only, peaks)
+
+
+def kernel_cost_mb() -> float | None:
+    """The fixed RSS (MB) of numba and the compiled kernels, None when they are off.
+
+    One step of every workload at batch 2, with the kernels and without (``NEURALAB_NUMBA=0``):
+    the difference of the two processes' RSS is numba, LLVM and the kernels' code.
+    """
+    if not numba_enabled():
+        return None
+    with_kernels = _memory_child("all", "neuralab", 1, 2)["rss_mb"]
+    return with_kernels - _memory_child("all", "neuralab", 1, 2, NEURALAB_NUMBA="0")["rss_mb"]
 
 
 # ----------------------------------------------------------------------------- running
@@ -292,10 +316,31 @@ class Results:
     steps: list[Steps] = dataclasses.field(default_factory=list)
     epochs: list[tuple[int, int, Paired]] = dataclasses.field(default_factory=list)  # threads, n
     memory: list[Memory] = dataclasses.field(default_factory=list)
+    kernel_mb: float | None = None  # the fixed RSS of numba and the compiled kernels
 
     def peak(self, threads: int) -> float:
         """The GEMM peak (GFLOP/s) measured at ``threads``."""
         return next(g.peak for g in self.gemm if g.threads == threads)
+
+
+@contextlib.contextmanager
+def limited_threads(n: int) -> Iterator[float]:
+    """Both frameworks and their BLAS limited to ``n`` threads; yields the ``settle`` to use.
+
+    Also ``gc.freeze()``: the libraries' import-time objects stay out of full collections that
+    one framework's garbage triggers mid-sample.
+    """
+    torch_threads, our_threads = torch.get_num_threads(), nl.get_num_threads()
+    gc.freeze()
+    try:
+        with threadpoolctl.threadpool_limits(limits=n):
+            torch.set_num_threads(n)
+            nl.set_num_threads(n)  # after the limits: it also caps BLAS at n
+            yield SETTLE_S if n > 1 else 0.0  # one thread: no idle workers to spin
+    finally:
+        torch.set_num_threads(torch_threads)
+        nl.set_num_threads(our_threads)
+        gc.unfreeze()
 
 
 def run(
@@ -308,37 +353,33 @@ def run(
 ) -> Results:
     """Measure everything at every thread count (memory: once, one thread per process)."""
     results = Results()
-    torch_threads, our_threads = torch.get_num_threads(), nl.get_num_threads()
-    gc.freeze()  # the libraries' import-time objects: no full collection walks them mid-sample
-    try:
-        for n in threads:
-            with threadpoolctl.threadpool_limits(limits=n):
-                torch.set_num_threads(n)
-                nl.set_num_threads(n)  # after the limits: it also caps BLAS at n
-                settle = SETTLE_S if n > 1 else 0.0  # one thread: no idle workers to spin
-                gemm = Gemm(sizes.gemm_n, n, time_gemm(sizes.gemm_n, sizes, settle))
-                results.gemm.append(gemm)
-                progress(f"GEMM {gemm.n}, {n} thread(s): peak {gemm.peak:.0f} GFLOP/s")
-                for w in workloads:
-                    timing, flops = time_steps(w, sizes, settle)
-                    results.steps.append(Steps(w, n, timing, flops))
-                    progress(f"{w.key} {w.name}, {n} thread(s): ratio {timing.ratio:.2f}")
-                if epoch:
-                    timing = time_epoch(sizes.epoch_samples, sizes.epoch_pairs, settle)
-                    results.epochs.append((n, sizes.epoch_samples, timing))
-                    progress(f"W2 epoch vs scikit-learn, {n} thread(s): ratio {timing.ratio:.2f}")
-    finally:
-        torch.set_num_threads(torch_threads)
-        nl.set_num_threads(our_threads)
-        gc.unfreeze()
+    for n in threads:
+        with limited_threads(n) as settle:
+            gemm = Gemm(sizes.gemm_n, n, time_gemm(sizes.gemm_n, sizes, settle))
+            results.gemm.append(gemm)
+            progress(f"GEMM {gemm.n}, {n} thread(s): peak {gemm.peak:.0f} GFLOP/s")
+            for w in workloads:
+                timing, flops = time_steps(w, sizes, settle)
+                results.steps.append(Steps(w, n, timing, flops))
+                progress(f"{w.key} {w.name}, {n} thread(s): ratio {timing.ratio:.2f}")
+            if epoch:
+                timing = time_epoch(sizes.epoch_samples, sizes.epoch_pairs, settle)
+                results.epochs.append((n, sizes.epoch_samples, timing))
+                progress(f"W2 epoch vs scikit-learn, {n} thread(s): ratio {timing.ratio:.2f}")
     if memory:
         for w in workloads:
             results.memory.append(measure_memory(w, sizes.memory_steps, sizes.batch))
             progress(f"{w.key} memory: ratio {results.memory[-1].ratio:.2f}")
+        results.kernel_mb = kernel_cost_mb()
     return results
 
 
 # ----------------------------------------------------------------------------- reporting
+
+
+def geometric_mean(ratios: Sequence[float]) -> float:
+    """The geometric mean of positive ratios (the fair average of speed-ups and slow-downs)."""
+    return float(np.exp(np.mean(np.log(ratios))))
 
 
 def _met(ok: bool) -> str:
@@ -394,21 +435,37 @@ def epoch_table(results: Results) -> str:
 
 
 def memory_table(results: Results) -> str:
-    """Peak-memory growth per workload, ours against torch (and ours NumPy-only, if measured)."""
-    key, limit = MEMORY_TARGET
+    """A step's memory per workload, ours against torch (and ours NumPy-only, if measured)."""
     split = any(m.numpy_only_mb is not None for m in results.memory)
     header = ["workload", "ours MB", "torch MB", "ours ÷ torch"]
     header += ["ours NumPy-only MB", "NumPy-only ÷ torch"] if split else []
-    header += ["target", "met"]
+    header += ["target", "met", "process peak RSS MB: ours / torch"]
     rows = []
     for m in results.memory:
         row = [f"{m.workload.key} {m.workload.name}", _num(m.ours_mb), _num(m.torch_mb)]
         row.append(_num(m.ratio) if m.torch_mb > 0 else "–")
         if split:
-            row += [_num(m.numpy_only_mb), _num(m.default_ratio) if m.torch_mb > 0 else "–"]
-        judged = m.workload.key == key
-        row += [f"≤ {limit:g}", _met(m.default_ratio <= limit)] if judged else ["–", "–"]
+            row += [_num(m.numpy_only_mb), _num(m.numpy_only_ratio) if m.torch_mb > 0 else "–"]
+        limit = MEMORY_TARGETS.get(m.workload.key)
+        row += [f"≤ {limit:g}", _met(m.ratio <= limit)] if limit else ["–", "–"]
+        row.append(" / ".join(f"{mb:.0f}" for mb in m.peaks_mb) if m.peaks_mb else "–")
         rows.append(row)
+    return markdown_table(header, rows)
+
+
+def scaling_table(results: Results) -> str:
+    """Per workload: steps/s at 2 threads ÷ at 1 thread, ours and torch's (target: ours ≥)."""
+    by = {(s.workload.key, s.threads): s for s in results.steps}
+    header = ["workload", "ours 1→2 threads", "torch 1→2 threads", "ours ≥ torch"]
+    rows = []
+    for s in results.steps:
+        two = by.get((s.workload.key, 2))
+        if s.threads != 1 or two is None:
+            continue
+        ours = s.timing.ours_median / two.timing.ours_median
+        theirs = s.timing.theirs_median / two.timing.theirs_median
+        rows.append([f"{s.workload.key} {s.workload.name}", f"{ours:.2f}×", f"{theirs:.2f}×",
+                     _met(ours >= theirs)])  # fmt: skip
     return markdown_table(header, rows)
 
 
@@ -421,14 +478,27 @@ def report(results: Results, command: str, note: str | None) -> str:
         lines += ["", f"**Note:** {note}"]
     lines += ["", "**Training steps** (ratio: median over pairs of ours ÷ torch steps/s; "
               "% peak: of the GEMM peak below)", "", step_table(results)]  # fmt: skip
+    if results.steps:
+        mean = geometric_mean([s.timing.ratio for s in results.steps])
+        met = _met(mean >= GEOMEAN_TARGET)
+        lines += ["", f"Geometric mean of the ratios above: {mean:.2f} "
+                  f"(target ≥ {GEOMEAN_TARGET:g}: {met})"]  # fmt: skip
+    scales = {1, 2} <= {s.threads for s in results.steps}
     for title, table, present in (
+        ("**Two threads** (steps/s at 2 threads ÷ at 1, each framework; separate timings, so "
+         "noisier than the paired ratios)", scaling_table, scales),
         ("**Peak float32 GEMM** (the faster library's, per thread count)", gemm_table, True),
         ("**One W2 epoch**, `fit` + DataLoader against scikit-learn", epoch_table, results.epochs),
-        ("**Peak memory** (peak-RSS growth over the steps, fresh 1-thread process each)",
-         memory_table, results.memory),
+        ("**Memory of a training step** (peak RSS over the steps minus the RSS after the first, "
+         "fresh 1-thread process each)", memory_table, results.memory),
     ):  # fmt: skip
         if present:
             lines += ["", title, "", table(results)]
+    if results.kernel_mb is not None:
+        ok = _met(results.kernel_mb <= KERNEL_COST_TARGET)
+        lines += ["", f"Fixed RSS of numba and the compiled kernels (one step of every workload, "
+                  f"with and without): {results.kernel_mb:.0f} MB (target ≤ "
+                  f"{KERNEL_COST_TARGET:g} MB: {ok})"]  # fmt: skip
     peaks = [
         f"{s.workload.key} {s.threads} thread(s): {_pct(s.gflops()[0] / results.peak(s.threads))}"
         for s in results.steps
@@ -445,7 +515,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         prog="python -m bench training",
         description=(
             "Time training steps (zero_grad, forward, loss, backward, optimizer step) of the "
-            "workloads W1-W6 in neuralab beside PyTorch CPU, float32, same weights and data, "
+            "workloads W1-W8 in neuralab beside PyTorch CPU, float32, same weights and data, "
             "paired and interleaved, with 1 and 2 threads; also GFLOP/s against this machine's "
             "GEMM peak, peak memory (fresh subprocess per framework) and one W2 epoch against "
             "scikit-learn. Prints Markdown tables. For honest BLAS numbers run it as: "

@@ -1,4 +1,4 @@
-"""The training workloads W1–W6, written once against a torch-shaped library.
+"""The training workloads W1–W8, written once against a torch-shaped library.
 
 Every builder takes the library module itself, ``neuralab`` or ``torch``, and uses only the
 names the two share (``lib.nn.Linear``, ``lib.optim.Adam``, ``lib.cat``, ``lib.from_numpy``...),
@@ -25,8 +25,9 @@ from typing import Any
 
 import numpy as np
 
-VOCAB = 65  # W5's character vocabulary
+VOCAB = 65  # W5's and W8's character vocabulary
 SEQ_LEN = 32  # W5's sequence length
+GPT_LEN = 64  # W8's context length
 
 
 @dataclass(frozen=True)
@@ -131,6 +132,102 @@ def _custom_classes(lib: Any) -> tuple[type, type]:
     return CharLSTM, TinyViT
 
 
+def resnet20(lib: Any) -> Any:
+    """ResNet-20 for CIFAR (He et al. 2016): conv 16, 3 stages × 3 basic blocks of 16/32/64
+    channels with BatchNorm, stride-2 1×1-conv+BN projection shortcuts, global average pooling."""
+    nn = lib.nn
+
+    def conv_bn(cin: int, cout: int, size: int, stride: int) -> list[Any]:
+        conv = nn.Conv2d(cin, cout, size, stride=stride, padding=size // 2, bias=False)
+        return [conv, nn.BatchNorm2d(cout)]
+
+    class Block(nn.Module):
+        """Two 3×3 conv+BN with a ReLU between, added to the (projected) input, then ReLU."""
+
+        def __init__(self, cin: int, cout: int, stride: int) -> None:
+            super().__init__()
+            self.body = nn.Sequential(
+                *conv_bn(cin, cout, 3, stride), nn.ReLU(), *conv_bn(cout, cout, 3, 1)
+            )
+            same = stride == 1 and cin == cout
+            self.shortcut = nn.Identity() if same else nn.Sequential(*conv_bn(cin, cout, 1, stride))
+            self.relu = nn.ReLU()
+
+        def forward(self, x: Any) -> Any:
+            """relu(body(x) + shortcut(x))."""
+            return self.relu(self.body(x) + self.shortcut(x))
+
+    stages, cin = [], 16
+    for i, width in enumerate((16, 32, 64)):
+        for j in range(3):
+            stages.append(Block(cin, width, 2 if i > 0 and j == 0 else 1))
+            cin = width
+    return nn.Sequential(
+        *conv_bn(3, 16, 3, 1), nn.ReLU(), *stages,
+        nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(64, 10),
+    )  # fmt: skip
+
+
+@functools.cache
+def _gpt_class(lib: Any) -> type:
+    """nanoGPT's GPT (Karpathy's model.py) in ``lib``: pre-norm blocks, tied embeddings."""
+    nn, F = lib.nn, lib.nn.functional
+
+    class Block(nn.Module):
+        """x + attention(ln(x)), then x + MLP(ln(x)); causal multi-head attention, GELU MLP 4×."""
+
+        def __init__(self, dim: int, heads: int, causal: bool, activation: str) -> None:
+            super().__init__()
+            self.heads, self.causal = heads, causal
+            self.ln_1, self.ln_2 = nn.LayerNorm(dim), nn.LayerNorm(dim)
+            self.c_attn, self.attn_proj = nn.Linear(dim, 3 * dim), nn.Linear(dim, dim)
+            self.c_fc, self.act = nn.Linear(dim, 4 * dim), getattr(nn, activation)()
+            self.mlp_proj = nn.Linear(4 * dim, dim)
+
+        def attention(self, x: Any) -> Any:
+            """Multi-head self-attention by ``F.scaled_dot_product_attention``, as nanoGPT."""
+            b, t, c = x.shape
+            q, k, v = self.c_attn(x).split(c, dim=2)
+            q, k, v = (z.view(b, t, self.heads, c // self.heads).transpose(1, 2) for z in (q, k, v))
+            y = F.scaled_dot_product_attention(q, k, v, is_causal=self.causal)
+            return self.attn_proj(y.transpose(1, 2).contiguous().view(b, t, c))
+
+        def forward(self, x: Any) -> Any:
+            """One pre-norm block."""
+            x = x + self.attention(self.ln_1(x))
+            return x + self.mlp_proj(self.act(self.c_fc(self.ln_2(x))))
+
+    class GPT(nn.Module):
+        """Token + position embeddings, blocks, final LayerNorm, head tied to the token table."""
+
+        def __init__(
+            self, dim: int = 128, layers: int = 4, heads: int = 4, length: int = GPT_LEN,
+            causal: bool = True, activation: str = "GELU",
+        ) -> None:  # fmt: skip
+            super().__init__()
+            self.wte, self.wpe = nn.Embedding(VOCAB, dim), nn.Embedding(length, dim)
+            self.blocks = nn.Sequential(
+                *(Block(dim, heads, causal, activation) for _ in range(layers))
+            )
+            self.ln_f = nn.LayerNorm(dim)
+            self.lm_head = nn.Linear(dim, VOCAB, bias=False)
+            self.wte.weight = self.lm_head.weight  # weight tying
+            for name, p in self.named_parameters():  # nanoGPT's initialisation
+                if p.dim() >= 2:
+                    std = 0.02 / (2 * layers) ** 0.5 if name.endswith("proj.weight") else 0.02
+                    nn.init.normal_(p, mean=0.0, std=std)
+                elif name.endswith("bias"):
+                    nn.init.zeros_(p)
+
+        def forward(self, idx: Any) -> Any:
+            """Logits (N·T, vocabulary) of token ids (N, T), every position's next token."""
+            positions = lib.arange(0, idx.shape[1])
+            x = self.blocks(self.wte(idx) + self.wpe(positions))
+            return self.lm_head(self.ln_f(x)).reshape(-1, VOCAB)
+
+    return GPT
+
+
 # ----------------------------------------------------------------------------- data
 
 
@@ -155,10 +252,14 @@ def mnist_like(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray
     return rng.random((n, 784), dtype=np.float32), rng.integers(0, 10, n)
 
 
-def _text(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Token ids (N, T) and their next-token targets, flattened to (N·T,)."""
-    ids = rng.integers(0, VOCAB, (n, SEQ_LEN + 1))
-    return ids[:, :-1], ids[:, 1:].reshape(-1)
+def text(length: int) -> Callable[[np.random.Generator, int], Any]:
+    """Token ids (N, ``length``) and their next-token targets, flattened to (N·length,)."""
+
+    def data(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
+        ids = rng.integers(0, VOCAB, (n, length + 1))
+        return ids[:, :-1], ids[:, 1:].reshape(-1)
+
+    return data
 
 
 def _sgd(lr: float, momentum: float = 0.0) -> Callable[[Any, Any], Any]:
@@ -167,6 +268,21 @@ def _sgd(lr: float, momentum: float = 0.0) -> Callable[[Any, Any], Any]:
 
 def _adam(lib: Any, params: Any) -> Any:
     return lib.optim.Adam(params, lr=1e-3)
+
+
+def _resnet_sgd(lib: Any, params: Any) -> Any:
+    """The ResNet paper's SGD: lr 0.1, momentum 0.9, weight decay 5e-4."""
+    return lib.optim.SGD(params, lr=0.1, momentum=0.9, weight_decay=5e-4)
+
+
+def nanogpt_adamw(lib: Any, params: Any) -> Any:
+    """nanoGPT's AdamW (shakespeare-char): lr 1e-3, betas (0.9, 0.99), decay 0.1 on matrices."""
+    params = list(params)
+    groups = [
+        {"params": [p for p in params if p.dim() >= 2], "weight_decay": 0.1},
+        {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0},
+    ]
+    return lib.optim.AdamW(groups, lr=1e-3, betas=(0.9, 0.99))
 
 
 WORKLOADS = [
@@ -189,11 +305,21 @@ WORKLOADS = [
     ),
     Workload(
         "W5", "char-lstm", "embedding 64, LSTM 128, seq 32, vocab 65, batch 32, Adam",
-        32, 1.0, lambda lib: _custom_classes(lib)[0](), "CrossEntropyLoss", _adam, _text,
+        32, 1.0, lambda lib: _custom_classes(lib)[0](), "CrossEntropyLoss", _adam, text(SEQ_LEN),
     ),
     Workload(
         "W6", "tiny-vit", "ViT 28×28, 16 patches, dim 64, 2 pre-norm layers, 4 heads, batch 64",
         64, 1.0, lambda lib: _custom_classes(lib)[1](), "CrossEntropyLoss", _adam, _images(1, 28),
+    ),
+    Workload(
+        "W7", "resnet20", "ResNet-20 (BatchNorm, 3×3 basic blocks 16/32/64) on 3×32×32, batch 64, "
+        "SGD momentum 0.9, weight decay 5e-4", 64, 1.0, resnet20, "CrossEntropyLoss", _resnet_sgd,
+        _images(3, 32),
+    ),
+    Workload(
+        "W8", "nanogpt", "GPT: 4 pre-norm blocks, 4 heads, 128 wide, 64 tokens, vocab 65, tied "
+        "embeddings, batch 16, AdamW", 16, 1.0, lambda lib: _gpt_class(lib)(), "CrossEntropyLoss",
+        nanogpt_adamw, text(GPT_LEN),
     ),
 ]  # fmt: skip
 BY_KEY = {w.key: w for w in WORKLOADS}
@@ -249,40 +375,57 @@ def setup(
     )
 
 
-def _peak_rss_mb() -> float:
-    """This process's peak resident set size so far, in MB.
+def _status_mb(field: str) -> float:
+    """``VmHWM`` (peak) or ``VmRSS`` (current) resident memory of this process, in MB.
 
-    Linux's ``VmHWM`` belongs to this program alone; ``ru_maxrss`` (the fallback elsewhere)
-    inherits the parent's resident size at ``fork`` across ``exec``, so a child of a large parent
-    would see no growth at all.
+    Linux's ``/proc/self/status`` belongs to this program alone; ``ru_maxrss`` (the fallback
+    elsewhere, peak only) inherits the parent's resident size at ``fork`` across ``exec``, so a
+    child of a large parent would see no growth at all.
     """
     try:
         with open("/proc/self/status") as f:
-            line = next(ln for ln in f if ln.startswith("VmHWM:"))
+            line = next(ln for ln in f if ln.startswith(f"{field}:"))
         return int(line.split()[1]) / 1024  # kB
     except (OSError, StopIteration):
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
+def _reset_peak() -> None:
+    """Restart the peak (``VmHWM``) from the current RSS (Linux ≥ 4.0; else it keeps counting)."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:
+        pass
+
+
 def memory_child(argv: Sequence[str] | None = None) -> None:
-    """Print, as JSON, the peak-RSS growth of ``steps`` training steps in one framework.
+    """Print, as JSON, the memory ``steps`` training steps need in one framework.
 
     Run as ``python -m bench.training_models KEY neuralab|torch [--steps N] [--batch B]`` in a
-    fresh process: the baseline is the peak RSS after the imports, the model, the optimizer and
-    the batch exist; the result is the peak after the steps minus that baseline.
+    fresh process. After the first step (optimizer state, caches and lazily loaded code exist)
+    the baseline is the current RSS; the result is the peak RSS over the remaining steps minus
+    that baseline. ``KEY`` ``all`` takes one step of every workload instead and reports the RSS
+    after them (``rss_mb``): with and without the compiled kernels, the kernels' fixed cost.
     """
     parser = argparse.ArgumentParser(prog="python -m bench.training_models")
-    parser.add_argument("workload", choices=sorted(BY_KEY))
+    parser.add_argument("workload", choices=[*sorted(BY_KEY), "all"])
     parser.add_argument("framework", choices=["neuralab", "torch"])
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--batch", type=int)
     args = parser.parse_args(argv)
-    trainer = setup(BY_KEY[args.workload], importlib.import_module(args.framework), args.batch)
-    baseline = _peak_rss_mb()
-    for _ in range(args.steps):
+    lib = importlib.import_module(args.framework)
+    chosen = WORKLOADS if args.workload == "all" else [BY_KEY[args.workload]]
+    for w in chosen:
+        trainer = setup(w, lib, args.batch)
         trainer.step()
-    peak = _peak_rss_mb()
-    print(json.dumps({"baseline_mb": baseline, "peak_mb": peak, "growth_mb": peak - baseline}))
+    baseline = _status_mb("VmRSS")
+    _reset_peak()
+    for _ in range(args.steps - 1 if args.workload != "all" else 0):
+        trainer.step()
+    peak = _status_mb("VmHWM")
+    result = {"baseline_mb": baseline, "peak_mb": peak, "growth_mb": max(0.0, peak - baseline)}
+    print(json.dumps({**result, "rss_mb": _status_mb("VmRSS")}))
 
 
 if __name__ == "__main__":

@@ -60,5 +60,13 @@ def test_cold_start_child_takes_one_step_and_the_table_reads_ratios():
 
     seconds = cold_start.first_step_seconds("W1", "neuralab", 1)
     assert 0 < seconds < 60
-    text = cold_start.table([("W1", 0.5, 2.0)], 1)
-    assert "| W1 | 0.50 | 2.00 | 4.0 |" in text and "(1 thread)" in text
+    rows = [cold_start.Cold("W1", 1, 0.5, 2.0, 3.25), cold_start.Cold("W8", 2, 1.0, 2.0, None)]
+    lines = cold_start.table(rows).splitlines()
+    cells = [[c.strip() for c in ln.strip("|").split("|")] for ln in lines[2:]]
+    assert cells == [
+        ["W1", "1", "0.50", "2.00", "4.0", "≥ 3", "yes", "3.25"],
+        ["W8", "2", "1.00", "2.00", "2.0", "≥ 3", "**no**", "–"],
+    ]
+    rows.append(cold_start.Cold("W2", 1, 1.0, 3.5, None, numpy_only=0.5))
+    last = [c.strip() for c in cold_start.table(rows).splitlines()[-1].strip("|").split("|")]
+    assert last[-3:] == ["–", "0.50", "7.0"]  # NumPy-only seconds and torch's ÷ them

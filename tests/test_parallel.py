@@ -117,7 +117,7 @@ def test_split_ops_give_the_one_thread_results(two_threads, monkeypatch):
     monkeypatch.setattr(parallel, "_run_chunk", record)
     two = run_ops()
     split = {name for name, lo in chunks if lo > 0}  # ops that ran as more than one chunk
-    assert {"_conv", "_max_pool", "_avg_pool", "pmatmul"} <= split
+    assert {"_Im2colConv.forward", "_max_pool", "_avg_pool", "pmatmul"} <= split
     assert split & {"_tiled_max_grad", "_tiled_max_grad_2x2"}  # NumPy's or the compiled one
     assert {"map_flat", "_update"} <= split  # ReLU and the Adam update (optim/adam.py)
     for k in one:

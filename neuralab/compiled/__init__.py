@@ -1,15 +1,16 @@
-"""Optional compiled kernels (``pip install "neuralab[fast]"`` adds numba).
+"""Compiled kernels (numba, a core dependency) and their loader.
 
 Some steps are a dozen NumPy passes over small arrays, or strided passes NumPy cannot
 vectorise: Adam's update of every parameter, an LSTM or GRU cell's gate math at every time step
-(or the whole recurrence, calling NumPy's BLAS without the GIL: :func:`numpy_sgemm`), ReLU, 2×2
-max pooling, im2col, col2im and the row scatter-add of an embedding's backward. With numba
-installed they run as one compiled pass each. Nothing else changes: without numba, or with
-``NEURALAB_NUMBA=0``, the NumPy path runs. A kernel module is imported on first use (numba with
-it, never at ``import neuralab``), and its compiled code is cached on disk, so only the first
-call of the first run pays for compiling (the whole recurrences call BLAS by a symbol that each
-process binds, so they are cached too: an LSTM's first step in a new process went from ~5 s to
-~0.4 s).
+(or the whole recurrence, calling NumPy's BLAS without the GIL: :func:`numpy_sgemm`), ReLU, GELU,
+SiLU and sigmoid with their slopes, max pooling, im2col and col2im, batch and layer norm, the
+attention softmax, and the row scatter-add of an embedding's backward. With numba they run as one
+compiled pass each; without it (numba not importable) or with ``NEURALAB_NUMBA=0``, the NumPy
+path runs, with the same results up to float rounding (both are checked against torch). A kernel
+module is imported on first use (numba with it, never at ``import neuralab``), and its compiled
+code is cached on disk: beside the module when its directory is writable, else in
+``~/.cache/neuralab/numba`` (``NUMBA_CACHE_DIR`` wins when set). Only the first run compiles,
+and says so in one line on stderr.
 """
 
 from __future__ import annotations
@@ -17,18 +18,38 @@ from __future__ import annotations
 import ctypes
 import importlib
 import os
+import sys
+from pathlib import Path
 from types import ModuleType
+from typing import Any
 
-__all__ = ["load", "numba_enabled", "numpy_sgemm"]
+__all__ = ["cache_dir", "load", "numba_enabled", "numpy_sgemm"]
 
 _cache: dict[str, ModuleType | None] = {}
+_prepared = False  # numba's cache directory chosen and the compile notice registered
+_HERE = Path(__file__).resolve().parent
+# What each kernel module prepares, for the one line printed while compiling it.
+_WHAT = {
+    "adam": "Adam",
+    "rnn_cell": "LSTM and GRU cell",
+    "rnn_sequence": "LSTM and GRU",
+    "pool": "max-pooling",
+    "im2col": "convolution",
+    "activation": "activation",
+    "scatter": "embedding",
+    "batch_norm": "batch-norm",
+    "layer_norm": "layer-norm",
+    "attention": "attention",
+    "fastmath": "float32 exp and erf",
+}
 
 
 def load(module: str) -> ModuleType | None:
     """The kernel module ``module`` (a dotted name), or None: numba missing or turned off."""
     if module not in _cache:
         kernels = None
-        if os.environ.get("NEURALAB_NUMBA", "1") != "0":
+        if numba_enabled():
+            _prepare_numba()
             try:
                 kernels = importlib.import_module(module)
             except ImportError:
@@ -46,6 +67,68 @@ def numba_enabled() -> bool:
     except ImportError:
         return False
     return True
+
+
+def cache_dir(package_dir: Path = _HERE) -> Path | None:
+    """Where numba should cache the kernels, or None for its default (beside the modules).
+
+    ``NUMBA_CACHE_DIR`` wins when set; otherwise a read-only ``package_dir`` (a system-wide
+    install) sends the cache to ``$XDG_CACHE_HOME/neuralab/numba`` (``~/.cache/...``).
+    """
+    if os.environ.get("NUMBA_CACHE_DIR"):
+        return Path(os.environ["NUMBA_CACHE_DIR"])
+    pycache = package_dir / "__pycache__"
+    writable = os.access(pycache if pycache.is_dir() else package_dir, os.W_OK)
+    if writable:
+        return None
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "neuralab" / "numba"
+
+
+def _prepare_numba() -> None:
+    """Once per process: choose numba's cache directory and listen for compilations."""
+    global _prepared
+    if _prepared:
+        return
+    _prepared = True
+    directory = cache_dir()
+    if directory is not None and not os.environ.get("NUMBA_CACHE_DIR"):
+        os.environ["NUMBA_CACHE_DIR"] = str(directory)  # children inherit it
+    import numba
+    from numba.core import event
+
+    if directory is not None:
+        numba.config.CACHE_DIR = str(directory)
+    event.register("numba:compile", _announcer(event.Listener)())
+
+
+def _announcer(listener: type) -> type:
+    """A numba event listener that prints one line when a neuralab kernel is first compiled.
+
+    numba raises its ``numba:compile`` event only when the on-disk cache had no code for the
+    call, so a process that finds the cache filled prints nothing; one line per process at most.
+    """
+
+    class Announce(listener):
+        said = False
+
+        def on_start(self, event: Any) -> None:
+            module = getattr(event.data["dispatcher"].py_func, "__module__", None) or ""
+            if self.said or not module.startswith(__name__ + "."):
+                return
+            self.said = True
+            name = module.rsplit(".", 1)[1]
+            print(
+                f"neuralab: compiling the {_WHAT.get(name, name)} kernels once "
+                "(cached for later runs)…",
+                file=sys.stderr,
+                flush=True,
+            )
+
+        def on_end(self, event: Any) -> None:
+            pass
+
+    return Announce
 
 
 def numpy_sgemm() -> ctypes._CFuncPtr | None:

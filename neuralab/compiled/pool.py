@@ -1,5 +1,7 @@
-"""2×2 max pooling with stride 2 compiled by numba: max and argmax in one pass over the input,
-and the backward's gradient image a row at a time.
+"""Max pooling compiled by numba: max and argmax in one pass over the input, and the backward.
+2×2 windows with stride 2 (the common case) have their own vectorised pair of kernels; any
+other geometry runs :func:`max_pool` / :func:`max_pool_backward`, which skip the padding
+instead of reading a -inf-padded copy.
 
 Imported only through :func:`neuralab.compiled.load`, so neuralab never needs numba. NumPy
 builds the same result from strided planes, whose every-other-element access NumPy cannot
@@ -56,3 +58,68 @@ def max_pool_2x2_backward(g, arg, gx):  # noqa: ANN001, ANN201
                     v, k = grad[q], won[q]
                     top[np.uint64(x)] = v if k == j else zero
                     bottom[np.uint64(x)] = v if k == j + np.uint8(2) else zero
+
+
+@numba.njit(nogil=True, cache=True, error_model="numpy", boundscheck=False)
+def _columns(out_w, width, shift, step):  # noqa: ANN001, ANN201
+    """The outputs [first, last) whose tap at column ow·step + shift lies inside [0, width)."""
+    first = min(out_w, max(0, (-shift + step - 1) // step))
+    return first, max(first, min(out_w, (width - 1 - shift) // step + 1))
+
+
+@numba.njit(nogil=True, cache=True, error_model="numpy", boundscheck=False)
+def max_pool(x, best, arg, kernel, stride, pad, dilation):  # noqa: ANN001, ANN201
+    """``best`` (N, C, OH, OW) = each window's max of ``x`` (N, C, H, W) for any geometry
+    (``kernel``, ``stride``, ``pad`` top/left, ``dilation``: (h, w) pairs) and ``arg`` its offset
+    i·kw + j: the first real position holding the max, or the last NaN; padding never wins.
+    Taps go in kernel order over a whole output row at a time, so the compiler vectorises."""
+    batch, channels, out_h, out_w = best.shape
+    height, width = x.shape[2], x.shape[3]
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, pad, dilation
+    m = np.empty(out_w, x.dtype)
+    k = np.empty(out_w, np.int64)
+    for n in range(batch):
+        for c in range(channels):
+            for oh in range(out_h):
+                k[:] = -1
+                for i in range(kh):
+                    y = oh * sh - ph + i * dh
+                    if y < 0 or y >= height:
+                        continue
+                    src = x[n, c, y]
+                    for j in range(kw):
+                        shift, offset = j * dw - pw, i * kw + j
+                        first, last = _columns(out_w, width, shift, sw)
+                        for ow in range(first, last):
+                            v, mm, kk = src[np.uint64(ow * sw + shift)], m[ow], k[ow]
+                            take = kk < 0 or v > mm or v != v
+                            m[ow] = v if take else mm
+                            k[ow] = offset if take else kk
+                best[n, c, oh] = m
+                arg[n, c, oh] = k
+
+
+@numba.njit(nogil=True, cache=True, error_model="numpy", boundscheck=False)
+def max_pool_backward(g, arg, gx, kernel, stride, pad, dilation):  # noqa: ANN001, ANN201
+    """``gx`` (N, C, H, W) = each window's gradient ``g`` added at the position ``arg`` names,
+    by kernel offset first to last (the NumPy path's order and its additions of zero, so the
+    same sums bit for bit), a whole output row per offset."""
+    batch, channels, out_h, out_w = g.shape
+    height, width = gx.shape[2], gx.shape[3]
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, pad, dilation
+    zero = g.dtype.type(0)
+    for n in range(batch):
+        for c in range(channels):
+            gx[n, c] = 0
+            for i in range(kh):
+                for j in range(kw):
+                    shift, offset = j * dw - pw, i * kw + j
+                    first, last = _columns(out_w, width, shift, sw)
+                    for oh in range(out_h):
+                        y = oh * sh - ph + i * dh
+                        if y < 0 or y >= height:
+                            continue
+                        dst, grad, won = gx[n, c, y], g[n, c, oh], arg[n, c, oh]
+                        for ow in range(first, last):
+                            add = grad[ow] if won[ow] == offset else zero
+                            dst[np.uint64(ow * sw + shift)] += add

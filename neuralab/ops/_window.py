@@ -115,7 +115,7 @@ def im2col(
         out = np.empty((*x.shape[:2], kh, kw, oh, ow), x.dtype)
     kernels = load("neuralab.compiled.im2col")
     if kernels is not None:
-        kernels.im2col(x, out, sh, sw, *pad, dh, dw)
+        kernels.im2col(np.ascontiguousarray(x), out, sh, sw, *pad, dh, dw)
         return out
     span = ((kh - 1) * dh + 1, (kw - 1) * dw + 1)
     extent = _padded_extent(kernel, stride, dilation, out_hw, pad, x.shape[2:])
@@ -142,14 +142,15 @@ def col2im(
     as the windows reach); what lands on the padding is dropped. ``out``, when given, receives
     the image. Each pixel sums its contributions by kernel offset, first to last, from zero: the
     compiled kernel (:mod:`neuralab.compiled.im2col`, with numba) does the same additions in
-    the same order, so both paths give the same bits.
+    the same order, so both paths give the same bits. The compiled kernel may overwrite the
+    entries of ``cols`` that fall on the padding (with zeros): pass a temporary.
     """
     n, c, kh, kw, oh, ow = cols.shape
     if out is None:
         out = np.empty((n, c, *image_hw), cols.dtype)
     kernels = load("neuralab.compiled.im2col")
     if kernels is not None:
-        kernels.col2im(cols, out, *stride, *pad, *dilation)
+        kernels.col2im(np.ascontiguousarray(cols), out, *stride, *pad, *dilation)
         return out
     extent = _padded_extent((kh, kw), stride, dilation, (oh, ow), pad, image_hw)
     padded = np.zeros((n, c, *extent), cols.dtype)

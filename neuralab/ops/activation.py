@@ -13,16 +13,17 @@ import warnings
 from typing import Any
 
 import numpy as np
-from scipy.special import erf
 
 from neuralab.compiled import load
-from neuralab.ops._pointwise import settle, unary
+from neuralab.ops._pointwise import erf32, float32_kernels, settle, unary
 from neuralab.ops._stable import sigmoid as _sigmoid
-from neuralab.ops._util import float_tensor, one_dim
+from neuralab.ops._util import LazyFunctions, float_tensor, one_dim
 from neuralab.ops.elementwise import cast
 from neuralab.parallel import map_flat
 from neuralab.random import generator
 from neuralab.tensor import Tensor, constant, make
+
+_special = LazyFunctions("scipy.special")
 
 __all__ = [
     "gelu", "glu", "gumbel_softmax", "leaky_relu", "leaky_relu_", "log_softmax", "prelu", "relu",
@@ -33,22 +34,40 @@ __all__ = [
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
     """max(0, x); the gradient at 0 is 0. Compiled passes with numba (the same bits)."""
     x = input._data
-    out = np.empty_like(x)
     kernels = _relu_kernels(x)
     if kernels is None:
-        map_flat(lambda xs, o: np.maximum(xs, 0, out=o), out, x)
+        out = np.maximum(x, 0) if x.size < _SMALL else _relu_numpy(x)
     else:
+        out = np.empty_like(x)
         map_flat(kernels.relu, out.reshape(-1), x.reshape(-1))
 
     def backward(g: np.ndarray) -> tuple[np.ndarray]:
-        gx = np.empty_like(g)
         if kernels is None or not g.flags.c_contiguous or g.dtype != x.dtype:
-            map_flat(lambda gs, xs, o: np.multiply(gs, xs > 0, out=o), gx, g, x)
-        else:
-            map_flat(kernels.relu_backward, gx.reshape(-1), g.reshape(-1), x.reshape(-1))
+            return (np.multiply(g, x > 0) if x.size < _SMALL else _relu_backward_numpy(g, x),)
+        gx = np.empty_like(g)
+        map_flat(kernels.relu_backward, gx.reshape(-1), g.reshape(-1), x.reshape(-1))
         return (gx,)
 
     return settle("relu", input, lambda t: make(out, (t,), backward), inplace)
+
+
+# Below this many elements a NumPy call (~1 µs) beats a compiled kernel's dispatch and a look at
+# the threads: batch-1 inference runs ReLUs of a few hundred values.
+_SMALL = 4096
+
+
+def _relu_numpy(x: np.ndarray) -> np.ndarray:
+    """max(x, 0) by NumPy, split over threads when large."""
+    out = np.empty_like(x)
+    map_flat(lambda xs, o: np.maximum(xs, 0, out=o), out, x)
+    return out
+
+
+def _relu_backward_numpy(g: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """g·(x > 0) by NumPy, split over threads when large."""
+    gx = np.empty_like(g)
+    map_flat(lambda gs, xs, o: np.multiply(gs, xs > 0, out=o), gx, g, x)
+    return gx
 
 
 def relu_(input: Tensor) -> Tensor:
@@ -57,8 +76,8 @@ def relu_(input: Tensor) -> Tensor:
 
 
 def _relu_kernels(x: np.ndarray) -> Any:
-    """The compiled ReLU passes for a contiguous float32/float64 array, else None."""
-    if x.dtype not in (np.float32, np.float64) or not x.flags.c_contiguous:
+    """The compiled ReLU passes for a large contiguous float32/float64 array, else None."""
+    if x.size < _SMALL or x.dtype not in (np.float32, np.float64) or not x.flags.c_contiguous:
         return None
     return load("neuralab.compiled.activation")
 
@@ -81,8 +100,15 @@ def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
 
 
 def sigmoid(input: Tensor) -> Tensor:
-    """1 / (1 + e^-x), computed without overflow for large |x|."""
-    out = _sigmoid(input._data)
+    """1 / (1 + e^-x), computed without overflow for large |x| (one compiled pass for float32)."""
+    x = input._data
+    kernels = float32_kernels(x)
+    if kernels is None:
+        out = _sigmoid(x)
+    else:
+        x = x if x.flags.c_contiguous else x.copy()  # (ascontiguousarray makes 0-d 1-d)
+        out = np.empty_like(x)
+        map_flat(kernels.sigmoid, out.reshape(-1), x.reshape(-1), cost=8)
     return make(out, (input,), lambda g: (g * out * (1 - out),))
 
 
@@ -100,28 +126,38 @@ def tanh(input: Tensor) -> Tensor:
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
-    """Gaussian error linear unit x·Φ(x): exact (erf) or the tanh approximation."""
+    """Gaussian error linear unit x·Φ(x): exact (erf) or the tanh approximation.
+
+    Output and slope come from one compiled pass for float32 with numba (see
+    :mod:`neuralab.compiled.activation`), else from NumPy; the backward is one product.
+    """
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
     x = input._data
-    if approximate == "none":
-        cdf = 0.5 * (1 + erf(x * (1 / math.sqrt(2))))
-        out = x * cdf
+    kernels = float32_kernels(x)
+    if kernels is None:
+        out, slope = _gelu_numpy(x, approximate == "tanh")
+    else:
+        x = x if x.flags.c_contiguous else x.copy()  # (ascontiguousarray makes 0-d 1-d)
+        out, slope = np.empty_like(x), np.empty_like(x)
+        kernel = kernels.gelu_tanh if approximate == "tanh" else kernels.gelu_erf
+        map_flat(kernel, slope.reshape(-1), x.reshape(-1), out.reshape(-1), cost=16)
+    return make(out, (input,), lambda g: (g * slope,))
 
-        def backward(g: np.ndarray) -> tuple:
-            pdf = np.exp(-0.5 * x * x) * (1 / math.sqrt(2 * math.pi))
-            return (g * (cdf + x * pdf),)
 
-    elif approximate == "tanh":
+def _gelu_numpy(x: np.ndarray, approximate: bool) -> tuple[np.ndarray, np.ndarray]:
+    """GELU's output and slope by NumPy: float32's erf by :func:`erf32`, others' by SciPy."""
+    if approximate:
         k = math.sqrt(2 / math.pi)
         t = np.tanh(k * (x + 0.044715 * x**3))
-        out = 0.5 * x * (1 + t)
-
-        def backward(g: np.ndarray) -> tuple:
-            dt = (1 - t * t) * k * (1 + 3 * 0.044715 * x * x)
-            return (g * (0.5 * (1 + t) + 0.5 * x * dt),)
-
-    else:
-        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
-    return make(out, (input,), backward)
+        half = 0.5 * (1 + t)
+        with np.errstate(invalid="ignore"):  # ±inf·0: a NaN slope, as torch's
+            return x * half, half + 0.5 * x * (1 - t * t) * k * (1 + 3 * 0.044715 * x * x)
+    z = x * (1 / math.sqrt(2))
+    cdf = 0.5 * (1 + (erf32(z) if x.dtype == np.float32 else _special.erf(z)))
+    pdf = np.exp(-0.5 * x * x) * (1 / math.sqrt(2 * math.pi))
+    with np.errstate(invalid="ignore"):  # ±inf·0: a NaN slope, as torch's
+        return x * cdf, cdf + x * pdf
 
 
 # ----------------------------------------------------------------------------- softmax family

@@ -14,7 +14,8 @@ NCHW order with no transpose copies. Backward:
   it as slow as the GEMM).
 
 Both directions take a chunk's samples ``BLOCK_BYTES`` of columns at a time, so that the columns
-are still in the cache when the GEMM reads them.
+are still in the cache when the GEMM reads them. A pointwise (1×1, stride 1, unpadded)
+convolution's columns are its input itself: no im2col or col2im at all.
 
 The transposed convolution is the same pair run the other way round: its forward is the
 input-gradient of a convolution (GEMM then col2im) and its input-gradient is a convolution.
@@ -26,7 +27,7 @@ unbatched CHW / CL.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -107,27 +108,9 @@ def conv_transpose2d(
         )
     cout = cout_g * groups
     _check_bias(b, cout, w, op)
-    stride = ntuple(stride, 2, "stride", op, 1)
-    dilation = ntuple(dilation, 2, "dilation", op, 1)
-    pad = ntuple(padding, 2, "padding", op, 0)
-    out_pad = ntuple(output_padding, 2, "output_padding", op, 0)
-    for o, s, d in zip(out_pad, stride, dilation):
-        if o >= s and o >= d:
-            raise ValueError(
-                f"{op}: output_padding {out_pad} must be smaller than either stride {stride} "
-                f"or dilation {dilation}"
-            )
-    full = tuple(
-        (size - 1) * s + (k - 1) * d + 1 + o
-        for size, k, s, d, o in zip((h, wid), (kh, kw), stride, dilation, out_pad)
+    stride, dilation, pad, (oh, ow) = _transpose_geometry(
+        op, x, w, (h, wid), stride, padding, output_padding, dilation
     )
-    oh, ow = full[0] - 2 * pad[0], full[1] - 2 * pad[1]
-    if oh < 1 or ow < 1:
-        raise ValueError(
-            f"{op}: input of shape {x.shape} with weight {w.shape}, stride {stride}, "
-            f"padding {pad} gives an empty output of size ({oh}, {ow})"
-        )
-
     g_in = cin // groups
     x4 = xd.reshape(n, groups, g_in, h * wid)
     w4 = w._data.reshape(1, groups, g_in, cout_g * kh * kw)
@@ -152,6 +135,34 @@ def conv_transpose2d(
     return make(out.reshape(lower(out4_shape, 2, x.ndim == 4)), _parents(x, w, b), backward)
 
 
+def _transpose_geometry(
+    op: str, x: Tensor, w: Tensor, image_hw: Pair, stride: Any, padding: Any,
+    output_padding: Any, dilation: Any,
+) -> tuple[Pair, Pair, Pair, Pair]:  # fmt: skip
+    """A transposed convolution's checked stride, dilation and padding, and its output size."""
+    stride = ntuple(stride, 2, "stride", op, 1)
+    dilation = ntuple(dilation, 2, "dilation", op, 1)
+    pad = ntuple(padding, 2, "padding", op, 0)
+    out_pad = ntuple(output_padding, 2, "output_padding", op, 0)
+    for o, s, d in zip(out_pad, stride, dilation):
+        if o >= s and o >= d:
+            raise ValueError(
+                f"{op}: output_padding {out_pad} must be smaller than either stride {stride} "
+                f"or dilation {dilation}"
+            )
+    full = tuple(
+        (size - 1) * s + (k - 1) * d + 1 + o
+        for size, k, s, d, o in zip(image_hw, w.shape[2:], stride, dilation, out_pad)
+    )
+    oh, ow = full[0] - 2 * pad[0], full[1] - 2 * pad[1]
+    if oh < 1 or ow < 1:
+        raise ValueError(
+            f"{op}: input of shape {x.shape} with weight {w.shape}, stride {stride}, "
+            f"padding {pad} gives an empty output of size ({oh}, {ow})"
+        )
+    return stride, dilation, pad, (oh, ow)
+
+
 # Column matrices up to this size are kept from forward to backward (see _conv).
 KEEP_COLUMNS_BYTES = 8 * 1024 * 1024
 # Samples are im2col'ed and multiplied this many column bytes at a time (a core's L2 or less).
@@ -159,6 +170,73 @@ BLOCK_BYTES = 1024 * 1024
 # A convolution's samples are split over threads in chunks of at least CONV_GRAIN times the
 # pool's usual chunk work (2 million multiply-adds); smaller ones stay on the calling thread.
 CONV_GRAIN = 2
+
+
+class _ConvShape(NamedTuple):
+    """A convolution's geometry in NCHW terms (a 1-D one has height 1)."""
+
+    n: int
+    c: int
+    h: int
+    w: int
+    cout: int
+    groups: int
+    kernel: Pair
+    stride: Pair
+    dilation: Pair
+    before: Pair  # top and left padding (the bottom and right follow from the output size)
+    out_hw: Pair
+
+    @property
+    def k(self) -> int:
+        """Rows of a sample's column matrix: C/groups·kh·kw."""
+        return self.c // self.groups * self.kernel[0] * self.kernel[1]
+
+    @property
+    def p(self) -> int:
+        """Columns of a sample's column matrix: OH·OW."""
+        return self.out_hw[0] * self.out_hw[1]
+
+    @property
+    def pointwise(self) -> bool:
+        """A 1×1 convolution with stride 1 and no padding: its columns are the input itself."""
+        return self.kernel == (1, 1) and self.stride == (1, 1) and self.out_hw == (self.h, self.w)
+
+
+def _conv_shape(
+    op: str, nd: int, x: Tensor, xd: np.ndarray, w: Tensor, wd: np.ndarray, groups: Any,
+    stride: Any, padding: Any, dilation: Any,
+) -> _ConvShape:  # fmt: skip
+    """Check a conv1d/conv2d call's shapes and arguments; its geometry."""
+    groups = _check_groups(groups, op)
+    n, c, h, wid = xd.shape
+    cout, c_g, kh, kw = wd.shape
+    if c_g * groups != c:
+        raise ValueError(
+            f"{op}: input of shape {x.shape} has {c} channels but weight {w.shape} expects "
+            f"{c_g * groups} (groups={groups})"
+        )
+    if cout % groups:
+        raise ValueError(
+            f"{op}: weight {w.shape} has {cout} output channels, not divisible by groups={groups}"
+        )
+    stride2 = spatial(stride, nd, "stride", op, 1, 1)
+    dilation2 = spatial(dilation, nd, "dilation", op, 1, 1)
+    pads = _conv_padding(padding, nd, (kh, kw), stride2, dilation2, op)
+    padded = (h + sum(pads[0]), wid + sum(pads[1]))
+    span = ((kh - 1) * dilation2[0] + 1, (kw - 1) * dilation2[1] + 1)
+    if span[0] > padded[0] or span[1] > padded[1]:
+        raise ValueError(
+            f"{op}: kernel of size {w.shape[2:]} with dilation {dilation!r} spans "
+            f"{span[2 - nd :]}, larger than the padded input {padded[2 - nd :]} "
+            f"(input shape {x.shape}, padding {padding!r})"
+        )
+    out_hw = (
+        out_size(padded[0], kh, stride2[0], 0, dilation2[0]),
+        out_size(padded[1], kw, stride2[1], 0, dilation2[1]),
+    )
+    before = (pads[0][0], pads[1][0])
+    return _ConvShape(n, c, h, wid, cout, groups, (kh, kw), stride2, dilation2, before, out_hw)
 
 
 def _conv(
@@ -184,106 +262,120 @@ def _conv(
             f"got shape {w.shape}"
         )
     wd = w._data if nd == 2 else w._data[:, :, None, :]
-    groups = _check_groups(groups, op)
-    n, c, h, wid = xd.shape
-    cout, c_g, kh, kw = wd.shape
-    if c_g * groups != c:
-        raise ValueError(
-            f"{op}: input of shape {x.shape} has {c} channels but weight {w.shape} expects "
-            f"{c_g * groups} (groups={groups})"
-        )
-    if cout % groups:
-        raise ValueError(
-            f"{op}: weight {w.shape} has {cout} output channels, not divisible by groups={groups}"
-        )
-    _check_bias(b, cout, w, op)
-    stride2 = spatial(stride, nd, "stride", op, 1, 1)
-    dilation2 = spatial(dilation, nd, "dilation", op, 1, 1)
-    pads = _conv_padding(padding, nd, (kh, kw), stride2, dilation2, op)
-    padded = (h + sum(pads[0]), wid + sum(pads[1]))
-    span = ((kh - 1) * dilation2[0] + 1, (kw - 1) * dilation2[1] + 1)
-    if span[0] > padded[0] or span[1] > padded[1]:
-        raise ValueError(
-            f"{op}: kernel of size {w.shape[2:]} with dilation {dilation!r} spans "
-            f"{span[2 - nd :]}, larger than the padded input {padded[2 - nd :]} "
-            f"(input shape {x.shape}, padding {padding!r})"
-        )
-    out_hw = (
-        out_size(padded[0], kh, stride2[0], 0, dilation2[0]),
-        out_size(padded[1], kw, stride2[1], 0, dilation2[1]),
-    )
-    before = (pads[0][0], pads[1][0])  # the padding after follows from the output size
-    k, p = c_g * kh * kw, out_hw[0] * out_hw[1]
-    w4 = wd.reshape(1, groups, cout // groups, k)
-    out = np.empty((n, cout, *out_hw), xd.dtype)
-    work = n * cout * k * p  # multiply-adds of the forward GEMM; the backward's are twice that
-
-    # Small column matrices are kept from the forward for the weight gradient; larger ones are
-    # rebuilt in backward, so the graph holds the input rather than a kh·kw times larger copy.
-    nbytes = n * groups * k * p * xd.dtype.itemsize
-    kept = None
-    if nbytes <= KEEP_COLUMNS_BYTES and w.requires_grad and is_grad_enabled():
-        kept = np.empty((n, groups, k, p), xd.dtype)
-
-    def columns(lo: int, hi: int, build: bool = False) -> np.ndarray:
-        """im2col of samples lo..hi: (hi-lo, groups, C/groups·kh·kw, OH·OW)."""
-        if kept is None:
-            cols = im2col(xd[lo:hi], (kh, kw), stride2, dilation2, out_hw, before)
-            return cols.reshape(hi - lo, groups, k, p)
-        if build:
-            target = kept[lo:hi].reshape(hi - lo, c, kh, kw, *out_hw)
-            im2col(xd[lo:hi], (kh, kw), stride2, dilation2, out_hw, before, target)
-        return kept[lo:hi]
-
-    # A chunk's samples go a few at a time, so that their columns are still in the cache when
-    # the GEMM reads them (each per-sample product is unchanged, and so are the results).
-    block = max(1, BLOCK_BYTES // (groups * k * p * xd.dtype.itemsize))
-
-    def blocks(lo: int, hi: int) -> Iterator[tuple[int, int]]:
-        return ((s, min(s + block, hi)) for s in range(lo, hi, block))
-
-    def forward_chunk(lo: int, hi: int) -> None:
-        # per sample W @ cols: the output comes out already in NCHW order
-        for s, e in blocks(lo, hi):
-            cols = columns(s, e, build=True)
-            np.matmul(w4, cols, out=out[s:e].reshape(e - s, groups, cout // groups, p))
-        if b is not None:
-            out[lo:hi] += b._data[:, None, None]
-
-    parallel_for(n, forward_chunk, work, grain=CONV_GRAIN)
-    out4_shape = out.shape
+    shape = _conv_shape(op, nd, x, xd, w, wd, groups, stride, padding, dilation)
+    _check_bias(b, shape.cout, w, op)
+    keep = w.requires_grad and is_grad_enabled()
+    conv = _Im2colConv(shape, xd, wd, keep)
+    out = conv.forward(None if b is None else b._data)
 
     def backward(g: np.ndarray) -> tuple[np.ndarray | None, ...]:
-        g4 = g.reshape(out4_shape)
-        g_cols = g4.reshape(n, groups, cout // groups, p)
-        gw_parts: dict[int, np.ndarray] = {}
-        gx = np.empty(x.shape, xd.dtype).reshape(xd.shape) if x.requires_grad else None
+        g4 = g.reshape(out.shape)
+        gx, gw = conv.backward(g4, x.requires_grad, w.requires_grad)
+        gx = None if gx is None else gx.reshape(x.shape)
+        return _with_bias_grad(gx, None if gw is None else gw.reshape(w.shape), b, g4)
 
-        def backward_chunk(lo: int, hi: int) -> None:
-            # per-sample weight gradients, transposed (cols @ gradᵀ: K rows, OpenBLAS runs this
-            # orientation up to 2x faster than grad @ colsᵀ), summed over the chunk's samples
-            per_sample = None
-            if w.requires_grad:
-                per_sample = np.empty((hi - lo, groups, k, cout // groups), xd.dtype)
-            for s, e in blocks(lo, hi):
+    return make(out.reshape(lower(out.shape, nd, x.ndim == nd + 2)), _parents(x, w, b), backward)
+
+
+class _Im2colConv:
+    """One convolution call as im2col + batched GEMMs: the forward, and the backward it keeps.
+
+    Column matrices up to ``KEEP_COLUMNS_BYTES`` are kept from the forward for the weight
+    gradient (``keep``); larger ones are rebuilt in backward, so the graph holds the input rather
+    than a kh·kw times larger copy of it. A pointwise (1×1, stride 1) convolution's columns are
+    the input itself. Samples go ``BLOCK_BYTES`` of columns at a time, so the columns are still
+    in the cache when the GEMM reads them (each per-sample product, and so the result, is the
+    same whatever the block).
+    """
+
+    def __init__(self, shape: _ConvShape, xd: np.ndarray, wd: np.ndarray, keep: bool) -> None:
+        self.shape, self.xd = shape, xd
+        s = shape
+        # the geometry's derived sizes, once: the per-block loops below read them often
+        self.k, self.p, self.rows, self.pointwise = s.k, s.p, s.cout // s.groups, s.pointwise
+        self.w4 = wd.reshape(1, s.groups, self.rows, self.k)
+        nbytes = s.n * s.groups * self.k * self.p * xd.dtype.itemsize
+        self.kept = None
+        if keep and not self.pointwise and nbytes <= KEEP_COLUMNS_BYTES:
+            self.kept = np.empty((s.n, s.groups, self.k, self.p), xd.dtype)
+        self.block = max(1, BLOCK_BYTES // (s.groups * self.k * self.p * xd.dtype.itemsize))
+        self.work = s.n * s.cout * self.k * self.p  # the forward GEMM's multiply-adds
+
+    def columns(self, lo: int, hi: int, build: bool = False) -> np.ndarray:
+        """im2col of samples lo..hi: (hi-lo, groups, C/groups·kh·kw, OH·OW)."""
+        s, xd, k, p = self.shape, self.xd, self.k, self.p
+        if self.pointwise:
+            return xd[lo:hi].reshape(hi - lo, s.groups, k, p)
+        if self.kept is None:
+            cols = im2col(xd[lo:hi], s.kernel, s.stride, s.dilation, s.out_hw, s.before)
+            return cols.reshape(hi - lo, s.groups, k, p)
+        if build:
+            target = self.kept[lo:hi].reshape(hi - lo, s.c, *s.kernel, *s.out_hw)
+            im2col(xd[lo:hi], s.kernel, s.stride, s.dilation, s.out_hw, s.before, target)
+        return self.kept[lo:hi]
+
+    def blocks(self, lo: int, hi: int) -> Iterator[tuple[int, int]]:
+        """Consecutive (start, stop) sample blocks covering lo..hi."""
+        return ((s, min(s + self.block, hi)) for s in range(lo, hi, self.block))
+
+    def forward(self, bias: np.ndarray | None) -> np.ndarray:
+        """The (N, C_out, OH, OW) output: per sample W @ cols, already in NCHW order."""
+        s = self.shape
+        out = np.empty((s.n, s.cout, *s.out_hw), self.xd.dtype)
+        out4 = out.reshape(s.n, s.groups, self.rows, self.p)
+
+        def chunk(lo: int, hi: int) -> None:
+            for start, stop in self.blocks(lo, hi):
+                np.matmul(self.w4, self.columns(start, stop, build=True), out=out4[start:stop])
+            if bias is not None:
+                out[lo:hi] += bias[:, None, None]
+
+        parallel_for(s.n, chunk, self.work, grain=CONV_GRAIN)
+        return out
+
+    def backward(
+        self, g4: np.ndarray, need_x: bool, need_w: bool
+    ) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """(input gradient (N, C, H, W), weight gradient (groups, out/groups, K)), each or None.
+
+        Per chunk of samples: the weight gradient transposed (cols @ gradᵀ: K rows, which
+        OpenBLAS runs up to 2x faster than grad @ colsᵀ) summed over the chunk, and the input
+        gradient as Wᵀ @ grad followed by col2im.
+        """
+        s, dtype, rows, k = self.shape, self.xd.dtype, self.rows, self.k
+        g_cols = g4.reshape(s.n, s.groups, rows, self.p)
+        gx = np.empty((s.n, s.c, s.h, s.w), dtype) if need_x else None
+        w_t = self.w4.transpose(0, 1, 3, 2)
+        parts: dict[int, np.ndarray] = {}
+
+        def chunk(lo: int, hi: int) -> None:
+            per_sample = np.empty((hi - lo, s.groups, k, rows), dtype) if need_w else None
+            for start, stop in self.blocks(lo, hi):
+                grad = g_cols[start:stop]
                 if per_sample is not None:
-                    g_t = g_cols[s:e].transpose(0, 1, 3, 2)
-                    np.matmul(columns(s, e), g_t, out=per_sample[s - lo : e - lo])
+                    cols = self.columns(start, stop)
+                    np.matmul(
+                        cols, grad.transpose(0, 1, 3, 2), out=per_sample[start - lo : stop - lo]
+                    )
                 if gx is not None:
-                    gcols = np.matmul(w4.transpose(0, 1, 3, 2), g_cols[s:e])
-                    gcols = gcols.reshape(e - s, c, kh, kw, *out_hw)
-                    col2im(gcols, (h, wid), stride2, dilation2, before, gx[s:e])
+                    self._input_grad(w_t, grad, gx[start:stop], start, stop)
             if per_sample is not None:
-                gw_parts[lo] = per_sample.sum(axis=0)
+                parts[lo] = per_sample.sum(axis=0)
 
-        products = int(w.requires_grad) + int(x.requires_grad)  # weight and input gradients
-        parallel_for(n, backward_chunk, products * work, grain=CONV_GRAIN)
-        gw = None
-        if gw_parts:
-            gw = sum(gw_parts[lo] for lo in sorted(gw_parts)).transpose(0, 2, 1).reshape(w.shape)
-        return _with_bias_grad(None if gx is None else gx.reshape(x.shape), gw, b, g4)
+        parallel_for(s.n, chunk, (int(need_w) + int(need_x)) * self.work, grain=CONV_GRAIN)
+        gw = sum(parts[lo] for lo in sorted(parts)).transpose(0, 2, 1) if parts else None
+        return gx, gw
 
-    return make(out.reshape(lower(out4_shape, nd, x.ndim == nd + 2)), _parents(x, w, b), backward)
+    def _input_grad(
+        self, w_t: np.ndarray, grad: np.ndarray, gx: np.ndarray, start: int, stop: int
+    ) -> None:
+        """``gx`` (samples start..stop) = col2im(Wᵀ @ grad); a pointwise conv's is Wᵀ @ grad."""
+        s = self.shape
+        if self.pointwise:
+            np.matmul(w_t, grad, out=gx.reshape(stop - start, s.groups, self.k, self.p))
+            return
+        gcols = np.matmul(w_t, grad).reshape(stop - start, s.c, *s.kernel, *s.out_hw)
+        col2im(gcols, (s.h, s.w), s.stride, s.dilation, s.before, gx)
 
 
 def _conv_padding(

@@ -36,16 +36,21 @@ NATIVE_THREADING_WORK = 4 * MIN_CHUNK_WORK
 
 
 def pmatmul(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """``np.matmul(x, y)`` in neuralab's threading: BLAS's own threads for a product of at least
-    :data:`NATIVE_THREADING_WORK` when :func:`~neuralab.parallel.blas_may_thread` says so;
-    otherwise split over the result's first
-    axis when big (when ``x``, and for a stacked product ``y``, runs along that axis), with BLAS
-    single-threaded in the chunks (see :mod:`neuralab.parallel`).
+    """``np.matmul(x, y)`` in neuralab's threading: BLAS's own threads for a 2-D product of at
+    least :data:`NATIVE_THREADING_WORK` when :func:`~neuralab.parallel.blas_may_thread` says so;
+    otherwise split over the result's first axis when big (when ``x``, and for a stacked product
+    ``y``, runs along that axis; a stack splits into chunks of the usual work, a single product
+    into :data:`GEMM_SPLIT_FACTOR` times more), with BLAS single-threaded in the chunks (see
+    :mod:`neuralab.parallel`).
     """
     work = x.size * y.shape[-1]  # multiply-adds (an upper bound for vectors) ...
     if y.ndim > 2:  # ... unless y's leading axes outnumber x's
         work = max(work, y.size * (x.shape[-2] if x.ndim > 1 else 1))
-    if work < BLAS_THREADING_WORK or (work >= NATIVE_THREADING_WORK and blas_may_thread()):
+    # a stack of small products (attention's heads) splits over the stack at no loss, where
+    # BLAS would thread each small product, or not at all
+    batched = x.ndim > 2 and x.shape[0] > 1
+    native = not batched and work >= NATIVE_THREADING_WORK and blas_may_thread()
+    if work < BLAS_THREADING_WORK or native:
         return x.dot(y) if x.ndim == 2 and y.ndim == 2 else np.matmul(x, y)  # dot: less dispatch
     rows = x.shape[-2] if x.ndim > 1 else 1
     lead = np.broadcast_shapes(x.shape[:-2], y.shape[:-2])
@@ -61,7 +66,7 @@ def pmatmul(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     def chunk(lo: int, hi: int) -> None:
         np.matmul(x[lo:hi], y[lo:hi] if stacked else y, out=out[lo:hi])
 
-    parallel_for(shape[0], chunk, work, grain=GEMM_SPLIT_FACTOR)
+    parallel_for(shape[0], chunk, work, grain=1 if stacked else GEMM_SPLIT_FACTOR)
     return out
 
 
@@ -117,9 +122,10 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             f"linear: input of shape {x.shape} does not fit weight of shape {w.shape} "
             f"(the input's last dimension must be in_features={w.shape[-1]})"
         )
-    fused = project_embedded(input, weight, bias)  # an embedding's output: from its table
-    if fused is not None:
-        return fused
+    if input._backward is not None:  # an embedding's output (recorded): from its table
+        fused = project_embedded(input, weight, bias)
+        if fused is not None:
+            return fused
     lead = x.shape[:-1]
     x2 = x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x  # one 2-D GEMM, not one per batch
     # every product of a linear layer has rows·in·out multiply-adds: small ones skip pmatmul and

@@ -10,12 +10,15 @@ with the means over the normalized axes. Semantics follow ``torch.nn.functional`
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
+from neuralab.compiled import load
 from neuralab.ops._util import float_tensor, to_tensor
+from neuralab.parallel import parallel_for
 from neuralab.tensor import Tensor, make
 
 __all__ = [
@@ -43,6 +46,22 @@ def _standardize_backward(
     return rstd * (g_hat - mean_g - x_hat * mean_gx)
 
 
+def _affine_params(
+    op: str, weight: Any, bias: Any, param_shape: tuple[int, ...]
+) -> list[Tensor | None]:
+    """[weight, bias] as tensors (or None when not given), each checked to be ``param_shape``."""
+    params = []
+    for name, p in (("weight", weight), ("bias", bias)):
+        if p is None:
+            params.append(None)
+            continue
+        p = float_tensor(p, op, name)
+        if p.shape != param_shape:
+            raise ValueError(f"{op}: {name} must have shape {param_shape}, got {p.shape}")
+        params.append(p)
+    return params
+
+
 def _affine(
     op: str,
     x: Tensor,
@@ -57,15 +76,7 @@ def _affine(
 
     ``input_backward(g_hat)`` maps the gradient of x̂ to the gradient of x.
     """
-    params = []
-    for name, p in (("weight", weight), ("bias", bias)):
-        if p is None:
-            params.append(None)
-            continue
-        p = float_tensor(p, op, name)
-        if p.shape != param_shape:
-            raise ValueError(f"{op}: {name} must have shape {param_shape}, got {p.shape}")
-        params.append(p)
+    params = _affine_params(op, weight, bias, param_shape)
     w, b = params
     out = x_hat
     if w is not None:
@@ -113,12 +124,54 @@ def layer_norm(
     op = "layer_norm"
     x = float_tensor(input, op)
     shape, axes = _normalized_axes(op, x, normalized_shape)
+    kernels = load("neuralab.compiled.layer_norm") if x.dtype in _COMPILED_DTYPES else None
+    if kernels is not None and x._data.size:
+        return _layer_norm_compiled(op, kernels, x, shape, weight, bias, eps)
     x_hat, rstd, _, _ = _standardize(x._data, axes, eps)
 
     def input_backward(g_hat: np.ndarray) -> np.ndarray:
         return _standardize_backward(g_hat, x_hat, rstd, axes)
 
     return _affine(op, x, x_hat, weight, bias, shape, shape, input_backward)
+
+
+def _layer_norm_compiled(
+    op: str, kernels: Any, x: Tensor, shape: tuple[int, ...], weight: Any, bias: Any, eps: float
+) -> Tensor:
+    """Layer norm by the compiled kernels (:mod:`neuralab.compiled.layer_norm`), rows split over
+    threads; x̂ is recomputed in backward from the input and each row's mean and 1/std."""
+    w, b = _affine_params(op, weight, bias, shape)
+    dt = x._data.dtype
+    xd = np.ascontiguousarray(x._data).reshape(-1, math.prod(shape))
+    rows, size = xd.shape
+    w_row = np.ones(size, dt) if w is None else w._data.astype(dt, copy=False).reshape(-1)
+    b_row = np.zeros(size, dt) if b is None else b._data.astype(dt, copy=False).reshape(-1)
+    mean, rstd, out = np.empty(rows), np.empty(rows), np.empty_like(xd)
+
+    def forward_chunk(lo: int, hi: int) -> None:
+        kernels.forward(xd, lo, hi, w_row, b_row, eps, out, mean, rstd)
+
+    parallel_for(rows, forward_chunk, 4 * xd.size, blas=False)
+
+    def backward(g: np.ndarray) -> tuple[np.ndarray | None, ...]:
+        gd = np.ascontiguousarray(g, dt).reshape(xd.shape)
+        gx = np.empty_like(xd) if x.requires_grad else np.empty((0, size), dt)
+        sums: list[tuple[np.ndarray, np.ndarray]] = []  # per chunk: Σ g·x̂ and Σ g, float64
+
+        def backward_chunk(lo: int, hi: int) -> None:
+            g_weight, g_bias = np.zeros(size), np.zeros(size)
+            kernels.backward(gd, xd, lo, hi, w_row, mean, rstd, gx, g_weight, g_bias)
+            sums.append((g_weight, g_bias))
+
+        parallel_for(rows, backward_chunk, 6 * xd.size, blas=False)
+        grads: list[np.ndarray | None] = [gx.reshape(x.shape) if x.requires_grad else None]
+        for p, k in ((w, 0), (b, 1)):
+            if p is not None:
+                grads.append(sum(part[k] for part in sums).reshape(shape).astype(p.dtype))
+        return tuple(grads)
+
+    parents = (x,) + tuple(p for p in (w, b) if p is not None)
+    return make(out.reshape(x.shape), parents, backward)
 
 
 def rms_norm(
@@ -240,6 +293,14 @@ def batch_norm(
         raise ValueError(
             f"{op}: expected more than 1 value per channel when training, got input shape {x.shape}"
         )
+    # the kernels walk each channel's rows of positions: a (N, C) input's rows are single
+    # values, strided by C, which NumPy's whole-array passes handle better
+    fast = x.dtype in _COMPILED_DTYPES and count >= _MIN_POSITIONS * x.shape[0]
+    kernels = load("neuralab.compiled.batch_norm") if fast else None
+    if kernels is not None:
+        return _batch_norm_compiled(
+            op, kernels, x, (running_mean, running_var), weight, bias, momentum, eps
+        )
     x_hat, rstd, mean, var = _standardize(x._data, axes, eps)
     unbiased = var.reshape(channels) * (count / (count - 1))
     _update_running(running_mean, running_var, mean.reshape(channels), unbiased, momentum)
@@ -248,6 +309,88 @@ def batch_norm(
         return _standardize_backward(g_hat, x_hat, rstd, axes)
 
     return _affine(op, x, x_hat, weight, bias, (channels,), view, input_backward)
+
+
+_COMPILED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+_MIN_POSITIONS = 4  # positions per sample and channel from which compiled batch norm pays
+
+
+def _batch_norm_compiled(
+    op: str,
+    kernels: Any,
+    x: Tensor,
+    running: tuple[Any, Any],
+    weight: Any,
+    bias: Any,
+    momentum: float,
+    eps: float,
+) -> Tensor:
+    """Training-mode batch norm by the compiled kernels (:mod:`neuralab.compiled.batch_norm`).
+
+    Two passes forward (moments, then the affine output), two backward (sums, then the input
+    gradient); x̂ is recomputed from the input rather than kept. Channels split over threads,
+    each chunk filling its own slots of the per-channel arrays.
+    """
+    channels = x.shape[1]
+    w, b = _affine_params(op, weight, bias, (channels,))
+    xd = np.ascontiguousarray(x._data).reshape(x.shape[0], channels, -1)
+    count, dt = xd.shape[0] * xd.shape[2], xd.dtype
+    mean, var, rstd = np.empty(channels), np.empty(channels), np.empty(channels)
+    weight64 = np.ones(channels) if w is None else w._data.astype(np.float64)
+    factors = np.empty((3, channels), dt)  # per channel: center, scale, shift
+    out = np.empty(xd.shape, dt)
+
+    def forward_chunk(lo: int, hi: int) -> None:
+        kernels.channel_moments(xd, lo, hi, mean, var)
+        rstd[lo:hi] = 1 / np.sqrt(var[lo:hi] + eps)
+        factors[0, lo:hi] = mean[lo:hi]
+        factors[1, lo:hi] = rstd[lo:hi] * weight64[lo:hi]
+        factors[2, lo:hi] = 0 if b is None else b._data[lo:hi]
+        kernels.normalize(xd, lo, hi, factors[0], factors[1], factors[2], out)
+
+    parallel_for(channels, forward_chunk, 3 * xd.size, blas=False)
+    _update_running(*running, mean.astype(dt), (var * (count / (count - 1))).astype(dt), momentum)
+
+    stats = (mean, rstd, weight64, factors[0])
+    backward = _batch_norm_compiled_backward(kernels, x, xd, (w, b), stats)
+
+    parents = (x,) + tuple(p for p in (w, b) if p is not None)
+    return make(out.reshape(x.shape), parents, backward)
+
+
+def _batch_norm_compiled_backward(
+    kernels: Any, x: Tensor, xd: np.ndarray, affine: tuple[Any, Any], stats: tuple
+) -> Callable[[np.ndarray], tuple[np.ndarray | None, ...]]:
+    """The compiled batch norm's backward: per-channel sums of g and g·x, then the input's
+    gradient in one pass; ``stats`` are the forward's mean, 1/std, weight (float64) and center."""
+    (w, b), (mean, rstd, weight64, center) = affine, stats
+    channels, count, dt = xd.shape[1], xd.shape[0] * xd.shape[2], xd.dtype
+
+    def backward(g: np.ndarray) -> tuple[np.ndarray | None, ...]:
+        gd = np.ascontiguousarray(g, dt).reshape(xd.shape)
+        sum_g, sum_gx = np.empty(channels), np.empty(channels)
+        gx = np.empty(xd.shape, dt) if x.requires_grad else None
+        grad_factors = np.empty((3, channels), dt)  # a, slope, k: dx = a·g + slope·(x-mean) + k
+
+        def backward_chunk(lo: int, hi: int) -> None:
+            kernels.grad_sums(gd, xd, lo, hi, mean, sum_g, sum_gx)
+            if gx is None:
+                return
+            scale = rstd[lo:hi] * weight64[lo:hi]  # dx = scale·(g - Σg/n - x̂·Σ(g·x̂)/n)
+            grad_factors[0, lo:hi] = scale
+            grad_factors[1, lo:hi] = -scale * rstd[lo:hi] ** 2 * sum_gx[lo:hi] / count
+            grad_factors[2, lo:hi] = -scale * sum_g[lo:hi] / count
+            kernels.input_grad(gd, xd, lo, hi, center, *grad_factors, gx)
+
+        parallel_for(channels, backward_chunk, 4 * xd.size, blas=False)
+        grads: list[np.ndarray | None] = [None if gx is None else gx.reshape(x.shape)]
+        if w is not None:
+            grads.append((rstd * sum_gx).astype(w.dtype) if w.requires_grad else None)
+        if b is not None:
+            grads.append(sum_g.astype(b.dtype) if b.requires_grad else None)
+        return tuple(grads)
+
+    return backward
 
 
 def instance_norm(

@@ -14,6 +14,7 @@ pooling and flat H*W indices from ``return_indices`` (as ``max_unpool2d`` expect
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -109,6 +110,16 @@ def adaptive_avg_pool2d(input: Any, output_size: int | tuple[int | None, int | N
     oh, ow = (xd.shape[2 + i] if s is None else int(s) for i, s in enumerate(sizes))
     if oh < 1 or ow < 1:
         raise ValueError(f"{op}: output_size must be positive, got {output_size!r}")
+    if (oh, ow) == (1, 1):  # global average pooling: one mean per plane, spread back evenly
+        out = xd.mean(axis=(2, 3), keepdims=True)
+        out4_shape, scale = out.shape, xd.dtype.type(1 / (xd.shape[2] * xd.shape[3]))
+
+        def global_backward(g: np.ndarray) -> tuple[np.ndarray]:
+            gx = np.empty(xd.shape, g.dtype)
+            np.multiply(g.reshape(out4_shape), scale, out=gx)
+            return (gx.reshape(x.shape),)
+
+        return make(out.reshape(lower(out4_shape, 2, x.ndim == 4)), (x,), global_backward)
     mh, mw = _adaptive_map(xd.shape[2], oh), _adaptive_map(xd.shape[3], ow)
     out = mw(mh(xd, 2), 3)
     out4_shape = out.shape
@@ -209,7 +220,9 @@ def _max_pool(
     arg = np.empty(best.shape, np.min_scalar_type(kernel[0] * kernel[1] - 1)) if keep_arg else None
     geometry = (xd.shape, kernel, stride, pad, dil, out_hw)
     tiles = stride == kernel and dil == (1, 1) and not any(sum(pads, ()))
-    kernels = load("neuralab.compiled.pool") if tiles and kernel == (2, 2) else None
+    kernels = load("neuralab.compiled.pool") if xd.dtype.kind == "f" else None
+    if kernels is not None and not (tiles and kernel == (2, 2)):
+        return _compiled_max_pool(kernels, x, xd, nd, best, arg, geometry, return_indices)
     if kernels is not None and arg is None:
         arg = np.empty(best.shape, np.uint8)  # the kernel finds it anyway; only not kept
 
@@ -224,24 +237,44 @@ def _max_pool(
 
     cost = 1 if kernels is not None else (3 if keep_arg else 1)
     parallel_for(n, forward_chunk, xp.size * cost, blas=False)
-    out4_shape, padded_shape = best.shape, xp.shape
+    backward = _max_pool_backward(kernels, arg, geometry, pads, tiles, (x.shape, xp.shape))
+    return _pooled(x, xd, nd, best, arg, geometry, backward, return_indices)
+
+
+def _max_pool_backward(
+    kernels: Any, arg: np.ndarray, geometry: tuple, pads: tuple, tiles: bool, shapes: tuple
+) -> Callable[[np.ndarray], tuple[np.ndarray]]:
+    """Max pooling's backward: each output's gradient to the input its window's winner came from
+    (``arg``: the winning offset); ``shapes`` are the input's and the padded input's."""
+    in4_shape, kernel, stride, _, dil, out_hw = geometry
+    x_shape, padded_shape = shapes
+    out4_shape = in4_shape[:2] + out_hw
 
     def backward(g: np.ndarray) -> tuple[np.ndarray]:
         g4 = g.reshape(out4_shape)
         if kernels is not None:
-            return (_tiled_max_grad_2x2(kernels, g4, arg, xd.shape).reshape(x.shape),)
+            return (_tiled_max_grad_2x2(kernels, g4, arg, in4_shape).reshape(x_shape),)
         if tiles:  # windows tile the input: each offset writes its own slots, no accumulation
-            return (_tiled_max_grad(g4, arg, kernel, xd.shape).reshape(x.shape),)
+            return (_tiled_max_grad(g4, arg, kernel, in4_shape).reshape(x_shape),)
         gxp = np.zeros(padded_shape, g.dtype)
 
         def backward_chunk(lo: int, hi: int) -> None:
             for i, j, index in offsets(kernel, stride, dil, out_hw):
                 gxp[lo:hi][index] += np.where(arg[lo:hi] == i * kernel[1] + j, g4[lo:hi], 0)
 
-        parallel_for(n, backward_chunk, 2 * gxp.size, blas=False)
-        return (_crop(gxp, pads, xd.shape).reshape(x.shape),)
+        parallel_for(in4_shape[0], backward_chunk, 2 * gxp.size, blas=False)
+        return (_crop(gxp, pads, in4_shape).reshape(x_shape),)
 
-    shape = lower(out4_shape, nd, x.ndim == nd + 2)
+    return backward
+
+
+def _pooled(
+    x: Tensor, xd: np.ndarray, nd: int, best: np.ndarray, arg: np.ndarray | None,
+    geometry: tuple, backward: Any, return_indices: bool,
+) -> Tensor | tuple[Tensor, Tensor]:  # fmt: skip
+    """Max pooling's output tensor, and with ``return_indices`` its flat H*W indices."""
+    _, kernel, stride, pad, dil, out_hw = geometry
+    shape = lower(best.shape, nd, x.ndim == nd + 2)
     out = make(best.reshape(shape), (x,), backward)
     if not return_indices:
         return out
@@ -250,6 +283,37 @@ def _max_pool(
     cols = np.arange(out_hw[1]) * stride[1] - pad[1] + (won % kernel[1]) * dil[1]
     flat = rows * xd.shape[3] + cols
     return out, constant(flat.reshape(shape))
+
+
+def _compiled_max_pool(
+    kernels: Any, x: Tensor, xd: np.ndarray, nd: int, best: np.ndarray, arg: np.ndarray | None,
+    geometry: tuple, return_indices: bool,
+) -> Tensor | tuple[Tensor, Tensor]:  # fmt: skip
+    """Max pooling of any geometry by the compiled kernels (:mod:`neuralab.compiled.pool`):
+    one pass over the unpadded input (padding skipped), the same bits as the NumPy path."""
+    _, kernel, stride, pad, dil, _ = geometry
+    taps = (kernel, stride, pad, dil)
+    if arg is None:
+        arg = np.empty(best.shape, np.min_scalar_type(kernel[0] * kernel[1] - 1))
+    xc = np.ascontiguousarray(xd)
+    n, cost = xd.shape[0], best.size * kernel[0] * kernel[1]
+
+    def forward_chunk(lo: int, hi: int) -> None:
+        kernels.max_pool(xc[lo:hi], best[lo:hi], arg[lo:hi], *taps)
+
+    parallel_for(n, forward_chunk, cost, blas=False)
+
+    def backward(g: np.ndarray) -> tuple[np.ndarray]:
+        g4 = np.ascontiguousarray(g.reshape(best.shape))
+        gx = np.empty(xd.shape, g4.dtype)
+
+        def backward_chunk(lo: int, hi: int) -> None:
+            kernels.max_pool_backward(g4[lo:hi], arg[lo:hi], gx[lo:hi], *taps)
+
+        parallel_for(n, backward_chunk, cost, blas=False)
+        return (gx.reshape(x.shape),)
+
+    return _pooled(x, xd, nd, best, arg, geometry, backward, return_indices)
 
 
 def _axis_planes(a: np.ndarray, axis: int, k: int, s: int, d: int, o: int) -> list[np.ndarray]:
@@ -333,16 +397,19 @@ def _tiled_max_grad(
     """Max-pool input gradient when stride equals the kernel (no padding or dilation).
 
     The windows do not overlap, so the gradient is laid out as (N, C, OH, kh, OW, kw) and each
-    kernel offset fills its own slots in one pass (instead of adding into a zeroed array).
+    kernel offset copies the gradient into its own slots where it won (no additions); as in
+    torch, a window's gradient lands on its winner only, even when it is NaN.
     """
     n, c, oh, ow = g4.shape
     kh, kw = kernel
     g6 = np.empty((n, c, oh, kh, ow, kw), g4.dtype)
 
     def chunk(lo: int, hi: int) -> None:
+        g6[lo:hi] = 0  # then each window's gradient at its winner only (a NaN stays there)
         for i in range(kh):
             for j in range(kw):
-                np.multiply(g4[lo:hi], arg[lo:hi] == i * kw + j, out=g6[lo:hi, :, :, i, :, j])
+                target = g6[lo:hi, :, :, i, :, j]
+                np.copyto(target, g4[lo:hi], where=arg[lo:hi] == i * kw + j)
 
     parallel_for(n, chunk, 2 * g6.size, blas=False)
     covered = g6.reshape(n, c, oh * kh, ow * kw)

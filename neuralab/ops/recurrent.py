@@ -299,6 +299,106 @@ def _with_finals(
     return (primary, *(final(k, a) for k, a in enumerate(finals)))
 
 
+class _Pass:
+    """One recurrence's arrays and loops: the forward over every step, then (when the graph is
+    recorded) backpropagation through time over the same saved values."""
+
+    def __init__(
+        self, cell: Cell, xg: np.ndarray, h0: np.ndarray, c0: np.ndarray | None, w: np.ndarray,
+        b: np.ndarray | None, reverse: bool, keep: bool,
+    ) -> None:  # fmt: skip
+        steps, batch, width = xg.shape
+        hidden = h0.shape[1]
+        self.cell, self.w, self.b, self.reverse, self.keep = cell, w, b, reverse, keep
+        self.order = range(steps - 1, -1, -1) if reverse else range(steps)
+        self.out = np.empty((steps, batch, hidden), xg.dtype)
+        # Without a backward to feed, two slots alternate: a step never writes the cell state it
+        # reads (the compiled kernel vectorises only when they are different arrays).
+        self.saved = cell.allocate(steps if keep else 2, batch, hidden, xg.dtype)
+        self.work = steps * batch * hidden * width  # multiply-adds of the hidden products
+        if cell.sequence is not None:  # compiled: contiguous arrays, the steps as an array
+            self.steps_run = np.arange(steps - 1, -1, -1) if reverse else np.arange(steps)
+            xg, h0 = np.ascontiguousarray(xg), np.ascontiguousarray(h0)
+            c0 = None if c0 is None else np.ascontiguousarray(c0)
+        self.xg, self.h0, self.c0 = xg, h0, c0
+
+    def forward(self) -> list[np.ndarray]:
+        """Run every step into ``out``; returns copies of the final h (and c)."""
+        cell, saved, out, order, keep = self.cell, self.saved, self.out, self.order, self.keep
+        w_t = np.ascontiguousarray(self.w.T)  # the per-step GEMM runs faster on this layout
+        hh = np.empty((self.xg.shape[1], self.xg.shape[2]), self.xg.dtype)
+        h, c = self.h0, self.c0
+        if cell.sequence is not None:  # all steps per range of rows, rows over threads
+
+            def rows(lo: int, hi: int) -> None:
+                cell.run(saved, self.steps_run, keep, self.xg, h, c, w_t, self.b, out, hh, lo, hi)
+
+            parallel_for(self.xg.shape[1], rows, self.work)
+            last = order[-1]
+            h = out[last]
+            c = None if c is None else saved["c"][last if keep else (len(order) - 1) % 2]
+        else:
+            with serial_section():  # per step GEMMs too small to split over threads
+                for t in order:
+                    np.matmul(h, w_t, out=hh)
+                    c = cell.step(saved, t if keep else t % 2, self.xg[t], hh, self.b, h, c, out[t])
+                    h = out[t]
+        return [h.copy()] if c is None else [h.copy(), c.copy()]
+
+    def backward(self, g_out: np.ndarray, dh: np.ndarray, dc: np.ndarray | None) -> tuple:
+        """(gx, gh, dL/dh0, dL/dc0) from the outputs' gradient and the final states' (dh, dc):
+        gx the input-side, gh the hidden-side pre-activation gradients of every step."""
+        xg = self.xg
+        gx = np.empty_like(xg)
+        gh = np.empty_like(xg) if self.cell.separate_hidden_grad else gx
+        carried = np.empty(dh.shape, xg.dtype)  # dL/dh from the next step, each step anew
+        if self.cell.sequence is not None:
+            dh, dc = self._backward_compiled(g_out, dh, dc, gx, gh, carried)
+        else:
+            dh, dc = self._backward_steps(g_out, dh, dc, gx, gh, carried)
+        return gx, gh, dh, dc
+
+    def _backward_compiled(self, g_out, dh, dc, gx, gh, carried) -> tuple:  # noqa: ANN001
+        """All steps backward per range of rows in compiled code, rows over threads."""
+        batch, hidden = dh.shape
+        g_steps = g_out if 0 not in g_out.strides else np.zeros((1, batch, hidden), g_out.dtype)
+        dh = np.array(dh)  # updated in place to dL/dh0 (and dc to dL/dc0)
+        dc = None if dc is None else np.array(dc)
+        w_c = np.ascontiguousarray(self.w)
+        saved, cell, order, out, h0, c0 = (
+            self.saved, self.cell, self.steps_run, self.out, self.h0, self.c0
+        )  # fmt: skip
+
+        def rows(lo: int, hi: int) -> None:
+            cell.run_back(saved, order, g_steps, h0, c0, out, w_c, gx, gh, dh, dc, carried, lo, hi)
+
+        parallel_for(batch, rows, self.work)
+        return dh, dc
+
+    def _backward_steps(self, g_out, dh, dc, gx, gh, carried) -> tuple:  # noqa: ANN001
+        """Backward one step at a time in NumPy (and the compiled cell when there)."""
+        steps = len(self.order)
+        with serial_section():
+            for t in reversed(self.order):
+                p = t + 1 if self.reverse else t - 1  # the step processed just before t
+                first = not 0 <= p < steps
+                h_prev = self.h0 if first else self.out[p]
+                c_prev = None if self.c0 is None else (self.c0 if first else self.saved["c"][p])
+                direct, dc = self.cell.step_back(
+                    self.saved, t, dh, g_out[t], dc, h_prev, c_prev, self.out[t], gx[t], gh[t]
+                )
+                dh = np.matmul(gh[t], self.w, out=carried)  # the cell is done reading old dh
+                if direct is not None:
+                    dh += direct
+        return dh, dc
+
+    def weight_grad(self, gh: np.ndarray) -> np.ndarray:
+        """dL/dW_hh: every step's hidden-side gradient times the hidden state it read."""
+        first, out = self.h0[None], self.out
+        h_prev = np.concatenate([out[1:], first] if self.reverse else [first, out[:-1]])
+        return pmatmul(gh.reshape(-1, gh.shape[-1]).T, h_prev.reshape(-1, h_prev.shape[-1]))
+
+
 def _recurrence(
     op: str,
     cell: Cell,
@@ -311,44 +411,13 @@ def _recurrence(
 ) -> tuple[Tensor, ...]:
     """Run ``cell`` over the sequence; returns (output, h_n) or (output, h_n, c_n)."""
     _check(op, cell, gates_x, h0, c0, weight_hh, bias_hh)
-    xg, w = gates_x._data, weight_hh._data
-    b = None if bias_hh is None else bias_hh._data
-    steps, batch, width = xg.shape
-    hidden = h0.shape[1]
     parents = tuple(t for t in (gates_x, h0, c0, weight_hh, bias_hh) if t is not None)
     keep = is_grad_enabled() and any(p.requires_grad for p in parents)
-    order = range(steps - 1, -1, -1) if reverse else range(steps)
-    out = np.empty((steps, batch, hidden), xg.dtype)
-    # Without a backward to feed, two slots alternate: a step never writes the cell state it
-    # reads (the compiled kernel vectorises only when they are different arrays).
-    saved = cell.allocate(steps if keep else 2, batch, hidden, xg.dtype)
-    h, c = h0._data, None if c0 is None else c0._data
-    w_t = np.ascontiguousarray(w.T)  # BLAS runs the small per-step GEMM faster on this layout
-    hh = np.empty((batch, width), xg.dtype)
-    work = steps * batch * hidden * width  # multiply-adds of the hidden products
-    if cell.sequence is not None:  # compiled: all steps per range of rows, rows over threads
-        steps_run = np.array(order)
-        xg, h0_c, c0_c = (None if a is None else np.ascontiguousarray(a) for a in (xg, h, c))
-
-        def rows(lo: int, hi: int) -> None:
-            cell.run(saved, steps_run, keep, xg, h0_c, c0_c, w_t, b, out, hh, lo, hi)
-
-        parallel_for(batch, rows, work)
-        h = out[order[-1]]
-        if c is not None:
-            c = saved["c"][order[-1] if keep else (steps - 1) % 2]
-    else:
-        with serial_section():  # per step GEMMs too small to split over threads
-            for t in order:
-                np.matmul(h, w_t, out=hh)
-                c = cell.step(saved, t if keep else t % 2, xg[t], hh, b, h, c, out[t])
-                h = out[t]
-    finals = [h.copy()] if c0 is None else [h.copy(), c.copy()]
-
-    def previous(t: int) -> int | None:
-        """The step processed just before ``t`` (None for the first one)."""
-        p = t + 1 if reverse else t - 1
-        return p if 0 <= p < steps else None
+    run = _Pass(
+        cell, gates_x._data, h0._data, None if c0 is None else c0._data, weight_hh._data,
+        None if bias_hh is None else bias_hh._data, reverse, keep,
+    )  # fmt: skip
+    finals = run.forward()
 
     def backward(g_out: np.ndarray, g_finals: list) -> tuple:
         # batch_first hands the gradient over transposed: read step by step, contiguous is
@@ -356,50 +425,17 @@ def _recurrence(
         # (only the final states used) stays as it is: it would cost a whole sequence of memory.
         if 0 not in g_out.strides and not g_out.flags.c_contiguous:
             g_out = np.ascontiguousarray(g_out)
-        zeros = np.zeros((batch, hidden), xg.dtype)
+        zeros = np.zeros(finals[0].shape, finals[0].dtype)
         dh = zeros if g_finals[0] is None else g_finals[0]
         dc = None if c0 is None else (zeros if g_finals[1] is None else g_finals[1])
-        gx = np.empty_like(xg)
-        gh = np.empty_like(xg) if cell.separate_hidden_grad else gx
-        carried = np.empty((batch, hidden), xg.dtype)  # dL/dh from the next step, each step anew
-        if cell.sequence is not None:
-            g_steps = g_out if 0 not in g_out.strides else np.zeros((1, batch, hidden), xg.dtype)
-            dh = np.array(dh)  # updated in place to dL/dh0 (and dc to dL/dc0)
-            dc = None if dc is None else np.array(dc)
-            w_c = np.ascontiguousarray(w)
-
-            def rows(lo: int, hi: int) -> None:
-                cell.run_back(
-                    saved, steps_run, g_steps, h0_c, c0_c, out, w_c, gx, gh, dh, dc, carried, lo, hi
-                )
-
-            parallel_for(batch, rows, work)
-        else:
-            with serial_section():
-                for t in reversed(order):
-                    p = previous(t)
-                    h_prev = h0._data if p is None else out[p]
-                    c_prev = None if c0 is None else (c0._data if p is None else saved["c"][p])
-                    g_t, h_t, gx_t, gh_t = g_out[t], out[t], gx[t], gh[t]
-                    direct, dc = cell.step_back(
-                        saved, t, dh, g_t, dc, h_prev, c_prev, h_t, gx_t, gh_t
-                    )
-                    dh = np.matmul(gh_t, w, out=carried)  # the cell is done reading the old dh
-                    if direct is not None:
-                        dh += direct
+        gx, gh, dh, dc = run.backward(g_out, dh, dc)
         grads = [gx, dh] + ([] if c0 is None else [dc])
-        gh2 = gh.reshape(-1, width)
-        if weight_hh.requires_grad:
-            first = h0._data[None]
-            h_prev_all = np.concatenate([out[1:], first] if reverse else [first, out[:-1]])
-            grads.append(pmatmul(gh2.T, h_prev_all.reshape(-1, hidden)))
-        else:
-            grads.append(None)
+        grads.append(run.weight_grad(gh) if weight_hh.requires_grad else None)
         if bias_hh is not None:
-            grads.append(gh2.sum(axis=0))
+            grads.append(gh.reshape(-1, gh.shape[-1]).sum(axis=0))
         return tuple(grads)
 
-    return _with_finals(out, finals, parents, backward)
+    return _with_finals(run.out, finals, parents, backward)
 
 
 def rnn_recurrence(

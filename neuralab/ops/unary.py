@@ -11,10 +11,12 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-import scipy.special as sp
 
+from neuralab.ops._util import LazyFunctions
 from neuralab.ops.elementwise import _to_float, clamp, pow
 from neuralab.tensor import Tensor, constant, make
+
+sp = LazyFunctions("scipy.special")
 
 _LN2, _LN10 = float(np.log(2)), float(np.log(10))
 _TWO_BY_SQRT_PI = float(2 / np.sqrt(np.pi))

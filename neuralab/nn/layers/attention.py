@@ -195,6 +195,26 @@ class MultiheadAttention(Module):
             mask = kpm if mask is None else mask + kpm
         return mask
 
+    def _heads(
+        self, q: Tensor, k: Tensor, v: Tensor, mask: Tensor | None
+    ) -> tuple[Tensor, Tensor, Tensor, Tensor | None]:
+        """Projected (B, L, E) tensors as (B, heads, L, head_dim), with bias_k/bias_v and the
+        zero key appended when asked (the mask widened so the appended keys are attended)."""
+        batch, extra_keys = q.shape[0], 0
+        if self.bias_k is not None:
+            k = cat([k, self.bias_k.expand(batch, 1, self.embed_dim)], dim=1)
+            v = cat([v, self.bias_v.expand(batch, 1, self.embed_dim)], dim=1)
+            extra_keys += 1
+        heads, width = self.num_heads, self.head_dim
+        q, k, v = (t.reshape(batch, -1, heads, width).transpose(1, 2) for t in (q, k, v))
+        if self.add_zero_attn:
+            zeros = constant(np.zeros((batch, heads, 1, width), k.dtype))
+            k, v = cat([k, zeros], dim=2), cat([v, zeros], dim=2)
+            extra_keys += 1
+        if mask is not None and extra_keys:
+            mask = pad(mask, (0, extra_keys))
+        return q, k, v, mask
+
     def forward(
         self,
         query: Tensor,
@@ -230,20 +250,7 @@ class MultiheadAttention(Module):
         batch, n_q, _ = query.shape
         n_k = key.shape[1]
         mask = self._merged_mask(attn_mask, key_padding_mask, batch, n_q, n_k, query.dtype)
-        q, k, v = self._projections(query, key, value, same)
-        extra_keys = []
-        if self.bias_k is not None:
-            k = cat([k, self.bias_k.expand(batch, 1, self.embed_dim)], dim=1)
-            v = cat([v, self.bias_v.expand(batch, 1, self.embed_dim)], dim=1)
-            extra_keys.append(1)
-        heads, width = self.num_heads, self.head_dim
-        q, k, v = (t.reshape(batch, -1, heads, width).transpose(1, 2) for t in (q, k, v))
-        if self.add_zero_attn:
-            zeros = constant(np.zeros((batch, heads, 1, width), k.dtype))
-            k, v = cat([k, zeros], dim=2), cat([v, zeros], dim=2)
-            extra_keys.append(1)
-        if mask is not None and extra_keys:  # the appended keys are always attended
-            mask = pad(mask, (0, sum(extra_keys)))
+        q, k, v, mask = self._heads(*self._projections(query, key, value, same), mask)
         out, weights = scaled_dot_product_attention_with_weights(
             q, k, v, mask, self.dropout if self.training else 0.0
         )

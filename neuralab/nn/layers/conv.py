@@ -56,45 +56,18 @@ class _ConvNd(Module):
         super().__init__()
         layer = type(self).__name__
         check_factory(device, dtype, layer)
-        if groups <= 0 or in_channels % groups or out_channels % groups:
-            raise ValueError(
-                f"{layer}: in_channels={in_channels} and out_channels={out_channels} must both "
-                f"be divisible by groups={groups}"
-            )
-        modes = ("zeros",) if self._transposed else _PADDING_MODES
-        if padding_mode not in modes:
-            raise ValueError(
-                f"{layer}: padding_mode={padding_mode!r} is not supported; use one of {modes}"
-            )
+        self._check_channels(in_channels, out_channels, groups, padding_mode)
         n = self._nd
         self.in_channels = in_channels
         self.out_channels = out_channels
         self.kernel_size = _tuple(kernel_size, n, "kernel_size", layer)
         self.stride = _tuple(stride, n, "stride", layer)
         self.dilation = _tuple(dilation, n, "dilation", layer)
-        if isinstance(padding, str):
-            if padding not in ("same", "valid") or self._transposed:
-                raise ValueError(f"{layer}: padding {padding!r} is not supported")
-            if padding == "same" and any(s != 1 for s in self.stride):
-                raise ValueError(
-                    f"{layer}: padding='same' is not supported for strided convolutions "
-                    f"(stride={self.stride})"
-                )
-            self.padding: str | tuple[int, ...] = padding
-        else:
-            self.padding = _tuple(padding, n, "padding", layer)
+        self.padding: str | tuple[int, ...] = self._padding(padding, layer)
         self.output_padding = _tuple(output_padding, n, "output_padding", layer)
         self.groups = groups
         self.padding_mode = padding_mode
-        # explicit (left, right) widths from the last dimension back, for F.pad's non-zero modes
-        if padding == "same":
-            totals = [d * (k - 1) for d, k in zip(self.dilation, self.kernel_size)]
-            widths = [(t // 2, t - t // 2) for t in totals]
-        elif padding == "valid":
-            widths = [(0, 0)] * n
-        else:
-            widths = [(p, p) for p in self.padding]
-        self._pad_widths = [w for pair in reversed(widths) for w in pair]
+        self._pad_widths = self._explicit_pad_widths()
         if self._transposed:
             shape = (in_channels, out_channels // groups, *self.kernel_size)
         else:
@@ -105,6 +78,45 @@ class _ConvNd(Module):
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()
+
+    def _check_channels(
+        self, in_channels: int, out_channels: int, groups: int, padding_mode: str
+    ) -> None:
+        layer = type(self).__name__
+        if groups <= 0 or in_channels % groups or out_channels % groups:
+            raise ValueError(
+                f"{layer}: in_channels={in_channels} and out_channels={out_channels} must both "
+                f"be divisible by groups={groups}"
+            )
+        modes = ("zeros",) if self._transposed else _PADDING_MODES
+        if padding_mode not in modes:
+            raise ValueError(
+                f"{layer}: padding_mode={padding_mode!r} is not supported; use one of {modes}"
+            )
+
+    def _padding(self, padding: str | int | Sequence[int], layer: str) -> str | tuple[int, ...]:
+        """``padding`` checked: 'same' (stride 1 only) or 'valid', or a size per dimension."""
+        if not isinstance(padding, str):
+            return _tuple(padding, self._nd, "padding", layer)
+        if padding not in ("same", "valid") or self._transposed:
+            raise ValueError(f"{layer}: padding {padding!r} is not supported")
+        if padding == "same" and any(s != 1 for s in self.stride):
+            raise ValueError(
+                f"{layer}: padding='same' is not supported for strided convolutions "
+                f"(stride={self.stride})"
+            )
+        return padding
+
+    def _explicit_pad_widths(self) -> list[int]:
+        """(left, right) widths from the last dimension back, for F.pad's non-zero modes."""
+        if self.padding == "same":
+            totals = [d * (k - 1) for d, k in zip(self.dilation, self.kernel_size)]
+            widths = [(t // 2, t - t // 2) for t in totals]
+        elif self.padding == "valid":
+            widths = [(0, 0)] * self._nd
+        else:
+            widths = [(p, p) for p in self.padding]
+        return [w for pair in reversed(widths) for w in pair]
 
     def reset_parameters(self) -> None:
         """Redraw the weight (kaiming_uniform_, a=√5) and bias (U(±1/√fan_in)), like torch."""

@@ -32,7 +32,7 @@ from neuralab.ops.dropout import dropout as _dropout
 from neuralab.ops.elementwise import where
 from neuralab.ops.matmul import linear, project_embedded
 from neuralab.ops.recurrent import gru_recurrence, lstm_recurrence, rnn_recurrence
-from neuralab.ops.shape import cat, stack
+from neuralab.ops.shape import cat, stack, unsqueeze
 from neuralab.tensor import Tensor, constant
 
 __all__ = ["GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "RNNBase", "RNNCell", "RNNCellBase"]
@@ -150,6 +150,29 @@ def _check_dtype(name: str, what: str, t: Tensor, dtype: np.dtype) -> None:
         )
 
 
+def _check_sizes(
+    name: str, hidden_size: int, num_layers: int, dropout: float, proj_size: int
+) -> None:
+    """Raise torch's errors for bad sizes or dropout; warn, as torch, of dropout with one layer."""
+    if not isinstance(dropout, int | float) or not 0 <= dropout <= 1 or isinstance(dropout, bool):
+        raise ValueError(
+            f"{name}: dropout should be a number in range [0, 1] representing the probability "
+            f"of an element being zeroed, got {dropout!r}"
+        )
+    for what, value in (("hidden_size", hidden_size), ("num_layers", num_layers)):
+        if not isinstance(value, int) or value <= 0:
+            raise ValueError(f"{name}: {what} must be a positive integer, got {value!r}")
+    if proj_size:
+        raise NotImplementedError(f"{name}: proj_size={proj_size} is not supported (only 0)")
+    if dropout > 0 and num_layers == 1:
+        warnings.warn(
+            f"{name}: dropout option adds dropout after all but last recurrent layer, so "
+            f"non-zero dropout expects num_layers greater than 1, but got dropout={dropout} "
+            f"and num_layers={num_layers}",
+            stacklevel=3,
+        )
+
+
 class RNNBase(Module):
     """Shared machinery of RNN, LSTM and GRU: parameters, state handling, layers and directions."""
 
@@ -172,27 +195,7 @@ class RNNBase(Module):
         if mode not in _GATES:
             raise ValueError(f"RNNBase: unknown mode {mode!r}; choose one of {sorted(_GATES)}")
         check_factory(device, dtype, name)
-        if (
-            not isinstance(dropout, int | float)
-            or not 0 <= dropout <= 1
-            or isinstance(dropout, bool)
-        ):
-            raise ValueError(
-                f"{name}: dropout should be a number in range [0, 1] representing the probability "
-                f"of an element being zeroed, got {dropout!r}"
-            )
-        for what, value in (("hidden_size", hidden_size), ("num_layers", num_layers)):
-            if not isinstance(value, int) or value <= 0:
-                raise ValueError(f"{name}: {what} must be a positive integer, got {value!r}")
-        if proj_size:
-            raise NotImplementedError(f"{name}: proj_size={proj_size} is not supported (only 0)")
-        if dropout > 0 and num_layers == 1:
-            warnings.warn(
-                f"{name}: dropout option adds dropout after all but last recurrent layer, so "
-                f"non-zero dropout expects num_layers greater than 1, but got dropout={dropout} "
-                f"and num_layers={num_layers}",
-                stacklevel=2,
-            )
+        _check_sizes(name, hidden_size, num_layers, dropout, proj_size)
         self.mode = mode
         self.input_size = input_size
         self.hidden_size = hidden_size
@@ -348,7 +351,9 @@ class RNNBase(Module):
                 h_n.append(h)
                 c_n.append(c)
             x = outs[0] if directions == 1 else cat(outs, dim=-1)
-        return x, [stack(h_n)] + ([stack(c_n)] if self.mode == "LSTM" else [])
+        states = [h_n, c_n] if self.mode == "LSTM" else [h_n]
+        # one layer and direction: a view with a new first axis, not a copy (batch-1 inference)
+        return x, [unsqueeze(s[0], 0) if len(s) == 1 else stack(s) for s in states]
 
     def extra_repr(self) -> str:
         s = f"{self.input_size}, {self.hidden_size}"  # torch shows no nonlinearity here
