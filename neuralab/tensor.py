@@ -637,7 +637,30 @@ def _accumulator(inputs: Any) -> Callable:
     return accumulate
 
 
+_end_of_backward: list[Callable[[], None]] = []
+
+
+def queue_callback(callback: Callable[[], None]) -> None:
+    """Run ``callback()`` once, when the backward pass now running has finished (torch's
+    ``Variable._execution_engine.queue_callback``): DistributedDataParallel waits for its
+    gradient all-reduces there. A failure drops the callbacks still queued."""
+    _end_of_backward.append(callback)
+
+
 def backprop(
+    roots: Sequence[Tensor], seeds: Sequence[np.ndarray], retain_graph: bool, accumulate: Callable
+) -> None:
+    """:func:`_backprop`, then the callbacks it queued (:func:`queue_callback`)."""
+    try:
+        _backprop(roots, seeds, retain_graph, accumulate)
+        while _end_of_backward:
+            _end_of_backward.pop(0)()
+    except BaseException:
+        _end_of_backward.clear()
+        raise
+
+
+def _backprop(
     roots: Sequence[Tensor], seeds: Sequence[np.ndarray], retain_graph: bool, accumulate: Callable
 ) -> None:
     """Walk the graph below ``roots`` in reverse, handing each leaf (and each node marked by

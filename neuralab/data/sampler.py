@@ -227,6 +227,68 @@ class WeightedRandomSampler(ArraySampler):
         return self.num_samples
 
 
+class DistributedSampler(ArraySampler):
+    """This process's share of a dataset in data-parallel training (torch's): each pass is
+    one order (shuffled with ``seed + epoch``, see :meth:`set_epoch`), padded by repeating
+    its start so every one of ``num_replicas`` processes gets the same count (or cut, with
+    ``drop_last``), and process ``rank`` takes every ``num_replicas``-th index from ``rank``."""
+
+    def __init__(
+        self,
+        dataset: Sized,
+        num_replicas: int | None = None,
+        rank: int | None = None,
+        shuffle: bool = True,
+        seed: int = 0,
+        drop_last: bool = False,
+    ) -> None:
+        if num_replicas is None or rank is None:
+            from neuralab import distributed
+
+            if not distributed.is_initialized():
+                raise RuntimeError(
+                    "DistributedSampler: pass num_replicas and rank, or call "
+                    "neuralab.distributed.init_process_group() first"
+                )
+            num_replicas = distributed.get_world_size() if num_replicas is None else num_replicas
+            rank = distributed.get_rank() if rank is None else rank
+        check_positive_int("DistributedSampler", "num_replicas", num_replicas)
+        if isinstance(rank, bool) or not isinstance(rank, int | np.integer):
+            raise ValueError(f"DistributedSampler: rank must be an int, got rank={rank!r}")
+        if not 0 <= rank < num_replicas:
+            raise ValueError(
+                f"Invalid rank {rank}, rank should be in the interval [0, {num_replicas - 1}]"
+            )
+        _check_bool("DistributedSampler", "shuffle", shuffle)
+        _check_bool("DistributedSampler", "drop_last", drop_last)
+        self.dataset, self.num_replicas, self.rank = dataset, int(num_replicas), int(rank)
+        self.shuffle, self.seed, self.drop_last, self.epoch = shuffle, int(seed), drop_last, 0
+        n = len(dataset)
+        if drop_last and n % self.num_replicas:
+            self.num_samples = math.ceil((n - self.num_replicas) / self.num_replicas)
+        else:
+            self.num_samples = math.ceil(n / self.num_replicas)
+        self.total_size = self.num_samples * self.num_replicas
+
+    def set_epoch(self, epoch: int) -> None:
+        """Use the order of pass ``epoch`` (call it before each epoch, on every process, so the
+        shuffle changes between epochs and stays the same across processes)."""
+        self.epoch = int(epoch)
+
+    def epoch_indices(self) -> np.ndarray:
+        """This process's indices of the current epoch."""
+        n = len(self.dataset)
+        if self.shuffle:
+            order = np.random.default_rng(self.seed + self.epoch).permutation(n)
+        else:
+            order = np.arange(n, dtype=np.int64)
+        order = np.resize(order.astype(np.int64, copy=False), self.total_size)  # pads cyclically
+        return order[self.rank : self.total_size : self.num_replicas]
+
+    def __len__(self) -> int:
+        return self.num_samples
+
+
 class BatchSampler(Sampler[list[int]]):
     """Group another sampler's indices into lists of ``batch_size`` (the last one shorter
     unless ``drop_last``)."""

@@ -181,6 +181,7 @@ from neuralab.nn.layers.normalization import (  # noqa: E402
     InstanceNorm3d,
     LocalResponseNorm,
     RMSNorm,
+    SyncBatchNorm,
 )
 
 __all__ += [
@@ -193,6 +194,7 @@ __all__ += [
     "Dropout3d",
     "ELU",
     "FeatureAlphaDropout",
+    "SyncBatchNorm",
     "GLU",
     "GaussianNLLLoss",
     "GroupNorm",

@@ -14,6 +14,7 @@ from neuralab.nn import functional as F
 from neuralab.nn import init
 from neuralab.nn.layers._params import check_float_dtype, empty_parameter
 from neuralab.nn.module import Module
+from neuralab.ops.shape import cat
 from neuralab.tensor import Tensor, constant, float32
 
 __all__ = [
@@ -167,6 +168,86 @@ class BatchNorm3d(_BatchNorm):
     """Batch normalization of (N, C, D, H, W) input, per channel C."""
 
     _dims = (5,)
+
+
+class SyncBatchNorm(_BatchNorm):
+    """Batch normalization whose training statistics are those of the global batch: the mean
+    and variance are summed over every process of the group (and gradients flow through the
+    sums), so N processes normalise as one process would on their concatenated batches.
+    Without a process group (or in eval mode) it is BatchNorm over (N, C, ...) input."""
+
+    _dims = tuple(range(2, 9))
+
+    def __init__(
+        self,
+        num_features: int,
+        eps: float = 1e-5,
+        momentum: float | None = 0.1,
+        affine: bool = True,
+        track_running_stats: bool = True,
+        process_group: Any = None,
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype)
+        self.process_group = process_group
+
+    def forward(self, input: Tensor) -> Tensor:
+        from neuralab import distributed
+
+        if not (self.training and distributed.is_initialized()):
+            return super().forward(input)
+        self._check_input_dim(input)
+        if distributed.get_world_size() == 1:
+            return super().forward(input)
+        return self._global_batch_norm(input, distributed.all_reduce_sum)
+
+    def _global_batch_norm(self, x: Tensor, all_sum: Any) -> Tensor:
+        """Normalise with the mean and (biased) variance over all processes' batches; update
+        the running statistics with the unbiased variance, as BatchNorm does."""
+        dims = (0, *range(2, x.ndim))
+        shape = (1, -1) + (1,) * (x.ndim - 2)
+        count = constant(np.array([x.numel() // x.shape[1]], x._data.dtype))
+        totals = all_sum(cat([x.sum(dims), count]))
+        n = float(totals._data[-1])
+        mean = totals[:-1] / n
+        centered = x - mean.reshape(shape)
+        var = all_sum((centered * centered).sum(dims)) / n
+        out = centered / (var + self.eps).sqrt().reshape(shape)
+        if self.weight is not None:
+            out = out * self.weight.reshape(shape)
+        if self.bias is not None:
+            out = out + self.bias.reshape(shape)
+        if self.track_running_stats:
+            self._update_running_stats(mean._data, var._data * (n / max(n - 1.0, 1.0)))
+        return out
+
+    def _update_running_stats(self, mean: np.ndarray, unbiased_var: np.ndarray) -> None:
+        self.num_batches_tracked._data += 1
+        factor = self.momentum
+        if factor is None:
+            factor = 1.0 / float(self.num_batches_tracked._data)
+        for stat, value in ((self.running_mean, mean), (self.running_var, unbiased_var)):
+            stat._data[...] = (1 - factor) * stat._data + factor * value
+
+    @classmethod
+    def convert_sync_batchnorm(cls, module: Module, process_group: Any = None) -> Module:
+        """``module`` with every BatchNorm*d replaced by a SyncBatchNorm holding the same
+        parameters and running statistics (torch's helper; returns the new root)."""
+        converted = module
+        if isinstance(module, _BatchNorm) and not isinstance(module, SyncBatchNorm):
+            converted = cls(
+                module.num_features, module.eps, module.momentum, module.affine,
+                module.track_running_stats, process_group,
+            )  # fmt: skip
+            for name in ("weight", "bias"):
+                setattr(converted, name, getattr(module, name))
+            for name in ("running_mean", "running_var", "num_batches_tracked"):
+                setattr(converted, name, getattr(module, name))
+            converted.train(module.training)
+        for name, child in list(module.named_children()):
+            setattr(converted, name, cls.convert_sync_batchnorm(child, process_group))
+        return converted
 
 
 class _InstanceNorm(_NormBase):

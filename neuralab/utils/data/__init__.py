@@ -17,16 +17,18 @@ from neuralab.data.dataset import (
 from neuralab.data.loader import DataLoader, default_collate, default_convert, get_worker_info
 from neuralab.data.sampler import (
     BatchSampler,
+    DistributedSampler,
     RandomSampler,
     Sampler,
     SequentialSampler,
     SubsetRandomSampler,
     WeightedRandomSampler,
 )
-from neuralab.utils.data import dataloader, dataset, sampler
+from neuralab.utils.data import dataloader, dataset, distributed, sampler
 
 __all__ = [
     "BatchSampler",
+    "DistributedSampler",
     "ChainDataset",
     "ConcatDataset",
     "DataLoader",
