@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from neuralab.commands import chat, demo, info, playground, train
+from neuralab.commands import chat, demo, export, info, playground, train
 
 
 class _Parser(argparse.ArgumentParser):
@@ -30,6 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     demo.add_arguments(sub)
     train.add_arguments(sub)
+    export.add_arguments(sub)
     info.add_arguments(sub)
     playground.add_arguments(sub)
     chat.add_arguments(sub)

@@ -16,13 +16,16 @@ from neuralab.playground.data import CSVError, parse_csv
 from neuralab.playground.protocol import ProtocolError
 from neuralab.playground.session import Session, SessionError, descend_parabola
 
-_MIME = {"model": "application/octet-stream", "script": "text/x-python"}
+_MIME = {"model": "application/octet-stream", "script": "text/x-python",
+         "onnx": "application/octet-stream"}  # fmt: skip
 
 
 def _file(what: str, session: Session) -> dict[str, Any]:
     """A ``file`` frame holding the exported model or script."""
     if what == "model":
         name, content = export.MODEL_NAME, export.model_file(session)
+    elif what == "onnx":
+        name, content = export.ONNX_NAME, export.onnx_file(session)
     else:
         name, content = export.SCRIPT_NAME, export.script(session).encode("utf-8")
     return {

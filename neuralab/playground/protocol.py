@@ -19,7 +19,7 @@ focus      node: "h<layer>_<i>", "o<i>" or null              stream that node's 
 points     op: add (x, y, label) | erase (x, y, radius) |    edit your own data
            clear | set (points: [[x, y, label], ...])
 csv        text: the file's contents                         replace the data by a CSV file
-export     what: "model" or "script"                         a file frame comes back
+export     what: "model", "script" or "onnx"                 a file frame comes back
 gd         x0, lr, steps                                     gradient descent on f(x) = x²
 snapshot   –                                                 send a snapshot now
 ack        seq: the number of the last snapshot drawn         let the next snapshot come
@@ -169,8 +169,10 @@ def _csv(msg: dict) -> dict:
 def _export(msg: dict) -> dict:
     _fields(msg, {"what"})
     what = msg.get("what")
-    if what not in ("model", "script"):
-        raise ProtocolError(f"export: 'what' must be 'model' or 'script', got {what!r}", "export")
+    if what not in ("model", "script", "onnx"):
+        raise ProtocolError(
+            f"export: 'what' must be 'model', 'script' or 'onnx', got {what!r}", "export"
+        )
     return {"cmd": "export", "what": what}
 
 

@@ -64,6 +64,7 @@ STATIC = resources.files("neuralab.playground") / "static"
 LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
 _HEADERS = [
     (b"content-security-policy", b"default-src 'self'; style-src 'self' 'unsafe-inline'; "
+     b"script-src 'self' 'wasm-unsafe-eval'; "  # ONNX Runtime Web compiles its .wasm
      b"img-src 'self' data: blob:; connect-src 'self'"),
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"no-referrer"),

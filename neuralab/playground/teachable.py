@@ -27,7 +27,7 @@ train     –                                                       fresh weight
                                                                   ``epochs`` epochs
 stop      –                                                       pause training
 predict   image: base64 or null, width, height                    the drawing to classify
-export    –                                                       a ``file`` frame comes back
+export    format: neuralab | onnx, inPage (bool)                  a ``file`` frame comes back
 snapshot  –                                                       send a snapshot now
 ack       seq                                                     as in the playground
 ========= ======================================================= ============================
@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import importlib.util
 import math
 import os
 import tempfile
@@ -55,11 +56,13 @@ import neuralab as nl
 import neuralab.nn.functional as F
 import neuralab.random as nl_random
 from neuralab import nn, optim
+from neuralab.nn.utils import eval_mode, train_mode
 from neuralab.playground.data import train_mask
 from neuralab.playground.protocol import ProtocolError, _ack, _bare, _fields, _number
 from neuralab.playground.protocol import parse as parse_frame
 from neuralab.playground.session import SessionError, b64, json_numbers
 from neuralab.tensor import constant
+from neuralab.train import Trainer, TrainingDiverged
 
 SIZE = 28  # examples are SIZE × SIZE grayscale images
 MIN_CLASSES, MAX_CLASSES = 2, 10
@@ -69,6 +72,8 @@ MAX_NAME = 40  # characters in a class name
 SHIFT = 2  # augmentation: random shifts of up to SHIFT pixels
 EVAL_CHUNK = 256  # examples per forward pass when evaluating
 MODEL_NAME = "teachable_model.safetensors"
+ONNX_NAME = "teachable_model.onnx"
+FORMATS = ("neuralab", "onnx")  # what ``export`` writes: nl.save's file or ONNX
 
 
 @dataclass(frozen=True)
@@ -141,6 +146,7 @@ class TeachableSession:
         self._unsent: dict[int, np.ndarray] = {}  # images the page has not been sent yet
         self.model: nn.Sequential | None = None
         self.opt: optim.Adam | None = None
+        self.trainer: Trainer | None = None
         self.playing = False
         self.notices: list[dict[str, Any]] = []
         self.config_version = 0
@@ -172,7 +178,7 @@ class TeachableSession:
     def _data_changed(self, classes_changed: bool = False) -> None:
         self.data_version += 1
         if classes_changed and self.model is not None:
-            self.model = self.opt = None
+            self.model = self.opt = self.trainer = None
             self.model_version += 1
             self.hist_reset = True
             self.hist_pending = []
@@ -297,6 +303,9 @@ class TeachableSession:
         with nl_random.use_generator(self.rng):
             self.model = build_model(len(self.names))
         self.opt = optim.Adam(self.model.parameters(), lr=self.config["learningRate"])
+        self.trainer = Trainer(
+            self.model, F.cross_entropy, self.opt, metrics=(), verbose=0, name="teachable"
+        )
         self.model_version += 1
         self.epoch = self.updates = 0
         self._order = np.zeros(0, dtype=np.int64)
@@ -325,16 +334,20 @@ class TeachableSession:
             self.playing = False
             self.notice("There are no training examples: add some, then Train.")
             return
-        assert self.model is not None and self.opt is not None and self._epoch_data is not None
+        assert self.model is not None and self.trainer is not None and self._epoch_data is not None
         idx = self._order[self._pos : self._pos + self.config["batchSize"]]
         images, labels = self._epoch_data
         x = self._shifted(images[idx]) if self.config["augment"] else images[idx]
-        self.model.train()
-        with nl_random.use_generator(self.rng):
-            loss = F.cross_entropy(self.model(constant(x)), constant(labels[idx]))
-            self.opt.zero_grad()
-            loss.backward()
-            self.opt.step()
+        with nl_random.use_generator(self.rng), train_mode(self.model):
+            try:
+                self.trainer.step((constant(x), constant(labels[idx])))
+            except TrainingDiverged as d:
+                self.playing = False
+                self.notice(
+                    f"Training diverged in epoch {self.epoch + 1} ({d.what}): lower the learning "
+                    "rate, then Train again."
+                )
+                return
         self._pos += len(idx)
         self.updates += 1
         if self._pos >= len(self._order):
@@ -372,9 +385,8 @@ class TeachableSession:
     def _forward(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Logits and the first layer's feature maps (after ReLU), in eval mode, in chunks."""
         assert self.model is not None
-        self.model.eval()
         logits, maps = [], []
-        with nl.no_grad():
+        with eval_mode(self.model):
             for start in range(0, len(x), EVAL_CHUNK):
                 h = constant(x[start : start + EVAL_CHUNK])
                 for i, layer in enumerate(self.model):
@@ -473,6 +485,24 @@ class TeachableSession:
         self.hist_pending = []
         self.hist_reset = False
         return snap
+
+    def export_onnx(self) -> bytes:
+        """The model as ONNX bytes: input ``image`` (batch, 1, SIZE, SIZE) in [0, 1] (white ink
+        on black, as :func:`to_input` makes it), output ``logits`` (batch, classes)."""
+        import io
+
+        if self.model is None:
+            raise SessionError("there is no trained model yet: press Train first")
+        try:
+            from neuralab import onnx as nx
+        except ImportError:
+            raise SessionError("ONNX export needs: pip install 'neuralab[onnx]'") from None
+        buffer = io.BytesIO()
+        nx.export(
+            self.model, (nl.zeros(1, 1, SIZE, SIZE),), buffer, input_names=["image"],
+            output_names=["logits"], dynamic_axes={"image": {0: "batch"}, "logits": {0: "batch"}},
+        )  # fmt: skip
+        return buffer.getvalue()
 
     def export(self) -> bytes:
         """The model file's bytes: ``nl.save`` of a checkpoint dict (see docs).
@@ -600,6 +630,18 @@ def _settings(msg: dict) -> dict:
     return {"cmd": "settings", "settings": out}
 
 
+def _export(msg: dict) -> dict:
+    """``format`` 'neuralab' (default) or 'onnx'; ``inPage`` asks for a file the page runs
+    itself (ONNX Runtime Web) instead of downloading it."""
+    _fields(msg, {"format", "inPage"})
+    fmt, in_page = msg.get("format", "neuralab"), msg.get("inPage", False)
+    if fmt not in FORMATS:
+        raise ProtocolError(f"export: 'format' must be one of {FORMATS}, got {fmt!r}", "export")
+    if not isinstance(in_page, bool):
+        raise ProtocolError(f"export: 'inPage' must be true or false, got {in_page!r}", "export")
+    return {"cmd": "export", "format": fmt, "inPage": in_page}
+
+
 def _predict(msg: dict) -> dict:
     if msg.get("image") is None:
         _fields(msg, {"image"})
@@ -617,7 +659,7 @@ COMMANDS = {
     "train": _bare,
     "stop": _bare,
     "predict": _predict,
-    "export": _bare,
+    "export": _export,
     "snapshot": _bare,
     "ack": _ack,
 }
@@ -655,9 +697,11 @@ def apply(session: TeachableSession, cmd: dict[str, Any]) -> dict[str, Any] | No
         elif name == "predict":
             session.set_probe(cmd["image"])
         elif name == "export":
-            content = base64.b64encode(session.export()).decode("ascii")
-            return {"type": "file", "name": MODEL_NAME, "mime": "application/octet-stream",
-                    "b64": content}  # fmt: skip
+            onnx = cmd["format"] == "onnx"
+            content = base64.b64encode(session.export_onnx() if onnx else session.export())
+            return {"type": "file", "name": ONNX_NAME if onnx else MODEL_NAME,
+                    "mime": "application/octet-stream", "b64": content.decode("ascii"),
+                    "inPage": cmd["inPage"]}  # fmt: skip
     except SessionError as e:
         raise ProtocolError(f"{name}: {e}", name) from None
     return None
@@ -678,4 +722,5 @@ def hello(max_sessions: int) -> dict[str, Any]:
         "maxSide": MAX_SIDE,
         "maxName": MAX_NAME,
     }
-    return {"type": "hello", "settings": settings, "limits": limits}
+    onnx = importlib.util.find_spec("onnx") is not None  # the page runs the model itself
+    return {"type": "hello", "settings": settings, "limits": limits, "onnx": onnx}

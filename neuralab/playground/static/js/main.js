@@ -204,6 +204,7 @@ function bindControls() {
     if (cfg.networkShape.length > 0) setConfig({ networkShape: cfg.networkShape.slice(0, -1) });
   });
   $("export-model").addEventListener("click", () => send({ cmd: "export", what: "model" }));
+  $("export-onnx").addEventListener("click", () => send({ cmd: "export", what: "onnx" }));
   $("export-script").addEventListener("click", () => send({ cmd: "export", what: "script" }));
   $("share").addEventListener("click", () => copy(location.href, "Link copied: it opens this exact configuration."));
   $("csv-file").addEventListener("change", (e) => {

@@ -219,7 +219,9 @@ function template() {
     <div id="tm-maps" class="tm-maps"><span class="hint">after training, for a drawing</span></div>
     <h5>Export</h5>
     <button id="tm-export" class="tm-primary" disabled>Export model</button>
-    <p class="hint">A safetensors file; in Python:</p>
+    <button id="tm-export-onnx" disabled title="The model as ONNX, for ONNX Runtime (Python, the web, phones)">Export ONNX</button>
+    <p id="tm-local" class="hint" data-ready="false">After training, the model also runs in this page (ONNX Runtime Web), so it keeps classifying without the server.</p>
+    <p class="hint">Export model gives a safetensors file; in Python:</p>
     <pre class="tm-code">import neuralab as nl
 from neuralab.playground.teachable import to_input
 ck = nl.load("teachable_model.safetensors")
@@ -248,6 +250,8 @@ export class TeachableView {
     this.probeTimer = null;   // webcam predictions
     this.probeWait = null;    // a drawing's next prediction
     this.recording = null;
+    this.local = null;        // the trained model in the page: an ONNX Runtime Web session
+    this.localEpoch = null;   // the epoch it was exported at
     root.innerHTML = template();
     const $ = (id) => root.querySelector(`#${id}`);
     this.$ = $;
@@ -293,7 +297,8 @@ export class TeachableView {
 
   _onMessage(msg) {
     if (msg.type === "snap") this._onSnapshot(msg);
-    else if (msg.type === "hello") this.limits = msg.limits;
+    else if (msg.type === "hello") { this.limits = msg.limits; this.onnx = msg.onnx; }
+    else if (msg.type === "file" && msg.inPage) this._loadLocal(msg);
     else if (msg.type === "file") this.download(msg);
     else if (msg.type === "notice") this.toast(msg.message, msg.level);
     else if (msg.type === "error") this.toast(msg.message, "error");
@@ -308,6 +313,7 @@ export class TeachableView {
     $("tm-train").addEventListener("click", () => this.send({ cmd: "train" }));
     $("tm-stop").addEventListener("click", () => this.send({ cmd: "stop" }));
     $("tm-export").addEventListener("click", () => this.send({ cmd: "export" }));
+    $("tm-export-onnx").addEventListener("click", () => this.send({ cmd: "export", format: "onnx" }));
     for (const key of Object.keys(CHOICES)) {
       $(`tm-${key}`).addEventListener("change", () => this.send({ cmd: "settings", settings: { [key]: Number($(`tm-${key}`).value) } }));
     }
@@ -398,6 +404,10 @@ export class TeachableView {
 
   _sendProbe() {
     const size = this.limits.size;
+    if (this.local && !(this.ws && this.ws.readyState === WebSocket.OPEN)) {
+      this._predictLocal();
+      return;
+    }
     if (this.probeSource === "webcam") {
       const video = this.$("tm-probe-cam");
       if (this.camera.ready(video)) this.send({ cmd: "predict", image: toBase64(this.camera.pixels(video, size)), width: size, height: size });
@@ -527,6 +537,11 @@ export class TeachableView {
     $("tm-train").textContent = snap.trained ? "Train again" : "Train model";
     $("tm-stop").hidden = !snap.playing;
     $("tm-export").disabled = !snap.trained;
+    $("tm-export-onnx").disabled = !snap.trained || !this.onnx;
+    if (this.onnx && snap.trained && !snap.playing && snap.epoch !== this.localEpoch) {
+      this.localEpoch = snap.epoch;  // a finished (or paused) run: bring it into the page
+      this.send({ cmd: "export", format: "onnx", inPage: true });
+    }
     const progress = $("tm-progress");
     progress.max = snap.epochs;
     progress.value = Math.min(snap.epoch, snap.epochs);
@@ -581,18 +596,58 @@ export class TeachableView {
     });
   }
 
+  // --------------------------------------------------------------------------- in the page
+  /** Load an exported ONNX model into ONNX Runtime Web (shipped in /static/vendor/). */
+  async _loadLocal(msg) {
+    try {
+      const base = "/static/vendor/onnxruntime-web/";
+      const ort = await import(`${base}ort.wasm.min.mjs`);
+      ort.env.wasm.wasmPaths = base;
+      ort.env.wasm.numThreads = 1;
+      const bytes = Uint8Array.from(atob(msg.b64), (ch) => ch.charCodeAt(0));
+      this.local = await ort.InferenceSession.create(bytes, { executionProviders: ["wasm"] });
+      this.ort = ort;
+      const note = this.$("tm-local");
+      note.dataset.ready = "true";
+      note.textContent = `The model (epoch ${this.localEpoch}) also runs in this page with ONNX Runtime Web: it keeps classifying if the server stops.`;
+    } catch (e) {
+      this.toast(`The model could not be loaded into the page: ${e.message || e}`, "error");
+    }
+  }
+
+  /** Classify the drawing in the page, without the server. */
+  async _predictLocal() {
+    const bars = this.$("tm-bars");
+    if (this.probe.empty) { this._drawBars(null); return; }
+    const size = this.limits.size, pixels = this.probe.pixels(size);
+    const input = new this.ort.Tensor("float32", Float32Array.from(pixels, (v) => v / 255), [1, 1, size, size]);
+    const logits = Array.from((await this.local.run({ image: input })).logits.data);
+    const top = Math.max(...logits), exp = logits.map((v) => Math.exp(v - top));
+    const total = exp.reduce((a, b) => a + b, 0);
+    this._drawBars(exp.map((v) => v / total));
+    bars.dataset.source = "page";
+  }
+
+  _drawBars(probs) {
+    const bars = this.$("tm-bars");
+    bars.dataset.source = "server";
+    if (!probs) {
+      bars.innerHTML = `<span class="hint">Draw on the pad above: the bars show the model's confidence in each class.</span>`;
+      return;
+    }
+    const best = probs.indexOf(Math.max(...probs));
+    bars.innerHTML = probs.map((v, c) =>
+      `<div class="tm-row tm-bar${c === best ? " top" : ""}" data-class="${c}" data-p="${v}"><span class="tm-label" style="color:${color(c)}">${escape(this.names[c] || "")}</span>` +
+      `<span class="tm-track"><span class="tm-fill" style="width:${100 * v}%;background:${color(c)}"></span></span>` +
+      `<span class="tm-value">${pct(v)}</span></div>`).join("");
+  }
+
   _drawPrediction(snap) {
     const bars = this.$("tm-bars"), maps = this.$("tm-maps"), p = snap.prediction;
     if (!snap.trained) {
       bars.innerHTML = `<span class="hint">Train the model, then draw here to see what it predicts.</span>`;
-    } else if (!p) {
-      bars.innerHTML = `<span class="hint">Draw on the pad above: the bars show the model's confidence in each class.</span>`;
     } else {
-      const best = p.probs.indexOf(Math.max(...p.probs));
-      bars.innerHTML = p.probs.map((v, c) =>
-        `<div class="tm-row tm-bar${c === best ? " top" : ""}" data-class="${c}" data-p="${v}"><span class="tm-label" style="color:${color(c)}">${escape(this.names[c] || "")}</span>` +
-        `<span class="tm-track"><span class="tm-fill" style="width:${100 * v}%;background:${color(c)}"></span></span>` +
-        `<span class="tm-value">${pct(v)}</span></div>`).join("");
+      this._drawBars(p ? p.probs : null);
     }
     if (!p) { maps.innerHTML = `<span class="hint">after training, for a drawing</span>`; return; }
     const bytes = decodeBytes(p.maps), size = p.mapSize, count = bytes.length / (size * size);
