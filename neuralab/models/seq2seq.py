@@ -42,7 +42,7 @@ from neuralab.models.rnn import as_ids, inference, last_step, recurrent_layer
 from neuralab.ops.activation import log_softmax
 from neuralab.ops.attention import scaled_dot_product_attention
 from neuralab.ops.shape import cat
-from neuralab.tensor import Tensor, constant
+from neuralab.tensor import Tensor
 
 __all__ = [
     "EncoderDecoder",
@@ -177,6 +177,12 @@ def _reversed_positions(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.arange(len(ids))[:, None], columns
 
 
+def reverse_prefixes(x: Tensor, ids: Tensor) -> Tensor:
+    """``x`` (B, S, ...) with each row's first (non-PAD) positions of ``ids`` (B, S) reversed and
+    the PAD positions left in place: ONNX's ReverseSequence, which the exporter writes for it."""
+    return x[_reversed_positions(ids.numpy())]
+
+
 def _swap_batch(state: Any) -> Any:
     """Swap the first two dimensions of h, or of h and c: (B, L, H) ↔ nn.GRU's (L, B, H)."""
     if isinstance(state, tuple):
@@ -232,15 +238,14 @@ class Seq2Seq(EncoderDecoder):
         summary = last_step(outputs, src)
         if self.encoder_reverse is not None:
             # Each source reversed in place (PAD stays at the end), run, and put back in order.
-            order = _reversed_positions(src.numpy())
-            backward, _ = self.encoder_reverse(self.src_embed(constant(src.numpy()[order])))
-            backward = backward[order]
+            backward, _ = self.encoder_reverse(self.src_embed(reverse_prefixes(src, src)))
+            backward = reverse_prefixes(backward, src)
             summary = cat([summary, backward[:, 0]], dim=-1)  # position 0: all tokens read
             outputs = cat([outputs, backward], dim=-1)
         batch, hidden = len(src), self.decoder.hidden_size
         start = self.bridge(summary).tanh().reshape(batch, -1, self.num_layers, hidden)
         state = (start[:, 0], start[:, 1]) if self.cell == "lstm" else start[:, 0]
-        attendable = constant((src.numpy() != PAD)[:, None, :])
+        attendable = (src != PAD).unsqueeze(1)
         return (outputs, attendable, summary), state
 
     def _decode(self, tgt_in: Tensor, state: Any, memory: tuple[Tensor, ...]) -> tuple:

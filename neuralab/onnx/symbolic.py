@@ -1,6 +1,7 @@
 """Converters for helpers that compute with NumPy on their input (so the engine's ops never see
-them), recorded whole: the zoo's token-id coercion and last-real-token pick, and attention's
-boolean-mask-to-scores conversion (so a padding mask computed from the input exports)."""
+them), recorded whole: the zoo's token-id coercion, last-real-token pick and prefix reversal,
+and attention's boolean-mask-to-scores conversion (so a padding mask computed from the input
+exports)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from collections.abc import Callable
 import numpy as np
 
 from neuralab.data.sequences import PAD
-from neuralab.models import rnn
+from neuralab.models import rnn, seq2seq
 from neuralab.nn.layers import attention
 from neuralab.onnx.graph import Emitter
 from neuralab.onnx.registry import arg, converts
@@ -22,6 +23,7 @@ SYMBOLIC_FUNCTIONS: dict[Callable, str] = {
     from_numpy: "to_tensor",
     rnn.as_ids: "as_ids",
     rnn.last_step: "last_step",
+    seq2seq.reverse_prefixes: "reverse_prefixes",
     attention._additive: "additive_mask",
 }
 """Functions outside ``neuralab.ops`` that the tracer records whole, with the name of their
@@ -55,6 +57,17 @@ def _last_step(e: Emitter, c: Call, o: Call | None) -> str:
     pick = e.cast(e.node("Equal", [positions, last]), outputs._data.dtype)  # (B, T)
     picked = e.node("MatMul", [e.axes_node("Unsqueeze", pick, [1]), e.value(outputs)])
     return e.axes_node("Squeeze", picked, [1])
+
+
+@converts("reverse_prefixes")
+def _reverse_prefixes(e: Emitter, c: Call, o: Call | None) -> str:
+    """Each row's non-PAD prefix reversed along the time axis: ONNX's ReverseSequence."""
+    x, ids = arg(c, 0), arg(c, 1)
+    real = e.cast(
+        e.node("Not", [e.node("Equal", [e.value(ids), e.scalar(PAD, np.int64)])]), np.int64
+    )
+    lengths = e.axes_node("ReduceSum", real, [1], keepdims=0)
+    return e.node("ReverseSequence", [e.value(x), lengths], batch_axis=0, time_axis=1)
 
 
 @converts("additive_mask")
