@@ -42,6 +42,20 @@ def device_kind(device_type: Any, where: str) -> str:
     return device(device_type).type
 
 
+def enabled_on_cpu_only(enabled: bool, device: str, where: str, disabling: str) -> bool:
+    """``enabled``, turned off with a UserWarning (at the caller's caller, as torch warns) when
+    ``device`` is not the CPU, the only device here; ``disabling`` ends the warning."""
+    if enabled and device != "cpu":
+        warnings.warn(
+            f"{where}: device '{device}' is not available (neuralab runs on the CPU only); "
+            f"{disabling}",
+            UserWarning,
+            stacklevel=3,
+        )
+        return False
+    return enabled
+
+
 def is_autocast_available(device_type: str) -> bool:
     """Whether autocast can be enabled for ``device_type``: only for 'cpu' here."""
     return device_kind(device_type, "is_autocast_available") == "cpu"
@@ -66,15 +80,8 @@ class autocast:
             dtype if dtype is not None else (bfloat16 if self.device == "cpu" else float16)
         )
         self._cache_enabled = True if cache_enabled is None else cache_enabled
-        if enabled and self.device != "cpu":
-            warnings.warn(
-                f"autocast: device '{self.device}' is not available (neuralab runs on the CPU "
-                f"only); disabling autocast",
-                UserWarning,
-                stacklevel=2,
-            )
-            enabled = False
-        elif enabled and not _is_half(self.fast_dtype):
+        enabled = enabled_on_cpu_only(enabled, self.device, "autocast", "disabling autocast")
+        if enabled and not _is_half(self.fast_dtype):
             warnings.warn(
                 f"autocast: CPU autocast supports bfloat16 and float16, not {self.fast_dtype}; "
                 f"disabling autocast",

@@ -9,13 +9,12 @@ and disables itself, as torch does without that device: every method then passes
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 
-from neuralab.amp.autocast_mode import device_kind
+from neuralab.amp.autocast_mode import device_kind, enabled_on_cpu_only
 from neuralab.tensor import Tensor
 
 __all__ = ["GradScaler"]
@@ -36,14 +35,9 @@ class GradScaler:
         enabled: bool = True,
     ) -> None:
         self._device = device_kind(device, "GradScaler")
-        if enabled and self._device != "cpu":
-            warnings.warn(
-                f"GradScaler: device '{self._device}' is not available (neuralab runs on the "
-                f"CPU only); disabling it: scale, step and update pass through",
-                UserWarning,
-                stacklevel=2,
-            )
-            enabled = False
+        enabled = enabled_on_cpu_only(
+            enabled, self._device, "GradScaler", "disabling it: scale, step and update pass through"
+        )
         self._enabled = enabled
         if enabled:
             if growth_factor <= 1.0:

@@ -1,4 +1,5 @@
-"""What the architecture demos share: a table of layer output shapes and a figure of curves.
+"""What the architecture demos share: a table of layer output shapes, a figure of curves and
+training a zoo model on the digits with its one-line report.
 
 The architecture topics train the zoo's models by the recipes of :mod:`neuralab.recipes` (what
 ``neuralab train --model`` and ``examples/train_zoo_*.py`` run), printing one line per epoch.
@@ -11,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["layer_shapes", "plot_curves"]
+__all__ = ["layer_shapes", "plot_curves", "train_on_digits_and_report"]
 
 
 def plot_curves(
@@ -44,3 +45,16 @@ def layer_shapes(layers: Any, x: Any) -> list[tuple[str, tuple[int, ...]]]:
             x = layer(x)
             shapes.append((name, tuple(x.shape)))
     return shapes
+
+
+def train_on_digits_and_report(name: str, epochs: int) -> tuple[Any, float]:
+    """Train the zoo's ``name`` on the digits (:func:`neuralab.recipes.images.train_on_digits`,
+    one line per epoch), print its size and test accuracy; the model and that accuracy."""
+    from neuralab.recipes.images import train_on_digits
+
+    model, accuracy = train_on_digits(name, verbose=2, epochs=epochs)
+    print(
+        f"{name}: {model.num_parameters():,} parameters, test accuracy {accuracy:.1%} "
+        "on 359 digits."
+    )
+    return model, accuracy

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from neuralab.demos._common import Figures, fmt_table
-from neuralab.demos._zoo import layer_shapes
+from neuralab.demos._zoo import layer_shapes, train_on_digits_and_report
 
 SUMMARY = "AlexNet's 2012 layout layer by layer, and a small AlexNet trained on digits"
 
@@ -38,7 +38,6 @@ def paper_neurons() -> tuple[list[int], int]:
 def run(out: Path, quick: bool = False) -> dict[str, Any]:
     """Print the paper layout's neurons, train alexnet_small on digits, draw its first filters."""
     import neuralab.viz as viz
-    from neuralab.recipes.images import train_on_digits
 
     figures = Figures(out)
     counts, params = paper_neurons()
@@ -52,11 +51,7 @@ def run(out: Path, quick: bool = False) -> dict[str, Any]:
     )
     epochs = 4 if quick else 15
     print(f"alexnet_small (width 8, dropout 0.2) on 1,438 32×32 digits, {epochs} epochs:")
-    model, accuracy = train_on_digits("alexnet_small", verbose=2, epochs=epochs)
-    print(
-        f"alexnet_small: {model.num_parameters():,} parameters, test accuracy {accuracy:.1%} "
-        "on 359 digits."
-    )
+    model, accuracy = train_on_digits_and_report("alexnet_small", epochs)
     figures.save(
         "alexnet_filters_conv1.png", lambda p: viz.plot_filters(model.features[0].weight, p)
     )

@@ -23,25 +23,21 @@ SUMMARY = "GANs learn a ring of Gaussians and draw new 8×8 digits"
 def ring(steps: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Train ``mlp_gan`` by :func:`neuralab.recipes.pixels.train_ring_gan`; 1,000 real points,
     1,000 samples and how many samples lie near each mode."""
-    import neuralab as nl
     from neuralab.models.gan import ring_of_gaussians
     from neuralab.recipes.pixels import RING_STD, train_ring_gan
 
     gan, counts = train_ring_gan(steps)
-    with nl.no_grad():
-        samples = gan.sample(1000).numpy()
+    samples = gan.sample(1000).numpy()  # sample() runs in eval mode without a graph
     return ring_of_gaussians(1000, std=RING_STD, seed=1), samples, counts
 
 
 def digit_samples(steps: int) -> tuple[np.ndarray, dict]:
     """Train ``digits_gan`` by :func:`neuralab.recipes.pixels.train_digits_gan`; 32 samples and
     how the zoo's MLP digit classifier sees 1,000 of them."""
-    import neuralab as nl
     from neuralab.recipes.pixels import train_digits_gan
 
     gan, judged = train_digits_gan(steps)
-    with nl.no_grad():
-        images = gan.sample(32).numpy()
+    images = gan.sample(32).numpy()  # sample() runs in eval mode without a graph
     return images, {"confident": judged["confident"], "classes": judged["classes"].tolist()}
 
 

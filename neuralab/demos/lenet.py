@@ -24,6 +24,7 @@ def run(out: Path, quick: bool = False) -> dict[str, Any]:
     import neuralab.viz as viz
     from neuralab import models
     from neuralab.data import digits, train_test_split
+    from neuralab.nn.utils import eval_mode
     from neuralab.recipes.images import train_on_digits
 
     figures = Figures(out)
@@ -37,8 +38,7 @@ def run(out: Path, quick: bool = False) -> dict[str, Any]:
     print(f"Training on 1,438 digits, testing on 359; Adam with a cosine decay, {epochs} epochs.")
     model, accuracy = train_on_digits("lenet5", verbose=2, epochs=epochs)
     print(f"LeNet-5: {model.num_parameters():,} parameters, test accuracy {accuracy:.1%}.")
-    model.eval()
-    with nl.no_grad():
+    with eval_mode(model):
         c1 = model.features[:2](digit)
         c3 = model.features[:5](digit)
     print(

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from neuralab.demos._common import Figures, fmt_table
-from neuralab.demos._zoo import plot_curves
+from neuralab.demos._zoo import plot_curves, train_on_digits_and_report
 
 SUMMARY = "a 20-layer net with and without shortcuts: gradients, losses; then ResNet on digits"
 
@@ -49,7 +49,6 @@ def sgd_losses(residual: bool, steps: int, seed: int = 0) -> tuple[list[float], 
 
 def run(out: Path, quick: bool = False) -> dict[str, Any]:
     """Train the residual and the plain net side by side; then resnet_cifar with batch norm."""
-    from neuralab.recipes.images import train_on_digits
 
     figures = Figures(out)
     steps = 40 if quick else 150
@@ -77,11 +76,7 @@ def run(out: Path, quick: bool = False) -> dict[str, Any]:
     )
     epochs = 2 if quick else 6
     print(f"resnet_cifar (depth 20, width 16, batch norm) on 1,438 digits, {epochs} epochs:")
-    model, accuracy = train_on_digits("resnet_cifar", verbose=2, epochs=epochs)
-    print(
-        f"resnet_cifar: {model.num_parameters():,} parameters, test accuracy {accuracy:.1%} "
-        "on 359 digits."
-    )
+    model, accuracy = train_on_digits_and_report("resnet_cifar", epochs)
     return {
         "first_grad": {n: g for n, (_, g) in runs.items()},
         "losses": curves,

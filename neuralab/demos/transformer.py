@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from neuralab.demos._common import Figures
+from neuralab.demos._zoo import train_on_digits_and_report
 
 SUMMARY = "a tiny Vision Transformer learns the digits from 2×2 patches"
 
@@ -74,7 +75,6 @@ def draw_positions(embedding: np.ndarray, path: Path | None = None) -> Any:
 def run(out: Path, quick: bool = False) -> dict[str, Any]:
     """Train vit_digits, print its accuracy and how position embeddings relate to distance."""
     from neuralab.data import digits
-    from neuralab.recipes.images import train_on_digits
 
     figures = Figures(out)
     epochs = 4 if quick else 40
@@ -82,11 +82,7 @@ def run(out: Path, quick: bool = False) -> dict[str, Any]:
         "vit_digits (2×2 patches, width 64, 2 encoder layers of 4 heads) on 1,438 digits, "
         f"AdamW, {epochs} epochs:"
     )
-    model, accuracy = train_on_digits("vit_digits", verbose=2, epochs=epochs)
-    print(
-        f"vit_digits: {model.num_parameters():,} parameters, test accuracy {accuracy:.1%} "
-        "on 359 digits."
-    )
+    model, accuracy = train_on_digits_and_report("vit_digits", epochs)
     positions = model.pos_embedding.detach().numpy()[0, 1:]
     e = positions / np.linalg.norm(positions, axis=1, keepdims=True)
     grid = np.array([divmod(k, 4) for k in range(16)])

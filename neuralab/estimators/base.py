@@ -137,8 +137,8 @@ class NeuralEstimator(BaseEstimator):
 
     - ``_new_network(n_features, dtype)``: a freshly initialized module;
     - ``_read_weights(net)`` / ``_write_weights(net)``: fitted arrays from / into the module;
-    - ``_targets(y, sw, dtype, resume, incremental, classes)``: the training target array for
-      the loss (the classifiers also set ``classes_``);
+    - ``_targets(y, dtype)``: the training target array for the loss (a classifier first sets
+      or checks ``classes_`` in ``_fit_classes(y, sw, resume, incremental, classes)``);
     - ``_per_sample_loss(output, target)``: the loss of each sample, shape (N,);
     - ``_penalty_scale(total_weight)``: the strength λ of the penalty
       λ·[l1_ratio·‖w‖₁ + (1 - l1_ratio)/2·‖w‖₂²] added to the mean loss;
@@ -163,15 +163,7 @@ class NeuralEstimator(BaseEstimator):
     def _write_weights(self, net: Module) -> None:
         raise NotImplementedError
 
-    def _targets(
-        self,
-        y: np.ndarray,
-        sw: np.ndarray,
-        dtype: np.dtype,
-        resume: bool,
-        incremental: bool,
-        classes: Any,
-    ) -> np.ndarray:
+    def _targets(self, y: np.ndarray, dtype: np.dtype) -> np.ndarray:
         raise NotImplementedError
 
     def _per_sample_loss(self, output: Tensor, target: Tensor) -> Tensor:
@@ -225,7 +217,9 @@ class NeuralEstimator(BaseEstimator):
             seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
             self._rng = np.random.default_rng(seed)
         sw = check_sample_weight(sample_weight, len(X), X.dtype)
-        target = self._targets(y, sw, X.dtype, resume, incremental, classes)
+        if is_classifier(self):
+            self._fit_classes(y, sw, resume, incremental, classes)
+        target = self._targets(y, X.dtype)
         with use_generator(self._rng):
             net = self._new_network(X.shape[1], X.dtype)
             if resume:
@@ -468,15 +462,7 @@ class _EstimatorTrainer(Trainer):
 class NeuralRegressorMixin:
     """Regression targets: a float vector in the training dtype; ``partial_fit``, ``predict``."""
 
-    def _targets(
-        self,
-        y: np.ndarray,
-        sw: np.ndarray,
-        dtype: np.dtype,
-        resume: bool,
-        incremental: bool,
-        classes: Any,
-    ) -> np.ndarray:
+    def _targets(self, y: np.ndarray, dtype: np.dtype) -> np.ndarray:
         return np.asarray(y, dtype=dtype)
 
     def partial_fit(self, X: Any, y: Any, sample_weight: Any = None) -> NeuralEstimator:
@@ -499,15 +485,11 @@ class NeuralClassifierMixin:
     def _encode(self, index: np.ndarray, dtype: np.dtype) -> np.ndarray:
         raise NotImplementedError
 
-    def _targets(
-        self,
-        y: np.ndarray,
-        sw: np.ndarray,
-        dtype: np.dtype,
-        resume: bool,
-        incremental: bool,
-        classes: Any,
-    ) -> np.ndarray:
+    def _fit_classes(
+        self, y: np.ndarray, sw: np.ndarray, resume: bool, incremental: bool, classes: Any
+    ) -> None:
+        """Set ``classes_`` (a fresh fit) or check ``classes`` against them (a resumed one);
+        every label of ``y`` must be among them."""
         check_classification_targets(y)
         name = type(self).__name__
         if not resume:
@@ -534,6 +516,8 @@ class NeuralClassifierMixin:
                 f"{name}: labels {unknown.tolist()[:10]} are not among the classes "
                 f"{self.classes_.tolist()} this estimator was first fitted with"
             )
+
+    def _targets(self, y: np.ndarray, dtype: np.dtype) -> np.ndarray:
         return self._encode(np.searchsorted(self.classes_, y), dtype)
 
     def partial_fit(

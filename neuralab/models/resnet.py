@@ -45,9 +45,31 @@ def _norm(channels: int, batch_norm: bool) -> Module:
 
 
 class _Block(Module):
-    """What both blocks share: the shortcut and ``relu(F(x) + shortcut(x))``; F is ``_branch``."""
+    """What both blocks share: convolutions ``conv1, bn1, conv2, ...`` (torchvision's names) as
+    ``_convs`` lays them out, the shortcut and ``relu(F(x) + shortcut(x))``; F is ``_branch``."""
 
     expansion: int
+
+    def __init__(
+        self,
+        in_channels: int,
+        channels: int,
+        stride: int = 1,
+        batch_norm: bool = True,
+        residual: bool = True,
+    ) -> None:
+        super().__init__()
+        for i, (c_in, c_out, kernel, step) in enumerate(
+            self._convs(in_channels, channels, stride), 1
+        ):
+            setattr(self, f"conv{i}", _conv(c_in, c_out, kernel, step, not batch_norm))
+            setattr(self, f"bn{i}", _norm(c_out, batch_norm))
+        self._add_shortcut(in_channels, channels * self.expansion, stride, batch_norm, residual)
+
+    @staticmethod
+    def _convs(in_channels: int, channels: int, stride: int) -> list[tuple[int, int, int, int]]:
+        """The branch's convolutions in order: (in channels, out channels, kernel, stride)."""
+        raise NotImplementedError
 
     def _add_shortcut(
         self, in_channels: int, out_channels: int, stride: int, batch_norm: bool, residual: bool
@@ -74,21 +96,9 @@ class BasicBlock(_Block):
 
     expansion = 1
 
-    def __init__(
-        self,
-        in_channels: int,
-        channels: int,
-        stride: int = 1,
-        batch_norm: bool = True,
-        residual: bool = True,
-    ) -> None:
-        super().__init__()
-        bias = not batch_norm
-        self.conv1 = _conv(in_channels, channels, 3, stride, bias)
-        self.bn1 = _norm(channels, batch_norm)
-        self.conv2 = _conv(channels, channels, 3, 1, bias)
-        self.bn2 = _norm(channels, batch_norm)
-        self._add_shortcut(in_channels, channels, stride, batch_norm, residual)
+    @staticmethod
+    def _convs(in_channels: int, channels: int, stride: int) -> list[tuple[int, int, int, int]]:
+        return [(in_channels, channels, 3, stride), (channels, channels, 3, 1)]
 
     def _branch(self, x: Tensor) -> Tensor:
         return self.bn2(self.conv2(self.bn1(self.conv1(x)).relu()))
@@ -99,24 +109,14 @@ class Bottleneck(_Block):
 
     expansion = 4
 
-    def __init__(
-        self,
-        in_channels: int,
-        channels: int,
-        stride: int = 1,
-        batch_norm: bool = True,
-        residual: bool = True,
-    ) -> None:
-        super().__init__()
-        bias = not batch_norm
-        out_channels = channels * self.expansion
-        self.conv1 = _conv(in_channels, channels, 1, 1, bias)
-        self.bn1 = _norm(channels, batch_norm)
-        self.conv2 = _conv(channels, channels, 3, stride, bias)
-        self.bn2 = _norm(channels, batch_norm)
-        self.conv3 = _conv(channels, out_channels, 1, 1, bias)
-        self.bn3 = _norm(out_channels, batch_norm)
-        self._add_shortcut(in_channels, out_channels, stride, batch_norm, residual)
+    @staticmethod
+    def _convs(in_channels: int, channels: int, stride: int) -> list[tuple[int, int, int, int]]:
+        out_channels = channels * Bottleneck.expansion
+        return [
+            (in_channels, channels, 1, 1),
+            (channels, channels, 3, stride),
+            (channels, out_channels, 1, 1),
+        ]
 
     def _branch(self, x: Tensor) -> Tensor:
         out = self.bn1(self.conv1(x)).relu()

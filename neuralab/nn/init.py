@@ -186,6 +186,14 @@ def xavier_normal_(tensor: Tensor, gain: float = 1.0, generator: Any = None) -> 
     return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)), generator)
 
 
+def _warn_zero_element(tensor: Tensor) -> bool:
+    """Whether ``tensor`` has no elements, warning like torch that initializing it is a no-op."""
+    if 0 in tensor.shape:
+        warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=3)
+        return True
+    return False
+
+
 def _kaiming_scale(tensor: Tensor, a: float, mode: str, nonlinearity: str, op: str) -> float:
     """gain / sqrt(fan): the standard deviation of He initialization."""
     return calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode, op))
@@ -199,8 +207,7 @@ def kaiming_uniform_(
     generator: Any = None,
 ) -> Tensor:
     """He uniform: U(-bound, bound), bound = gain·sqrt(3 / fan) with gain from ``nonlinearity``."""
-    if 0 in tensor.shape:
-        warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=2)
+    if _warn_zero_element(tensor):
         return tensor
     bound = math.sqrt(3.0) * _kaiming_scale(tensor, a, mode, nonlinearity, "kaiming_uniform_")
     return uniform_(tensor, -bound, bound, generator)
@@ -214,8 +221,7 @@ def kaiming_normal_(
     generator: Any = None,
 ) -> Tensor:
     """He normal: N(0, std²), std = gain / sqrt(fan) with gain from ``nonlinearity``."""
-    if 0 in tensor.shape:
-        warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=2)
+    if _warn_zero_element(tensor):
         return tensor
     std = _kaiming_scale(tensor, a, mode, nonlinearity, "kaiming_normal_")
     return normal_(tensor, 0.0, std, generator)

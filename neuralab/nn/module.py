@@ -111,6 +111,14 @@ def _check_name(name: Any, kind: str, module: Module) -> None:
         raise KeyError(f"attribute '{name}' already exists")
 
 
+# The words of torch's assignment errors per registry: (what cannot be assigned before
+# __init__, the role a registered name plays, the type it expects).
+_REGISTRY_WORDS = {
+    "_parameters": ("parameters", "parameter", "nn.Parameter"),
+    "_modules": ("module", "child module", "nn.Module"),
+}
+
+
 class _Mirrored(OrderedDict):
     """A module's parameter or buffer registry whose entries are also kept in the module's
     ``__dict__``: reading ``self.weight`` in a forward pass is then a plain attribute lookup
@@ -174,39 +182,41 @@ class Module:
 
     # --- attributes -------------------------------------------------------------------------
     def __setattr__(self, name: str, value: Any) -> None:
-        d = self.__dict__
-        params, modules, buffers = d.get("_parameters"), d.get("_modules"), d.get("_buffers")
-        what = type(value).__name__
-        if isinstance(value, Parameter):
-            if params is None:
-                raise AttributeError("cannot assign parameters before Module.__init__() call")
-            self._forget(name)
-            params[name] = value
-        elif params is not None and name in params:
-            if value is not None:
-                raise TypeError(
-                    f"cannot assign '{what}' as parameter '{name}' (nn.Parameter or None expected)"
-                )
-            params[name] = None
-        elif isinstance(value, Module):
-            if modules is None:
-                raise AttributeError("cannot assign module before Module.__init__() call")
-            self._forget(name)
-            modules[name] = value
-        elif modules is not None and name in modules:
-            if value is not None:
-                raise TypeError(
-                    f"cannot assign '{what}' as child module '{name}' (nn.Module or None expected)"
-                )
-            modules[name] = None
-        elif buffers is not None and name in buffers:
+        if self._set_registered("_parameters", Parameter, name, value):
+            return
+        if self._set_registered("_modules", Module, name, value):
+            return
+        buffers = self.__dict__.get("_buffers")
+        if buffers is not None and name in buffers:
             if value is not None and not isinstance(value, Tensor):
                 raise TypeError(
-                    f"cannot assign '{what}' as buffer '{name}' (Tensor or None expected)"
+                    f"cannot assign '{type(value).__name__}' as buffer '{name}' (Tensor or None "
+                    "expected)"
                 )
             buffers[name] = value
         else:
             object.__setattr__(self, name, value)
+
+    def _set_registered(self, registry: str, kind: type, name: str, value: Any) -> bool:
+        """Store ``value`` in ``registry`` (``_parameters`` or ``_modules``) when it is a ``kind``
+        or clears a registered ``name`` with None, as torch; False when neither applies."""
+        table = self.__dict__.get(registry)
+        early, role, expected = _REGISTRY_WORDS[registry]
+        if isinstance(value, kind):
+            if table is None:
+                raise AttributeError(f"cannot assign {early} before Module.__init__() call")
+            self._forget(name)
+            table[name] = value
+        elif table is not None and name in table:
+            if value is not None:
+                raise TypeError(
+                    f"cannot assign '{type(value).__name__}' as {role} '{name}' ({expected} or "
+                    "None expected)"
+                )
+            table[name] = None
+        else:
+            return False
+        return True
 
     def _forget(self, name: str) -> None:
         """Drop ``name`` from every registry and the instance dict (before re-registering it)."""
@@ -241,36 +251,33 @@ class Module:
         registries = (self._parameters, self._modules, self._buffers)
         return sorted(set(keys) | {k for r in registries for k in r if not k[0].isdigit()})
 
+    def _register(self, registry: str, role: str, kind: type, name: str, value: Any) -> None:
+        """Check ``name`` and ``value`` (a ``kind`` or None), then store it in ``registry``:
+        what ``register_buffer`` and ``register_parameter`` share."""
+        if registry not in self.__dict__:
+            raise AttributeError(f"cannot assign {role} before Module.__init__() call")
+        _check_name(name, role, self)
+        if value is not None and not isinstance(value, kind):
+            expected = "nn.Parameter" if kind is Parameter else kind.__name__
+            raise TypeError(
+                f"cannot assign '{type(value).__name__}' object to {role} '{name}' "
+                f"({expected} or None required)"
+            )
+        self._forget(name)
+        self.__dict__[registry][name] = value
+
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
         """Register state that moves with the module but is not trained (e.g. running means).
 
         A non-persistent buffer is left out of ``state_dict``.
         """
-        if "_buffers" not in self.__dict__:
-            raise AttributeError("cannot assign buffer before Module.__init__() call")
-        _check_name(name, "buffer", self)
-        if tensor is not None and not isinstance(tensor, Tensor):
-            raise TypeError(
-                f"cannot assign '{type(tensor).__name__}' object to buffer '{name}' "
-                "(Tensor or None required)"
-            )
-        self._forget(name)
-        self._buffers[name] = tensor
+        self._register("_buffers", "buffer", Tensor, name, tensor)
         if not persistent:
             self._non_persistent_buffers_set.add(name)
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
         """Register a parameter (or None, for an optional one such as a missing bias)."""
-        if "_parameters" not in self.__dict__:
-            raise AttributeError("cannot assign parameter before Module.__init__() call")
-        _check_name(name, "parameter", self)
-        if param is not None and not isinstance(param, Parameter):
-            raise TypeError(
-                f"cannot assign '{type(param).__name__}' object to parameter '{name}' "
-                "(nn.Parameter or None required)"
-            )
-        self._forget(name)
-        self._parameters[name] = param
+        self._register("_parameters", "parameter", Parameter, name, param)
 
     def add_module(self, name: str, module: Module | None) -> None:
         """Register a submodule (or None) under ``name``."""

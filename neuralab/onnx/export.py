@@ -19,6 +19,7 @@ from onnx import helper
 
 from neuralab.nn.layers.rnn import RNNBase
 from neuralab.nn.module import Module
+from neuralab.nn.utils import eval_mode
 from neuralab.onnx import ops_math, ops_nn, ops_shape, recurrent, symbolic  # noqa: F401
 from neuralab.onnx.graph import Emitter, ExportError
 from neuralab.onnx.registry import CONVERTERS
@@ -64,9 +65,7 @@ def export(
     inputs = [t for t in tensors_in((args, kwargs))]
     names = _names(input_names, len(inputs), "input")
     axes = _axes(dynamic_axes or {}, names, inputs)
-    modes = [(m, m.training) for m in model.modules()]
-    model.eval()
-    try:
+    with eval_mode(model, no_grad=False):
         first, out = _trace(model, args, kwargs, inputs)
         second = None
         grown = {i: {a: k + 1 for k, a in enumerate(sorted(ax))} for i, ax in axes.items()}
@@ -77,9 +76,6 @@ def export(
             second, _ = _trace(model, args2, kwargs2, list(tensors_in((args2, kwargs2))))
             _check_same(first, second)
         proto = _build(model, first, second, out, names, axes, output_names, dynamic_axes, opset)
-    finally:
-        for m, mode in modes:
-            m.training = mode
     if verbose:
         print(helper.printable_graph(proto.graph))
     if f is not None:

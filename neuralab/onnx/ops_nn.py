@@ -40,11 +40,16 @@ def _conv_pads(c: Call, n: int) -> list[int]:
     return _tuple(padding, n) * 2
 
 
+def _conv_inputs(e: Emitter, c: Call) -> tuple[list[str], Tensor, int]:
+    """A convolution's ONNX inputs (x, w and the bias if any), its weight and spatial rank."""
+    x, w, b = arg(c, 0), arg(c, 1), arg(c, 2)
+    ins = [e.value(x), e.value(w)] + ([e.value(b)] if b is not None else [])
+    return ins, w, x.ndim - 2
+
+
 @converts("conv1d", "conv2d")
 def _conv(e: Emitter, c: Call, o: Call | None) -> str:
-    x, w, b = arg(c, 0), arg(c, 1), arg(c, 2)
-    n = x.ndim - 2
-    ins = [e.value(x), e.value(w)] + ([e.value(b)] if b is not None else [])
+    ins, w, n = _conv_inputs(e, c)
     return e.node(
         "Conv", ins, kernel_shape=list(w.shape[2:]), strides=_tuple(c.params["stride"], n),
         pads=_conv_pads(c, n), dilations=_tuple(c.params["dilation"], n),
@@ -54,9 +59,7 @@ def _conv(e: Emitter, c: Call, o: Call | None) -> str:
 
 @converts("conv_transpose1d", "conv_transpose2d")
 def _conv_transpose(e: Emitter, c: Call, o: Call | None) -> str:
-    x, w, b = arg(c, 0), arg(c, 1), arg(c, 2)
-    n = x.ndim - 2
-    ins = [e.value(x), e.value(w)] + ([e.value(b)] if b is not None else [])
+    ins, w, n = _conv_inputs(e, c)
     return e.node(
         "ConvTranspose", ins, kernel_shape=list(w.shape[2:]),
         strides=_tuple(c.params["stride"], n), pads=_tuple(c.params["padding"], n) * 2,

@@ -86,14 +86,7 @@ class Call:
 
 def tensors_in(obj: Any) -> Iterator[Tensor]:
     """Every Tensor inside nested tuples, lists and dicts, in order."""
-    if isinstance(obj, Tensor):
-        yield obj
-    elif isinstance(obj, tuple | list):
-        for o in obj:
-            yield from tensors_in(o)
-    elif isinstance(obj, dict):
-        for o in obj.values():
-            yield from tensors_in(o)
+    return (leaf for leaf in leaves_in(obj) if isinstance(leaf, Tensor))
 
 
 def leaves_in(obj: Any) -> Iterator[Any]:

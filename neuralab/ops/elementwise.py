@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -299,34 +300,23 @@ def _compare(a: Any, b: Any, fn: np.ufunc) -> Tensor:
     return constant(fn(a._data, b._data))
 
 
-def eq(a: Any, b: Any) -> Tensor:
-    """a == b as a bool tensor."""
-    return _compare(a, b, np.equal)
+def _comparison(name: str, fn: np.ufunc, symbol: str) -> Callable[[Any, Any], Tensor]:
+    """The public comparison ``name``: ``a <symbol> b`` elementwise, as a bool tensor."""
+
+    def compare(a: Any, b: Any) -> Tensor:
+        return _compare(a, b, fn)
+
+    compare.__name__ = compare.__qualname__ = name
+    compare.__doc__ = f"a {symbol} b as a bool tensor."
+    return compare
 
 
-def ne(a: Any, b: Any) -> Tensor:
-    """a != b as a bool tensor."""
-    return _compare(a, b, np.not_equal)
-
-
-def lt(a: Any, b: Any) -> Tensor:
-    """a < b as a bool tensor."""
-    return _compare(a, b, np.less)
-
-
-def le(a: Any, b: Any) -> Tensor:
-    """a <= b as a bool tensor."""
-    return _compare(a, b, np.less_equal)
-
-
-def gt(a: Any, b: Any) -> Tensor:
-    """a > b as a bool tensor."""
-    return _compare(a, b, np.greater)
-
-
-def ge(a: Any, b: Any) -> Tensor:
-    """a >= b as a bool tensor."""
-    return _compare(a, b, np.greater_equal)
+eq = _comparison("eq", np.equal, "==")
+ne = _comparison("ne", np.not_equal, "!=")
+lt = _comparison("lt", np.less, "<")
+le = _comparison("le", np.less_equal, "<=")
+gt = _comparison("gt", np.greater, ">")
+ge = _comparison("ge", np.greater_equal, ">=")
 
 
 def logical_not(a: Tensor) -> Tensor:

@@ -245,6 +245,35 @@ def _update_running(
             buf._data += momentum * stat
 
 
+def _channel_input(
+    op: str, input: Any, running_mean: Any, running_var: Any
+) -> tuple[Tensor, int, tuple[int, ...]]:
+    """The float input of shape (N, C, *), its channel count C and the (C, 1, ...) view that
+    broadcasts per-channel values over it; the running buffers are checked to be (C,)."""
+    x = float_tensor(input, op)
+    if x.ndim < 2:
+        raise ValueError(f"{op}: expected input of shape (N, C, *), got {x.shape}")
+    channels = x.shape[1]
+    _check_running(op, channels, ("running_mean", running_mean), ("running_var", running_var))
+    return x, channels, (channels,) + (1,) * (x.ndim - 2)
+
+
+def _normalize_with_running(
+    op: str,
+    x: Tensor,
+    running_mean: Any,
+    running_var: Any,
+    weight: Any,
+    bias: Any,
+    view: tuple[int, ...],
+    eps: float,
+) -> Tensor:
+    """Evaluation-mode normalization: standardize with the running statistics (constants),
+    then the per-channel affine map."""
+    x_hat, input_backward = _running_standardize(op, x, running_mean, running_var, view, eps)
+    return _affine(op, x, x_hat, weight, bias, view[:1], view, input_backward)
+
+
 def _running_standardize(
     op: str, x: Tensor, running_mean: Any, running_var: Any, view: tuple[int, ...], eps: float
 ) -> tuple[np.ndarray, Callable[[np.ndarray], np.ndarray]]:
@@ -278,15 +307,9 @@ def batch_norm(
     ``running_var`` (like torch). Evaluation uses the running statistics, which are constants.
     """
     op = "batch_norm"
-    x = float_tensor(input, op)
-    if x.ndim < 2:
-        raise ValueError(f"{op}: expected input of shape (N, C, *), got {x.shape}")
-    channels = x.shape[1]
-    _check_running(op, channels, ("running_mean", running_mean), ("running_var", running_var))
-    view = (channels,) + (1,) * (x.ndim - 2)
+    x, channels, view = _channel_input(op, input, running_mean, running_var)
     if not training:
-        x_hat, input_backward = _running_standardize(op, x, running_mean, running_var, view, eps)
-        return _affine(op, x, x_hat, weight, bias, (channels,), view, input_backward)
+        return _normalize_with_running(op, x, running_mean, running_var, weight, bias, view, eps)
     axes = (0,) + tuple(range(2, x.ndim))
     count = x._data.size // max(channels, 1)
     if count <= 1:
@@ -409,15 +432,9 @@ def instance_norm(
     per-instance statistics (unbiased variance); without, the running statistics are used.
     """
     op = "instance_norm"
-    x = float_tensor(input, op)
-    if x.ndim < 2:
-        raise ValueError(f"{op}: expected input of shape (N, C, *), got {x.shape}")
-    channels = x.shape[1]
-    _check_running(op, channels, ("running_mean", running_mean), ("running_var", running_var))
-    view = (channels,) + (1,) * (x.ndim - 2)
+    x, channels, view = _channel_input(op, input, running_mean, running_var)
     if not use_input_stats:
-        x_hat, input_backward = _running_standardize(op, x, running_mean, running_var, view, eps)
-        return _affine(op, x, x_hat, weight, bias, (channels,), view, input_backward)
+        return _normalize_with_running(op, x, running_mean, running_var, weight, bias, view, eps)
     axes = tuple(range(2, x.ndim))
     count = int(np.prod(x.shape[2:]))
     if count <= 1:

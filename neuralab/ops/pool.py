@@ -204,9 +204,7 @@ def _max_pool(
     return_indices: bool,
 ) -> Tensor | tuple[Tensor, Tensor]:
     """Shared max_pool1d/max_pool2d kernel: running max over the kernel offsets, and backward."""
-    x = to_tensor(input)
-    check_float(op, x)
-    xd = as_nchw(x, nd, op)
+    x, xd = _pool_input(op, nd, input)
     kernel, stride, pad, dil, out_hw, pads = _geometry(
         op, nd, x, xd, kernel_size, stride, padding, dilation, ceil_mode
     )
@@ -480,9 +478,7 @@ def _avg_pool(
     count_include_pad: bool,
 ) -> Tensor:
     """Shared avg_pool1d/avg_pool2d kernel: running sum over the kernel offsets, and backward."""
-    x = to_tensor(input)
-    check_float(op, x)
-    xd = as_nchw(x, nd, op)
+    x, xd = _pool_input(op, nd, input)
     kernel, stride, pad, dil, out_hw, pads = _geometry(
         op, nd, x, xd, kernel_size, stride, padding, 1, ceil_mode
     )
@@ -515,6 +511,13 @@ def _avg_pool(
         return (_crop(gxp, pads, xd.shape).reshape(x.shape),)
 
     return make(total.reshape(lower(out4_shape, nd, x.ndim == nd + 2)), (x,), backward)
+
+
+def _pool_input(op: str, nd: int, input: Any) -> tuple[Tensor, np.ndarray]:
+    """The float input of an ``nd``-D pooling and its data as NCHW (a height-1 view for 1-D)."""
+    x = to_tensor(input)
+    check_float(op, x)
+    return x, as_nchw(x, nd, op)
 
 
 def _geometry(

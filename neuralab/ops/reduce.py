@@ -123,6 +123,12 @@ def std(
 
 
 def _extreme(a: Tensor, dim: Any, keepdim: bool, op: str) -> Tensor | ValuesIndices:
+    """``max``/``min`` (``op``) of ``a``: over everything, as (values, indices) along ``dim``,
+    or elementwise against ``dim`` when it is a tensor."""
+    if isinstance(dim, Tensor):
+        from neuralab.ops.elementwise import maximum, minimum
+
+        return (maximum if op == "max" else minimum)(a, dim)
     x = a._data
     if x.size == 0:
         raise RuntimeError(f"{op}: cannot reduce an empty tensor of shape {x.shape}")
@@ -152,10 +158,6 @@ def _extreme(a: Tensor, dim: Any, keepdim: bool, op: str) -> Tensor | ValuesIndi
 def max(a: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor | ValuesIndices:
     """The largest value, or with ``dim`` a (values, indices) pair along it; with a tensor
     in place of ``dim``, the elementwise maximum of the two."""
-    if isinstance(dim, Tensor):
-        from neuralab.ops.elementwise import maximum
-
-        return maximum(a, dim)
     return _extreme(a, dim, keepdim, "max")
 
 
@@ -163,10 +165,6 @@ def max(a: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor | ValuesInd
 def min(a: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor | ValuesIndices:
     """The smallest value, or with ``dim`` a (values, indices) pair along it; with a tensor
     in place of ``dim``, the elementwise minimum of the two."""
-    if isinstance(dim, Tensor):
-        from neuralab.ops.elementwise import minimum
-
-        return minimum(a, dim)
     return _extreme(a, dim, keepdim, "min")
 
 
@@ -196,22 +194,24 @@ def _amaxmin(a: Tensor, dim: Any, keepdim: bool, op: str) -> Tensor:
     return make(out if keepdim else out.squeeze(axes), (a,), backward)
 
 
+def _arg_extreme(a: Tensor, dim: int | None, keepdim: bool, op: str) -> Tensor:
+    """int64 indices of ``a``'s ``op`` ('argmax' or 'argmin'), flat when ``dim`` is None."""
+    if dim is None:
+        return constant(np.asarray(getattr(a._data, op)(), dtype=np.int64))
+    ax = one_dim(dim, a.ndim, op)
+    return constant(getattr(a._data, op)(axis=ax, keepdims=keepdim).astype(np.int64))
+
+
 @_numpy_spellings
 def argmax(a: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     """Index of the largest value (over the flattened tensor when ``dim`` is None)."""
-    if dim is None:
-        return constant(np.asarray(a._data.argmax(), dtype=np.int64))
-    ax = one_dim(dim, a.ndim, "argmax")
-    return constant(a._data.argmax(axis=ax, keepdims=keepdim).astype(np.int64))
+    return _arg_extreme(a, dim, keepdim, "argmax")
 
 
 @_numpy_spellings
 def argmin(a: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     """Index of the smallest value (over the flattened tensor when ``dim`` is None)."""
-    if dim is None:
-        return constant(np.asarray(a._data.argmin(), dtype=np.int64))
-    ax = one_dim(dim, a.ndim, "argmin")
-    return constant(a._data.argmin(axis=ax, keepdims=keepdim).astype(np.int64))
+    return _arg_extreme(a, dim, keepdim, "argmin")
 
 
 @_numpy_spellings

@@ -14,6 +14,15 @@ from neuralab.tensor import Tensor, make
 __all__ = ["fold", "unfold"]
 
 
+def _input(op: str, input: Any, ndims: tuple[int, int], expected: str) -> Tensor:
+    """``input`` as a float tensor, checked to have one of ``ndims`` dimensions (unbatched or
+    batched); ``expected`` names the layouts in the error."""
+    x = float_tensor(input, op)
+    if x.ndim not in ndims:
+        raise ValueError(f"{op}: expected {expected} {x.shape}")
+    return x
+
+
 def _geometry(op: str, kernel_size: Any, dilation: Any, padding: Any, stride: Any) -> tuple:
     """(kernel, dilation, padding, stride) as pairs, checked."""
     return (
@@ -36,9 +45,7 @@ def unfold(
 ) -> Tensor:
     """(N, C, H, W) → (N, C·kh·kw, L): each of the L sliding blocks flattened into a column."""
     op = "unfold"
-    x = float_tensor(input, op)
-    if x.ndim not in (3, 4):
-        raise ValueError(f"{op}: expected (N, C, H, W) or (C, H, W) input, got shape {x.shape}")
+    x = _input(op, input, (3, 4), "(N, C, H, W) or (C, H, W) input, got shape")
     kernel, dilation, pad, stride = _geometry(op, kernel_size, dilation, padding, stride)
     image = x._data if x.ndim == 4 else x._data[None]
     n, c, h, w = image.shape
@@ -65,9 +72,7 @@ def fold(
 ) -> Tensor:
     """(N, C·kh·kw, L) → (N, C, H, W): sum the columns back into their blocks (overlaps add)."""
     op = "fold"
-    x = float_tensor(input, op)
-    if x.ndim not in (2, 3):
-        raise ValueError(f"{op}: expected (N, C·kh·kw, L) or (C·kh·kw, L) input, got {x.shape}")
+    x = _input(op, input, (2, 3), "(N, C·kh·kw, L) or (C·kh·kw, L) input, got")
     kernel, dilation, pad, stride = _geometry(op, kernel_size, dilation, padding, stride)
     h, w = ntuple(output_size, 2, "output_size", op, 1)
     oh, ow = _blocks((h, w), kernel, dilation, pad, stride)

@@ -41,6 +41,13 @@ def scalar(value: Any, name: str = "lr") -> float:
     return float(value)
 
 
+def adam_hyperparameters(group: dict[str, Any]) -> tuple[float, float, float, float, float]:
+    """An Adam-family group's ``lr``, β1, β2, ``eps`` and ``weight_decay`` as floats."""
+    lr = scalar(group["lr"])
+    beta1, beta2 = (scalar(b, "betas") for b in group["betas"])
+    return lr, beta1, beta2, float(group["eps"]), float(group["weight_decay"])
+
+
 def check_group(optimizer: str, group: dict[str, Any], checked: tuple[str, ...]) -> None:
     """Raise ValueError for an out-of-range option of ``group`` among ``checked``."""
     for key in checked:

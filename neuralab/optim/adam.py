@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 
 from neuralab.compiled import load
-from neuralab.optim._checks import scalar
-from neuralab.optim._update import _decayed_gradient, _fresh_state
+from neuralab.optim._checks import adam_hyperparameters
+from neuralab.optim._update import _decayed_gradient, updatable
 from neuralab.optim.optimizer import Optimizer
 from neuralab.parallel import parallel_for
 from neuralab.tensor import Tensor
@@ -63,22 +63,13 @@ class Adam(Optimizer):
     _checked = ("lr", "eps", "betas", "weight_decay")
 
     def _update_group(self, group: dict[str, Any]) -> None:
-        lr = scalar(group["lr"])
-        beta1, beta2 = (scalar(b, "betas") for b in group["betas"])
-        eps = float(group["eps"])
-        weight_decay = float(group["weight_decay"])
+        lr, beta1, beta2, eps, weight_decay = adam_hyperparameters(group)
         amsgrad, maximize = group["amsgrad"], group["maximize"]
         decoupled = group["decoupled_weight_decay"]
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            theta = p._data
-            state = self.state[p]
-            if not state:
-                names = ("exp_avg", "exp_avg_sq") + (("max_exp_avg_sq",) if amsgrad else ())
-                _fresh_state(state, theta, *names)
+        names = ("exp_avg", "exp_avg_sq") + (("max_exp_avg_sq",) if amsgrad else ())
+        for theta, grad, state in updatable(self.state, group, *names):
             step = state["step"] = state["step"] + 1
-            g = _decayed_gradient(p.grad._data, theta, lr, weight_decay, decoupled, maximize)
+            g = _decayed_gradient(grad, theta, lr, weight_decay, decoupled, maximize)
             m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
             v_max = state["max_exp_avg_sq"]._data if amsgrad else None
             coefficients = (beta1, beta2, eps, lr / (1.0 - beta1**step), (1.0 - beta2**step) ** 0.5)

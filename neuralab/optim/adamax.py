@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from neuralab.optim._checks import scalar
+from neuralab.optim._checks import adam_hyperparameters
 from neuralab.optim._update import _gradient, _lerp_, options, updatable
 from neuralab.optim.optimizer import Optimizer
 from neuralab.tensor import Tensor
@@ -43,9 +43,7 @@ class Adamax(Optimizer):
         super().__init__(params, options(locals()))
 
     def _update_group(self, group: dict[str, Any]) -> None:
-        lr = scalar(group["lr"])
-        beta1, beta2 = (scalar(b, "betas") for b in group["betas"])
-        eps, weight_decay = float(group["eps"]), float(group["weight_decay"])
+        lr, beta1, beta2, eps, weight_decay = adam_hyperparameters(group)
         for theta, grad, state in updatable(self.state, group, "exp_avg", "exp_inf"):
             step = state["step"] = state["step"] + 1
             g = _gradient(grad, theta, weight_decay, group["maximize"])

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from neuralab.optim._checks import scalar
-from neuralab.optim._update import options
+from neuralab.optim._update import options, updatable
 from neuralab.optim.optimizer import Optimizer
 from neuralab.tensor import Tensor, constant
 
@@ -46,18 +46,14 @@ class Rprop(Optimizer):
         lr = scalar(group["lr"])
         etaminus, etaplus = (float(e) for e in group["etas"])
         low, high = (float(s) for s in group["step_sizes"])
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            theta = p._data
-            state = self.state[p]
+        for theta, grad, state in updatable(self.state, group):
             if not state:
                 state["step"] = 0
                 state["prev"] = constant(np.zeros_like(theta))
                 state["step_size"] = constant(np.full_like(theta, lr))
             state["step"] += 1
             prev, step_size = state["prev"]._data, state["step_size"]._data
-            g = np.array(p.grad._data, dtype=theta.dtype)  # a copy: it is zeroed in places
+            g = np.array(grad, dtype=theta.dtype)  # a copy: it is zeroed in places
             if group["maximize"]:
                 np.negative(g, out=g)
             factor = np.multiply(g, prev, out=np.empty_like(theta))

@@ -7,13 +7,12 @@ the tests drive a session the same way. Errors a page can cause come back as
 
 from __future__ import annotations
 
-import base64
 from typing import Any
 
 from neuralab.playground import export
 from neuralab.playground.config import ConfigError
 from neuralab.playground.data import CSVError, parse_csv
-from neuralab.playground.protocol import ProtocolError
+from neuralab.playground.protocol import ProtocolError, file_frame
 from neuralab.playground.session import Session, SessionError, descend_parabola
 
 _MIME = {"model": "application/octet-stream", "script": "text/x-python",
@@ -28,12 +27,7 @@ def _file(what: str, session: Session) -> dict[str, Any]:
         name, content = export.ONNX_NAME, export.onnx_file(session)
     else:
         name, content = export.SCRIPT_NAME, export.script(session).encode("utf-8")
-    return {
-        "type": "file",
-        "name": name,
-        "mime": _MIME[what],
-        "b64": base64.b64encode(content).decode("ascii"),
-    }
+    return file_frame(name, _MIME[what], content)
 
 
 def apply(session: Session, cmd: dict[str, Any]) -> dict[str, Any] | None:

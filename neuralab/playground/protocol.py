@@ -33,12 +33,20 @@ the same :func:`parse` with their own table.
 
 from __future__ import annotations
 
+import base64
 import json
 import math
 from collections.abc import Callable
 from typing import Any
 
 from neuralab.playground.config import MAX_LAYERS, MAX_NEURONS, MAX_POINTS, ConfigError, validate
+
+
+def file_frame(name: str, mime: str, content: bytes, **extra: Any) -> dict[str, Any]:
+    """A ``file`` reply frame: ``content`` as base64 text under ``b64``, then ``extra`` fields."""
+    b64 = base64.b64encode(content).decode("ascii")
+    return {"type": "file", "name": name, "mime": mime, "b64": b64, **extra}
+
 
 MAX_MESSAGE_BYTES = 512 * 1024
 """The largest client frame accepted (a CSV upload of MAX_POINTS rows fits easily)."""
@@ -118,26 +126,24 @@ def _focus(msg: dict) -> dict:
     return {"cmd": "focus", "node": node}
 
 
+def _point_edit(msg: dict, key: str, lo: float, hi: float) -> dict:
+    """A ``points`` command at (x, y) with one more number ``key`` in [lo, hi]."""
+    _fields(msg, {"op", "x", "y", key})
+    return {
+        "cmd": "points",
+        "op": msg["op"],
+        "x": _number(msg, "x", -1e6, 1e6),
+        "y": _number(msg, "y", -1e6, 1e6),
+        key: _number(msg, key, lo, hi),
+    }
+
+
 def _points(msg: dict) -> dict:
     op = msg.get("op")
     if op == "add":
-        _fields(msg, {"op", "x", "y", "label"})
-        return {
-            "cmd": "points",
-            "op": op,
-            "x": _number(msg, "x", -1e6, 1e6),
-            "y": _number(msg, "y", -1e6, 1e6),
-            "label": _number(msg, "label", -1e6, 1e6),
-        }
+        return _point_edit(msg, "label", -1e6, 1e6)
     if op == "erase":
-        _fields(msg, {"op", "x", "y", "radius"})
-        return {
-            "cmd": "points",
-            "op": op,
-            "x": _number(msg, "x", -1e6, 1e6),
-            "y": _number(msg, "y", -1e6, 1e6),
-            "radius": _number(msg, "radius", 0, 12),
-        }
+        return _point_edit(msg, "radius", 0, 12)
     if op == "clear":
         _fields(msg, {"op"})
         return {"cmd": "points", "op": op}

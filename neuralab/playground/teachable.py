@@ -58,7 +58,7 @@ import neuralab.random as nl_random
 from neuralab import nn, optim
 from neuralab.nn.utils import eval_mode, train_mode
 from neuralab.playground.data import train_mask
-from neuralab.playground.protocol import ProtocolError, _ack, _bare, _fields, _number
+from neuralab.playground.protocol import ProtocolError, _ack, _bare, _fields, _number, file_frame
 from neuralab.playground.protocol import parse as parse_frame
 from neuralab.playground.session import SessionError, b64, json_numbers
 from neuralab.tensor import constant
@@ -698,10 +698,11 @@ def apply(session: TeachableSession, cmd: dict[str, Any]) -> dict[str, Any] | No
             session.set_probe(cmd["image"])
         elif name == "export":
             onnx = cmd["format"] == "onnx"
-            content = base64.b64encode(session.export_onnx() if onnx else session.export())
-            return {"type": "file", "name": ONNX_NAME if onnx else MODEL_NAME,
-                    "mime": "application/octet-stream", "b64": content.decode("ascii"),
-                    "inPage": cmd["inPage"]}  # fmt: skip
+            content = session.export_onnx() if onnx else session.export()
+            return file_frame(
+                ONNX_NAME if onnx else MODEL_NAME, "application/octet-stream", content,
+                inPage=cmd["inPage"],
+            )  # fmt: skip
     except SessionError as e:
         raise ProtocolError(f"{name}: {e}", name) from None
     return None

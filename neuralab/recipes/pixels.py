@@ -14,6 +14,7 @@ from neuralab.data import SCENE_CLASSES, digits, scenes, train_test_split
 from neuralab.models.autoencoder import ConvAutoencoder
 from neuralab.models.gan import GAN, mode_counts, ring_centres, ring_of_gaussians, train_gan
 from neuralab.models.segnet import SegNet, iou_per_class
+from neuralab.nn.utils import eval_mode
 from neuralab.train import Callback
 
 __all__ = [
@@ -157,8 +158,7 @@ def train_ring_gan(steps: int = 5000, seed: int = 0) -> tuple[GAN, np.ndarray]:
 def confident_digits(gan: GAN, classifier: nn.Module) -> dict:
     """How ``classifier`` sees 1,000 samples: ``confident`` (share labelled with probability
     ≥ 0.9) and ``classes`` (how many of those confident ones per digit)."""
-    classifier.eval()
-    with nl.no_grad():
+    with eval_mode(classifier):
         probs = classifier(gan.sample(1000).reshape(1000, 64)).softmax(dim=-1).numpy()
     confident = probs.max(axis=1) >= 0.9
     return {

@@ -10,7 +10,7 @@ import numpy as np
 
 from neuralab.device import require_cpu
 from neuralab.nn import init
-from neuralab.nn.module import Parameter
+from neuralab.nn.module import Module, Parameter
 from neuralab.tensor import float32
 
 
@@ -36,6 +36,19 @@ def parameter(data: np.ndarray, requires_grad: bool = True) -> Parameter:
 def empty_parameter(shape: tuple[int, ...], dtype: Any) -> Parameter:
     """An uninitialized parameter of ``dtype`` (float32 by default)."""
     return parameter(np.empty(shape, np.dtype(dtype or float32)))
+
+
+def create_weight_and_bias(
+    module: Module, weight_shape: tuple[int, ...], bias: bool, out_features: int, dtype: Any
+) -> None:
+    """Give ``module`` a ``weight`` of ``weight_shape`` and, when ``bias``, a bias of
+    ``out_features`` values (else a registered None, as torch), then ``reset_parameters()``."""
+    module.weight = empty_parameter(weight_shape, dtype)
+    if bias:
+        module.bias = empty_parameter((out_features,), dtype)
+    else:
+        module.register_parameter("bias", None)
+    module.reset_parameters()
 
 
 def reset_weight_and_bias(weight: Parameter, bias: Parameter | None) -> None:

@@ -13,7 +13,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from neuralab.nn import functional as F
-from neuralab.nn.layers._params import check_factory, empty_parameter, reset_weight_and_bias
+from neuralab.nn.layers._params import (
+    check_factory,
+    create_weight_and_bias,
+    reset_weight_and_bias,
+)
 from neuralab.nn.module import Module
 from neuralab.tensor import Tensor
 
@@ -72,12 +76,7 @@ class _ConvNd(Module):
             shape = (in_channels, out_channels // groups, *self.kernel_size)
         else:
             shape = (out_channels, in_channels // groups, *self.kernel_size)
-        self.weight = empty_parameter(shape, dtype)
-        if bias:
-            self.bias = empty_parameter((out_channels,), dtype)
-        else:
-            self.register_parameter("bias", None)
-        self.reset_parameters()
+        create_weight_and_bias(self, shape, bias, out_channels, dtype)
 
     def _check_channels(
         self, in_channels: int, out_channels: int, groups: int, padding_mode: str

@@ -11,6 +11,7 @@ from neuralab.nn import init
 from neuralab.nn.layers._params import (
     check_factory,
     check_float_dtype,
+    create_weight_and_bias,
     empty_parameter,
     reset_weight_and_bias,
 )
@@ -40,12 +41,7 @@ class Linear(Module):
         check_factory(device, dtype, "Linear")
         self.in_features = in_features
         self.out_features = out_features
-        self.weight = empty_parameter((out_features, in_features), dtype)
-        if bias:
-            self.bias = empty_parameter((out_features,), dtype)
-        else:
-            self.register_parameter("bias", None)
-        self.reset_parameters()
+        create_weight_and_bias(self, (out_features, in_features), bias, out_features, dtype)
 
     def reset_parameters(self) -> None:
         """Redraw the weight and bias from torch's default distributions."""
@@ -86,12 +82,8 @@ class Bilinear(Module):
         self.in1_features = in1_features
         self.in2_features = in2_features
         self.out_features = out_features
-        self.weight = empty_parameter((out_features, in1_features, in2_features), dtype)
-        if bias:
-            self.bias = empty_parameter((out_features,), dtype)
-        else:
-            self.register_parameter("bias", None)
-        self.reset_parameters()
+        weight_shape = (out_features, in1_features, in2_features)
+        create_weight_and_bias(self, weight_shape, bias, out_features, dtype)
 
     def reset_parameters(self) -> None:
         """Redraw weight and bias from U(±1/√in1_features)."""

@@ -46,6 +46,21 @@ def _as_shape(normalized_shape: int | Sequence[int]) -> tuple[int, ...]:
     return (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
 
 
+class _AffineNorm(Module):
+    """GroupNorm, LayerNorm and RMSNorm: an optional learned elementwise scale (and shift)."""
+
+    def _init_affine(
+        self, shape: tuple[int, ...], affine: bool, bias: bool, device: Any, dtype: Any
+    ) -> None:
+        """Register the affine parameters of ``shape`` (see _affine_parameters), then reset."""
+        _affine_parameters(self, shape, affine, bias, device, dtype)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Scale 1, shift 0 (where the layer has them)."""
+        _reset_affine(self)
+
+
 class _NormBase(Module):
     """Per-channel normalization with optional running statistics (torch's _NormBase).
 
@@ -317,7 +332,7 @@ class InstanceNorm3d(_InstanceNorm):
     _dims = (4, 5)
 
 
-class GroupNorm(Module):
+class GroupNorm(_AffineNorm):
     """Normalize each sample's channels in ``num_groups`` groups (batch-size independent), then
     a per-channel affine map."""
 
@@ -342,12 +357,7 @@ class GroupNorm(Module):
         self.num_channels = num_channels
         self.eps = eps
         self.affine = affine
-        _affine_parameters(self, (num_channels,), affine, bias, device, dtype)
-        self.reset_parameters()
-
-    def reset_parameters(self) -> None:
-        """Scale 1, shift 0."""
-        _reset_affine(self)
+        self._init_affine((num_channels,), affine, bias, device, dtype)
 
     def forward(self, input: Tensor) -> Tensor:
         return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
@@ -359,7 +369,7 @@ class GroupNorm(Module):
         )
 
 
-class LayerNorm(Module):
+class LayerNorm(_AffineNorm):
     """Normalize each sample over its last dims ``normalized_shape`` (no batch statistics).
 
     With ``elementwise_affine`` (and ``bias``) a learned elementwise scale (ones) and shift
@@ -379,12 +389,7 @@ class LayerNorm(Module):
         self.normalized_shape = _as_shape(normalized_shape)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
-        _affine_parameters(self, self.normalized_shape, elementwise_affine, bias, device, dtype)
-        self.reset_parameters()
-
-    def reset_parameters(self) -> None:
-        """Scale 1, shift 0."""
-        _reset_affine(self)
+        self._init_affine(self.normalized_shape, elementwise_affine, bias, device, dtype)
 
     def forward(self, input: Tensor) -> Tensor:
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
@@ -396,7 +401,7 @@ class LayerNorm(Module):
         )
 
 
-class RMSNorm(Module):
+class RMSNorm(_AffineNorm):
     """Divide each sample by the root mean square over its last dims ``normalized_shape``, then
     a learned elementwise scale; ``eps=None`` is the dtype's machine epsilon."""
 
@@ -412,12 +417,7 @@ class RMSNorm(Module):
         self.normalized_shape = _as_shape(normalized_shape)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
-        _affine_parameters(self, self.normalized_shape, elementwise_affine, False, device, dtype)
-        self.reset_parameters()
-
-    def reset_parameters(self) -> None:
-        """Scale 1."""
-        _reset_affine(self)
+        self._init_affine(self.normalized_shape, elementwise_affine, False, device, dtype)
 
     def forward(self, input: Tensor) -> Tensor:
         return F.rms_norm(input, self.normalized_shape, self.weight, self.eps)

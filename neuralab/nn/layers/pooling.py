@@ -166,51 +166,45 @@ class AvgPool2d(_AvgPoolNd):
         return total * ((kh * kw) / self.divisor_override)
 
 
-class AdaptiveAvgPool2d(Module):
-    """Average pooling to a fixed output size (H_out, W_out), whatever the input size."""
-
-    def __init__(self, output_size: int | None | Sequence[int | None]) -> None:
-        super().__init__()
-        self.output_size = output_size
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.adaptive_avg_pool2d(input, self.output_size)
-
-    def extra_repr(self) -> str:
-        return f"output_size={self.output_size}"
-
-
-class AdaptiveAvgPool1d(Module):
-    """Average pooling of (N, C, L) to a fixed output length, whatever the input length."""
-
-    def __init__(self, output_size: int | None | Sequence[int | None]) -> None:
-        super().__init__()
-        self.output_size = output_size
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.adaptive_avg_pool1d(input, self.output_size)
-
-    def extra_repr(self) -> str:
-        return f"output_size={self.output_size}"
-
-
-class _AdaptiveMaxPoolNd(Module):
-    """Max pooling to a fixed output size; ``return_indices`` also gives the flat positions."""
+class _AdaptivePoolNd(Module):
+    """Pooling to a fixed ``output_size``, whatever the input size, through ``_pool``."""
 
     _pool: Any
+
+    def __init__(self, output_size: int | None | Sequence[int | None]) -> None:
+        super().__init__()
+        self.output_size = output_size
+
+    def forward(self, input: Tensor) -> Tensor | tuple[Tensor, Tensor]:
+        return self._pool(input, self.output_size)
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
+
+
+class AdaptiveAvgPool2d(_AdaptivePoolNd):
+    """Average pooling to a fixed output size (H_out, W_out), whatever the input size."""
+
+    _pool = staticmethod(F.adaptive_avg_pool2d)
+
+
+class AdaptiveAvgPool1d(_AdaptivePoolNd):
+    """Average pooling of (N, C, L) to a fixed output length, whatever the input length."""
+
+    _pool = staticmethod(F.adaptive_avg_pool1d)
+
+
+class _AdaptiveMaxPoolNd(_AdaptivePoolNd):
+    """Max pooling to a fixed output size; ``return_indices`` also gives the flat positions."""
 
     def __init__(
         self, output_size: int | None | Sequence[int | None], return_indices: bool = False
     ) -> None:
-        super().__init__()
-        self.output_size = output_size
+        super().__init__(output_size)
         self.return_indices = return_indices
 
     def forward(self, input: Tensor) -> Tensor | tuple[Tensor, Tensor]:
         return self._pool(input, self.output_size, self.return_indices)
-
-    def extra_repr(self) -> str:
-        return f"output_size={self.output_size}"
 
 
 class AdaptiveMaxPool1d(_AdaptiveMaxPoolNd):

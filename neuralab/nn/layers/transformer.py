@@ -85,6 +85,27 @@ class _TransformerLayer(Module):
         x = self.linear2(self.dropout(self.activation(self.linear1(x))))
         return getattr(self, f"dropout{n}")(x)
 
+    def _attention_block(
+        self,
+        n: int,
+        attention: MultiheadAttention,
+        memory: Tensor | None,
+        attn_mask: Any,
+        key_padding_mask: Any,
+        is_causal: bool,
+    ) -> Callable[[Tensor], Tensor]:
+        """Block n: x attends to ``memory`` (to itself when None), then dropout n."""
+
+        def block(x: Tensor) -> Tensor:
+            kv = x if memory is None else memory
+            x = attention(
+                x, kv, kv, key_padding_mask=key_padding_mask, need_weights=False,
+                attn_mask=attn_mask, is_causal=is_causal,
+            )[0]  # fmt: skip
+            return getattr(self, f"dropout{n}")(x)
+
+        return block
+
     def _residual(self, x: Tensor, n: int, block: Callable[[Tensor], Tensor]) -> Tensor:
         """x + block(norm(x)) in pre-norm, norm(x + block(x)) in post-norm; block n's norm."""
         norm = getattr(self, f"norm{n}")
@@ -128,14 +149,9 @@ class TransformerEncoderLayer(_TransformerLayer):
         is_causal: bool = False,
     ) -> Tensor:
         """Encode ``src`` (masks as in MultiheadAttention: bool True = not attended)."""
-
-        def self_attention(x: Tensor) -> Tensor:
-            x = self.self_attn(
-                x, x, x, key_padding_mask=src_key_padding_mask, need_weights=False,
-                attn_mask=src_mask, is_causal=is_causal,
-            )[0]  # fmt: skip
-            return self.dropout1(x)
-
+        self_attention = self._attention_block(
+            1, self.self_attn, None, src_mask, src_key_padding_mask, is_causal
+        )
         x = self._residual(src, 1, self_attention)
         return self._residual(x, 2, lambda x: self._ff_block(x, 2))
 
@@ -179,21 +195,12 @@ class TransformerDecoderLayer(_TransformerLayer):
         memory_is_causal: bool = False,
     ) -> Tensor:
         """Decode ``tgt`` attending to itself (``tgt_mask``) and to ``memory`` (``memory_mask``)."""
-
-        def self_attention(x: Tensor) -> Tensor:
-            x = self.self_attn(
-                x, x, x, key_padding_mask=tgt_key_padding_mask, need_weights=False,
-                attn_mask=tgt_mask, is_causal=tgt_is_causal,
-            )[0]  # fmt: skip
-            return self.dropout1(x)
-
-        def cross_attention(x: Tensor) -> Tensor:
-            x = self.multihead_attn(
-                x, memory, memory, key_padding_mask=memory_key_padding_mask, need_weights=False,
-                attn_mask=memory_mask, is_causal=memory_is_causal,
-            )[0]  # fmt: skip
-            return self.dropout2(x)
-
+        self_attention = self._attention_block(
+            1, self.self_attn, None, tgt_mask, tgt_key_padding_mask, tgt_is_causal
+        )
+        cross_attention = self._attention_block(
+            2, self.multihead_attn, memory, memory_mask, memory_key_padding_mask, memory_is_causal
+        )
         x = self._residual(tgt, 1, self_attention)
         x = self._residual(x, 2, cross_attention)
         return self._residual(x, 3, lambda x: self._ff_block(x, 3))

@@ -18,10 +18,29 @@ from neuralab.optim.optimizer import Optimizer
 
 
 class _LambdaState:
-    """State dicts for schedulers holding functions: a plain function is saved as None, a
-    callable object as its ``__dict__`` (restored into the same object on load)."""
+    """Schedulers holding one function per group (torch's ``lr_lambda`` argument), and their
+    state dicts: a plain function is saved as None, a callable object as its ``__dict__``
+    (restored into the same object on load)."""
 
     lr_lambdas: list[Callable[[int], float]]
+    _needs_callables: bool = False  # MultiplicativeLR checks its lambdas up front, as torch does
+
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        lr_lambda: Callable[[int], float] | list[Callable[[int], float]],
+        last_epoch: int = -1,
+    ) -> None:
+        check_optimizer(optimizer)
+        self.lr_lambdas = per_group("lr_lambda", optimizer, lr_lambda)
+        if self._needs_callables:
+            for fn in self.lr_lambdas:
+                if not callable(fn):
+                    raise TypeError(
+                        f"{type(self).__name__}: lr_lambda should be a function, but got "
+                        f"{type(fn).__name__}"
+                    )
+        super().__init__(optimizer, last_epoch)  # type: ignore[call-arg]
 
     def state_dict(self) -> dict[str, Any]:
         """Attributes, with the lambdas as described above."""
@@ -45,16 +64,6 @@ class _LambdaState:
 class LambdaLR(_LambdaState, LRScheduler):
     """lr = initial_lr · lr_lambda(epoch), one function for all groups or one per group."""
 
-    def __init__(
-        self,
-        optimizer: Optimizer,
-        lr_lambda: Callable[[int], float] | list[Callable[[int], float]],
-        last_epoch: int = -1,
-    ) -> None:
-        check_optimizer(optimizer)
-        self.lr_lambdas = per_group("lr_lambda", optimizer, lr_lambda)
-        super().__init__(optimizer, last_epoch)
-
     def get_lr(self) -> list[Any]:
         return [base * fn(self.last_epoch) for fn, base in zip(self.lr_lambdas, self.base_lrs)]
 
@@ -62,20 +71,7 @@ class LambdaLR(_LambdaState, LRScheduler):
 class MultiplicativeLR(_LambdaState, LRScheduler):
     """lr ← lr · lr_lambda(epoch) every epoch after the first."""
 
-    def __init__(
-        self,
-        optimizer: Optimizer,
-        lr_lambda: Callable[[int], float] | list[Callable[[int], float]],
-        last_epoch: int = -1,
-    ) -> None:
-        check_optimizer(optimizer)
-        self.lr_lambdas = per_group("lr_lambda", optimizer, lr_lambda)
-        for fn in self.lr_lambdas:
-            if not callable(fn):
-                raise TypeError(
-                    f"MultiplicativeLR: lr_lambda should be a function, but got {type(fn).__name__}"
-                )
-        super().__init__(optimizer, last_epoch)
+    _needs_callables = True
 
     def get_lr(self) -> list[Any]:
         if self._is_initial:
