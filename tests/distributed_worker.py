@@ -90,6 +90,13 @@ def sampler(out: Path) -> None:
     np.save(out / f"sampler{dist.get_rank()}.npy", np.stack(epochs))
 
 
+def threads(out: Path) -> None:
+    from threadpoolctl import threadpool_info
+
+    blas = [p["num_threads"] for p in threadpool_info() if p["filepath"].find("numpy") >= 0]
+    np.save(out / f"threads{dist.get_rank()}.npy", np.array([nl.get_num_threads(), *blas]))
+
+
 def mismatch(out: Path) -> None:
     nn.parallel.DistributedDataParallel(build("mlp", hidden=16 + dist.get_rank()))
 

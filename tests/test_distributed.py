@@ -7,6 +7,7 @@ side is tests/distributed_worker.py."""
 from __future__ import annotations
 
 import importlib.util
+import os
 import re
 import subprocess
 import sys
@@ -85,6 +86,25 @@ def test_fit_in_two_processes_trains_as_one_process_on_twice_the_batch(healthy_r
 
 
 @needs_mpi
+def test_processes_on_one_machine_share_its_cores(tmp_path):
+    """A user's own `mpiexec -n 2` (no thread variables): each process takes half the cores, for
+    its ops and for BLAS, instead of BLAS threads spinning beside the peer's."""
+    try:
+        launch.mpiexec()
+    except RuntimeError as e:
+        pytest.skip(str(e))
+    environment = launch.environment(2)
+    for name in ("NEURALAB_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        environment.pop(name, None)
+    cmd = launch.command(2, [str(WORKER), "threads", str(tmp_path)])
+    done = subprocess.run(cmd, env=environment, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr[-3000:]
+    share = max(1, len(os.sched_getaffinity(0)) // 2)
+    for rank in range(2):
+        counts = np.load(tmp_path / f"threads{rank}.npy")
+        assert counts[0] == share and all(c == share for c in counts[1:]), counts
+
+
 def test_distributed_sampler_partitions_each_epoch(healthy_run):
     parts = [np.load(healthy_run / f"sampler{r}.npy") for r in range(2)]
     for epoch in range(2):
