@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+import traceback
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
@@ -190,14 +191,18 @@ def _abort_on_uncaught_exceptions() -> None:
     previous = sys.excepthook
 
     def hook(kind: type, value: BaseException, tb: Any) -> None:
-        previous(kind, value, tb)
         group = _group
-        if group is not None and group.size > 1:
-            sys.stderr.write(
-                f"neuralab.distributed: process {group.rank} failed ({kind.__name__}); "
-                "stopping all processes\n"
-            )
-            sys.stderr.flush()
-            group.comm.Abort(1)
+        if group is None or group.size == 1:
+            previous(kind, value, tb)
+            return
+        # one write, flushed, and a moment for mpiexec to forward it before Abort tears down
+        sys.stderr.write(
+            "".join(traceback.format_exception(kind, value, tb))
+            + f"neuralab.distributed: process {group.rank} failed ({kind.__name__}); "
+            "stopping all processes\n"
+        )
+        sys.stderr.flush()
+        time.sleep(0.5)
+        group.comm.Abort(1)
 
     sys.excepthook = hook
