@@ -2,6 +2,8 @@
 
 import math
 
+import neuralab.parallel  # noqa: F401  first: it tunes OpenBLAS before NumPy loads it
+
 from neuralab import (
     accelerator,
     amp,

@@ -19,9 +19,12 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import mmap
 import os
 
-__all__ = ["keep_freed_memory"]
+import numpy as np
+
+__all__ = ["keep_freed_memory", "persistent_zeros"]
 
 _M_TRIM_THRESHOLD = -1  # mallopt parameter numbers, from glibc's malloc.h
 _M_MMAP_THRESHOLD = -3
@@ -56,6 +59,23 @@ def keep_freed_memory(
         ok_mmap = libc.mallopt(_M_MMAP_THRESHOLD, ctypes.c_int(FALLBACK_MMAP_THRESHOLD))
     ok_trim = libc.mallopt(_M_TRIM_THRESHOLD, ctypes.c_int(trim_threshold))
     return bool(ok_mmap and ok_trim)
+
+
+OWN_PAGES_BYTES = 256 * 1024  # persistent arrays from this size up get a mapping of their own
+
+
+def persistent_zeros(like: np.ndarray) -> np.ndarray:
+    """Zeros shaped and typed as ``like``, for state that lives as long as the model (an
+    optimizer's moments): from :data:`OWN_PAGES_BYTES` up, on pages of their own (an anonymous
+    mapping, zero-filled by the kernel), not on heap blocks a training step just freed.
+
+    Made after the first step, such state would otherwise take the freed blocks that the next
+    step's activations and gradients then have to find anew: the heap grew by the state's size
+    on the second step (8 MB of Adam moments for the CIFAR CNN), as if a step needed it.
+    """
+    if like.nbytes < OWN_PAGES_BYTES or not like.flags.c_contiguous:
+        return np.zeros_like(like)
+    return np.frombuffer(mmap.mmap(-1, like.nbytes), like.dtype).reshape(like.shape)
 
 
 configured_at_import = False  # whether ``import neuralab`` applied keep_freed_memory()

@@ -9,10 +9,11 @@ the chunks run; outside those sections BLAS keeps the thread count set here.
 
 A single large GEMM is the exception: OpenBLAS's own threads split it better than our chunks do
 (its idle workers spin, so a hand-off costs a microsecond, ours tens). But after each threaded
-call they keep spinning for about 0.1 s, and if neuralab's chunks run in that time the two pools
-fight over the cores (a CNN step ran 1.8x slower). :func:`blas_may_thread` therefore lets BLAS
-thread a GEMM only when no chunks ran on the pool during the last :data:`SPIN_WINDOW` seconds:
-an MLP or a recurrent net's big GEMMs get BLAS's threads, a CNN's stay split into chunks.
+call they keep spinning, by default for about 0.1 s, and whatever runs next fights them for the
+cores (a CNN step ran 1.8x slower). So the spin is cut to about 0.3 ms
+(:data:`BLAS_SPIN_LOG2`), and :func:`blas_may_thread` lets BLAS thread a GEMM only when no
+chunks ran on the pool during the last :data:`SPIN_WINDOW` seconds: an MLP or a recurrent net's
+big GEMMs get BLAS's threads, a CNN's stay split into chunks.
 
 ``set_num_threads(n)`` is ``torch.set_num_threads``: the number of threads one op may use (the
 pool's workers plus the calling thread) and the BLAS limit. The default is the number of cores
@@ -22,6 +23,7 @@ this process may run on (``NEURALAB_NUM_THREADS`` or ``OMP_NUM_THREADS`` overrid
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -29,7 +31,19 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext
 from typing import Any
 
-import numpy as np
+# OpenBLAS's idle workers busy-wait 2^28 cycles (~0.1 s) after each threaded call, taking a core
+# from whatever runs next: our chunks, a numba kernel or the next op's Python (a char-LSTM step
+# at 2 threads took 10.3 ms with that wait, 7.0 with ours). 2^20 cycles (~0.3 ms) still bridges
+# the gap between an MLP's back-to-back GEMMs (2^16 and shorter slowed its step by 14-17%: each
+# GEMM woke sleeping workers). OpenBLAS reads the variable when NumPy loads it, so it is set
+# before the import below; :func:`_shorten_blas_spin` restarts the workers if NumPy came first.
+BLAS_SPIN_LOG2 = "20"
+_BLAS_SPIN_SET = "OPENBLAS_THREAD_TIMEOUT" not in os.environ
+_NUMPY_FIRST = "numpy" in sys.modules
+if _BLAS_SPIN_SET:
+    os.environ["OPENBLAS_THREAD_TIMEOUT"] = BLAS_SPIN_LOG2
+
+import numpy as np  # noqa: E402  (after the OpenBLAS setting above)
 
 __all__ = [
     "blas_may_thread",
@@ -79,6 +93,24 @@ def _blas_libraries() -> list:
 
         _state["blas"] = [c for c in ThreadpoolController().lib_controllers if c.user_api == "blas"]
     return _state["blas"]
+
+
+def _shorten_blas_spin() -> None:
+    """Apply :data:`BLAS_SPIN_LOG2` to an OpenBLAS that NumPy loaded before neuralab was imported:
+    re-read the environment and stop its workers, which restart with the new wait on the next
+    threaded call. The user's own ``OPENBLAS_THREAD_TIMEOUT`` is left alone; other BLAS
+    libraries are untouched."""
+    if not _BLAS_SPIN_SET:
+        return
+    import ctypes
+
+    for lib in _blas_libraries():
+        if lib.internal_api != "openblas":
+            continue
+        handle = ctypes.CDLL(lib.filepath)
+        if hasattr(handle, "openblas_read_env") and hasattr(handle, "blas_thread_shutdown_"):
+            handle.openblas_read_env()
+            handle.blas_thread_shutdown_()
 
 
 def get_num_threads() -> int:
@@ -132,7 +164,9 @@ def _run_chunk(fn: Callable[[int, int], None], start: int, stop: int) -> None:
         _local.busy = False
 
 
-SPIN_WINDOW = 0.2  # seconds; OpenBLAS workers spin 2^28 cycles (~0.1 s) after a threaded call
+# seconds; chosen when OpenBLAS's workers spun ~0.1 s. With the ~0.3 ms spin, a window of 0
+# measured within noise of this one on LeNet, the CIFAR CNN and the GPT at 2 threads: kept.
+SPIN_WINDOW = 0.2
 
 
 def blas_may_thread() -> bool:
@@ -221,3 +255,7 @@ def serial_section() -> Iterator[None]:
             yield
         finally:
             _local.busy = False
+
+
+if _NUMPY_FIRST:
+    _shorten_blas_spin()

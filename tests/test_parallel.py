@@ -200,3 +200,53 @@ sys.exit(os.waitstatus_to_exitcode(status))
 """
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
+
+
+# CPU seconds this process burns during a 0.3 s sleep right after threaded GEMMs: OpenBLAS's idle
+# workers busy-wait for up to 2^28 cycles (~0.1 s) unless told otherwise.
+SPIN_PROBE = """
+import os, time
+{before}
+import numpy as np
+{after}
+a = np.ones((512, 512), np.float32)
+for _ in range(5):
+    a @ a
+before = time.process_time()
+time.sleep(0.3)
+print(time.process_time() - before, os.environ.get("OPENBLAS_THREAD_TIMEOUT"))
+"""
+
+
+def spin_seconds(before: str = "", after: str = "", **env: str) -> tuple[float, str]:
+    """The probe's spinning CPU seconds and its OPENBLAS_THREAD_TIMEOUT, two BLAS threads."""
+    clean = {k: v for k, v in os.environ.items() if k != "OPENBLAS_THREAD_TIMEOUT"}
+    clean.update(OMP_NUM_THREADS="2", OPENBLAS_NUM_THREADS="2", **env)
+    code = SPIN_PROBE.format(before=before, after=after)
+    done = subprocess.run([sys.executable, "-c", code], env=clean, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    cpu, timeout = done.stdout.split()
+    return float(cpu), timeout
+
+
+openblas_threads = pytest.mark.skipif(
+    (os.cpu_count() or 1) < 2
+    or not any(p["internal_api"] == "openblas" for p in threadpool_info()),
+    reason="needs OpenBLAS and two cores",
+)
+
+
+@openblas_threads
+def test_openblas_workers_stop_spinning_soon_after_a_gemm():
+    assert spin_seconds()[0] > 0.05  # NumPy alone: a worker spins for ~0.1 s
+    # imported before NumPy, neuralab sets the wait before OpenBLAS loads; imported after, it
+    # restarts OpenBLAS's workers with the new wait
+    for order in ({"before": "import neuralab"}, {"after": "import neuralab"}):
+        cpu, timeout = spin_seconds(**order)
+        assert cpu < 0.02 and timeout == parallel.BLAS_SPIN_LOG2, order
+
+
+@openblas_threads
+def test_a_users_own_openblas_thread_timeout_is_kept():
+    cpu, timeout = spin_seconds(after="import neuralab", OPENBLAS_THREAD_TIMEOUT="28")
+    assert cpu > 0.05 and timeout == "28"

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from neuralab.memory import persistent_zeros
 from neuralab.tensor import constant, get_default_dtype
 
 
@@ -68,7 +69,7 @@ def _fresh_state(state: dict[str, Any], theta: np.ndarray, *names: str) -> None:
     """Start a parameter's state: ``step`` 0 and a zero array (as a Tensor) for each name."""
     state["step"] = 0
     for name in names:
-        state[name] = constant(np.zeros_like(theta))
+        state[name] = constant(persistent_zeros(theta))
 
 
 def _lerp_(m: np.ndarray, g: np.ndarray, weight: float, tmp: np.ndarray) -> None:
