@@ -164,9 +164,12 @@ def _run_chunk(fn: Callable[[int, int], None], start: int, stop: int) -> None:
         _local.busy = False
 
 
-# seconds; chosen when OpenBLAS's workers spun ~0.1 s. With the ~0.3 ms spin, a window of 0
-# measured within noise of this one on LeNet, the CIFAR CNN and the GPT at 2 threads: kept.
-SPIN_WINDOW = 0.2
+# seconds: a little over the ~0.3 ms OpenBLAS's workers now spin. It was 0.2 s while they spun
+# ~0.1 s, and then a GPT never got BLAS's threads (its pool ran every few ms): at 2 threads BLAS
+# runs its 1024-row GEMMs 1.9-2x faster than one thread, our two chunks 1.5-1.7x. Interleaved in
+# one process, 2 ms against 0.2 s: GPT step 68 against 77 ms, ViT 13.2 against 14.1 ms, the
+# char-LSTM, LeNet and CIFAR CNN within the machine's noise (±4%).
+SPIN_WINDOW = 0.002
 
 
 def blas_may_thread() -> bool:
