@@ -50,6 +50,19 @@ def test_without_numba_the_numpy_path_runs():
     assert done.stdout.split() == ["False", "False", "False"] and done.stderr == ""
 
 
+@pytest.mark.skipif(not compiled.numba_enabled(), reason="needs numba")
+def test_loading_kernels_skips_scipys_blas_yet_numba_code_can_still_call_dot():
+    check = (
+        "print('scipy.linalg' in sys.modules)\n"
+        "import numba\n"
+        "dot = numba.njit(lambda a, b: np.dot(a, b))\n"
+        "print(dot(np.arange(3.0), np.arange(3.0)), 'scipy.linalg' in sys.modules)\n"
+    )
+    done = _python(STEP + check)
+    # the Adam kernel ran without SciPy's BLAS bindings; np.dot in numba code imports them
+    assert done.stdout.split() == ["True", "True", "False", "5.0", "True"], done.stderr
+
+
 def test_import_neuralab_does_not_import_numba():
     done = _python("import sys, neuralab; print('numba' in sys.modules)")
     assert done.stdout.strip() == "False"

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ctypes
 import importlib
+import importlib.util
 import os
 import sys
 from pathlib import Path
@@ -100,6 +101,29 @@ def _prepare_numba() -> None:
     if directory is not None:
         numba.config.CACHE_DIR = str(directory)
     event.register("numba:compile", _announcer(event.Listener)())
+    _defer_blas_check()
+
+
+def _defer_blas_check() -> None:
+    """Import numba's NumPy support without its start-up check that SciPy's BLAS exists.
+
+    numba imports ``numba.np.arraymath`` before the first kernel loads, and that module imports
+    ``scipy.linalg.cython_blas`` only to ask whether ``np.dot`` may use BLAS: 0.14 s of a new
+    process's first step, for a call no neuralab kernel makes (they call OpenBLAS directly). With
+    SciPy installed (a dependency) the answer is yes, so it is given without the import; numba
+    still imports SciPy's BLAS when some code's ``np.dot`` is compiled.
+    """
+    if "numba.np.arraymath" in sys.modules or importlib.util.find_spec("scipy") is None:
+        return
+    from numba.np import linalg
+
+    check = linalg.ensure_blas
+    linalg.ensure_blas = lambda: None
+    try:
+        from numba.np import arraymath
+    finally:
+        linalg.ensure_blas = check
+    arraymath.ensure_blas = check
 
 
 def _announcer(listener: type) -> type:
