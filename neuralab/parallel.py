@@ -7,13 +7,12 @@ and im2col, col2im, pooling and element-wise work never use more than one core o
 So :func:`parallel_for` gives each thread a contiguous chunk and keeps BLAS at one thread while
 the chunks run; outside those sections BLAS keeps the thread count set here.
 
-A single large GEMM is the exception: OpenBLAS's own threads split it better than our chunks do
-(its idle workers spin, so a hand-off costs a microsecond, ours tens). But after each threaded
-call they keep spinning, by default for about 0.1 s, and whatever runs next fights them for the
-cores (a CNN step ran 1.8x slower). So the spin is cut to about 0.3 ms
-(:data:`BLAS_SPIN_LOG2`), and :func:`blas_may_thread` lets BLAS thread a GEMM only when no
-chunks ran on the pool during the last :data:`SPIN_WINDOW` seconds: an MLP or a recurrent net's
-big GEMMs get BLAS's threads, a CNN's stay split into chunks.
+A single large GEMM outside the chunks is the exception: OpenBLAS's own threads split it better
+than our chunks do (its idle workers spin, so a hand-off costs a microsecond, ours tens). But
+after each threaded call they keep spinning, by default for about 0.1 s, and whatever runs next
+fights them for the cores (a CNN step ran 1.8x slower). So the spin is cut to about 90 µs
+(:data:`BLAS_SPIN_LOG2`), short enough that :func:`blas_may_thread` lets BLAS thread any such
+GEMM, even one right after the pool ran.
 
 ``set_num_threads(n)`` is ``torch.set_num_threads``: the number of threads one op may use (the
 pool's workers plus the calling thread) and the BLAS limit. The default is the number of cores
@@ -25,7 +24,6 @@ from __future__ import annotations
 import os
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext
@@ -33,11 +31,13 @@ from typing import Any
 
 # OpenBLAS's idle workers busy-wait 2^28 cycles (~0.1 s) after each threaded call, taking a core
 # from whatever runs next: our chunks, a numba kernel or the next op's Python (a char-LSTM step
-# at 2 threads took 10.3 ms with that wait, 7.0 with ours). 2^20 cycles (~0.3 ms) still bridges
-# the gap between an MLP's back-to-back GEMMs (2^16 and shorter slowed its step by 14-17%: each
-# GEMM woke sleeping workers). OpenBLAS reads the variable when NumPy loads it, so it is set
-# before the import below; :func:`_shorten_blas_spin` restarts the workers if NumPy came first.
-BLAS_SPIN_LOG2 = "20"
+# at 2 threads took 10.3 ms with that wait, 7.0 with 2^20 cycles). Interleaved in one process at
+# 2 threads, 2^18 cycles (~90 µs) against 2^20 with GEMMs kept off BLAS's threads for 2 ms after
+# the pool ran: transformer variants 1.09-1.14x faster, the char-LSTM 1.10x, the CIFAR CNN 1.04x,
+# the MLP 0.98x (its back-to-back GEMMs now wake sleeping workers more often; 2^16: 0.94x).
+# OpenBLAS reads the variable when NumPy loads it, so it is set before the import below;
+# :func:`_shorten_blas_spin` restarts the workers if NumPy came first.
+BLAS_SPIN_LOG2 = "18"
 _BLAS_SPIN_SET = "OPENBLAS_THREAD_TIMEOUT" not in os.environ
 _NUMPY_FIRST = "numpy" in sys.modules
 if _BLAS_SPIN_SET:
@@ -54,7 +54,7 @@ __all__ = [
     "set_num_threads",
 ]
 
-_state: dict[str, Any] = {"threads": None, "pool": None, "blas": None, "pool_used": -1e9}
+_state: dict[str, Any] = {"threads": None, "pool": None, "blas": None}
 _local = threading.local()  # .busy is set inside a chunk: nested parallel_for runs serially
 _blas_lock = threading.Lock()
 _blas_users = [0]  # parallel sections running now
@@ -164,22 +164,10 @@ def _run_chunk(fn: Callable[[int, int], None], start: int, stop: int) -> None:
         _local.busy = False
 
 
-# seconds: a little over the ~0.3 ms OpenBLAS's workers now spin. It was 0.2 s while they spun
-# ~0.1 s, and then a GPT never got BLAS's threads (its pool ran every few ms): at 2 threads BLAS
-# runs its 1024-row GEMMs 1.9-2x faster than one thread, our two chunks 1.5-1.7x. Interleaved in
-# one process, 2 ms against 0.2 s: GPT step 68 against 77 ms, ViT 13.2 against 14.1 ms, the
-# char-LSTM, LeNet and CIFAR CNN within the machine's noise (±4%).
-SPIN_WINDOW = 0.002
-
-
 def blas_may_thread() -> bool:
-    """Whether a large GEMM may run on BLAS's own threads now: more than one thread, not inside a
-    parallel section, and no chunks ran on the pool within :data:`SPIN_WINDOW` seconds."""
-    return (
-        get_num_threads() > 1
-        and not getattr(_local, "busy", False)
-        and time.monotonic() - _state["pool_used"] > SPIN_WINDOW
-    )
+    """Whether a large GEMM may run on BLAS's own threads now: more than one thread, and not
+    inside a parallel section (whose chunks hold BLAS at one thread)."""
+    return get_num_threads() > 1 and not getattr(_local, "busy", False)
 
 
 MIN_CHUNK_WORK = 1 << 20  # ~a million multiply-adds or elements: worth a thread hand-off (~20 µs)
@@ -208,7 +196,6 @@ def parallel_for(
         if parts == 1:
             _run_chunk(fn, 0, n)
             return
-        _state["pool_used"] = time.monotonic()
         if _state["pool"] is None:
             _state["pool"] = ThreadPoolExecutor(threads - 1, thread_name_prefix="neuralab")
         bounds = [n * k // parts for k in range(parts + 1)]

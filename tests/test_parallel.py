@@ -124,10 +124,8 @@ def test_split_ops_give_the_one_thread_results(two_threads, monkeypatch):
         np.testing.assert_allclose(two[k], one[k], rtol=1e-12, atol=1e-12, err_msg=k)
 
 
-def test_big_gemms_use_blas_threads_unless_the_pool_just_ran(two_threads, monkeypatch):
+def test_big_gemms_use_blas_threads_except_inside_chunks(two_threads, monkeypatch):
     monkeypatch.setattr(matmul, "GEMM_SPLIT_FACTOR", 1)
-    monkeypatch.setattr(parallel, "SPIN_WINDOW", 60.0)  # "just ran", however slow this machine
-    monkeypatch.setitem(parallel._state, "pool_used", -1e9)
     chunks, inside = [], []
     real = parallel._run_chunk
 
@@ -141,14 +139,16 @@ def test_big_gemms_use_blas_threads_unless_the_pool_just_ran(two_threads, monkey
     assert parallel.blas_may_thread()
     native = matmul.pmatmul(x, y)  # BLAS's own threads: no chunks of ours
     assert chunks == [] and blas_threads() == {2}
-    parallel.parallel_for(8, lambda lo, hi: inside.append(parallel.blas_may_thread()), work=1e9)
-    assert inside == [False, False]  # never from inside a chunk
-    assert not parallel.blas_may_thread()  # the pool just ran: BLAS's workers would fight it
-    split = matmul.pmatmul(x, y)
-    assert chunks.count("pmatmul") == 2
-    np.testing.assert_allclose(split, native, rtol=1e-12)
-    monkeypatch.setattr(parallel, "SPIN_WINDOW", 0.0)
-    assert parallel.blas_may_thread()
+    split: list[np.ndarray] = []
+    parallel.parallel_for(
+        2, lambda lo, hi: (inside.append(parallel.blas_may_thread()), split.append(x @ y)), 1e9
+    )
+    assert inside == [False, False]  # never from inside a chunk, where BLAS is at one thread
+    assert parallel.blas_may_thread() and blas_threads() == {2}  # right after the pool: again
+    assert matmul.pmatmul(x, y) is not None and chunks.count("pmatmul") == 0
+    np.testing.assert_allclose(split[0], native, rtol=1e-12)
+    monkeypatch.setattr(matmul, "NATIVE_THREADING_WORK", 10**12)  # too small for BLAS's threads
+    assert matmul.pmatmul(x, y) is not None and chunks.count("pmatmul") == 2
     nl.set_num_threads(1)
     assert not parallel.blas_may_thread()
 

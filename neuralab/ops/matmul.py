@@ -27,11 +27,11 @@ from neuralab.tensor import Tensor, make
 # 784-256-128-10 with its 4-million products split was 30% slower), larger ones gain (its
 # 26-million first layer: 0.95 → 0.81 ms per step on two threads).
 GEMM_SPLIT_FACTOR = 8
-# BLAS's own threads only for products of at least 4 million multiply-adds: after a threaded
-# call OpenBLAS's workers busy-wait for ~0.1 s, stealing a core from the pool's next chunks. A
-# char-LSTM's 2-million table product, threaded after a pause, slowed the recurrence's two row
-# ranges that followed by 14%; an MLP's 4-million products still gain from BLAS's threads
-# (8 million here cost that step 17%).
+# BLAS's own threads only for products of at least 4 million multiply-adds. Measured while
+# OpenBLAS's workers still busy-waited ~0.1 s after a threaded call (now ~90 µs, see
+# neuralab.parallel): a char-LSTM's 2-million table product, threaded after a pause, slowed the
+# recurrence's two row ranges that followed by 14%; an MLP's 4-million products still gain from
+# BLAS's threads (8 million here cost that step 17%).
 NATIVE_THREADING_WORK = 4 * MIN_CHUNK_WORK
 
 
