@@ -1,5 +1,6 @@
 """neuralab: deep learning from first principles — a NumPy autograd engine with a PyTorch shape."""
 
+import importlib
 import math
 
 import neuralab.parallel  # noqa: F401  first: it tunes OpenBLAS before NumPy loads it
@@ -12,9 +13,7 @@ from neuralab import (
     compiler,
     cpu,
     cuda,
-    data,
     distributed,
-    distributions,
     io,
     linalg,
     memory,
@@ -22,7 +21,6 @@ from neuralab import (
     optim,
     serialization,
     sparse,
-    train,
     utils,
 )
 from neuralab.amp import autocast
@@ -427,3 +425,17 @@ memory._configure_at_import()  # reuse freed blocks across training steps (see n
 for _package in ("models", "apps.detection", "apps.diffusion", "apps.chat", "apps.rl"):
     io.add_class_source(f"neuralab.{_package}")  # model classes files name, imported on demand
 del _package
+
+# Imported on first use (``neuralab.data``, ``from neuralab import train``, ...), as torch does with
+# some of its own: a training step needs none of them, and they are ~60 ms of a new process's start.
+_LAZY = ("data", "distributions", "train")
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        return importlib.import_module(f"neuralab.{name}")
+    raise AttributeError(f"module 'neuralab' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})

@@ -9,6 +9,8 @@ ones inside functions).
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "neuralab"
@@ -75,3 +77,24 @@ def test_no_function_is_longer_than_a_screen():
                 if lines > LONGEST:
                     long.append(f"{path.relative_to(PACKAGE)}:{node.lineno} {node.name} ({lines})")
     assert not long, f"functions over {LONGEST} lines:\n" + "\n".join(long)
+
+
+def test_import_neuralab_leaves_the_packages_a_step_does_not_need_for_first_use():
+    code = (
+        "import sys, neuralab as nl\n"
+        "lazy = ['data', 'distributions', 'train', 'utils.data']\n"
+        "print([f'neuralab.{n}' in sys.modules for n in lazy], {'data', 'distributions', 'train'} <= set(dir(nl)))\n"
+        "print(nl.data.DataLoader.__name__, nl.train.fit.__name__, 'neuralab.data' in sys.modules)\n"
+        "print(nl.utils.data.DataLoader is nl.data.DataLoader, 'data' in dir(nl.utils))\n"
+        "from neuralab import distributions; print(distributions.Normal.__name__)\n"
+        "try:\n    nl.no_such_thing\nexcept AttributeError as e:\n    print(e)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        "[False, False, False, False] True",
+        "DataLoader fit True",
+        "True True",
+        "Normal",
+        "module 'neuralab' has no attribute 'no_such_thing'",
+    ]
