@@ -482,15 +482,14 @@ def _avg_pool(
     kernel, stride, pad, dil, out_hw, pads = _geometry(
         op, nd, x, xd, kernel_size, stride, padding, 1, ceil_mode
     )
-    xp = np.pad(xd, ((0, 0), (0, 0)) + pads) if any(sum(pads, ())) else xd
+    padded = any(sum(pads, ()))
+    xp = np.pad(xd, ((0, 0), (0, 0)) + pads) if padded else xd
     n = xd.shape[0]
-    counts = [
-        _window_counts(size, k, s, p, o, count_include_pad)
-        for size, k, s, p, o in zip(xd.shape[2:], kernel, stride, pad, out_hw)
-    ]
-    divisor = np.multiply.outer(*counts).astype(xd.dtype)
-    if (divisor == divisor.flat[0]).all():  # no padding, or padding counted: one scalar
-        divisor = divisor.flat[0]
+    divisor = (  # with no padding, every window holds kh·kw elements of the input
+        _divisor(xd, kernel, stride, pad, out_hw, count_include_pad)
+        if padded
+        else xd.dtype.type(kernel[0] * kernel[1])
+    )
     total = np.empty(xd.shape[:2] + out_hw, xd.dtype)
 
     def forward_chunk(lo: int, hi: int) -> None:
@@ -511,6 +510,19 @@ def _avg_pool(
         return (_crop(gxp, pads, xd.shape).reshape(x.shape),)
 
     return make(total.reshape(lower(out4_shape, nd, x.ndim == nd + 2)), (x,), backward)
+
+
+def _divisor(
+    xd: np.ndarray, kernel: Pair, stride: Pair, pad: Pair, out_hw: Pair, count_include_pad: bool
+) -> Any:
+    """Each output's divisor when windows reach into padding: (OH, OW), or one scalar when it
+    is the same for all."""
+    counts = [
+        _window_counts(size, k, s, p, o, count_include_pad)
+        for size, k, s, p, o in zip(xd.shape[2:], kernel, stride, pad, out_hw)
+    ]
+    divisor = np.multiply.outer(*counts).astype(xd.dtype)
+    return divisor.flat[0] if (divisor == divisor.flat[0]).all() else divisor
 
 
 def _pool_input(op: str, nd: int, input: Any) -> tuple[Tensor, np.ndarray]:
