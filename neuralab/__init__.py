@@ -4,7 +4,6 @@ import importlib
 import math
 
 import neuralab.parallel  # noqa: F401  first: it tunes OpenBLAS before NumPy loads it
-
 from neuralab import (
     accelerator,
     amp,

@@ -267,7 +267,10 @@ AVG_POOL_CASES = [
     ((2, 3, 8, 10), dict(kernel_size=(2, 4), padding=(1, 2), count_include_pad=False)),
     ((3, 5, 6), dict(kernel_size=2, stride=1, ceil_mode=True)),
     # every window cut by the padding alike: one divisor, 2·2 = 4, not the kernel's 3·3
-    ((1, 2, 3, 3), dict(kernel_size=3, stride=2, padding=1, ceil_mode=True, count_include_pad=False)),
+    (
+        (1, 2, 3, 3),
+        dict(kernel_size=3, stride=2, padding=1, ceil_mode=True, count_include_pad=False),
+    ),
 ]
 
 

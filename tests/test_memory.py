@@ -1,11 +1,10 @@
 """neuralab.memory: freed blocks are kept for the next step (no page faults on reuse)."""
 
+import mmap
 import os
 import subprocess
 import sys
 import textwrap
-
-import mmap
 
 import numpy as np
 import pytest
