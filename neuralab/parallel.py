@@ -96,12 +96,17 @@ def _blas_libraries() -> list:
 
 
 def _shorten_blas_spin() -> None:
-    """Apply :data:`BLAS_SPIN_LOG2` to an OpenBLAS that NumPy loaded before neuralab was imported:
-    re-read the environment and stop its workers, which restart with the new wait on the next
-    threaded call. The user's own ``OPENBLAS_THREAD_TIMEOUT`` is left alone; other BLAS
-    libraries are untouched."""
-    if not _BLAS_SPIN_SET:
-        return
+    """Apply :data:`BLAS_SPIN_LOG2` to an OpenBLAS that NumPy loaded before neuralab was imported.
+    The user's own ``OPENBLAS_THREAD_TIMEOUT`` is left alone."""
+    if _BLAS_SPIN_SET:
+        restart_openblas_workers()
+
+
+def restart_openblas_workers() -> None:
+    """Make OpenBLAS re-read ``OPENBLAS_THREAD_TIMEOUT`` from the environment and stop its
+    workers, which restart with that wait on the next threaded call (``python -m bench settings``
+    compares waits this way in one process). Other BLAS libraries are untouched; call it when no
+    other thread is inside BLAS."""
     import ctypes
 
     for lib in _blas_libraries():
