@@ -50,6 +50,7 @@ __all__ = [
     "get_num_threads",
     "map_flat",
     "parallel_for",
+    "restart_openblas_workers",
     "serial_section",
     "set_num_threads",
 ]
