@@ -36,7 +36,7 @@ from typing import Any
 # the pool ran: transformer variants 1.09-1.14x faster, the char-LSTM 1.10x, the CIFAR CNN 1.04x,
 # the MLP 0.98x (its back-to-back GEMMs now wake sleeping workers more often; 2^16: 0.94x).
 # OpenBLAS reads the variable when NumPy loads it, so it is set before the import below;
-# :func:`_shorten_blas_spin` restarts the workers if NumPy came first.
+# if NumPy came first, the end of this module restarts the workers with it.
 BLAS_SPIN_LOG2 = "18"
 _BLAS_SPIN_SET = "OPENBLAS_THREAD_TIMEOUT" not in os.environ
 _NUMPY_FIRST = "numpy" in sys.modules
@@ -94,13 +94,6 @@ def _blas_libraries() -> list:
 
         _state["blas"] = [c for c in ThreadpoolController().lib_controllers if c.user_api == "blas"]
     return _state["blas"]
-
-
-def _shorten_blas_spin() -> None:
-    """Apply :data:`BLAS_SPIN_LOG2` to an OpenBLAS that NumPy loaded before neuralab was imported.
-    The user's own ``OPENBLAS_THREAD_TIMEOUT`` is left alone."""
-    if _BLAS_SPIN_SET:
-        restart_openblas_workers()
 
 
 def restart_openblas_workers() -> None:
@@ -253,5 +246,5 @@ def serial_section() -> Iterator[None]:
             _local.busy = False
 
 
-if _NUMPY_FIRST:
-    _shorten_blas_spin()
+if _NUMPY_FIRST and _BLAS_SPIN_SET:  # OpenBLAS already loaded: apply BLAS_SPIN_LOG2 now
+    restart_openblas_workers()
