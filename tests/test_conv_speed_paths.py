@@ -17,6 +17,7 @@ from neuralab import compiled
 F = nl.nn.functional
 BATCH_NORM = "neuralab.compiled.batch_norm"
 CONV = "neuralab.compiled.im2col"
+WINOGRAD = "neuralab.compiled.winograd"
 DTYPES = [(nl.float32, torch.float32, 2e-5), (nl.float64, torch.float64, 1e-10)]
 
 
@@ -29,7 +30,9 @@ def path(request):
         if compiled.load(BATCH_NORM) is None:
             pytest.skip("compiled kernels are turned off (NEURALAB_NUMBA=0)")
     else:
-        compiled._cache.update({BATCH_NORM: None, CONV: None, "neuralab.compiled.pool": None})
+        compiled._cache.update(
+            {BATCH_NORM: None, CONV: None, "neuralab.compiled.pool": None, WINOGRAD: None}
+        )
     yield request.param
     compiled._cache.clear()
     compiled._cache.update(saved)

@@ -13,14 +13,9 @@ pool hands each thread a range of rows for the whole sequence: no per-step hand-
 (Python threads stepping in lockstep were bound by it).
 """
 
-import ctypes
-
 import numba
-import numpy as np
-from llvmlite import binding
-from numba import types
 
-from neuralab.compiled import numpy_sgemm
+from neuralab.compiled.blas import product as _product
 from neuralab.compiled.rnn_cell import (
     backward_step,
     forward_step,
@@ -28,33 +23,7 @@ from neuralab.compiled.rnn_cell import (
     gru_forward_step,
 )
 
-_found = numpy_sgemm()
-if _found is None:
-    raise ImportError("compiled recurrences call NumPy's OpenBLAS, which was not found")
-# The compiled code calls sgemm by a symbol name that this process binds to NumPy's OpenBLAS,
-# not by an address baked into it, so numba can cache it on disk: a new process loads the
-# recurrences instead of compiling them again (pointers pass as uintp, the same register).
-binding.add_symbol("neuralab_cblas_sgemm", ctypes.cast(_found, ctypes.c_void_p).value)
-_size = types.int64 if _found.argtypes[3] is ctypes.c_int64 else types.intc
-_ptr, _real, _enum = types.uintp, types.float32, types.intc
-_sgemm = types.ExternalFunction(
-    "neuralab_cblas_sgemm",
-    types.void(_enum, _enum, _enum, _size, _size, _size, _real, _ptr, _size, _ptr, _size, _real,
-               _ptr, _size),
-)  # fmt: skip
-
 ROWS = 8  # rows per product: OpenBLAS's small-matrix kernels (measured 4-32: 8 was fastest)
-_ROW_MAJOR, _NO_TRANS = 101, 111
-
-
-@numba.njit(nogil=True, cache=True, error_model="numpy")
-def _product(a, b, out, beta):  # noqa: ANN001, ANN201
-    """out = a @ b + beta·out for C-contiguous float32 matrices."""
-    m, k = a.shape
-    n = b.shape[1]
-    pa, pb, po = a.ctypes.data, b.ctypes.data, out.ctypes.data
-    one, b_ = np.float32(1.0), np.float32(beta)
-    _sgemm(_ROW_MAJOR, _NO_TRANS, _NO_TRANS, m, n, k, one, pa, k, pb, n, b_, po, n)
 
 
 @numba.njit(nogil=True, cache=True, error_model="numpy")

@@ -31,6 +31,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from neuralab.ops import winograd
 from neuralab.ops._util import to_tensor
 from neuralab.ops._window import (
     Pair,
@@ -289,14 +290,17 @@ class _Im2colConv:
     """
 
     def __init__(self, shape: _ConvShape, xd: np.ndarray, wd: np.ndarray, keep: bool) -> None:
-        self.shape, self.xd = shape, xd
+        self.shape, self.xd, self.wd = shape, xd, wd
         s = shape
         # the geometry's derived sizes, once: the per-block loops below read them often
         self.k, self.p, self.rows, self.pointwise = s.k, s.p, s.cout // s.groups, s.pointwise
         self.w4 = wd.reshape(1, s.groups, self.rows, self.k)
+        # Winograd for the forward, and for the input gradient (channels swapped, image size)
+        self.winograd = _winograd_fits(s, xd.dtype, s.c, s.cout, s.out_hw)
+        self.winograd_grad = _winograd_fits(s, xd.dtype, s.cout, s.c, (s.h, s.w))
         nbytes = s.n * s.groups * self.k * self.p * xd.dtype.itemsize
         self.kept = None
-        if keep and not self.pointwise and nbytes <= KEEP_COLUMNS_BYTES:
+        if keep and not (self.pointwise or self.winograd) and nbytes <= KEEP_COLUMNS_BYTES:
             self.kept = np.empty((s.n, s.groups, self.k, self.p), xd.dtype)
         self.block = max(1, BLOCK_BYTES // (s.groups * self.k * self.p * xd.dtype.itemsize))
         self.work = s.n * s.cout * self.k * self.p  # the forward GEMM's multiply-adds
@@ -321,6 +325,9 @@ class _Im2colConv:
     def forward(self, bias: np.ndarray | None) -> np.ndarray:
         """The (N, C_out, OH, OW) output: per sample W @ cols, already in NCHW order."""
         s = self.shape
+        if self.winograd:
+            u = winograd.weight_tiles(self.wd)
+            return winograd.conv3x3(self.xd, u, bias, s.before, s.out_hw, self.work, CONV_GRAIN)
         out = np.empty((s.n, s.cout, *s.out_hw), self.xd.dtype)
         out4 = out.reshape(s.n, s.groups, self.rows, self.p)
 
@@ -337,6 +344,30 @@ class _Im2colConv:
         self, g4: np.ndarray, need_x: bool, need_w: bool
     ) -> tuple[np.ndarray | None, np.ndarray | None]:
         """(input gradient (N, C, H, W), weight gradient (groups, out/groups, K)), each or None.
+
+        The input gradient of a 3×3 stride-1 convolution is one too, of the output gradient
+        with the kernel flipped and its channels swapped (padding 2 - p): Winograd where it
+        suits, and so is the weight gradient of a Winograd forward; the rest is
+        :meth:`gemm_backward`.
+        """
+        s, gx, gw = self.shape, None, None
+        if need_x and self.winograd_grad:
+            u = winograd.weight_tiles(self.wd.transpose(1, 0, 2, 3)[:, :, ::-1, ::-1])
+            pad = (2 - s.before[0], 2 - s.before[1])
+            gx = winograd.conv3x3(g4, u, None, pad, (s.h, s.w), self.work, CONV_GRAIN)
+            need_x = False
+        if need_w and self.winograd:
+            gw = winograd.weight_grad(self.xd, g4, s.before, self.work, CONV_GRAIN)
+            need_w = False
+        if need_x or need_w:
+            rest = self.gemm_backward(g4, need_x, need_w)
+            gx, gw = (rest[0] if need_x else gx), (rest[1] if need_w else gw)
+        return gx, gw
+
+    def gemm_backward(
+        self, g4: np.ndarray, need_x: bool, need_w: bool
+    ) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """The gradients as im2col + GEMM (see :meth:`backward`).
 
         Per chunk of samples: the weight gradient transposed (cols @ gradᵀ: K rows, which
         OpenBLAS runs up to 2x faster than grad @ colsᵀ) summed over the chunk, and the input
@@ -376,6 +407,13 @@ class _Im2colConv:
             return
         gcols = np.matmul(w_t, grad).reshape(stop - start, s.c, *s.kernel, *s.out_hw)
         col2im(gcols, (s.h, s.w), s.stride, s.dilation, s.before, gx)
+
+
+def _winograd_fits(s: _ConvShape, dtype: np.dtype, c_in: int, c_out: int, out_hw: Pair) -> bool:
+    """Whether a convolution (or its input gradient: channels swapped) runs as Winograd: 3×3,
+    stride 1, undilated, ungrouped, at most 2 padding before, and a shape where it is faster."""
+    plain = s.kernel == (3, 3) and s.stride == (1, 1) and s.dilation == (1, 1) and s.groups == 1
+    return plain and max(s.before) <= 2 and winograd.suits(dtype, c_in, c_out, out_hw)
 
 
 def _conv_padding(

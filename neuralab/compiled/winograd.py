@@ -1,0 +1,160 @@
+"""Winograd F(2×2, 3×3) convolution kernels: the tile transforms and the 16 tile products.
+
+Imported only through :func:`neuralab.compiled.load` (ImportError when NumPy's BLAS cannot be
+called from compiled code, see :mod:`neuralab.compiled.blas`). Float32, C-contiguous arrays.
+
+Each output tile of 2×2 pixels reads a 4×4 input patch d; with the patch transformed to
+Bᵀ d B and the 3×3 kernel g to G g Gᵀ (both 4×4), the tile is Aᵀ [(G g Gᵀ) ⊙ (Bᵀ d B)] A, so
+summing over input channels is one product per position ξ of the 4×4: M[ξ] = U[ξ] @ V[ξ], with
+U[ξ] (out × in) and V[ξ] (in × tiles). That is 16 multiply-adds per tile where a direct or im2col
+convolution does 36, in products whose inner size is the channel count rather than 9× it.
+
+A row of tiles is laid out with one extra (unused) tile, so that tile k of a plane starts at
+column 2k of the row-transformed plane: every transform is then a flat loop the compiler
+vectorises. Samples go ``per`` at a time so that V and M stay in the cache.
+"""
+
+import numba
+import numpy as np
+
+from neuralab.compiled.blas import product, product_nt
+
+
+@numba.njit(nogil=True, cache=True, error_model="numpy")
+def input_tiles(x, n0, n1, top, left, th, tw, v):  # noqa: ANN001, ANN201
+    """v[ξ, c, t] = (Bᵀ d B)[ξ] for the 4×4 patch d of each tile t of samples n0..n1 of x
+    (zero outside x; ``top``/``left`` rows and columns of padding before it)."""
+    _, channels, h, w = x.shape
+    wp, q = 2 * tw + 2, th * (tw + 1)
+    pad = np.zeros((2 * th + 2, wp), np.float32)  # borders stay zero: the same cells every plane
+    r = np.zeros((4, th * wp + 2), np.float32)  # Bᵀ d for every tile row, flat
+    rows, cols = min(h, 2 * th + 2 - top), min(w, wp - left)
+    for n in range(n0, n1):
+        for c in range(channels):
+            for yy in range(rows):
+                src, dst = x[n, c, yy], pad[yy + top]
+                for xx in range(cols):
+                    dst[xx + left] = src[xx]
+            for ty in range(th):
+                d0, d1, d2, d3 = pad[2 * ty], pad[2 * ty + 1], pad[2 * ty + 2], pad[2 * ty + 3]
+                o = ty * wp
+                for xx in range(wp):
+                    r[0, o + xx] = d0[xx] - d2[xx]
+                    r[1, o + xx] = d1[xx] + d2[xx]
+                    r[2, o + xx] = d2[xx] - d1[xx]
+                    r[3, o + xx] = d1[xx] - d3[xx]
+            t = (n - n0) * q
+            for i in range(4):
+                ri = r[i]
+                v0, v1 = v[4 * i, c, t : t + q], v[4 * i + 1, c, t : t + q]
+                v2, v3 = v[4 * i + 2, c, t : t + q], v[4 * i + 3, c, t : t + q]
+                for k in range(q):
+                    e0, e1, e2, e3 = ri[2 * k], ri[2 * k + 1], ri[2 * k + 2], ri[2 * k + 3]
+                    v0[k] = e0 - e2
+                    v1[k] = e1 + e2
+                    v2[k] = e2 - e1
+                    v3[k] = e1 - e3
+
+
+@numba.njit(nogil=True, cache=True, error_model="numpy")
+def output_tiles(m, n0, n1, th, tw, bias, y):  # noqa: ANN001, ANN201
+    """y[n, o] for samples n0..n1: every tile's Aᵀ m A (2×2 pixels), plus ``bias`` unless it is
+    empty; pixels past y's edge (odd sizes) are dropped."""
+    _, outs, oh, ow = y.shape
+    wp, q = 2 * tw + 2, th * (tw + 1)
+    row0, row1 = np.empty(2 * q, np.float32), np.empty(2 * q, np.float32)
+    for n in range(n0, n1):
+        t = (n - n0) * q
+        for o in range(outs):
+            b = bias[o] if bias.shape[0] else np.float32(0.0)
+            # sixteen flat rows: indexing a strided 2-D view here ran at half the speed
+            r = slice(t, t + q)
+            m0, m1, m2, m3 = m[0, o, r], m[1, o, r], m[2, o, r], m[3, o, r]
+            m4, m5, m6, m7 = m[4, o, r], m[5, o, r], m[6, o, r], m[7, o, r]
+            m8, m9, m10, m11 = m[8, o, r], m[9, o, r], m[10, o, r], m[11, o, r]
+            m12, m13, m14, m15 = m[12, o, r], m[13, o, r], m[14, o, r], m[15, o, r]
+            for k in range(q):
+                s0 = m0[k] + m4[k] + m8[k]
+                s1 = m1[k] + m5[k] + m9[k]
+                s2 = m2[k] + m6[k] + m10[k]
+                s3 = m3[k] + m7[k] + m11[k]
+                z0 = m4[k] - m8[k] - m12[k]
+                z1 = m5[k] - m9[k] - m13[k]
+                z2 = m6[k] - m10[k] - m14[k]
+                z3 = m7[k] - m11[k] - m15[k]
+                row0[2 * k] = s0 + s1 + s2 + b
+                row0[2 * k + 1] = s1 - s2 - s3 + b
+                row1[2 * k] = z0 + z1 + z2 + b
+                row1[2 * k + 1] = z1 - z2 - z3 + b
+            for ty in range(th):
+                y[n, o, 2 * ty] = row0[ty * wp : ty * wp + ow]
+                if 2 * ty + 1 < oh:
+                    y[n, o, 2 * ty + 1] = row1[ty * wp : ty * wp + ow]
+
+
+@numba.njit(nogil=True, cache=True, error_model="numpy")
+def conv3x3(x, u, bias, top, left, y, lo, hi, per):  # noqa: ANN001, ANN201
+    """y[lo:hi] = the 3×3, stride-1 correlation of x[lo:hi] (``top``/``left`` padding before it)
+    with the kernels whose transforms are ``u`` (16, out, in), ``per`` samples at a time."""
+    th, tw = (y.shape[2] + 1) // 2, (y.shape[3] + 1) // 2
+    size = per * th * (tw + 1)
+    v = np.zeros((16, x.shape[1], size), np.float32)
+    m = np.empty((16, u.shape[1], size), np.float32)
+    for n0 in range(lo, hi, per):
+        n1 = min(n0 + per, hi)
+        input_tiles(x, n0, n1, top, left, th, tw, v)
+        for k in range(16):  # a short last block multiplies stale tiles its output never reads
+            product(u[k], v[k], m[k], 0.0)
+        output_tiles(m, n0, n1, th, tw, bias, y)
+
+
+@numba.njit(nogil=True, cache=True, error_model="numpy")
+def grad_tiles(g, n0, n1, th, tw, dm):  # noqa: ANN001, ANN201
+    """dm[ξ, o, t] = (A dY Aᵀ)[ξ] for each 2×2 output-gradient tile dY of samples n0..n1 of g
+    (zero past g's edges and for each row's extra tile): the adjoint of :func:`output_tiles`."""
+    _, outs, oh, ow = g.shape
+    wp, q = 2 * tw + 2, th * (tw + 1)
+    row0, row1 = np.zeros(2 * q, np.float32), np.zeros(2 * q, np.float32)
+    for n in range(n0, n1):
+        t = (n - n0) * q
+        for o in range(outs):
+            for ty in range(th):
+                row0[ty * wp : ty * wp + ow] = g[n, o, 2 * ty]
+                if 2 * ty + 1 < oh:
+                    row1[ty * wp : ty * wp + ow] = g[n, o, 2 * ty + 1]
+                else:
+                    row1[ty * wp : ty * wp + ow] = 0.0
+            for i in range(4):  # row i of A dY: (a, b) and (c, d) are dY's rows
+                d0, d1 = dm[4 * i, o, t : t + q], dm[4 * i + 1, o, t : t + q]
+                d2, d3 = dm[4 * i + 2, o, t : t + q], dm[4 * i + 3, o, t : t + q]
+                for k in range(q):
+                    a, b, c, d = row0[2 * k], row0[2 * k + 1], row1[2 * k], row1[2 * k + 1]
+                    if i == 0:
+                        p0, p1 = a, b
+                    elif i == 1:
+                        p0, p1 = a + c, b + d
+                    elif i == 2:
+                        p0, p1 = a - c, b - d
+                    else:
+                        p0, p1 = -c, -d
+                    d0[k] = p0
+                    d1[k] = p0 + p1
+                    d2[k] = p0 - p1
+                    d3[k] = -p1
+
+
+@numba.njit(nogil=True, cache=True, error_model="numpy")
+def weight_grad(x, g, top, left, du, lo, hi, per):  # noqa: ANN001, ANN201
+    """du (16, out, in) += Σ over the tiles of samples lo..hi of dM[ξ] @ V[ξ]ᵀ: the gradient of
+    the transformed kernels of :func:`conv3x3`, given x and the output gradient g."""
+    th, tw = (g.shape[2] + 1) // 2, (g.shape[3] + 1) // 2
+    size = per * th * (tw + 1)
+    v = np.zeros((16, x.shape[1], size), np.float32)
+    dm = np.zeros((16, g.shape[1], size), np.float32)
+    for n0 in range(lo, hi, per):
+        n1 = min(n0 + per, hi)
+        used = (n1 - n0) * th * (tw + 1)
+        input_tiles(x, n0, n1, top, left, th, tw, v)
+        grad_tiles(g, n0, n1, th, tw, dm)
+        for k in range(16):
+            product_nt(dm[k, :, :used], v[k, :, :used], du[k], 1.0)

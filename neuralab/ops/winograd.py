@@ -1,0 +1,99 @@
+"""Winograd F(2×2, 3×3): a 3×3, stride-1 convolution in 16 multiply-adds per 2×2 output tile
+instead of im2col's 36, as 16 products whose inner size is the input channel count.
+
+:mod:`neuralab.ops.conv` runs its forward and its input gradient (a 3×3, stride-1 convolution
+of the output gradient with the flipped, transposed kernel) this way where :func:`suits` says,
+with the compiled kernels of :mod:`neuralab.compiled.winograd`, and then the weight gradient
+too, as the adjoint of the same transforms. Float32 only; the rounding differs from im2col's by
+a few units in the last place.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from neuralab.compiled import load
+from neuralab.parallel import parallel_for
+
+# G of F(2×2, 3×3): a 3×3 kernel g becomes the 4×4 G g Gᵀ.
+_G = np.array([[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]], np.float32)
+# Samples are transformed and multiplied this many bytes of tiles (V and M) at a time: ~L2.
+BLOCK_BYTES = 640 * 1024
+# Below this many input or output channels im2col + GEMM was measured faster (an RGB input).
+MIN_CHANNELS = 16
+# Smaller images only above 64 input channels: 2x2 tiles of an 8x8 plane waste a fifth.
+MIN_PIXELS = 256
+
+
+def suits(dtype: np.dtype, c_in: int, c_out: int, out_hw: tuple[int, int]) -> bool:
+    """Whether a 3×3, stride-1, ungrouped convolution with these channels and output size
+    (padding at most 2 before the image) runs faster as Winograd here (measured on this CPU:
+    1.1-2.1x for 16-128 channels, slower for an RGB input or 16-32 channels on an 8x8 plane)."""
+    if dtype != np.float32 or min(c_in, c_out) < MIN_CHANNELS:
+        return False
+    if out_hw[0] * out_hw[1] < MIN_PIXELS and c_in < 64:
+        return False
+    return load("neuralab.compiled.winograd") is not None
+
+
+def weight_tiles(w: np.ndarray) -> np.ndarray:
+    """(16, out, in): position ξ of G g Gᵀ for every 3×3 kernel g of ``w`` (out, in, 3, 3)."""
+    outs, ins = w.shape[:2]
+    right = w.astype(np.float32, copy=False).reshape(-1, 3) @ _G.T  # g Gᵀ: (out·in·3, 4)
+    both = _G @ right.reshape(outs * ins, 3, 4).transpose(1, 0, 2).reshape(3, -1)  # (4, ·)
+    return np.ascontiguousarray(both.reshape(4, outs, ins, 4).transpose(0, 3, 1, 2)).reshape(
+        16, outs, ins
+    )
+
+
+def conv3x3(
+    x: np.ndarray,
+    u: np.ndarray,
+    bias: np.ndarray | None,
+    before: tuple[int, int],
+    out_hw: tuple[int, int],
+    work: float,
+    grain: float,
+) -> np.ndarray:
+    """The (N, out, *out_hw) correlation of NCHW ``x`` with the kernels transformed to ``u``,
+    ``before`` rows and columns of zero padding above and left of x (zeros past its far edges);
+    samples split over threads as :func:`neuralab.parallel.parallel_for` (``work``, ``grain``)."""
+    kernels = load("neuralab.compiled.winograd")
+    x = np.ascontiguousarray(x, np.float32)
+    y = np.empty((x.shape[0], u.shape[1], *out_hw), np.float32)
+    per = _samples_per_block(x.shape[1], u.shape[1], out_hw)
+    b = np.zeros(0, np.float32) if bias is None else np.ascontiguousarray(bias, np.float32)
+
+    def chunk(lo: int, hi: int) -> None:
+        kernels.conv3x3(x, u, b, *before, y, lo, hi, min(per, hi - lo))
+
+    parallel_for(x.shape[0], chunk, work, grain=grain)
+    return y
+
+
+def weight_grad(
+    x: np.ndarray, g: np.ndarray, before: tuple[int, int], work: float, grain: float
+) -> np.ndarray:
+    """dL/dW (out, in, 3, 3) of :func:`conv3x3` from its input ``x`` and output gradient ``g``:
+    Gᵀ dU G, where dU[ξ] sums every tile's (A dY Aᵀ)[ξ] times its input tile's (Bᵀ d B)[ξ]."""
+    kernels = load("neuralab.compiled.winograd")
+    x, g = np.ascontiguousarray(x, np.float32), np.ascontiguousarray(g, np.float32)
+    (n, ins), outs = x.shape[:2], g.shape[1]
+    per = _samples_per_block(ins, outs, g.shape[2:])
+    parts: dict[int, np.ndarray] = {}
+
+    def chunk(lo: int, hi: int) -> None:
+        parts[lo] = np.zeros((16, outs, ins), np.float32)
+        kernels.weight_grad(x, g, *before, parts[lo], lo, hi, min(per, hi - lo))
+
+    parallel_for(n, chunk, work, grain=grain)
+    du = sum(parts[lo] for lo in sorted(parts)).reshape(4, -1)  # (i, (j, out, in))
+    left = (_G.T @ du).reshape(3, 4, outs, ins)  # Gᵀ dU: (k, j, out, in)
+    both = left.transpose(0, 2, 3, 1).reshape(-1, 4) @ _G  # (Gᵀ dU) G: ((k, out, in), l)
+    return np.ascontiguousarray(both.reshape(3, outs, ins, 3).transpose(1, 2, 0, 3))
+
+
+def _samples_per_block(ins: int, outs: int, out_hw: tuple[int, ...]) -> int:
+    """How many samples' tiles (16 positions, in and out channels, float32) fit BLOCK_BYTES."""
+    tiles = (out_hw[0] + 1) // 2 * ((out_hw[1] + 1) // 2 + 1)  # each row has one extra tile
+    return max(1, BLOCK_BYTES // (16 * 4 * (ins + outs) * tiles))
