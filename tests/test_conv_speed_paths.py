@@ -4,7 +4,8 @@ Compiled batch norm (training mode) and the NumPy path both match torch, in floa
 for every input rank, with and without the affine parameters and running buffers. The compiled
 im2col/col2im's flat paths (stride 1, output as wide as the input) give the NumPy path's exact
 bits; pointwise (1×1) convolutions skip im2col; global average pooling is a mean; max pooling
-of any geometry (compiled or NumPy) matches torch, NaN and ties included.
+of any geometry (compiled or NumPy) matches torch, NaN and ties included; 2×2 average pooling's
+compiled pass gives the NumPy path's exact bits.
 """
 
 import numpy as np
@@ -265,3 +266,37 @@ def test_compiled_max_pool_of_any_geometry_equals_the_numpy_path_bit_for_bit(cas
         compiled._cache.update(saved)
     for a, b in zip(fast, slow):
         assert a.dtype == b.dtype and np.array_equal(a, b)
+
+
+def avg_pool_run(shape, dtype, broadcast_grad):
+    """2×2 average pooling's output and input gradient: ours, torch's."""
+    xs = np.random.default_rng(6).standard_normal(shape)
+    x, xt = both(xs, dtype, {nl.float32: torch.float32, nl.float64: torch.float64}[dtype])
+    y, yt = F.avg_pool2d(x, 2), torch.nn.functional.avg_pool2d(xt, 2)
+    if broadcast_grad:  # sum's backward hands over a stride-0 gradient
+        y.sum().backward(), yt.sum().backward()
+    else:
+        (y * y).sum().backward(), (yt * yt).sum().backward()
+    return [y.numpy(), x.grad.numpy()], [yt.detach().numpy(), xt.grad.numpy()]
+
+
+@pytest.mark.parametrize("dtype", [nl.float32, nl.float64])
+@pytest.mark.parametrize("shape", [(2, 3, 8, 8), (64, 6, 28, 28), (2, 2, 7, 9), (3, 5, 6)])
+@pytest.mark.parametrize("broadcast_grad", [False, True])
+def test_avg_pool_2x2_matches_torch_and_the_numpy_path_bit_for_bit(
+    path, dtype, shape, broadcast_grad
+):
+    ours, theirs = avg_pool_run(shape, dtype, broadcast_grad)
+    for a, b in zip(ours, theirs):
+        assert a.dtype == b.dtype and a.shape == b.shape
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
+    if path == "compiled":
+        saved = dict(compiled._cache)
+        compiled._cache[POOL] = None
+        try:
+            slow, _ = avg_pool_run(shape, dtype, broadcast_grad)
+        finally:
+            compiled._cache.clear()
+            compiled._cache.update(saved)
+        for a, b in zip(ours, slow):
+            assert np.array_equal(a, b)

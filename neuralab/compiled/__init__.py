@@ -3,10 +3,10 @@
 Some steps are a dozen NumPy passes over small arrays, or strided passes NumPy cannot
 vectorise: Adam's update of every parameter, an LSTM or GRU cell's gate math at every time step
 (or the whole recurrence, calling NumPy's BLAS without the GIL: :func:`numpy_sgemm`), ReLU, GELU,
-SiLU and sigmoid with their slopes, max pooling, im2col and col2im, batch and layer norm, the
-attention softmax, the row scatter-add of an embedding's backward, and the tile transforms of
-a Winograd convolution. With numba they run as one
-compiled pass each; without it (numba not importable) or with ``NEURALAB_NUMBA=0``, the NumPy
+SiLU and sigmoid with their slopes, max pooling and 2×2 average pooling, im2col and col2im,
+batch and layer norm, the attention softmax, the row scatter-add of an embedding's backward,
+and the tile transforms of a Winograd convolution. With numba they run as one compiled pass
+each; without it (numba not importable) or with ``NEURALAB_NUMBA=0``, the NumPy
 path runs, with the same results up to float rounding (both are checked against torch). A kernel
 module is imported on first use (numba with it, never at ``import neuralab``), and its compiled
 code is cached on disk: beside the module when its directory is writable, else in
@@ -37,7 +37,7 @@ _WHAT = {
     "rnn_sequence": "LSTM and GRU",
     "blas": "BLAS-calling",
     "winograd": "Winograd convolution",
-    "pool": "max-pooling",
+    "pool": "pooling",
     "im2col": "convolution",
     "activation": "activation",
     "scatter": "embedding",

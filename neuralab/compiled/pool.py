@@ -1,7 +1,8 @@
-"""Max pooling compiled by numba: max and argmax in one pass over the input, and the backward.
-2×2 windows with stride 2 (the common case) have their own vectorised pair of kernels; any
-other geometry runs :func:`max_pool` / :func:`max_pool_backward`, which skip the padding
-instead of reading a -inf-padded copy.
+"""Pooling compiled by numba. Max pooling: max and argmax in one pass over the input, and the
+backward. 2×2 windows with stride 2 (the common case) have their own vectorised pair of kernels;
+any other geometry runs :func:`max_pool` / :func:`max_pool_backward`, which skip the padding
+instead of reading a -inf-padded copy. Average pooling over 2×2 tiles: :func:`avg_pool_2x2`
+and its backward, adding in the NumPy path's order (the same bits).
 
 Imported only through :func:`neuralab.compiled.load`, so neuralab never needs numba. NumPy
 builds the same result from strided planes, whose every-other-element access NumPy cannot
@@ -123,3 +124,33 @@ def max_pool_backward(g, arg, gx, kernel, stride, pad, dilation):  # noqa: ANN00
                         for ow in range(first, last):
                             add = grad[ow] if won[ow] == offset else zero
                             dst[np.uint64(ow * sw + shift)] += add
+
+
+@numba.njit(nogil=True, cache=True, error_model="numpy", boundscheck=False)
+def avg_pool_2x2(x, out, divisor):  # noqa: ANN001, ANN201
+    """``out`` (N, C, OH, OW) = each 2×2 window's sum over ``divisor``, of ``x`` (N, C, 2·OH,
+    2·OW): the kernel rows first, then the columns, as NumPy's separable path adds them."""
+    batch, channels, out_h, out_w = out.shape
+    for n in range(batch):
+        for c in range(channels):
+            for oh in range(out_h):
+                top, bottom, o = x[n, c, 2 * oh], x[n, c, 2 * oh + 1], out[n, c, oh]
+                for ow in range(out_w):
+                    left = top[2 * ow] + bottom[2 * ow]
+                    right = top[2 * ow + 1] + bottom[2 * ow + 1]
+                    o[ow] = (left + right) / divisor
+
+
+@numba.njit(nogil=True, cache=True, error_model="numpy", boundscheck=False)
+def avg_pool_2x2_backward(g, gx, divisor):  # noqa: ANN001, ANN201
+    """``gx`` (N, C, 2·OH, 2·OW): each window's gradient ``g`` (N, C, OH, OW) over ``divisor``
+    at all four of its pixels."""
+    batch, channels, out_h, out_w = g.shape
+    for n in range(batch):
+        for c in range(channels):
+            for oh in range(out_h):
+                grad, top, bottom = g[n, c, oh], gx[n, c, 2 * oh], gx[n, c, 2 * oh + 1]
+                for x in range(2 * out_w):
+                    v = grad[np.uint64(x) >> np.uint64(1)] / divisor
+                    top[np.uint64(x)] = v
+                    bottom[np.uint64(x)] = v

@@ -42,6 +42,8 @@ def norm_dim(dim: Any, ndim: int, op: str) -> tuple[int, ...] | None:
     """Normalize ``dim`` (None, int or sequence, negatives allowed) to a sorted tuple of axes."""
     if dim is None:
         return None
+    if type(dim) is int and -ndim <= dim < ndim:  # the common case, without the loop
+        return (dim % ndim,)
     dims = (dim,) if isinstance(dim, int | np.integer) else tuple(dim)
     out = []
     for d in dims:

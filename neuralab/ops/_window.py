@@ -9,8 +9,9 @@ looping only over the kh*kw kernel offsets. :class:`AxisMap` is a sparse linear 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from typing import Any
+import functools
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, TypeVar
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -19,6 +20,24 @@ from neuralab.compiled import load
 from neuralab.tensor import Tensor
 
 Pair = tuple[int, int]
+R = TypeVar("R")
+
+
+def memoized(fn: Callable[..., R]) -> Callable[..., R]:
+    """``fn`` (checks and geometry from shapes and arguments) computed once per distinct
+    hashable arguments: a layer calls its op with the same ones every step. Unhashable ones (a
+    list for a size) are computed every time; errors are raised every time, never kept."""
+    kept = functools.lru_cache(maxsize=1024)(fn)
+
+    @functools.wraps(fn)
+    def call(*args: Any) -> R:
+        try:
+            hash(args)
+        except TypeError:
+            return fn(*args)
+        return kept(*args)
+
+    return call
 
 
 def check_float(op: str, *tensors: Tensor | None) -> None:

@@ -40,6 +40,7 @@ from neuralab.ops._window import (
     col2im,
     im2col,
     lower,
+    memoized,
     ntuple,
     out_size,
     spatial,
@@ -204,22 +205,24 @@ class _ConvShape(NamedTuple):
         return self.kernel == (1, 1) and self.stride == (1, 1) and self.out_hw == (self.h, self.w)
 
 
+@memoized
 def _conv_shape(
-    op: str, nd: int, x: Tensor, xd: np.ndarray, w: Tensor, wd: np.ndarray, groups: Any,
+    op: str, nd: int, x_shape: tuple, x4: tuple, w_shape: tuple, w4: tuple, groups: Any,
     stride: Any, padding: Any, dilation: Any,
 ) -> _ConvShape:  # fmt: skip
-    """Check a conv1d/conv2d call's shapes and arguments; its geometry."""
+    """Check a conv1d/conv2d call's shapes (as given, and as NCHW / 4-D weights) and
+    arguments; its geometry."""
     groups = _check_groups(groups, op)
-    n, c, h, wid = xd.shape
-    cout, c_g, kh, kw = wd.shape
+    n, c, h, wid = x4
+    cout, c_g, kh, kw = w4
     if c_g * groups != c:
         raise ValueError(
-            f"{op}: input of shape {x.shape} has {c} channels but weight {w.shape} expects "
+            f"{op}: input of shape {x_shape} has {c} channels but weight {w_shape} expects "
             f"{c_g * groups} (groups={groups})"
         )
     if cout % groups:
         raise ValueError(
-            f"{op}: weight {w.shape} has {cout} output channels, not divisible by groups={groups}"
+            f"{op}: weight {w_shape} has {cout} output channels, not divisible by groups={groups}"
         )
     stride2 = spatial(stride, nd, "stride", op, 1, 1)
     dilation2 = spatial(dilation, nd, "dilation", op, 1, 1)
@@ -228,9 +231,9 @@ def _conv_shape(
     span = ((kh - 1) * dilation2[0] + 1, (kw - 1) * dilation2[1] + 1)
     if span[0] > padded[0] or span[1] > padded[1]:
         raise ValueError(
-            f"{op}: kernel of size {w.shape[2:]} with dilation {dilation!r} spans "
+            f"{op}: kernel of size {w_shape[2:]} with dilation {dilation!r} spans "
             f"{span[2 - nd :]}, larger than the padded input {padded[2 - nd :]} "
-            f"(input shape {x.shape}, padding {padding!r})"
+            f"(input shape {x_shape}, padding {padding!r})"
         )
     out_hw = (
         out_size(padded[0], kh, stride2[0], 0, dilation2[0]),
@@ -263,7 +266,9 @@ def _conv(
             f"got shape {w.shape}"
         )
     wd = w._data if nd == 2 else w._data[:, :, None, :]
-    shape = _conv_shape(op, nd, x, xd, w, wd, groups, stride, padding, dilation)
+    shape = _conv_shape(
+        op, nd, x.shape, xd.shape, w.shape, wd.shape, groups, stride, padding, dilation
+    )
     _check_bias(b, shape.cout, w, op)
     keep = w.requires_grad and is_grad_enabled()
     conv = _Im2colConv(shape, xd, wd, keep)

@@ -27,6 +27,7 @@ from neuralab.ops._window import (
     as_nchw,
     check_float,
     lower,
+    memoized,
     ntuple,
     offsets,
     spatial,
@@ -206,7 +207,7 @@ def _max_pool(
     """Shared max_pool1d/max_pool2d kernel: running max over the kernel offsets, and backward."""
     x, xd = _pool_input(op, nd, input)
     kernel, stride, pad, dil, out_hw, pads = _geometry(
-        op, nd, x, xd, kernel_size, stride, padding, dilation, ceil_mode
+        op, nd, x.shape, xd.shape, kernel_size, stride, padding, dilation, ceil_mode
     )
     xp = np.pad(xd, ((0, 0), (0, 0)) + pads, constant_values=-np.inf) if any(sum(pads, ())) else xd
     n = xd.shape[0]
@@ -480,7 +481,7 @@ def _avg_pool(
     """Shared avg_pool1d/avg_pool2d kernel: running sum over the kernel offsets, and backward."""
     x, xd = _pool_input(op, nd, input)
     kernel, stride, pad, dil, out_hw, pads = _geometry(
-        op, nd, x, xd, kernel_size, stride, padding, 1, ceil_mode
+        op, nd, x.shape, xd.shape, kernel_size, stride, padding, 1, ceil_mode
     )
     padded = any(sum(pads, ()))
     xp = np.pad(xd, ((0, 0), (0, 0)) + pads) if padded else xd
@@ -491,8 +492,14 @@ def _avg_pool(
         else xd.dtype.type(kernel[0] * kernel[1])
     )
     total = np.empty(xd.shape[:2] + out_hw, xd.dtype)
+    # 2×2 tiles (LeNet's): one compiled pass, the same additions in the same order
+    tiles = kernel == stride == (2, 2) and not padded and xd.dtype.kind == "f"
+    fast = load("neuralab.compiled.pool") if tiles else None
 
     def forward_chunk(lo: int, hi: int) -> None:
+        if fast is not None:
+            fast.avg_pool_2x2(xp[lo:hi], total[lo:hi], divisor)
+            return
         _fold_windows(np.add, xp[lo:hi], total[lo:hi], kernel, stride, dil, out_hw)
         total[lo:hi] /= divisor
 
@@ -500,6 +507,9 @@ def _avg_pool(
     out4_shape, padded_shape = total.shape, xp.shape
 
     def backward(g: np.ndarray) -> tuple[np.ndarray]:
+        if fast is not None:
+            gx = _avg_pool_2x2_backward(fast, g.reshape(out4_shape), xd.shape, divisor)
+            return (gx.reshape(x.shape),)
         gd = g.reshape(out4_shape) / divisor
         gxp = np.empty(padded_shape, g.dtype)
 
@@ -510,6 +520,22 @@ def _avg_pool(
         return (_crop(gxp, pads, xd.shape).reshape(x.shape),)
 
     return make(total.reshape(lower(out4_shape, nd, x.ndim == nd + 2)), (x,), backward)
+
+
+def _avg_pool_2x2_backward(
+    kernels: Any, g4: np.ndarray, shape: tuple[int, ...], divisor: Any
+) -> np.ndarray:
+    """The input gradient of 2×2 average pooling by the compiled kernel; an odd last row or
+    column, in no window, gets zeros."""
+    g4 = np.ascontiguousarray(g4)
+    odd = shape[2] % 2 or shape[3] % 2
+    gx = (np.zeros if odd else np.empty)(shape, g4.dtype)
+
+    def chunk(lo: int, hi: int) -> None:
+        kernels.avg_pool_2x2_backward(g4[lo:hi], gx[lo:hi], divisor)
+
+    parallel_for(shape[0], chunk, gx.size, blas=False)
+    return gx
 
 
 def _divisor(
@@ -532,11 +558,12 @@ def _pool_input(op: str, nd: int, input: Any) -> tuple[Tensor, np.ndarray]:
     return x, as_nchw(x, nd, op)
 
 
+@memoized
 def _geometry(
     op: str,
     nd: int,
-    x: Tensor,
-    xd: np.ndarray,
+    x_shape: tuple,
+    xd_shape: tuple,
     kernel_size: Any,
     stride: Any,
     padding: Any,
@@ -556,7 +583,7 @@ def _geometry(
             f"{op}: padding {padding!r} must be at most half of kernel_size {kernel_size!r}"
         )
     out_hw, pads = [], []
-    for size, k, s, p, d in zip(xd.shape[2:], kernel, stride, pad, dil):
+    for size, k, s, p, d in zip(xd_shape[2:], kernel, stride, pad, dil):
         span = d * (k - 1) + 1
         o = (size + 2 * p - span + (s - 1 if ceil_mode else 0)) // s + 1
         if ceil_mode and (o - 1) * s >= size + p:  # the last window must start inside the input
@@ -565,7 +592,7 @@ def _geometry(
         pads.append((p, max((o - 1) * s + span - size - p, 0)))
     if min(out_hw) < 1:
         raise ValueError(
-            f"{op}: input of shape {x.shape} is too small for kernel_size {kernel_size!r} "
+            f"{op}: input of shape {x_shape} is too small for kernel_size {kernel_size!r} "
             f"(padding {padding!r}, dilation {dilation!r}): the output would be empty"
         )
     return kernel, stride, pad, dil, tuple(out_hw), tuple(pads)
