@@ -281,11 +281,11 @@ def machine_info() -> list[str]:
         for i in sorted(threadpoolctl.threadpool_info(), key=lambda i: "numpy" not in i["filepath"])
         if i.get("user_api") == "blas"
     ]
-    from neuralab.compiled import numba_enabled
+    from neuralab.compiled import KERNELS, numba_enabled
 
     kernels = "NumPy only"
     if numba_enabled():
-        kernels = "numba (Adam, LSTM/GRU recurrences, ReLU, max pool, im2col, col2im, scatter-add)"
+        kernels = f"numba ({', '.join(KERNELS.values())})"
     kept = "yes" if nl.memory.configured_at_import else "no"
     prefixes = ("OPENBLAS_", "MALLOC_", "OMP_", "MKL_", "NEURALAB_")
     env = [f"{k}={v}" for k, v in sorted(os.environ.items()) if k.startswith(prefixes)]

@@ -25,20 +25,21 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-__all__ = ["cache_dir", "load", "numba_enabled", "numpy_sgemm"]
+__all__ = ["KERNELS", "cache_dir", "load", "numba_enabled", "numpy_sgemm"]
 
 _cache: dict[str, ModuleType | None] = {}
 _prepared = False  # numba's cache directory chosen and the compile notice registered
 _HERE = Path(__file__).resolve().parent
-# What each kernel module prepares, for the one line printed while compiling it.
-_WHAT = {
+# What each kernel module prepares: for the one line printed while compiling it, and the
+# benchmarks' description of the machine.
+KERNELS = {
     "adam": "Adam",
     "rnn_cell": "LSTM and GRU cell",
     "rnn_sequence": "LSTM and GRU",
     "blas": "BLAS-calling",
     "winograd": "Winograd convolution",
     "pool": "pooling",
-    "im2col": "convolution",
+    "im2col": "im2col and col2im",
     "activation": "activation",
     "scatter": "embedding",
     "batch_norm": "batch-norm",
@@ -146,7 +147,7 @@ def _announcer(listener: type) -> type:
             self.said = True
             name = module.rsplit(".", 1)[1]
             print(
-                f"neuralab: compiling the {_WHAT.get(name, name)} kernels once "
+                f"neuralab: compiling the {KERNELS.get(name, name)} kernels once "
                 "(cached for later runs)…",
                 file=sys.stderr,
                 flush=True,
