@@ -26,23 +26,33 @@ def input_tiles(x, n0, n1, top, left, th, tw, v):  # noqa: ANN001, ANN201
     (zero outside x; ``top``/``left`` rows and columns of padding before it)."""
     _, channels, h, w = x.shape
     wp, q = 2 * tw + 2, th * (tw + 1)
-    pad = np.zeros((2 * th + 2, wp), np.float32)  # borders stay zero: the same cells every plane
+    # The padded plane's even and odd rows apart: tile row ty reads even rows ty, ty + 1 and odd
+    # rows ty, ty + 1, so each row of Bᵀ d is one flat loop over every tile row at once. Indices
+    # that add a runtime offset are unsigned: a signed one gets a negative-index check per
+    # element, which kept these loops scalar (this transform ran 2-3.5x slower).
+    even = np.zeros((th + 1) * wp, np.float32)  # borders stay zero: the same cells every plane
+    odd = np.zeros((th + 1) * wp, np.float32)
     r = np.zeros((4, th * wp + 2), np.float32)  # Bᵀ d for every tile row, flat
     rows, cols = min(h, 2 * th + 2 - top), min(w, wp - left)
+    span = th * wp
     for n in range(n0, n1):
         for c in range(channels):
             for yy in range(rows):
-                src, dst = x[n, c, yy], pad[yy + top]
+                y = yy + top
+                dst = even if y % 2 == 0 else odd
+                at = (y // 2) * wp + left
+                src = x[n, c, yy]
                 for xx in range(cols):
-                    dst[xx + left] = src[xx]
-            for ty in range(th):
-                d0, d1, d2, d3 = pad[2 * ty], pad[2 * ty + 1], pad[2 * ty + 2], pad[2 * ty + 3]
-                o = ty * wp
-                for xx in range(wp):
-                    r[0, o + xx] = d0[xx] - d2[xx]
-                    r[1, o + xx] = d1[xx] + d2[xx]
-                    r[2, o + xx] = d2[xx] - d1[xx]
-                    r[3, o + xx] = d1[xx] - d3[xx]
+                    dst[np.uint64(at + xx)] = src[np.uint64(xx)]
+            r0, r1, r2, r3 = r[0], r[1], r[2], r[3]
+            for k in range(span):
+                r0[np.uint64(k)] = even[np.uint64(k)] - even[np.uint64(k + wp)]
+            for k in range(span):
+                r1[np.uint64(k)] = odd[np.uint64(k)] + even[np.uint64(k + wp)]
+            for k in range(span):
+                r2[np.uint64(k)] = even[np.uint64(k + wp)] - odd[np.uint64(k)]
+            for k in range(span):
+                r3[np.uint64(k)] = odd[np.uint64(k)] - odd[np.uint64(k + wp)]
             t = (n - n0) * q
             for i in range(4):
                 ri = r[i]
