@@ -471,3 +471,18 @@ def test_conv_in_blocks_of_samples_gives_the_same_bits(monkeypatch, keep):
     monkeypatch.setattr(conv_ops, "BLOCK_BYTES", 1)  # one sample per block
     for a, b in zip(whole, run()):
         assert np.array_equal(a, b)
+
+
+def test_kept_geometry_never_hides_an_error_or_a_size_given_as_a_list():
+    ours = nl.nn.functional
+    x, w = nl.randn(1, 2, 8, 8), nl.randn(2, 2, 3, 3)
+    assert ours.conv2d(x, w, stride=1).shape == (1, 2, 6, 6)  # now kept for these arguments
+    for _ in range(2):  # raised again, not answered from what was kept for stride=1
+        with pytest.raises(TypeError, match=r"conv2d: stride must be an int or a tuple of 2 ints"):
+            ours.conv2d(x, w, stride=1.0)
+        with pytest.raises(ValueError, match="has 2 channels but weight"):
+            ours.conv2d(x, nl.randn(2, 3, 3, 3))
+    assert ours.conv2d(x, w, stride=[2, 2]).shape == (1, 2, 3, 3)  # a list: computed each time
+    assert ours.max_pool2d(x, [2, 2]).shape == ours.max_pool2d(x, 2).shape == (1, 2, 4, 4)
+    with pytest.raises(TypeError, match="max_pool2d: kernel_size must be an int"):
+        ours.max_pool2d(x, 2.0)

@@ -27,7 +27,7 @@ def memoized(fn: Callable[..., R]) -> Callable[..., R]:
     """``fn`` (checks and geometry from shapes and arguments) computed once per distinct
     hashable arguments: a layer calls its op with the same ones every step. Unhashable ones (a
     list for a size) are computed every time; errors are raised every time, never kept."""
-    kept = functools.lru_cache(maxsize=1024)(fn)
+    kept = functools.lru_cache(maxsize=1024, typed=True)(fn)  # typed: 1.0 is not 1
 
     @functools.wraps(fn)
     def call(*args: Any) -> R:
@@ -56,6 +56,8 @@ def ntuple(value: Any, n: int, name: str, op: str, minimum: int) -> tuple[int, .
     """``value`` (an int or a length-``n`` sequence of ints) as an n-tuple, each >= ``minimum``."""
     if isinstance(value, int | np.integer):
         out = (int(value),) * n
+    elif not isinstance(value, Sequence | np.ndarray):
+        raise TypeError(f"{op}: {name} must be an int or a tuple of {n} ints, got {value!r}")
     else:
         out = tuple(int(v) for v in value)
         if len(out) != n:
