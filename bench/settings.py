@@ -4,14 +4,15 @@
         --config OPENBLAS_THREAD_TIMEOUT=18 [--workloads W5 W8 V19] [--threads 2] \
         [--rounds 4] [--steps 5]
 
-A setting is ``OPENBLAS_THREAD_TIMEOUT=n`` (applied by restarting OpenBLAS's workers) or
-``module.attribute=value`` (a Python literal, e.g. ``neuralab.ops.matmul.GEMM_SPLIT_FACTOR=2``);
-one ``--config`` joins several with commas. Separate runs cannot tell a 10% change from the drift
-of a shared machine's speed, which here reaches 2x over minutes; so the configurations take
-turns, ``rounds`` times, each timing ``steps`` steps after one untimed step, and the table gives
-each one's median step time and the first configuration's time over it (above 1: faster than the
-first). Workloads are W1–W8 and ``V<i>``, the i-th variant of ``python -m bench variants``
-(seed 0, 5 per family).
+A setting is ``OPENBLAS_THREAD_TIMEOUT=n`` (applied by restarting OpenBLAS's workers),
+``threads=n`` (``neuralab.set_num_threads(n)``: a thread count's own gain, measured
+interleaved) or ``module.attribute=value`` (a Python literal, e.g.
+``neuralab.ops.matmul.GEMM_SPLIT_FACTOR=2``); one ``--config`` joins several with commas.
+Separate runs cannot tell a 10% change from the drift of a shared machine's speed, which here
+reaches 2x over minutes; so the configurations take turns, ``rounds`` times, each timing
+``steps`` steps after one untimed step, and the table gives each one's median step time and
+the first configuration's time over it (above 1: faster than the first). Workloads are W1–W8
+and ``V<i>``, the i-th variant of ``python -m bench variants`` (seed 0, 5 per family).
 """
 
 from __future__ import annotations
@@ -42,9 +43,9 @@ def parse_config(text: str) -> list[Assignment]:
         name, sep, value = part.partition("=")
         if not sep or not name:
             raise ValueError(f"--config {text!r}: expected NAME=VALUE, got {part!r}")
-        if name != "OPENBLAS_THREAD_TIMEOUT" and "." not in name:
+        if name not in ("OPENBLAS_THREAD_TIMEOUT", "threads") and "." not in name:
             raise ValueError(
-                f"--config {text!r}: {name!r} is neither OPENBLAS_THREAD_TIMEOUT nor "
+                f"--config {text!r}: {name!r} is neither OPENBLAS_THREAD_TIMEOUT, threads nor "
                 "module.attribute"
             )
         try:
@@ -60,6 +61,9 @@ def apply(config: Sequence[Assignment]) -> None:
         if name == "OPENBLAS_THREAD_TIMEOUT":
             os.environ[name] = str(value)
             parallel.restart_openblas_workers()
+            continue
+        if name == "threads":
+            nl.set_num_threads(value)
             continue
         module, _, attribute = name.rpartition(".")
         target = importlib.import_module(module)

@@ -18,7 +18,9 @@ def test_configs_parse_into_assignments_with_clear_errors():
     ]
     with pytest.raises(ValueError, match="expected NAME=VALUE"):
         settings.parse_config("OPENBLAS_THREAD_TIMEOUT")
-    with pytest.raises(ValueError, match="neither OPENBLAS_THREAD_TIMEOUT nor module.attribute"):
+    with pytest.raises(
+        ValueError, match="neither OPENBLAS_THREAD_TIMEOUT, threads nor module.attribute"
+    ):
         settings.parse_config("SPIN=3")
     with pytest.raises(ValueError, match="is not a Python literal"):
         settings.parse_config("a.b=fast")
@@ -34,6 +36,17 @@ def test_apply_sets_attributes_and_restarts_openblas_for_its_timeout(monkeypatch
     assert parallel.MIN_CHUNK_WORK == 7
     with pytest.raises(ValueError, match="has no attribute 'nope'"):
         settings.apply([("neuralab.parallel.nope", 1)])
+
+
+def test_threads_setting_sets_neuralabs_thread_count():
+    before = parallel.get_num_threads()
+    try:
+        settings.apply(settings.parse_config("threads=1"))
+        assert parallel.get_num_threads() == 1
+        settings.apply(settings.parse_config("threads=2"))
+        assert parallel.get_num_threads() == 2
+    finally:
+        parallel.set_num_threads(before)
 
 
 def test_configs_take_turns_around_the_timed_steps():

@@ -10,6 +10,7 @@ import torch
 
 import neuralab as nl
 from neuralab.nn.layers.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
+from neuralab.ops import recurrent
 from neuralab.ops.recurrent import gru_recurrence, lstm_recurrence, rnn_recurrence
 
 TOL = dict(rtol=1e-4, atol=1e-5)
@@ -115,6 +116,24 @@ def test_long_sequence_lstm_matches_torch():
     ours = LSTM(I, H, batch_first=True)
     x = rand(np.random.default_rng(3), 2, 60, I)
     check_against_torch(ours, theirs, [x])
+
+
+@pytest.mark.parametrize("batch", [1, 2, 3, 9])
+@pytest.mark.parametrize("mode", ["lstm", "gru"])
+def test_batch_sizes_either_side_of_the_stored_weight_layout_match_torch(mode, batch):
+    # up to STORED_ROWS rows the hidden product reads W_hh as stored, above from its transpose
+    assert recurrent.STORED_ROWS in (1, 2)
+    make_ours, make_theirs, _ = MODES[mode]
+    torch.manual_seed(0)
+    theirs, ours = (
+        make_theirs(input_size=I, hidden_size=20),
+        make_ours(input_size=I, hidden_size=20),
+    )
+    x = rand(np.random.default_rng(4), T, batch, I)
+    check_against_torch(ours, theirs, [x])
+    with nl.no_grad():  # the inference path keeps two state slots, not every step's
+        out = ours(nl.tensor(x))[0].numpy()
+    np.testing.assert_allclose(out, theirs(torch.tensor(x))[0].detach().numpy(), **TOL)
 
 
 @pytest.mark.parametrize("batch_first", [True, False])

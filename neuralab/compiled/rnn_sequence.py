@@ -16,6 +16,7 @@ pool hands each thread a range of rows for the whole sequence: no per-step hand-
 import numba
 
 from neuralab.compiled.blas import product as _product
+from neuralab.compiled.blas import product_nt as _product_nt
 from neuralab.compiled.rnn_cell import (
     backward_step,
     forward_step,
@@ -27,8 +28,22 @@ ROWS = 8  # rows per product: OpenBLAS's small-matrix kernels (measured 4-32: 8 
 
 
 @numba.njit(nogil=True, cache=True, error_model="numpy")
-def lstm_forward(order, keep, xg, h0, c0, w_t, bias, scale, shift, act, c, tanh_c, out, hh, lo, hi):  # noqa: ANN001, ANN201, E501
-    """LSTM steps ``order`` for batch rows [lo, hi): hh = h_prev @ w_t, then the gate kernel.
+def _hidden(h_prev, w, stored, out):  # noqa: ANN001, ANN201
+    """out = h_prev @ W_hhᵀ, ``w`` being W_hh as stored (G·H, H) when ``stored``, else its
+    C-contiguous transpose (H, G·H): each suits a different number of rows (see
+    :data:`neuralab.ops.recurrent.STORED_ROWS`)."""
+    if stored:
+        _product_nt(h_prev, w, out, 0.0)
+    else:
+        _product(h_prev, w, out, 0.0)
+
+
+@numba.njit(nogil=True, cache=True, error_model="numpy")
+def lstm_forward(
+    order, keep, xg, h0, c0, w, stored, bias, scale, shift, act, c, tanh_c, out, hh, lo, hi
+):  # noqa: ANN001, ANN201
+    """LSTM steps ``order`` for batch rows [lo, hi): hh = h_prev @ W_hhᵀ (``w`` and ``stored``
+    as in :func:`_hidden`), then the gate kernel.
     Saved arrays (act, c, tanh_c) are indexed by step when ``keep``, else by two alternating
     slots; ``hh`` (B, 4H) is scratch."""
     for k in range(order.shape[0]):
@@ -42,7 +57,7 @@ def lstm_forward(order, keep, xg, h0, c0, w_t, bias, scale, shift, act, c, tanh_
                 p = order[k - 1]
                 h_prev, c_prev = out[p][r0:r1], c[p if keep else (k - 1) % 2][r0:r1]
             rows = hh[r0:r1]
-            _product(h_prev, w_t, rows, 0.0)
+            _hidden(h_prev, w, stored, rows)
             forward_step(
                 xg[t][r0:r1], rows, bias, scale, shift, c_prev,
                 act[s][r0:r1], c[s][r0:r1], tanh_c[s][r0:r1], out[t][r0:r1],
@@ -71,7 +86,7 @@ def lstm_backward(order, g_out, act, tanh_c, c, c0, w, gx, dh, dc, spare, lo, hi
 
 
 @numba.njit(nogil=True, cache=True, error_model="numpy")
-def gru_forward(order, keep, xg, h0, w_t, bias, act, hn, out, hh, lo, hi):  # noqa: ANN001, ANN201
+def gru_forward(order, keep, xg, h0, w, stored, bias, act, hn, out, hh, lo, hi):  # noqa: ANN001, ANN201
     """GRU steps ``order`` for batch rows [lo, hi), as :func:`lstm_forward` (saved: act, hn)."""
     for k in range(order.shape[0]):
         t = order[k]
@@ -80,7 +95,7 @@ def gru_forward(order, keep, xg, h0, w_t, bias, act, hn, out, hh, lo, hi):  # no
             r1 = min(r0 + ROWS, hi)
             h_prev = h0[r0:r1] if k == 0 else out[order[k - 1]][r0:r1]
             rows = hh[r0:r1]
-            _product(h_prev, w_t, rows, 0.0)
+            _hidden(h_prev, w, stored, rows)
             gru_forward_step(
                 xg[t][r0:r1], rows, bias, h_prev, act[s][r0:r1], hn[s][r0:r1], out[t][r0:r1]
             )
