@@ -815,6 +815,39 @@ def make(data: np.ndarray, parents: tuple[Tensor, ...], backward: Backward) -> T
     return out
 
 
+def make_several(
+    outputs: Sequence[np.ndarray],
+    parents: tuple[Tensor, ...],
+    backward: Callable[[list], tuple],
+) -> tuple[Tensor, ...]:
+    """Wrap the outputs of one op that has several, all sharing one ``backward``.
+
+    A hidden node holds the op's parents and each output is a node whose parent is that one,
+    so the engine runs every output's backward before the op's: each hands its gradient over
+    and passes the hidden node a scalar zero, and ``backward(grads)`` then sees all the outputs'
+    gradients at once (None for an output that nothing used). The node stays hidden so that an
+    in-place update of one output cannot reorder it after the others (see ``_topological_order``).
+    """
+    received: list[np.ndarray | None] = [None] * len(outputs)
+
+    def op_backward(g: np.ndarray) -> tuple:
+        grads = list(received)
+        received[:] = [None] * len(received)
+        return backward(grads)
+
+    zero = np.zeros((), outputs[0].dtype)
+    hub = make(zero, parents, op_backward)
+
+    def output(k: int, arr: np.ndarray) -> Tensor:
+        def output_backward(g: np.ndarray) -> tuple:
+            received[k] = g
+            return (zero,)
+
+        return make(arr, (hub,), output_backward)
+
+    return tuple(output(k, a) for k, a in enumerate(outputs))
+
+
 def constant(data: np.ndarray) -> Tensor:
     """Wrap an array as a tensor outside the graph (no conversion, no copy)."""
     out = Tensor.__new__(Tensor)

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from neuralab.ops._util import one_dim
-from neuralab.ops.shape import cat, expand, getitem, pad, reshape, stack, unsqueeze
+from neuralab.ops.shape import cat, expand, pad, pieces, reshape, stack, unsqueeze
 from neuralab.tensor import Tensor
 
 
@@ -76,7 +76,8 @@ def column_stack(tensors: Sequence[Tensor]) -> Tensor:
 def unbind(input: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
     """The slices along ``dim``, that dimension removed."""
     ax = one_dim(dim, input.ndim, "unbind")
-    return tuple(getitem(input, (slice(None),) * ax + (i,)) for i in range(input.shape[ax]))
+    indices = [(slice(None),) * ax + (i,) for i in range(input.shape[ax])]
+    return pieces(input, indices, tiles=True)
 
 
 def tensor_split(input: Tensor, indices_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
@@ -93,10 +94,9 @@ def tensor_split(input: Tensor, indices_or_sections: Any, dim: int = 0) -> tuple
         bounds = np.cumsum([0] + [q + 1] * r + [q] * (spec - r)).tolist()
     else:
         bounds = [0, *(min(max(int(i) + (n if i < 0 else 0), 0), n) for i in spec), n]
-    return tuple(
-        getitem(input, (slice(None),) * ax + (slice(lo, max(lo, hi)),))
-        for lo, hi in zip(bounds[:-1], bounds[1:])
-    )
+    lead = (slice(None),) * ax
+    indices = [(*lead, slice(lo, max(lo, hi))) for lo, hi in zip(bounds, bounds[1:])]
+    return pieces(input, indices, tiles=bounds == sorted(bounds))
 
 
 def _split_even(op: str, input: Tensor, spec: Any, dim: int) -> tuple[Tensor, ...]:

@@ -16,14 +16,12 @@ final states are outputs of their own with their own gradients.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-
 import numpy as np
 
 from neuralab.compiled import load
 from neuralab.ops.matmul import pmatmul
 from neuralab.parallel import parallel_for, serial_section
-from neuralab.tensor import Tensor, is_grad_enabled, make
+from neuralab.tensor import Tensor, is_grad_enabled, make_several
 
 __all__ = ["gru_recurrence", "lstm_recurrence", "rnn_recurrence"]
 
@@ -274,39 +272,6 @@ def _check(
         )
 
 
-def _with_finals(
-    out: np.ndarray,
-    finals: Sequence[np.ndarray],
-    parents: tuple[Tensor, ...],
-    backward: Callable[[np.ndarray, list], tuple],
-) -> tuple[Tensor, ...]:
-    """One op with several outputs: ``out`` plus ``finals``, all sharing one ``backward``.
-
-    Each final state is a graph node whose parent is ``out``'s node. The engine runs it before
-    ``out``'s backward (it consumes ``out``); it hands its gradient over in ``received`` and
-    passes ``out`` a zero gradient, so ``backward(g_out, received)`` then sees every gradient in
-    one call. A final state that nothing uses receives None.
-    """
-    received: list[np.ndarray | None] = [None] * len(finals)
-
-    def primary_backward(g: np.ndarray) -> tuple:
-        grads = list(received)
-        received[:] = [None] * len(finals)
-        return backward(g, grads)
-
-    primary = make(out, parents, primary_backward)
-    zero = np.broadcast_to(np.zeros((), out.dtype), out.shape)
-
-    def final(k: int, arr: np.ndarray) -> Tensor:
-        def final_backward(g: np.ndarray) -> tuple:
-            received[k] = g
-            return (zero,)
-
-        return make(arr, (primary,), final_backward)
-
-    return (primary, *(final(k, a) for k, a in enumerate(finals)))
-
-
 class _Pass:
     """One recurrence's arrays and loops: the forward over every step, then (when the graph is
     recorded) backpropagation through time over the same saved values."""
@@ -430,11 +395,14 @@ def _recurrence(
     )  # fmt: skip
     finals = run.forward()
 
-    def backward(g_out: np.ndarray, g_finals: list) -> tuple:
+    def backward(grads: list) -> tuple:
+        g_out, *g_finals = grads
         # batch_first hands the gradient over transposed: read step by step, contiguous is
         # faster (the compiled cell vectorises only over contiguous rows). A broadcast zero
         # (only the final states used) stays as it is: it would cost a whole sequence of memory.
-        if 0 not in g_out.strides and not g_out.flags.c_contiguous:
+        if g_out is None:
+            g_out = np.broadcast_to(np.zeros((), run.out.dtype), run.out.shape)
+        elif 0 not in g_out.strides and not g_out.flags.c_contiguous:
             g_out = np.ascontiguousarray(g_out)
         zeros = np.zeros(finals[0].shape, finals[0].dtype)
         dh = zeros if g_finals[0] is None else g_finals[0]
@@ -446,7 +414,7 @@ def _recurrence(
             grads.append(gh.reshape(-1, gh.shape[-1]).sum(axis=0))
         return tuple(grads)
 
-    return _with_finals(run.out, finals, parents, backward)
+    return make_several([run.out, *finals], parents, backward)
 
 
 def rnn_recurrence(

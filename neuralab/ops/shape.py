@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from neuralab.ops._util import one_dim, scatter_add_rows
-from neuralab.tensor import Tensor, _index, constant, make
+from neuralab.tensor import Tensor, _index, constant, make, make_several
 
 
 def _sizes(args: tuple) -> tuple[int, ...]:
@@ -187,12 +187,36 @@ def split(a: Tensor, split_size_or_sections: int | Sequence[int], dim: int = 0) 
         sizes = list(split_size_or_sections)
         if builtins.sum(sizes) != n:
             raise ValueError(f"split: sizes {sizes} do not add up to {n} along dimension {dim}")
-    out, start = [], 0
-    for s in sizes:
-        index = (slice(None),) * ax + (slice(start, start + s),)
-        out.append(getitem(a, index))
-        start += s
-    return out
+    starts = np.cumsum([0, *sizes]).tolist()
+    lead = (slice(None),) * ax
+    indices = [(*lead, slice(lo, hi)) for lo, hi in zip(starts, starts[1:])]
+    return list(pieces(a, indices, tiles=True))
+
+
+def pieces(a: Tensor, indices: Sequence[tuple], tiles: bool = False) -> tuple[Tensor, ...]:
+    """``a[index]`` for each basic index (slices and ints), as one op with several outputs
+    (split, chunk, unbind): its backward writes every piece's gradient into one array, where
+    an op per piece would allocate and sum a whole-sized gradient for each (nanoGPT's q, k, v
+    split: three such arrays and two whole-sized additions per block). ``tiles``: the pieces
+    cover ``a`` without overlapping, so when all have gradients nothing needs zeroing first."""
+    if len(indices) < 2:
+        return tuple(getitem(a, index) for index in indices)
+    x = a._data
+    outs = [np.asarray(x[index]) for index in indices]
+
+    def backward(grads: list) -> tuple:
+        if tiles and all(part is not None for part in grads):
+            gx = np.empty_like(x)
+            for index, part in zip(indices, grads):
+                gx[index] = part
+            return (gx,)
+        gx = np.zeros_like(x)
+        for index, part in zip(indices, grads):
+            if part is not None:
+                gx[index] += part  # added: tensor_split's pieces may overlap
+        return (gx,)
+
+    return make_several(outs, (a,), backward)
 
 
 def chunk(a: Tensor, chunks: int, dim: int = 0) -> list[Tensor]:
