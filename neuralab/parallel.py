@@ -55,7 +55,7 @@ __all__ = [
     "set_num_threads",
 ]
 
-_state: dict[str, Any] = {"threads": None, "pool": None, "blas": None}
+_state: dict[str, Any] = {"threads": None, "pool": None, "blas": None, "switches": None}
 _local = threading.local()  # .busy is set inside a chunk: nested parallel_for runs serially
 _blas_lock = threading.Lock()
 _blas_users = [0]  # parallel sections running now
@@ -96,6 +96,42 @@ def _blas_libraries() -> list:
     return _state["blas"]
 
 
+def _openblas_function(lib: Any, name: str, restype: Any, *argtypes: Any) -> Any:
+    """OpenBLAS's function ``name`` in the library ``lib`` controls (whatever prefix or suffix
+    its build gave the symbol), or None."""
+    import ctypes
+
+    handle = ctypes.CDLL(lib.filepath)
+    for prefix in ("", "scipy_"):
+        for suffix in ("", "64_", "_64"):
+            fn = getattr(handle, f"{prefix}{name}{suffix}", None)
+            if fn is not None:
+                fn.restype, fn.argtypes = restype, list(argtypes)
+                return fn
+    return None
+
+
+def _blas_switches() -> list[tuple[Callable[[], int], Callable[[int], None]]]:
+    """(get, set) of each BLAS library's thread count, for the parallel sections: OpenBLAS's
+    own functions where it runs its own pthreads (0.3 µs a call, where threadpoolctl's generic
+    path took ~3 µs and a section makes three; a GPT's batch-1 forward has 25), else
+    threadpoolctl's."""
+    if _state["switches"] is None:
+        import ctypes
+
+        switches = []
+        for lib in _blas_libraries():
+            get = put = None
+            if lib.internal_api == "openblas" and lib.threading_layer != "openmp":
+                get = _openblas_function(lib, "openblas_get_num_threads", ctypes.c_int)
+                put = _openblas_function(lib, "openblas_set_num_threads", None, ctypes.c_int)
+            if get is None or put is None:
+                get, put = lib.get_num_threads, lib.set_num_threads
+            switches.append((get, put))
+        _state["switches"] = switches
+    return _state["switches"]
+
+
 def restart_openblas_workers() -> None:
     """Make OpenBLAS re-read ``OPENBLAS_THREAD_TIMEOUT`` from the environment and stop its
     workers, which restart with that wait on the next threaded call (``python -m bench settings``
@@ -131,28 +167,28 @@ def set_num_threads(n: int) -> None:
         lib.set_num_threads(n)
 
 
-@contextmanager
-def _single_threaded_blas() -> Iterator[None]:
+class _single_threaded_blas:  # noqa: N801  (used as a context manager, like a function)
     """BLAS at one thread inside the block (restored after): the chunks are the parallelism.
 
     Counted, so ops running parallel sections from several threads at once restore BLAS only
-    when the last one leaves.
+    when the last one leaves. A class rather than a generator: entering and leaving cost half.
     """
-    libs = _blas_libraries()
-    with _blas_lock:
-        if _blas_users[0] == 0:
-            _blas_saved[:] = [lib.num_threads for lib in libs]
-            for lib in libs:
-                lib.set_num_threads(1)
-        _blas_users[0] += 1
-    try:
-        yield
-    finally:
+
+    def __enter__(self) -> None:
+        switches = _blas_switches()
+        with _blas_lock:
+            if _blas_users[0] == 0:
+                _blas_saved[:] = [get() for get, _ in switches]
+                for _, put in switches:
+                    put(1)
+            _blas_users[0] += 1
+
+    def __exit__(self, *exc: object) -> None:
         with _blas_lock:
             _blas_users[0] -= 1
             if _blas_users[0] == 0:
-                for lib, n in zip(libs, _blas_saved):
-                    lib.set_num_threads(n)
+                for (_, put), n in zip(_blas_switches(), _blas_saved):
+                    put(n)
 
 
 def _run_chunk(fn: Callable[[int, int], None], start: int, stop: int) -> None:
