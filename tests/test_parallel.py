@@ -251,3 +251,24 @@ def test_openblas_workers_stop_spinning_soon_after_a_gemm():
 def test_a_users_own_openblas_thread_timeout_is_kept():
     cpu, timeout = spin_seconds(after="import neuralab", OPENBLAS_THREAD_TIMEOUT="28")
     assert cpu > 0.05 and timeout == "28"
+
+
+def test_blas_libraries_without_openblas_functions_switch_through_threadpoolctl(monkeypatch):
+    class Controller:  # a BLAS that threadpoolctl controls, e.g. MKL
+        internal_api, threading_layer, threads = "mkl", "openmp", 2
+
+        def get_num_threads(self) -> int:
+            return self.threads
+
+        def set_num_threads(self, n: int) -> None:
+            self.threads = n
+
+    lib = Controller()
+    monkeypatch.setattr(parallel, "_blas_libraries", lambda: [lib])
+    monkeypatch.setitem(parallel._state, "switches", None)
+    with parallel._single_threaded_blas():
+        assert lib.threads == 1
+        with parallel._single_threaded_blas():  # nested sections: restored by the last only
+            pass
+        assert lib.threads == 1
+    assert lib.threads == 2
