@@ -22,10 +22,13 @@ from neuralab.parallel import (
 )
 from neuralab.tensor import Tensor, make
 
-# A GEMM is split only into chunks of at least GEMM_SPLIT_FACTOR times the usual chunk work
-# (about 8 million multiply-adds): smaller products ran slower split (an MLP step on
-# 784-256-128-10 with its 4-million products split was 30% slower), larger ones gain (its
-# 26-million first layer: 0.95 → 0.81 ms per step on two threads).
+# A product, single or a stack, is split only into chunks of at least GEMM_SPLIT_FACTOR times
+# the usual chunk work (about 8 million multiply-adds): a hand-off to the pool costs 70-140 µs
+# here (neuralab.parallel), so smaller products ran slower split (an MLP step on 784-256-128-10
+# with its 4-million products split was 30% slower; a stack of 128 attention products of 2.1
+# million multiply-adds in all took 94 µs split against 52 on one thread, 4.2 million 167
+# against 101, 8.4 million 190 against 197), larger ones gain (16.8 million: 298 against 336;
+# the MLP's 26-million first layer: 0.95 → 0.81 ms per step on two threads).
 GEMM_SPLIT_FACTOR = 8
 # BLAS's own threads only for products of at least 4 million multiply-adds. Measured while
 # OpenBLAS's workers still busy-waited ~0.1 s after a threaded call (now ~90 µs, see
@@ -39,15 +42,14 @@ def pmatmul(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """``np.matmul(x, y)`` in neuralab's threading: BLAS's own threads for a 2-D product of at
     least :data:`NATIVE_THREADING_WORK` when :func:`~neuralab.parallel.blas_may_thread` says so;
     otherwise split over the result's first axis when big (when ``x``, and for a stacked product
-    ``y``, runs along that axis; a stack splits into chunks of the usual work, a single product
-    into :data:`GEMM_SPLIT_FACTOR` times more), with BLAS single-threaded in the chunks (see
-    :mod:`neuralab.parallel`).
+    ``y``, runs along that axis; into chunks of :data:`GEMM_SPLIT_FACTOR` times the usual work),
+    with BLAS single-threaded in the chunks (see :mod:`neuralab.parallel`).
     """
     work = x.size * y.shape[-1]  # multiply-adds (an upper bound for vectors) ...
     if y.ndim > 2:  # ... unless y's leading axes outnumber x's
         work = max(work, y.size * (x.shape[-2] if x.ndim > 1 else 1))
-    # a stack of small products (attention's heads) splits over the stack at no loss, where
-    # BLAS would thread each small product, or not at all
+    # a stack of small products (attention's heads) splits over the stack, where BLAS would
+    # thread each small product, or not at all
     batched = x.ndim > 2 and x.shape[0] > 1
     native = not batched and work >= NATIVE_THREADING_WORK and blas_may_thread()
     if work < BLAS_THREADING_WORK or native:
@@ -66,7 +68,7 @@ def pmatmul(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     def chunk(lo: int, hi: int) -> None:
         np.matmul(x[lo:hi], y[lo:hi] if stacked else y, out=out[lo:hi])
 
-    parallel_for(shape[0], chunk, work, grain=1 if stacked else GEMM_SPLIT_FACTOR)
+    parallel_for(shape[0], chunk, work, grain=GEMM_SPLIT_FACTOR)
     return out
 
 
