@@ -142,10 +142,11 @@ def restart_openblas_workers() -> None:
     for lib in _blas_libraries():
         if lib.internal_api != "openblas":
             continue
-        handle = ctypes.CDLL(lib.filepath)
-        if hasattr(handle, "openblas_read_env") and hasattr(handle, "blas_thread_shutdown_"):
-            handle.openblas_read_env()
-            handle.blas_thread_shutdown_()
+        read_env = _openblas_function(lib, "openblas_read_env", None)
+        shutdown = _openblas_function(lib, "blas_thread_shutdown_", ctypes.c_int)
+        if read_env is not None and shutdown is not None:
+            read_env()
+            shutdown()
 
 
 def get_num_threads() -> int:
