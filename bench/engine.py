@@ -33,7 +33,14 @@ from neuralab.ops.conv import conv2d
 
 RESULTS_START = "<!-- bench:results:start -->"
 RESULTS_END = "<!-- bench:results:end -->"
-SETTLE_S = 0.2  # pause before each multi-threaded sample: outlasts OpenBLAS's ~0.1 s busy-wait
+# Pause before each multi-threaded sample: three times the longest busy-wait of an idle worker
+# (torch's OpenMP ~10 ms; OpenBLAS's 90 µs under neuralab's OPENBLAS_THREAD_TIMEOUT), so neither
+# framework's spinning threads take the other's cores. It was 0.2 s, for OpenBLAS's old 0.1-s
+# wait; an idle pause that long also lets this machine's scheduler pack a process's threads onto
+# one CPU (sched_vcpu_pack), so each 2-thread sample mostly timed the slow first steps after a
+# pause (a CIFAR CNN's first took 53-59 ms, its later ones 24), and more so for neuralab, whose
+# workers sleep between ops where torch's spin (docs/benchmarks.md, third session of 2026-12-07).
+SETTLE_S = 0.03
 SMALL = 8  # side of the square tensors in the per-op workloads
 RATIO_HEADER = "torch ÷ ours (>1: ours faster)"
 HEADER = ["workload", "threads", "ours", "torch", RATIO_HEADER, "ours GFLOP/s", "torch GFLOP/s"]

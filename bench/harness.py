@@ -68,10 +68,10 @@ def compare(
 
     Each sample is the mean over ``inner`` consecutive calls (use many for microsecond work, so
     the timer's resolution and the loop around it do not matter). ``settle`` seconds are slept,
-    untimed, before every sample: multi-threaded BLAS pools busy-wait after a call (OpenBLAS for
-    about 0.1 s, torch's OpenMP for about 10 ms) and would otherwise steal cores from the other
-    implementation's next sample. The garbage collector stays on: the objects a framework leaves
-    behind are part of its cost.
+    untimed, before every sample: multi-threaded pools busy-wait after a call (torch's OpenMP for
+    about 10 ms, OpenBLAS by default for about 0.1 s, 90 µs under neuralab) and would otherwise
+    steal cores from the other implementation's next sample. The garbage collector stays on:
+    the objects a framework leaves behind are part of its cost.
     """
     if pairs < 1 or inner < 1 or warmup < 0 or settle < 0:
         raise ValueError(
