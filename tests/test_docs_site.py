@@ -74,7 +74,14 @@ def test_home_page_and_search(page, served):
     assert "neuralab" in page.title()
     assert page.locator("nav").first.is_visible()
     page.locator("label.md-search__icon, .md-search__input").first.click()
-    page.fill("input.md-search__input", "backpropagation")
+    # a query typed while the search worker still builds its index is not run again: wait until
+    # it is ready (seconds alone, minutes beside a busy test suite)
+    page.wait_for_function(
+        "() => !document.querySelector('.md-search-result__meta')"
+        "?.textContent.includes('Initializing')",
+        timeout=180_000,
+    )
+    page.locator("input.md-search__input").press_sequentially("backpropagation")
     results = page.locator(".md-search-result__item")
     results.first.wait_for(timeout=30_000)
     assert results.count() > 0
