@@ -15,6 +15,7 @@ import itertools
 import math
 import operator
 import sys
+import weakref
 from collections.abc import Callable, Sequence
 from sys import getrefcount
 from typing import Any
@@ -231,7 +232,7 @@ class Tensor(TensorSurface):
     """
 
     __slots__ = (
-        "_data", "_grad", "requires_grad", "_parents", "_backward", "_retain", "_seq",
+        "_data", "_grad", "requires_grad", "_parents", "_backward", "_retain", "_seq", "_prior",
         "__weakref__",
     )  # fmt: skip
     __array_priority__ = 1000  # so ndarray <op> Tensor defers to Tensor's reflected operators
@@ -675,7 +676,8 @@ def _backprop(
     if not grads:
         return
     pop = grads.pop
-    for node in _topological_order(list(grads)):
+    kept: list[Tensor] = []
+    for node in _topological_order(list(grads), kept):
         g = pop(node, None)
         if g is None:
             continue
@@ -684,6 +686,10 @@ def _backprop(
         for parent, pg in zip(node._parents, node._backward(g)):
             if pg is None or not parent.requires_grad:
                 continue
+            if parent._backward is not None and parent._seq > node._seq:
+                parent = _as_consumed(parent, node._seq)
+                if not parent.requires_grad:
+                    continue
             if parent._backward is None:
                 if parent._retain.__class__ is _GradHooks:
                     pg = parent._retain.run(pg)
@@ -739,17 +745,23 @@ def _reached(node: Tensor, g: np.ndarray, accumulate: Callable) -> np.ndarray:
     return g
 
 
-def _topological_order(roots: list[Tensor]) -> list[Tensor]:
+def _topological_order(roots: list[Tensor], kept: list[Tensor]) -> list[Tensor]:
     """Interior nodes reachable from ``roots``, each after every node that consumes it.
 
     Every node is created after its parents, so reverse creation order (``_seq``, stamped by
-    :func:`make`) is a topological order: one flat traversal and a sort, no recursion.
+    :func:`make`) is a topological order: one flat traversal and a sort, no recursion. The
+    earlier values of tensors updated in place are appended to ``kept``, which holds them for
+    the backward pass (only the updated node refers to them, and it is freed first).
     """
     nodes = list(roots)
     seen = {id(r) for r in roots}
     stack = list(roots)
     while stack:
-        for parent in stack.pop()._parents:
+        node = stack.pop()
+        for parent in node._parents:
+            if parent._backward is not None and parent._seq > node._seq:
+                parent = _as_consumed(parent, node._seq)
+                kept.append(parent)
             if parent._backward is not None and id(parent) not in seen:
                 seen.add(id(parent))
                 nodes.append(parent)
@@ -759,6 +771,32 @@ def _topological_order(roots: list[Tensor]) -> list[Tensor]:
 
 
 _creation = operator.attrgetter("_seq")
+
+
+def _as_consumed(t: Tensor, seq: int) -> Tensor:
+    """``t`` as the node stamped ``seq`` consumed it: a tensor updated in place after that op
+    read it now stands for its new value, and its value before the update is the op's parent."""
+    while t._backward is not None and t._seq > seq:
+        prior = t._prior()
+        if prior is None:
+            raise RuntimeError(
+                "backward: a tensor was updated in place after an op used it, and the graph of "
+                "its earlier value has already been freed by a backward pass; pass "
+                "retain_graph=True to the first backward"
+            )
+        t = prior
+    return t
+
+
+def updated_in_place(t: Tensor, out: Tensor, before: Tensor) -> None:
+    """Make ``t`` the node of ``out``, the result of updating it in place (torch's in-place ops
+    while the graph is recorded); ``before`` is ``t`` as it was, a parent of ``out``. Ops that read
+    ``t`` earlier keep their gradient going to ``before`` (see :func:`_as_consumed`)."""
+    t._data, t.requires_grad = out._data, out.requires_grad
+    t._parents, t._backward = out._parents, out._backward
+    if out._backward is not None:
+        t._seq = out._seq
+    t._prior = weakref.ref(before)
 
 
 def _sole_refs() -> int:

@@ -4,9 +4,9 @@ the change); when the graph is recorded the tensor becomes the op's output, its 
 kept as a hidden parent, so gradients flow through the update. A leaf that requires grad
 cannot be changed in place while recording, as in torch.
 
-One difference from torch: an op that consumed the tensor *before* the in-place update still
-points at the tensor, so its gradient would follow the new value; torch tracks versions. Use
-the out-of-place op when the old value is read again after the update.
+An op that read the tensor *before* the update sends its gradient to the value it read, as in
+torch. Where torch refuses because such an op saved the old value for its backward ("modified by
+an inplace operation"), neuralab's backward still has that value and gives its gradient.
 """
 
 from __future__ import annotations
@@ -16,9 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from neuralab.tensor import Tensor, is_grad_enabled, no_grad
-
-_ADOPTED = ("_data", "requires_grad", "_parents", "_backward", "_seq")
+from neuralab.tensor import Tensor, is_grad_enabled, no_grad, updated_in_place
 
 
 def _records(self: Tensor, args: tuple, kwargs: dict) -> bool:
@@ -67,15 +65,14 @@ def apply_inplace(self: Tensor, op: str, fn: Callable, *args: Any, **kwargs: Any
             f"{op}: a leaf tensor that requires grad cannot be changed in place while the graph "
             f"is recorded; use {op.rstrip('_')}() or wrap the update in `with nl.no_grad():`"
         )
-    out = fn(_snapshot(self), *args, **kwargs)
+    before = _snapshot(self)
+    out = fn(before, *args, **kwargs)
     _fits(op, self, out._data)
     if out._data.dtype != self._data.dtype:
         from neuralab.ops.elementwise import cast
 
         out = cast(out, self._data.dtype)
-    for slot in _ADOPTED:
-        if hasattr(out, slot):
-            setattr(self, slot, getattr(out, slot))
+    updated_in_place(self, out, before)
     return self
 
 
