@@ -123,6 +123,17 @@ def test_linear_matches_torch(dtype):
     assert_same_module(nn.Linear(5, 3, bias=False), tnn.Linear(5, 3, bias=False), randn(4, 5))
 
 
+@pytest.mark.parametrize("bias", [True, False])
+@pytest.mark.parametrize("shape", [(16, 130), (48, 100), (2, 9, 200), (4, 512), (1, 512)])
+def test_linear_of_a_few_rows_computed_weight_first_matches_torch(shape, bias):
+    # all but the one-row product go through (W @ xᵀ)ᵀ (neuralab.ops.matmul._weight_first)
+    *lead, features = shape
+    rows = math.prod(lead)
+    assert nl.ops.matmul._weight_first(rows, features, np.dtype(np.float32)) == (rows != 1)
+    ours, theirs = nn.Linear(64, features, bias=bias), tnn.Linear(64, features, bias=bias)
+    assert_same_module(ours, theirs, randn(*lead, 64))
+
+
 def test_linear_keeps_float32_and_rejects_wrong_features():
     layer = nn.Linear(3, 2)
     assert layer.weight.dtype == nl.float32 and layer(nl.randn(4, 3)).dtype == nl.float32
