@@ -18,6 +18,7 @@ from neuralab.parallel import (
     BLAS_THREADING_WORK,
     MIN_CHUNK_WORK,
     blas_may_thread,
+    get_num_threads,
     parallel_for,
 )
 from neuralab.tensor import Tensor, make
@@ -52,7 +53,7 @@ def pmatmul(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     # thread each small product, or not at all
     batched = x.ndim > 2 and x.shape[0] > 1
     native = not batched and work >= NATIVE_THREADING_WORK and blas_may_thread()
-    if work < BLAS_THREADING_WORK or native:
+    if work < BLAS_THREADING_WORK or native or get_num_threads() == 1:
         return x.dot(y) if x.ndim == 2 and y.ndim == 2 else np.matmul(x, y)  # dot: less dispatch
     rows = x.shape[-2] if x.ndim > 1 else 1
     lead = np.broadcast_shapes(x.shape[:-2], y.shape[:-2])
