@@ -53,6 +53,7 @@ __all__ = [
     "restart_openblas_workers",
     "serial_section",
     "set_num_threads",
+    "single_threaded_blas",
 ]
 
 _state: dict[str, Any] = {"threads": None, "pool": None, "blas": None, "switches": None}
@@ -168,7 +169,7 @@ def set_num_threads(n: int) -> None:
         lib.set_num_threads(n)
 
 
-class _single_threaded_blas:  # noqa: N801  (used as a context manager, like a function)
+class single_threaded_blas:  # noqa: N801  (used as a context manager, like a function)
     """BLAS at one thread inside the block (restored after): the chunks are the parallelism.
 
     Counted, so ops running parallel sections from several threads at once restore BLAS only
@@ -231,7 +232,7 @@ def parallel_for(
         fn(0, n)
         return
     parts = int(max(1, min(threads, n, work // (grain * MIN_CHUNK_WORK))))
-    with _single_threaded_blas() if blas else nullcontext():
+    with single_threaded_blas() if blas else nullcontext():
         if parts == 1:
             _run_chunk(fn, 0, n)
             return
@@ -278,7 +279,7 @@ def serial_section() -> Iterator[None]:
     if get_num_threads() == 1 or getattr(_local, "busy", False):
         yield
         return
-    with _single_threaded_blas():
+    with single_threaded_blas():
         _local.busy = True
         try:
             yield

@@ -266,9 +266,9 @@ def test_blas_libraries_without_openblas_functions_switch_through_threadpoolctl(
     lib = Controller()
     monkeypatch.setattr(parallel, "_blas_libraries", lambda: [lib])
     monkeypatch.setitem(parallel._state, "switches", None)
-    with parallel._single_threaded_blas():
+    with parallel.single_threaded_blas():
         assert lib.threads == 1
-        with parallel._single_threaded_blas():  # nested sections: restored by the last only
+        with parallel.single_threaded_blas():  # nested sections: restored by the last only
             pass
         assert lib.threads == 1
     assert lib.threads == 2

@@ -19,9 +19,7 @@ The command line is ``neuralab demo TOPIC [--out DIR] [--quick]``, ``neuralab de
 
 from __future__ import annotations
 
-import contextlib
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -52,6 +50,7 @@ from neuralab.demos import (
     tuning,
     vanishing_gradient,
 )
+from neuralab.parallel import single_threaded_blas
 
 __all__ = ["TOPICS", "TOUR", "run", "topics", "tour"]
 
@@ -99,19 +98,6 @@ def topics() -> dict[str, str]:
     return {name: module.SUMMARY for name, module in TOPICS.items()}
 
 
-@contextlib.contextmanager
-def _single_threaded_blas() -> Iterator[None]:
-    """One BLAS thread inside the block: the demos' matrices are small, and BLAS threads that
-    wait on each other cost more CPU than they save (several-fold on a busy machine)."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # scikit-learn depends on it, so it is normally there
-        yield
-        return
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield
-
-
 def run(
     topic: str, out: Path | str = "runs/demo", quick: bool = False, **options: Any
 ) -> dict[str, Any]:
@@ -124,7 +110,7 @@ def run(
         raise ValueError(
             f"unknown demo topic {topic!r}; choose one of: {', '.join(TOPICS)} (or 'tour')"
         )
-    with _single_threaded_blas():
+    with single_threaded_blas():  # small matrices: BLAS threads waiting on each other cost more
         return TOPICS[topic].run(Path(out), quick=quick, **options)
 
 
