@@ -252,6 +252,7 @@ from neuralab.ops.logic import (
     logical_xor,
     signbit,
 )
+from neuralab.ops.methods import inplace_functions
 from neuralab.ops.norm import group_norm, layer_norm, rms_norm
 from neuralab.ops.piecewise import hardshrink, threshold, threshold_
 from neuralab.ops.reduce import (
@@ -418,6 +419,7 @@ arcsin, arccos, arctan, arctan2 = asin, acos, atan, atan2
 arcsinh, arccosh, arctanh = asinh, acosh, atanh
 inverse, det, logdet, slogdet = linalg.inv, linalg.det, linalg.logdet, linalg.slogdet
 pinverse, matrix_power = linalg.pinv, linalg.matrix_power
+globals().update(inplace_functions())  # torch.sigmoid_(x), torch.zero_(x), ...
 __version__ = "0.1.0"
 
 memory._configure_at_import()  # reuse freed blocks across training steps (see neuralab/memory.py)

@@ -233,7 +233,7 @@ class Tensor(TensorSurface):
 
     __slots__ = (
         "_data", "_grad", "requires_grad", "_parents", "_backward", "_retain", "_seq", "_prior",
-        "__weakref__",
+        "_base", "__weakref__",
     )  # fmt: skip
     __array_priority__ = 1000  # so ndarray <op> Tensor defers to Tensor's reflected operators
 
@@ -850,6 +850,15 @@ def make(data: np.ndarray, parents: tuple[Tensor, ...], backward: Backward) -> T
     out.requires_grad = False
     out._parents = ()
     out._backward = None
+    return out
+
+
+def make_view(data: np.ndarray, base: Tensor, backward: Backward) -> Tensor:
+    """:func:`make` for an op whose output may view ``base``'s array (slicing, reshaping,
+    transposing): an in-place update of the output while the graph is recorded then reaches
+    ``base`` too, as in torch (:mod:`neuralab.ops.inplace`)."""
+    out = make(data, (base,), backward)
+    out._base = base
     return out
 
 

@@ -94,3 +94,7 @@ def test_help_and_info():
         assert command in result.stdout
     info = run("info", "--models")
     assert info.returncode == 0 and "numpy" in info.stdout and "mlp" in info.stdout
+    as_module = subprocess.run(
+        [sys.executable, "-m", "neuralab", "--help"], capture_output=True, text=True, timeout=300
+    )
+    assert as_module.returncode == 0 and as_module.stdout == result.stdout

@@ -16,7 +16,14 @@ from typing import Any
 
 import numpy as np
 
-from neuralab.tensor import Tensor, is_grad_enabled, no_grad, updated_in_place
+from neuralab.tensor import (
+    Tensor,
+    is_grad_enabled,
+    make,
+    make_view,
+    no_grad,
+    updated_in_place,
+)
 
 
 def _records(self: Tensor, args: tuple, kwargs: dict) -> bool:
@@ -72,8 +79,71 @@ def apply_inplace(self: Tensor, op: str, fn: Callable, *args: Any, **kwargs: Any
         from neuralab.ops.elementwise import cast
 
         out = cast(out, self._data.dtype)
-    updated_in_place(self, out, before)
+    root = _viewed_root(self)
+    if root is None:
+        updated_in_place(self, out, before)
+    else:
+        _update_through_view(op, self, out, before, root)
     return self
+
+
+def _viewed_root(view: Tensor) -> Tensor | None:
+    """The tensor whose C-contiguous array ``view``'s array is a writable view of (made by
+    slicing, reshaping, transposing..., see ``make_view``), or None."""
+    root = getattr(view, "_base", None)
+    while getattr(root, "_base", None) is not None:
+        root = root._base
+    if root is None or not isinstance(root._data, np.ndarray) or root._data.size == 0:
+        return None
+    arr, mine = root._data, view._data
+    shared = isinstance(mine, np.ndarray) and np.may_share_memory(mine, arr)
+    if not (shared and mine.flags.writeable and arr.flags.c_contiguous):
+        return None
+    return root
+
+
+def _region(view: np.ndarray, root: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+    """A function giving, in any C-contiguous array shaped as ``root``, the elements ``view``
+    covers in ``root``."""
+    start = (view.__array_interface__["data"][0] - root.__array_interface__["data"][0]) // (
+        root.itemsize
+    )
+    shape, strides = view.shape, view.strides
+
+    def region(arr: np.ndarray) -> np.ndarray:
+        flat = arr.reshape(-1)[start:]
+        return np.lib.stride_tricks.as_strided(flat, shape, strides, writeable=True)
+
+    return region
+
+
+def _update_through_view(op: str, view: Tensor, out: Tensor, before: Tensor, root: Tensor) -> None:
+    """Write ``out`` into the part of ``root`` that ``view`` shows (torch's CopySlices): ``root``
+    becomes a node with the old root and ``out`` as parents, and ``view`` its view again."""
+    if root.is_leaf and root.requires_grad:
+        raise RuntimeError(
+            f"{op}: a view of a leaf tensor that requires grad cannot be changed in place while "
+            "the graph is recorded; wrap the update in `with nl.no_grad():`"
+        )
+    region = _region(view._data, root._data)
+    shape, dtype = root._data.shape, root._data.dtype
+    new = root._data.copy()
+    region(new)[...] = out._data
+
+    def copy_slices_backward(g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        g_root = np.array(g, dtype=dtype, order="C")  # a copy: the part written is zeroed
+        g_out = region(g_root).copy()
+        region(g_root)[...] = 0
+        return g_root, g_out
+
+    def view_backward(g: np.ndarray) -> tuple[np.ndarray]:
+        g_root = np.zeros(shape, dtype)
+        region(g_root)[...] = g
+        return (g_root,)
+
+    old_root = _snapshot(root)
+    updated_in_place(root, make(new, (old_root, out), copy_slices_backward), old_root)
+    updated_in_place(view, make_view(region(root._data), root, view_backward), before)
 
 
 def inplace_method(op: str, fn: Callable) -> Callable:

@@ -4,6 +4,7 @@ in-place ``_`` forms; :func:`neuralab.ops.attach_methods` installs them."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from neuralab.ops import activation as act
 from neuralab.ops import (
@@ -135,8 +136,16 @@ for _name in (
     "logit",
     "deg2rad",
     "rad2deg",
+    "asinh",
+    "acosh",
+    "atanh",
+    "sinc",
 ):
     _INPLACE[_name + "_"] = getattr(unary, _name)
+for _alias, _name in (("arcsin", "asin"), ("arccos", "acos"), ("arctan", "atan"),
+                      ("arcsinh", "asinh"), ("arccosh", "acosh"), ("arctanh", "atanh"),
+                      ("absolute", "abs")):  # fmt: skip
+    _INPLACE[_alias + "_"] = _INPLACE[_name + "_"]
 for _name in ("remainder", "fmod", "atan2", "hypot", "xlogy", "copysign", "lerp", "addcmul",
               "addcdiv"):  # fmt: skip
     _INPLACE[_name + "_"] = getattr(arith, _name)
@@ -152,6 +161,32 @@ for _name in (
     "scatter_reduce",
 ):
     _INPLACE[_name + "_"] = getattr(select, _name)
+
+
+# torch's functions that update their first argument in place: torch.sigmoid_(x) is x.sigmoid_()
+TOP_LEVEL_INPLACE = (
+    "abs_", "acos_", "acosh_", "addmv_", "arccos_", "arccosh_", "arcsin_", "arcsinh_", "arctan_",
+    "arctanh_", "asin_", "asinh_", "atan_", "atanh_", "ceil_", "clamp_", "clamp_max_",
+    "clamp_min_", "clip_", "cos_", "cosh_", "deg2rad_", "detach_", "erf_", "erfc_", "exp2_",
+    "exp_", "expm1_", "fill_", "fix_", "floor_", "frac_", "index_put_", "log10_", "log1p_",
+    "log2_", "log_", "logit_", "nan_to_num_", "neg_", "negative_", "rad2deg_", "reciprocal_",
+    "round_", "rsqrt_", "sigmoid_", "sin_", "sinc_", "sinh_", "sqrt_", "square_", "tan_",
+    "tanh_", "trunc_", "xlogy_", "zero_",
+)  # fmt: skip
+
+
+def inplace_functions() -> dict[str, Callable]:
+    """The functions of :data:`TOP_LEVEL_INPLACE`, each calling the tensor method of its name."""
+
+    def calling(name: str) -> Callable:
+        def function(input: Any, *args: Any, **kwargs: Any) -> Any:
+            return getattr(input, name)(*args, **kwargs)
+
+        function.__name__ = function.__qualname__ = name
+        function.__doc__ = f"``input.{name}(...)``: updates ``input`` in place and returns it."
+        return function
+
+    return {name: calling(name) for name in TOP_LEVEL_INPLACE}
 
 
 def tensor_methods() -> dict[str, Callable]:

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from neuralab.ops._util import one_dim, scatter_add_rows
-from neuralab.tensor import Tensor, _index, constant, make, make_several
+from neuralab.tensor import Tensor, _index, constant, make, make_several, make_view
 
 
 def _sizes(args: tuple) -> tuple[int, ...]:
@@ -30,7 +30,7 @@ def reshape(a: Tensor, *shape: Any) -> Tensor:
             f"reshape: cannot reshape a tensor of shape {x.shape} ({x.size} elements) into {shape}"
         ) from None
     src = x.shape
-    return make(out, (a,), lambda g: (g.reshape(src),))
+    return make_view(out, a, lambda g: (g.reshape(src),))
 
 
 def flatten(a: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
@@ -48,19 +48,19 @@ def permute(a: Tensor, *dims: Any) -> Tensor:
     if sorted(d % builtins.max(a.ndim, 1) for d in dims) != list(range(a.ndim)):
         raise ValueError(f"permute: {dims} is not a permutation of the {a.ndim} dimensions")
     inverse = np.argsort([d % a.ndim for d in dims])
-    return make(np.transpose(a._data, dims), (a,), lambda g: (np.transpose(g, inverse),))
+    return make_view(np.transpose(a._data, dims), a, lambda g: (np.transpose(g, inverse),))
 
 
 def transpose(a: Tensor, dim0: int, dim1: int) -> Tensor:
     """Swap two dimensions."""
     d0, d1 = one_dim(dim0, a.ndim, "transpose"), one_dim(dim1, a.ndim, "transpose")
-    return make(np.swapaxes(a._data, d0, d1), (a,), lambda g: (np.swapaxes(g, d0, d1),))
+    return make_view(np.swapaxes(a._data, d0, d1), a, lambda g: (np.swapaxes(g, d0, d1),))
 
 
 def unsqueeze(a: Tensor, dim: int) -> Tensor:
     """Insert a dimension of size 1 at ``dim``."""
     d = one_dim(dim, a.ndim + 1, "unsqueeze")
-    return make(np.expand_dims(a._data, d), (a,), lambda g: (np.squeeze(g, d),))
+    return make_view(np.expand_dims(a._data, d), a, lambda g: (np.squeeze(g, d),))
 
 
 def squeeze(a: Tensor, dim: Any = None) -> Tensor:
@@ -73,7 +73,7 @@ def squeeze(a: Tensor, dim: Any = None) -> Tensor:
             i for i in (one_dim(d, a.ndim, "squeeze") for d in dims) if a.ndim and a.shape[i] == 1
         )
     src = a.shape
-    return make(np.squeeze(a._data, axes), (a,), lambda g: (g.reshape(src),))
+    return make_view(np.squeeze(a._data, axes), a, lambda g: (g.reshape(src),))
 
 
 def expand(a: Tensor, *sizes: Any) -> Tensor:
@@ -143,7 +143,7 @@ def getitem(a: Tensor, index: Any) -> Tensor:
             gx[idx] = g
         return (gx,)
 
-    return make(np.asarray(out), (a,), backward)
+    return make_view(np.asarray(out), a, backward)
 
 
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
@@ -267,7 +267,7 @@ def movedim(input: Tensor, source: Any, destination: Any) -> Tensor:
     if len(src) != len(dst):
         raise ValueError(f"movedim: source {source} and destination {destination} differ in length")
     out = np.moveaxis(input._data, src, dst)
-    return make(out, (input,), lambda g: (np.moveaxis(g, dst, src),))
+    return make_view(out, input, lambda g: (np.moveaxis(g, dst, src),))
 
 
 moveaxis = movedim
