@@ -19,6 +19,7 @@ import torch.nn as tnn
 import neuralab as nl
 import neuralab.nn as nn
 import neuralab.nn.functional as F
+from neuralab.compiled import load
 
 TOL = {np.float32: dict(rtol=1e-4, atol=1e-5), np.float64: dict(rtol=1e-10, atol=1e-10)}
 RNG = np.random.default_rng(0)
@@ -132,6 +133,22 @@ def test_linear_of_a_few_rows_computed_weight_first_matches_torch(shape, bias):
     assert nl.ops.matmul._weight_first(rows, features, np.dtype(np.float32)) == (rows != 1)
     ours, theirs = nn.Linear(64, features, bias=bias), tnn.Linear(64, features, bias=bias)
     assert_same_module(ours, theirs, randn(*lead, 64))
+
+
+def test_linear_of_one_row_starts_from_the_bias_and_matches_torch():
+    x = randn(1, 64).astype(np.float32)
+    ours, theirs = nn.Linear(64, 130), tnn.Linear(64, 130)
+    copy_weights(ours, theirs)
+    direct = nl.ops.matmul._one_row(x, ours.weight._data, ours.bias)
+    # the BLAS call with beta = 1, wherever the compiled kernels are on
+    assert (direct is None) == (load("neuralab.compiled.blas") is None)
+    if direct is not None:
+        expected = theirs(torch.from_numpy(x)).detach().numpy()
+        np.testing.assert_allclose(direct, expected, rtol=1e-5, atol=1e-6)
+    assert_same_module(ours, theirs, x)
+    wide = randn(1, 128).astype(np.float32)[:, ::2]  # a strided row: the NumPy product
+    assert nl.ops.matmul._one_row(wide, ours.weight._data, ours.bias) is None
+    assert_same_module(ours, theirs, wide)
 
 
 def test_linear_keeps_float32_and_rejects_wrong_features():
