@@ -19,7 +19,6 @@ import torch.nn as tnn
 import neuralab as nl
 import neuralab.nn as nn
 import neuralab.nn.functional as F
-from neuralab.compiled import load
 
 TOL = {np.float32: dict(rtol=1e-4, atol=1e-5), np.float64: dict(rtol=1e-10, atol=1e-10)}
 RNG = np.random.default_rng(0)
@@ -135,20 +134,18 @@ def test_linear_of_a_few_rows_computed_weight_first_matches_torch(shape, bias):
     assert_same_module(ours, theirs, randn(*lead, 64))
 
 
-def test_linear_of_one_row_starts_from_the_bias_and_matches_torch():
-    x = randn(1, 64).astype(np.float32)
-    ours, theirs = nn.Linear(64, 130), tnn.Linear(64, 130)
+@pytest.mark.parametrize("bias", [True, False])
+def test_linear_of_one_row_is_a_matrix_vector_product_matching_torch(bias):
+    ours, theirs = nn.Linear(64, 130, bias=bias), tnn.Linear(64, 130, bias=bias)
     copy_weights(ours, theirs)
-    direct = nl.ops.matmul._one_row(x, ours.weight._data, ours.bias)
-    # the BLAS call with beta = 1, wherever the compiled kernels are on
-    assert (direct is None) == (load("neuralab.compiled.blas") is None)
-    if direct is not None:
-        expected = theirs(torch.from_numpy(x)).detach().numpy()
+    for x in (randn(1, 64), randn(1, 128)[:, ::2], randn(1, 1, 64)):  # a strided row; 3-D
+        x = x.astype(np.float32)
+        rows = x.reshape(-1, 64)
+        direct = nl.ops.matmul._one_row(rows, ours.weight._data, ours.bias)
+        expected = theirs(torch.from_numpy(np.ascontiguousarray(rows))).detach().numpy()
         np.testing.assert_allclose(direct, expected, rtol=1e-5, atol=1e-6)
-    assert_same_module(ours, theirs, x)
-    wide = randn(1, 128).astype(np.float32)[:, ::2]  # a strided row: the NumPy product
-    assert nl.ops.matmul._one_row(wide, ours.weight._data, ours.bias) is None
-    assert_same_module(ours, theirs, wide)
+        assert direct.shape == (1, 130) and direct.dtype == np.float32
+        assert_same_module(ours, theirs, x)
 
 
 def test_linear_keeps_float32_and_rejects_wrong_features():

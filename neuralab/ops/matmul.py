@@ -132,17 +132,14 @@ def _weight_first(rows: int, cols: int, dtype: np.dtype) -> bool:
 
 
 def _one_row(x: np.ndarray, w: np.ndarray, bias: Tensor | None) -> np.ndarray | None:
-    """``x @ wᵀ + bias`` for one float32 row (batch-1 inference) as one BLAS call that starts
-    from the bias (beta = 1): a NumPy product and an addition took ~0.5 µs more, a fifth of a
-    small layer's call; None for other shapes and dtypes."""
-    if x.shape[0] != 1 or bias is None or not x.dtype == w.dtype == bias._data.dtype == np.float32:
+    """``x @ wᵀ + bias`` for one row (batch-1 inference) as ``w @ x`` (BLAS's matrix-vector
+    product on the weight as stored) plus the bias: 0.4–0.6 µs less than the 1-row product and
+    an in-place addition, a fifth of a small layer's call; None for more rows (or a bias of
+    another dtype)."""
+    if x.shape[0] != 1 or (bias is not None and bias._data.dtype != w.dtype):
         return None
-    blas = load("neuralab.compiled.blas")
-    if blas is None or x.strides[-1] != 4 or not w.flags.c_contiguous or bias._data.ndim != 1:
-        return None
-    out = bias._data[None].copy()
-    blas.product_nt(x, w, out, 1.0)
-    return out
+    out = w.dot(x[0])
+    return (out if bias is None else out + bias._data)[None]
 
 
 def _affine(x: np.ndarray, w: np.ndarray, bias: Tensor | None, mm: Callable) -> np.ndarray:
