@@ -98,3 +98,17 @@ def test_a_read_only_install_compiles_into_the_user_cache(tmp_path):
     assert done.stdout.split() == ["True", "True", "True"]
     assert "compiling the Adam kernels" in done.stderr
     assert any(tmp_path.rglob("*adam*.nbi"))
+
+
+def test_batch_1_inference_of_a_small_mlp_never_imports_numba():
+    # importing numba costs a new process ~0.35 s: `predict` and the playground's small models
+    # answer one query without it (their products and ReLUs take NumPy's path at this size)
+    answer = (
+        "import sys, neuralab as nl\n"
+        "nn = nl.nn\n"
+        "m = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 10)).eval()\n"
+        "with nl.no_grad():\n"
+        "    y = m(nl.randn(1, 784))\n"
+        "print(tuple(y.shape), 'numba' in sys.modules)\n"
+    )
+    assert _python(answer).stdout.split() == ["(1,", "10)", "False"]
