@@ -233,3 +233,23 @@ def test_reinforce_with_a_categorical_policy_learns_like_torch(tmp_path: Path):
     ref, ours = run_both("reinforce.py", [], tmp_path)
     assert_learns_like(ref.curve(), ours.curve(), 0.12, "reinforce/episode length")
     assert ours.curve()[-1] < 7  # close to the shortest path
+
+
+def test_seq2seq_attention_matches_torch_step_by_step(tmp_path: Path):
+    """The classic translation tutorial's encoder loop into a preallocated buffer, attention
+    decoder, teacher forcing and two SGD optimizers, from the same weights without dropout:
+    float32 rounding grows slowly through 600 chained updates (measured: 1.4e-6 relative at the
+    end), so the curves must agree to 1e-4."""
+    args = ["--dropout", "0", "--teacher-forcing", "1", "--iters", "600"]
+    ref, ours = run_both(
+        "seq2seq_attention.py", [*args, "--init", str(tmp_path / "s2s.npz")], tmp_path
+    )
+    assert_same_curve(ref.curve("train"), ours.curve("train"), 1e-4, "seq2seq/train")
+    assert_same_curve(ref.curve("test"), ours.curve("test"), 1e-4, "seq2seq/held-out")
+
+
+def test_seq2seq_attention_with_dropout_and_greedy_decoding_learns_like_torch(tmp_path: Path):
+    """Dropout and random teacher forcing, the tutorial's defaults: torch's own held-out NLL after
+    1,500 pairs spans 0.86-1.14 over five seeds (std 0.11, from 2.5)."""
+    ref, ours = run_both("seq2seq_attention.py", [], tmp_path)
+    assert_learns_like(ref.curve("test"), ours.curve("test"), 0.25, "seq2seq/held-out")
