@@ -15,6 +15,21 @@ A = [0.5, -1.0, 2.0]
 W = [1.5, 2.0, -0.5]
 
 
+def assert_loss_and_gradients_match_torch(program):
+    """``program(lib, a, w)``'s loss and the gradients of a and w, in neuralab and in torch."""
+    results = []
+    for lib in (nl, torch):
+        a = lib.tensor(A, requires_grad=True)
+        w = lib.tensor(W, requires_grad=True)
+        loss = program(lib, a, w)
+        loss.backward()
+        results.append((loss.item(), a.grad.numpy(), w.grad.numpy()))
+    (ours_loss, *ours), (their_loss, *theirs) = results
+    assert ours_loss == pytest.approx(their_loss, rel=1e-5)
+    for mine, expected in zip(ours, theirs):
+        np.testing.assert_allclose(mine, expected, rtol=1e-5, atol=1e-6)
+
+
 def after_sum(lib, a, w):
     b = a * 2
     c = b + b  # reads b before the update (its backward saves nothing of b)
@@ -47,17 +62,7 @@ def setitem_after_use(lib, a, w):
 
 @pytest.mark.parametrize("program", [after_sum, two_updates, buffer_made_a_node, setitem_after_use])
 def test_gradients_of_ops_before_an_in_place_update_match_torch(program):
-    grads = []
-    for lib in (nl, torch):
-        a = lib.tensor(A, requires_grad=True)
-        w = lib.tensor(W, requires_grad=True)
-        loss = program(lib, a, w)
-        loss.backward()
-        grads.append((loss.item(), a.grad.numpy(), w.grad.numpy()))
-    (ours_loss, *ours), (their_loss, *theirs) = grads
-    assert ours_loss == pytest.approx(their_loss, rel=1e-6)
-    for mine, expected in zip(ours, theirs):
-        np.testing.assert_allclose(mine, expected, rtol=1e-6)
+    assert_loss_and_gradients_match_torch(program)
 
 
 def test_where_torch_refuses_the_gradient_is_the_old_values():
@@ -138,17 +143,7 @@ def setitem_on_a_view(lib, a, w):
     ],
 )
 def test_an_update_of_a_view_reaches_its_base_like_torch(program):
-    results = []
-    for lib in (nl, torch):
-        a = lib.tensor(A, requires_grad=True)
-        w = lib.tensor(W, requires_grad=True)
-        loss = program(lib, a, w)
-        loss.backward()
-        results.append((loss.item(), a.grad.numpy(), w.grad.numpy()))
-    (ours_loss, *ours), (their_loss, *theirs) = results
-    assert ours_loss == pytest.approx(their_loss, rel=1e-5)
-    for mine, expected in zip(ours, theirs):
-        np.testing.assert_allclose(mine, expected, rtol=1e-5, atol=1e-6)
+    assert_loss_and_gradients_match_torch(program)
 
 
 def test_a_view_of_a_leaf_that_requires_grad_refuses_in_place_updates():
