@@ -303,6 +303,15 @@ class Tensor(TensorSurface):
             new.__dict__.update(copy.deepcopy(self.__dict__, memo))
         return new
 
+    def __getstate__(self) -> Any:
+        """What pickle and ``copy`` keep: every slot but the links in-place updates follow (a
+        view's base tensor, a weak reference), so a pickled row of a dataset is only the row."""
+        state = super().__getstate__()
+        if isinstance(state, tuple):
+            extra, slots = state
+            return extra, {k: v for k, v in slots.items() if k not in ("_base", "_prior")}
+        return state
+
     # --- basic properties ---------------------------------------------------------------
     @property
     def data(self) -> Tensor:
