@@ -242,6 +242,7 @@ from neuralab.ops.logic import (
     bitwise_xor,
     equal,
     isclose,
+    isin,
     isinf,
     isneginf,
     isposinf,
@@ -252,9 +253,10 @@ from neuralab.ops.logic import (
     logical_xor,
     signbit,
 )
-from neuralab.ops.methods import inplace_functions
+from neuralab.ops.methods import method_functions
 from neuralab.ops.norm import group_norm, layer_norm, rms_norm
 from neuralab.ops.piecewise import hardshrink, threshold, threshold_
+from neuralab.ops.pool import max_pool1d, max_pool2d
 from neuralab.ops.reduce import (
     all,
     amin,
@@ -304,6 +306,8 @@ from neuralab.ops.shape import (
     moveaxis,
     movedim,
     narrow,
+    pixel_shuffle,
+    pixel_unshuffle,
     repeat_interleave,
     roll,
     rot90,
@@ -419,7 +423,7 @@ arcsin, arccos, arctan, arctan2 = asin, acos, atan, atan2
 arcsinh, arccosh, arctanh = asinh, acosh, atanh
 inverse, det, logdet, slogdet = linalg.inv, linalg.det, linalg.logdet, linalg.slogdet
 pinverse, matrix_power = linalg.pinv, linalg.matrix_power
-globals().update(inplace_functions())  # torch.sigmoid_(x), torch.zero_(x), ...
+globals().update(method_functions())  # torch.clone(x), torch.sigmoid_(x), torch.zero_(x), ...
 __version__ = "0.1.0"
 
 memory._configure_at_import()  # reuse freed blocks across training steps (see neuralab/memory.py)

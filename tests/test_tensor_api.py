@@ -569,3 +569,47 @@ def test_printoptions_reach_the_repr():
     assert repr(nl.tensor(x)) == "tensor([1.2346, 2.5   ])"
     with pytest.raises(ValueError, match="profile must be one of"):
         nl.set_printoptions(profile="long")
+
+
+FUNCTION_CASES = [
+    ("clone", lambda L, x: L.clone(x)),
+    ("detach", lambda L, x: L.detach(x)),
+    ("t", lambda L, x: L.t(x)),
+    ("ravel", lambda L, x: L.ravel(x.t())),
+    ("fliplr", lambda L, x: L.fliplr(x)),
+    ("flipud", lambda L, x: L.flipud(x)),
+    ("positive", lambda L, x: L.positive(x)),
+    ("split_with_sizes", lambda L, x: L.split_with_sizes(x, [1, 3], 1)[1]),
+    ("isin", lambda L, x: L.isin(x, L.tensor([1.0, 4.0, 9.0]))),
+    ("isin invert", lambda L, x: L.isin(x, 4.0, invert=True)),
+    ("max_pool1d", lambda L, x: L.max_pool1d(x[None], 2, 1)),
+    ("max_pool2d", lambda L, x: L.max_pool2d(x[None, None], 2, 1, ceil_mode=True)),
+    ("pixel_shuffle", lambda L, x: L.pixel_shuffle(L.arange(48.0).view(2, 12, 1, 2), 2)),
+    ("pixel_unshuffle", lambda L, x: L.pixel_unshuffle(L.arange(48.0).view(1, 3, 4, 4), 2)),
+    ("F.pixel_shuffle", lambda L, x: L.nn.functional.pixel_shuffle(x[0].reshape(1, 4, 1, 1).repeat(1, 1, 2, 1), 2)),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("case", FUNCTION_CASES, ids=[c[0] for c in FUNCTION_CASES])
+def test_torchs_top_level_functions_match_it(case):
+    _, fn = case
+    x = np.arange(12.0).reshape(2, 6)[:, :4].copy()  # 2 × 4: 0 1 2 3 / 6 7 8 9
+    ours, theirs = fn(nl, nl.tensor(x)), fn(torch, torch.tensor(x, dtype=torch.float32))
+    assert tuple(ours.shape) == tuple(theirs.shape)
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    assert nl.is_nonzero(nl.tensor([2.0])) and not nl.is_same_size(nl.zeros(2), nl.zeros(3))
+    assert not nl.is_complex(nl.zeros(1)) and nl.is_signed(nl.zeros(1))
+
+
+def test_pixel_shuffle_errors_say_what_and_keep_gradients():
+    with pytest.raises(
+        ValueError, match=r"pixel_shuffle: input of shape \(1, 3, 2, 2\) .* upscale_factor²=4"
+    ):
+        nl.pixel_shuffle(nl.zeros(1, 3, 2, 2), 2)
+    with pytest.raises(ValueError, match="pixel_unshuffle: .* downscale_factor=2"):
+        nl.nn.PixelUnshuffle(2)(nl.zeros(1, 1, 3, 4))
+    x = nl.randn(2, 8, 3, 3, requires_grad=True)
+    nl.pixel_unshuffle(nl.pixel_shuffle(x, 2), 2).mul(
+        nl.arange(144.0).view(2, 8, 3, 3)
+    ).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.arange(144.0).reshape(2, 8, 3, 3))

@@ -95,6 +95,7 @@ from neuralab.ops.pool import (
     max_unpool2d,
 )
 from neuralab.ops.resize import interpolate
+from neuralab.ops.shape import pixel_shuffle, pixel_unshuffle
 from neuralab.ops.similarity import cosine_similarity, normalize, pairwise_distance, pdist
 from neuralab.ops.smooth_activation import (
     celu,
@@ -183,6 +184,8 @@ __all__ = [
     "pad",
     "pairwise_distance",
     "pdist",
+    "pixel_shuffle",
+    "pixel_unshuffle",
     "perceptron_loss",
     "poisson_nll_loss",
     "prelu",

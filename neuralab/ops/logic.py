@@ -1,5 +1,5 @@
 """Bool-valued and bitwise elementwise ops: logical_*, bitwise_*, isinf, isclose, allclose,
-equal. None of them has a gradient."""
+equal, isin. None of them has a gradient."""
 
 from __future__ import annotations
 
@@ -123,3 +123,12 @@ def equal(input: Tensor, other: Tensor) -> bool:
     """True when both have the same shape and the same values."""
     x, y = _pair(input, other)
     return x.shape == y.shape and bool((x == y).all())
+
+
+def isin(
+    elements: Any, test_elements: Any, *, assume_unique: bool = False, invert: bool = False
+) -> Tensor:
+    """True where an element of ``elements`` is among ``test_elements`` (False with ``invert``);
+    either may be a scalar."""
+    x, y = _pair(elements, test_elements)
+    return constant(np.isin(x, y, assume_unique=assume_unique, invert=invert))

@@ -163,8 +163,11 @@ for _name in (
     _INPLACE[_name + "_"] = getattr(select, _name)
 
 
-# torch's functions that update their first argument in place: torch.sigmoid_(x) is x.sigmoid_()
-TOP_LEVEL_INPLACE = (
+# torch's functions that are their first argument's method: torch.clone(x) is x.clone(), and
+# those ending in _ update it in place (torch.sigmoid_(x) is x.sigmoid_())
+METHOD_FUNCTIONS = (
+    "clone", "detach", "t", "ravel", "fliplr", "flipud", "is_nonzero", "is_same_size",
+    "split_with_sizes", "positive", "is_complex", "is_signed",
     "abs_", "acos_", "acosh_", "addmv_", "arccos_", "arccosh_", "arcsin_", "arcsinh_", "arctan_",
     "arctanh_", "asin_", "asinh_", "atan_", "atanh_", "ceil_", "clamp_", "clamp_max_",
     "clamp_min_", "clip_", "cos_", "cosh_", "deg2rad_", "detach_", "erf_", "erfc_", "exp2_",
@@ -175,18 +178,19 @@ TOP_LEVEL_INPLACE = (
 )  # fmt: skip
 
 
-def inplace_functions() -> dict[str, Callable]:
-    """The functions of :data:`TOP_LEVEL_INPLACE`, each calling the tensor method of its name."""
+def method_functions() -> dict[str, Callable]:
+    """The functions of :data:`METHOD_FUNCTIONS`, each calling the tensor method of its name."""
 
     def calling(name: str) -> Callable:
         def function(input: Any, *args: Any, **kwargs: Any) -> Any:
             return getattr(input, name)(*args, **kwargs)
 
         function.__name__ = function.__qualname__ = name
-        function.__doc__ = f"``input.{name}(...)``: updates ``input`` in place and returns it."
+        changes = ": updates ``input`` in place and returns it" if name.endswith("_") else ""
+        function.__doc__ = f"``input.{name}(...)``{changes}."
         return function
 
-    return {name: calling(name) for name in TOP_LEVEL_INPLACE}
+    return {name: calling(name) for name in METHOD_FUNCTIONS}
 
 
 def tensor_methods() -> dict[str, Callable]:

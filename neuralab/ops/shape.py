@@ -356,3 +356,33 @@ def rot90(input: Tensor, k: int = 1, dims: Sequence[int] = (0, 1)) -> Tensor:
 def broadcast_to(input: Tensor, size: Sequence[int]) -> Tensor:
     """The tensor broadcast to ``size`` (-1 keeps a dimension)."""
     return expand(input, tuple(size))
+
+
+def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
+    """(*, C·r², H, W) → (*, C, H·r, W·r): sub-pixel convolution's upsampling."""
+    r = int(upscale_factor)
+    if input.ndim < 3 or r < 1 or input.shape[-3] % (r * r):
+        raise ValueError(
+            f"pixel_shuffle: input of shape {tuple(input.shape)} needs at least 3 dimensions and "
+            f"channels divisible by upscale_factor²={r * r}"
+        )
+    *batch, c, h, w = input.shape
+    n = len(batch)
+    x = reshape(input, *batch, c // (r * r), r, r, h, w)
+    x = permute(x, *range(n), n, n + 3, n + 1, n + 4, n + 2)
+    return reshape(x, *batch, c // (r * r), h * r, w * r)
+
+
+def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
+    """(*, C, H·r, W·r) → (*, C·r², H, W): the inverse of :func:`pixel_shuffle`."""
+    r = int(downscale_factor)
+    if input.ndim < 3 or r < 1 or input.shape[-2] % r or input.shape[-1] % r:
+        raise ValueError(
+            f"pixel_unshuffle: input of shape {tuple(input.shape)} needs at least 3 dimensions "
+            f"and height and width divisible by downscale_factor={r}"
+        )
+    *batch, c, hr, wr = input.shape
+    n = len(batch)
+    x = reshape(input, *batch, c, hr // r, r, wr // r, r)
+    x = permute(x, *range(n), n, n + 2, n + 4, n + 1, n + 3)
+    return reshape(x, *batch, c * r * r, hr // r, wr // r)

@@ -305,17 +305,7 @@ class PixelShuffle(Module):
         self.upscale_factor = upscale_factor
 
     def forward(self, input: Tensor) -> Tensor:
-        r = self.upscale_factor
-        *batch, c, h, w = input.shape
-        if input.ndim < 3 or c % (r * r):
-            raise ValueError(
-                f"PixelShuffle: input of shape {input.shape} needs at least 3 dimensions and "
-                f"channels divisible by upscale_factor²={r * r}"
-            )
-        n = len(batch)
-        x = input.reshape(*batch, c // (r * r), r, r, h, w)
-        x = x.permute(*range(n), n, n + 3, n + 1, n + 4, n + 2)
-        return x.reshape(*batch, c // (r * r), h * r, w * r)
+        return F.pixel_shuffle(input, self.upscale_factor)
 
     def extra_repr(self) -> str:
         return f"upscale_factor={self.upscale_factor}"
@@ -329,17 +319,7 @@ class PixelUnshuffle(Module):
         self.downscale_factor = downscale_factor
 
     def forward(self, input: Tensor) -> Tensor:
-        r = self.downscale_factor
-        *batch, c, hr, wr = input.shape
-        if input.ndim < 3 or hr % r or wr % r:
-            raise ValueError(
-                f"PixelUnshuffle: input of shape {input.shape} needs at least 3 dimensions and "
-                f"height and width divisible by downscale_factor={r}"
-            )
-        n = len(batch)
-        x = input.reshape(*batch, c, hr // r, r, wr // r, r)
-        x = x.permute(*range(n), n, n + 2, n + 4, n + 1, n + 3)
-        return x.reshape(*batch, c * r * r, hr // r, wr // r)
+        return F.pixel_unshuffle(input, self.downscale_factor)
 
     def extra_repr(self) -> str:
         return f"downscale_factor={self.downscale_factor}"
