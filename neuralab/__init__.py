@@ -41,11 +41,13 @@ from neuralab.creation import (
     LongTensor,
     ShortTensor,
     arange,
+    asarray,
     empty,
     empty_like,
     eye,
     full,
     full_like,
+    inclusive_range,
     linspace,
     logspace,
     ones,
@@ -56,6 +58,7 @@ from neuralab.creation import (
     randint_like,
     randn,
     randn_like,
+    scalar_tensor,
     zeros,
     zeros_like,
 )
@@ -373,7 +376,13 @@ from neuralab.ops.unary import (
     tan,
     trunc,
 )
-from neuralab.parallel import get_num_threads, set_num_threads
+from neuralab.parallel import (
+    get_num_interop_threads,
+    get_num_threads,
+    set_flush_denormal,
+    set_num_interop_threads,
+    set_num_threads,
+)
 from neuralab.random import (
     Generator,
     get_rng_state,
@@ -423,6 +432,8 @@ arcsin, arccos, arctan, arctan2 = asin, acos, atan, atan2
 arcsinh, arccosh, arctanh = asinh, acosh, atanh
 inverse, det, logdet, slogdet = linalg.inv, linalg.det, linalg.logdet, linalg.slogdet
 pinverse, matrix_power = linalg.pinv, linalg.matrix_power
+svd, qr, cholesky = linalg.legacy_svd, linalg.legacy_qr, linalg.legacy_cholesky  # older forms
+range = inclusive_range  # noqa: A001  (torch.range, deprecated there: its end is included)
 globals().update(method_functions())  # torch.clone(x), torch.sigmoid_(x), torch.zero_(x), ...
 __version__ = "0.1.0"
 

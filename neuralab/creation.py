@@ -12,7 +12,15 @@ import numpy as np
 from neuralab.device import require_cpu
 from neuralab.dtypes import as_dtype, bool_, check_layout, int64
 from neuralab.random import generator as global_generator
-from neuralab.tensor import Size, Tensor, _check_grad_dtype, constant, get_default_dtype, legacy_new
+from neuralab.tensor import (
+    Size,
+    Tensor,
+    _check_grad_dtype,
+    as_tensor,
+    constant,
+    get_default_dtype,
+    legacy_new,
+)
 from neuralab.tensor_surface import TYPE_NAMES
 
 # --------------------------------------------------------------------------- shared argument checks
@@ -166,6 +174,49 @@ def arange(
     dtype = _dtype(dtype, "arange", int64 if integral else None)
     arr = np.arange(start, end, step, dtype=np.float64 if dtype.kind == "f" else None)
     return _finish(arr.astype(dtype, copy=False), "arange", device, layout, requires_grad)
+
+
+def inclusive_range(
+    start: Any = 0, end: Any = None, step: Any = 1, *, dtype: Any = None, layout: Any = None,
+    device: Any = None, requires_grad: bool = False,
+) -> Tensor:  # fmt: skip
+    """torch.range, which torch deprecates for :func:`arange`: ``start`` to ``end`` *included*
+    by ``step``, in the default float dtype unless ``dtype`` says otherwise."""
+    if end is None:
+        raise TypeError('range() missing 1 required positional argument: "end"')
+    start, end, step = _scalar(start), _scalar(end), _scalar(step)
+    if step == 0 or (end - start) * step < 0:
+        raise RuntimeError(
+            f"range: the bounds are inconsistent with the step, got start={start}, end={end}, "
+            f"step={step}"
+        )
+    count = int(np.floor((end - start) / step + 1e-9)) + 1
+    arr = start + step * np.arange(count, dtype=np.float64)
+    dtype = _dtype(dtype, "range")
+    return _finish(arr.astype(dtype), "range", device, layout, requires_grad)
+
+
+def asarray(
+    obj: Any, *, dtype: Any = None, device: Any = None, copy: bool | None = None,
+    requires_grad: bool = False,
+) -> Tensor:  # fmt: skip
+    """``obj`` as a tensor (torch.asarray): a tensor or an ndarray shares its memory when its
+    dtype fits, unless ``copy`` is True; ``copy=False`` refuses to copy."""
+    out = as_tensor(obj, dtype)
+    source = obj._data if isinstance(obj, Tensor) else obj
+    shares = isinstance(source, np.ndarray) and np.shares_memory(out._data, source)
+    if copy is False and not shares:
+        raise ValueError("asarray: copy=False, but the data cannot be used without a copy")
+    arr = out._data.copy() if copy and shares else out._data
+    return _finish(arr, "asarray", device, None, requires_grad)
+
+
+def scalar_tensor(
+    s: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False
+) -> Tensor:
+    """A 0-d tensor holding ``s``, in the default float dtype unless ``dtype`` says otherwise."""
+    arr = np.array(_scalar(s), dtype=_dtype(dtype, "scalar_tensor"))
+    return _finish(arr, "scalar_tensor", device, None, requires_grad)
 
 
 def linspace(

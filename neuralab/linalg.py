@@ -228,6 +228,34 @@ def svd(A: Tensor, full_matrices: bool = True) -> SVD:
     return SVD(*(_forward_only("svd", x, (A,)) for x in (u, s, vh)))
 
 
+class LegacySVD(NamedTuple):
+    """What torch.svd returns: V itself, where linalg.svd gives Vᴴ."""
+
+    U: Tensor
+    S: Tensor
+    V: Tensor
+
+
+def legacy_svd(input: Tensor, some: bool = True, compute_uv: bool = True) -> LegacySVD:
+    """torch.svd (torch.linalg.svd's older form): U, S, V with A = U diag(S) Vᴴ, reduced unless
+    ``some=False``; without ``compute_uv``, U and V are zeros (forward only)."""
+    u, s, vh = svd(input, full_matrices=not some)
+    v = transpose(vh, -2, -1)
+    if not compute_uv:
+        u, v = constant(np.zeros_like(u._data)), constant(np.zeros_like(v._data))
+    return LegacySVD(u, s, v)
+
+
+def legacy_qr(input: Tensor, some: bool = True) -> QR:
+    """torch.qr (torch.linalg.qr's older form): reduced unless ``some=False``."""
+    return qr(input, "reduced" if some else "complete")
+
+
+def legacy_cholesky(input: Tensor, upper: bool = False) -> Tensor:
+    """torch.cholesky (torch.linalg.cholesky's older form, ``upper`` positional)."""
+    return cholesky(input, upper=upper)
+
+
 class QR(NamedTuple):
     """What qr returns."""
 

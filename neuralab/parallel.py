@@ -47,11 +47,14 @@ import numpy as np  # noqa: E402  (after the OpenBLAS setting above)
 
 __all__ = [
     "blas_may_thread",
+    "get_num_interop_threads",
     "get_num_threads",
     "map_flat",
     "parallel_for",
     "restart_openblas_workers",
     "serial_section",
+    "set_flush_denormal",
+    "set_num_interop_threads",
     "set_num_threads",
     "single_threaded_blas",
 ]
@@ -155,6 +158,25 @@ def get_num_threads() -> int:
     if _state["threads"] is None:
         _state["threads"] = _default_threads()
     return _state["threads"]
+
+
+def get_num_interop_threads() -> int:
+    """torch's inter-op thread count: kept for its API (neuralab runs ops one after another, so
+    no thread pool runs independent ops side by side); the number of cores by default."""
+    return _state.get("interop") or _default_threads()
+
+
+def set_num_interop_threads(n: int) -> None:
+    """Set the number :func:`get_num_interop_threads` returns (torch.set_num_interop_threads)."""
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"set_num_interop_threads: expected a positive int, got {n!r}")
+    _state["interop"] = n
+
+
+def set_flush_denormal(mode: bool) -> bool:
+    """torch.set_flush_denormal: False, the answer torch gives on a CPU without the mode, since
+    NumPy gives no control over how the CPU treats denormal numbers."""
+    return False
 
 
 def set_num_threads(n: int) -> None:

@@ -613,3 +613,66 @@ def test_pixel_shuffle_errors_say_what_and_keep_gradients():
         nl.arange(144.0).view(2, 8, 3, 3)
     ).sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), np.arange(144.0).reshape(2, 8, 3, 3))
+
+
+@pytest.mark.filterwarnings("ignore:torch.range is deprecated")
+@pytest.mark.parametrize(
+    "args",
+    [(1, 4), (0, 1, 0.25), (5, 1, -1.5), (0.5, 2.5)],
+    ids=["ints", "quarters", "down", "halves"],
+)
+def test_range_includes_its_end_like_torch(args):
+    ours, theirs = nl.range(*args), torch.range(*args)
+    assert ours.dtype == nl.float32
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy())
+    assert nl.range(1, 3, dtype=nl.int64).tolist() == [1, 2, 3]
+    with pytest.raises(TypeError, match="missing 1 required positional argument"):
+        nl.range(5)
+
+
+def test_asarray_shares_what_it_can_and_scalar_tensor_is_0_d():
+    a = np.ones(3, np.float32)
+    shared, copied = nl.asarray(a), nl.asarray(a, copy=True)
+    a[0] = 5.0
+    assert shared.tolist() == [5.0, 1.0, 1.0] and copied.tolist() == [1.0, 1.0, 1.0]
+    assert nl.asarray([1, 2]).dtype == torch_dtype_to_ours(torch.asarray([1, 2]).dtype)
+    assert nl.asarray(a, dtype=nl.float64).dtype == nl.float64
+    with pytest.raises(ValueError, match="copy=False"):
+        nl.asarray(a, dtype=nl.float64, copy=False)
+    assert nl.asarray(a, requires_grad=True).requires_grad
+    s = nl.scalar_tensor(3)
+    assert s.shape == () and s.dtype == nl.float32 and s.item() == 3.0
+
+
+def torch_dtype_to_ours(dtype):
+    return {torch.int64: nl.int64, torch.float32: nl.float32}[dtype]
+
+
+def test_the_older_svd_qr_and_cholesky_match_torch():
+    a = np.random.default_rng(3).standard_normal((4, 3)).astype(np.float32)
+    spd = (a.T @ a + np.eye(3, dtype=np.float32)).astype(np.float32)
+    ours, theirs = nl.svd(nl.tensor(a)), torch.svd(torch.tensor(a))
+    np.testing.assert_allclose(ours.S.numpy(), theirs.S.numpy(), rtol=1e-5)
+    rebuilt = ours.U.numpy() @ np.diag(ours.S.numpy()) @ ours.V.numpy().T
+    np.testing.assert_allclose(rebuilt, a, atol=1e-5)
+    assert ours.U.shape == theirs.U.shape and ours.V.shape == theirs.V.shape
+    assert nl.svd(nl.tensor(a), some=False).U.shape == (4, 4)
+    assert not nl.svd(nl.tensor(a), compute_uv=False).U.numpy().any()
+    q, r = nl.qr(nl.tensor(a))
+    np.testing.assert_allclose(q.numpy() @ r.numpy(), a, atol=1e-5)
+    assert nl.qr(nl.tensor(a), some=False).Q.shape == torch.qr(torch.tensor(a), some=False).Q.shape
+    for upper in (False, True):
+        np.testing.assert_allclose(
+            nl.tensor(spd).cholesky(upper).numpy(),
+            torch.cholesky(torch.tensor(spd), upper).numpy(),
+            rtol=1e-5,
+        )
+
+
+def test_interop_threads_and_flush_denormal_answer_like_torch():
+    assert nl.get_num_interop_threads() >= 1
+    nl.set_num_interop_threads(3)
+    assert nl.get_num_interop_threads() == 3
+    with pytest.raises(ValueError, match="positive int"):
+        nl.set_num_interop_threads(0)
+    assert nl.set_flush_denormal(True) is False and nl.set_flush_denormal(False) is False

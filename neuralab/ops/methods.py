@@ -209,7 +209,9 @@ def tensor_methods() -> dict[str, Callable]:
         slogdet=la.slogdet,
         pinverse=la.pinv,
         matrix_power=la.matrix_power,
-        cholesky=la.cholesky,
+        cholesky=la.legacy_cholesky,
+        svd=la.legacy_svd,
+        qr=la.legacy_qr,
         to_sparse=to_sparse,
     )
     return methods
