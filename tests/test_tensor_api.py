@@ -648,6 +648,7 @@ def torch_dtype_to_ours(dtype):
     return {torch.int64: nl.int64, torch.float32: nl.float32}[dtype]
 
 
+@pytest.mark.filterwarnings("ignore:torch\\.(svd|qr|cholesky) is deprecated")
 def test_the_older_svd_qr_and_cholesky_match_torch():
     a = np.random.default_rng(3).standard_normal((4, 3)).astype(np.float32)
     spd = (a.T @ a + np.eye(3, dtype=np.float32)).astype(np.float32)
