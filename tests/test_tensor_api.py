@@ -677,3 +677,20 @@ def test_interop_threads_and_flush_denormal_answer_like_torch():
     with pytest.raises(ValueError, match="positive int"):
         nl.set_num_interop_threads(0)
     assert nl.set_flush_denormal(True) is False and nl.set_flush_denormal(False) is False
+
+
+def test_apply_map_and_the_bitwise_in_place_forms_match_torch():
+    results = []
+    for lib in (nl, torch):
+        a = lib.tensor([[1.0, 2.0], [3.0, 4.0]])
+        assert a.apply_(lambda v: v * v + 1) is a
+        b = lib.tensor([[1, 2], [3, 4]])
+        b.map_(lib.tensor([10, 20]), lambda x, y: x * y + (1 if x > 2 else 0))
+        c = lib.tensor([5, 3, 12])
+        c.bitwise_and_(lib.tensor([4, 1, 8])).bitwise_left_shift_(1).bitwise_xor_(3)
+        d = lib.tensor([-1.0, 0.0, 2.0]).heaviside_(lib.tensor([0.5]))
+        results.append([t.tolist() for t in (a, b, c, d)])
+    assert results[0] == results[1]
+    w = nl.ones(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match="apply_: a tensor that requires grad"):
+        w.apply_(abs)

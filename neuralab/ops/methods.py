@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from neuralab.ops import activation as act
 from neuralab.ops import (
     arith,
@@ -147,8 +149,11 @@ for _alias, _name in (("arcsin", "asin"), ("arccos", "acos"), ("arctan", "atan")
                       ("absolute", "abs")):  # fmt: skip
     _INPLACE[_alias + "_"] = _INPLACE[_name + "_"]
 for _name in ("remainder", "fmod", "atan2", "hypot", "xlogy", "copysign", "lerp", "addcmul",
-              "addcdiv"):  # fmt: skip
+              "addcdiv", "float_power", "heaviside"):  # fmt: skip
     _INPLACE[_name + "_"] = getattr(arith, _name)
+for _name in ("bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "bitwise_left_shift",
+              "bitwise_right_shift"):  # fmt: skip
+    _INPLACE[_name + "_"] = getattr(logic, _name)
 for _name in (
     "masked_fill",
     "masked_scatter",
@@ -161,6 +166,26 @@ for _name in (
     "scatter_reduce",
 ):
     _INPLACE[_name + "_"] = getattr(select, _name)
+
+
+def _apply_in_place(self: Any, callable: Callable[[Any], Any]) -> Any:
+    """Tensor.apply_: each element replaced by ``callable(element)``, a Python function called
+    once per element (slow; outside the graph, as in torch)."""
+    self._check_inplace("apply_")
+    arr = self._array()
+    arr[...] = np.array([callable(v) for v in arr.ravel().tolist()], arr.dtype).reshape(arr.shape)
+    return self
+
+
+def _map_in_place(self: Any, tensor: Any, callable: Callable[[Any, Any], Any]) -> Any:
+    """Tensor.map_: each element replaced by ``callable(element, other)``, ``other`` the element
+    of ``tensor`` (broadcast to this tensor's shape) at the same place."""
+    self._check_inplace("map_")
+    arr = self._array()
+    other = np.broadcast_to(np.asarray(tensor._data), arr.shape).ravel().tolist()
+    values = [callable(v, w) for v, w in zip(arr.ravel().tolist(), other)]
+    arr[...] = np.array(values, arr.dtype).reshape(arr.shape)
+    return self
 
 
 # torch's functions that are their first argument's method: torch.clone(x) is x.clone(), and
@@ -196,7 +221,7 @@ def method_functions() -> dict[str, Callable]:
 def tensor_methods() -> dict[str, Callable]:
     """Every method name this module provides, mapped to its function."""
     methods = {name: getattr(module, name) for module, names in _NAMES.items() for name in names}
-    methods.update(_ALIASES)
+    methods.update(_ALIASES, apply_=_apply_in_place, map_=_map_in_place)
     methods.update({name: inplace_method(name, fn) for name, fn in _INPLACE.items()})
     methods.update(sampling.TENSOR_METHODS)
     from neuralab import linalg as la  # the torch.linalg namespace, built on these families
