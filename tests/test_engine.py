@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
 import neuralab as nl
 
@@ -102,6 +103,22 @@ def test_float32_default_and_scalars_never_promote():
     assert (d * 2.5).dtype == nl.float64
     assert (d + x).dtype == nl.float64  # two tensors: standard promotion
     assert nl.tensor([1, 2]).dtype == nl.int64 and nl.tensor([True]).dtype == nl.bool
+
+
+PROMOTION_DTYPES = ["bool", "uint8", "int8", "int32", "int64", "float32", "float64"]
+
+
+@pytest.mark.parametrize("left", PROMOTION_DTYPES)
+@pytest.mark.parametrize("right", PROMOTION_DTYPES)
+def test_result_dtypes_follow_torchs_promotion_with_0_d_tensors(left, right):
+    # of one category, a dimensioned tensor's dtype wins over a 0-d tensor's (torch's rule)
+    for left_shape, right_shape in (((3,), ()), ((), (3,)), ((3,), (3,)), ((), ())):
+        results = []
+        for lib in (nl, torch):
+            a = lib.ones(left_shape, dtype=getattr(lib, left))
+            b = lib.ones(right_shape, dtype=getattr(lib, right))
+            results.append([str((a * b).dtype).removeprefix("torch."), str((a < b).dtype)[-4:]])
+        assert results[0] == results[1], (left_shape, right_shape)
 
 
 def test_conversions():

@@ -31,18 +31,26 @@ def operand(x: Any, like: Tensor) -> Tensor:
 
 
 def coerce(a: Any, b: Any) -> tuple[Tensor, Tensor]:
-    """Both operands as tensors; a float tensor beside an integer one sets the result dtype."""
+    """Both operands as tensors of torch's result dtype: a float tensor beside an integer one sets
+    it, and of two of one category (float, or integer) a 0-d tensor takes the other's dtype (a
+    float32 batch times a 0-d float64 tensor stays float32, as in torch)."""
     if not isinstance(a, Tensor):
         a = operand(a, b)
     elif not isinstance(b, Tensor):
         b = operand(b, a)
     da, db = a._data.dtype, b._data.dtype
     if da != db:
+        ka, kb = _CATEGORY.get(da.kind), _CATEGORY.get(db.kind)
         if da.kind == "f" and db.kind != "f":
             b = cast(b, da)
         elif db.kind == "f" and da.kind != "f":
             a = cast(a, db)
+        elif ka is not None and ka == kb and (a._data.ndim == 0) != (b._data.ndim == 0):
+            a, b = (cast(a, db), b) if a._data.ndim == 0 else (a, cast(b, da))
     return a, b
+
+
+_CATEGORY = {"i": "integer", "u": "integer", "f": "float", "c": "complex"}
 
 
 def cast(a: Tensor, dtype: np.dtype) -> Tensor:
