@@ -65,6 +65,7 @@ from neuralab.creation import (
 from neuralab.device import device, get_default_device, set_default_device
 from neuralab.dtypes import (
     bfloat16,
+    can_cast,
     channels_last,
     complex64,
     complex128,
@@ -76,6 +77,7 @@ from neuralab.dtypes import (
     int8,
     int16,
     preserve_format,
+    promote_types,
     strided,
     uint8,
 )
@@ -212,6 +214,7 @@ from neuralab.ops.elementwise import (
     mul,
     ne,
     neg,
+    result_type,
     sign,
     sub,
 )

@@ -63,6 +63,31 @@ def as_dtype(dtype: Any, where: str) -> np.dtype | None:
         raise TypeError(f"{where}: expected a dtype such as float32, got {dtype!r}") from None
 
 
+def promote_types(type1: Any, type2: Any) -> np.dtype:
+    """torch.promote_types: the dtype two tensors of these dtypes combine into. The higher
+    category (bool < integer < float < complex) keeps its own dtype (int64 with float32 is
+    float32, where NumPy says float64); within a category, the wider."""
+    a, b = as_dtype(type1, "promote_types"), as_dtype(type2, "promote_types")
+    rank_a, rank_b = _RANK.get(a.kind, 0), _RANK.get(b.kind, 0)
+    if a == b or rank_a == rank_b or {a.kind, b.kind} == {"f", "c"}:
+        return np.promote_types(a, b)
+    return a if rank_a > rank_b else b
+
+
+_RANK = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+
+
+def can_cast(from_: Any, to: Any) -> bool:
+    """torch.can_cast: whether torch's casting rules let a value of ``from_`` become ``to``:
+    all but complex to real, float to integer or bool, and integer to bool."""
+    a, b = as_dtype(from_, "can_cast"), as_dtype(to, "can_cast")
+    return (
+        _RANK.get(a.kind, 0) <= _RANK.get(b.kind, 0)
+        or a.kind == b.kind
+        or (a.kind in "iu" and b.kind in "iu")
+    )
+
+
 def _float_dtype(dtype: Any) -> np.dtype:
     if dtype is bfloat16:
         raise TypeError(f"finfo: {BFLOAT16_ERROR}")

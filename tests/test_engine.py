@@ -121,6 +121,28 @@ def test_result_dtypes_follow_torchs_promotion_with_0_d_tensors(left, right):
         assert results[0] == results[1], (left_shape, right_shape)
 
 
+@pytest.mark.parametrize("left", PROMOTION_DTYPES)
+def test_promote_types_result_type_can_cast_and_cat_match_torch(left):
+    for right in PROMOTION_DTYPES:
+        ours_a, ours_b = getattr(nl, left), getattr(nl, right)
+        theirs_a, theirs_b = getattr(torch, left), getattr(torch, right)
+        pair = (left, right)
+        assert str(nl.promote_types(ours_a, ours_b)) == str(
+            torch.promote_types(theirs_a, theirs_b)
+        ).removeprefix("torch."), pair
+        assert nl.can_cast(ours_a, ours_b) == torch.can_cast(theirs_a, theirs_b), pair
+        joined = nl.cat([nl.ones(2, dtype=ours_a), nl.ones(1, dtype=ours_b)])
+        expected = torch.cat([torch.ones(2, dtype=theirs_a), torch.ones(1, dtype=theirs_b)])
+        assert str(joined.dtype) == str(expected.dtype).removeprefix("torch."), pair
+        for other in (1, 2.5, True):
+            got = nl.result_type(nl.ones(3, dtype=ours_a), other)
+            want = torch.result_type(torch.ones(3, dtype=theirs_a), other)
+            assert str(got) == str(want).removeprefix("torch."), (left, other)
+        zero_d = nl.result_type(nl.ones(3, dtype=ours_a), nl.ones((), dtype=ours_b))
+        want = torch.result_type(torch.ones(3, dtype=theirs_a), torch.ones((), dtype=theirs_b))
+        assert str(zero_d) == str(want).removeprefix("torch."), pair
+
+
 def test_conversions():
     x = nl.tensor([1.7, -2.2])
     assert x.double().dtype == nl.float64

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from neuralab.dtypes import promote_types
 from neuralab.ops._util import unbroadcast
 from neuralab.tensor import Tensor, constant, float32, make
 
@@ -51,6 +52,13 @@ def coerce(a: Any, b: Any) -> tuple[Tensor, Tensor]:
 
 
 _CATEGORY = {"i": "integer", "u": "integer", "f": "float", "c": "complex"}
+
+
+def result_type(tensor1: Any, tensor2: Any) -> np.dtype:
+    """torch.result_type: the dtype an arithmetic op on these two operands (tensors or Python
+    numbers) gives."""
+    a, b = coerce(tensor1, tensor2)
+    return promote_types(a._data.dtype, b._data.dtype)
 
 
 def cast(a: Tensor, dtype: np.dtype) -> Tensor:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import builtins
+import functools
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
+from neuralab.dtypes import promote_types
 from neuralab.ops._util import one_dim, scatter_add_rows
 from neuralab.tensor import Tensor, _index, constant, make, make_several, make_view
 
@@ -148,12 +150,14 @@ def getitem(a: Tensor, index: Any) -> Tensor:
 
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Join tensors along an existing dimension."""
-    from neuralab.ops.elementwise import operand
+    from neuralab.ops.elementwise import cast, operand
 
     if not tensors:
         raise ValueError("cat: expected a non-empty sequence of tensors")
     first = next(t for t in tensors if isinstance(t, Tensor))
     tensors = tuple(operand(t, first) for t in tensors)
+    dtype = functools.reduce(promote_types, {t._data.dtype for t in tensors})
+    tensors = tuple(cast(t, dtype) for t in tensors)  # torch's promotion, not NumPy's
     ax = one_dim(dim, first.ndim, "cat")
     try:
         out = np.concatenate([t._data for t in tensors], axis=ax)
