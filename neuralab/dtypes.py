@@ -68,24 +68,25 @@ def promote_types(type1: Any, type2: Any) -> np.dtype:
     category (bool < integer < float < complex) keeps its own dtype (int64 with float32 is
     float32, where NumPy says float64); within a category, the wider."""
     a, b = as_dtype(type1, "promote_types"), as_dtype(type2, "promote_types")
-    rank_a, rank_b = _RANK.get(a.kind, 0), _RANK.get(b.kind, 0)
+    rank_a, rank_b = category(a), category(b)
     if a == b or rank_a == rank_b or {a.kind, b.kind} == {"f", "c"}:
         return np.promote_types(a, b)
     return a if rank_a > rank_b else b
 
 
-_RANK = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+def category(dtype: np.dtype) -> int:
+    """torch's dtype category, for its promotion rules: bool 0, integer 1, float 2, complex 3."""
+    return _CATEGORY.get(dtype.kind, 0)
+
+
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
 
 
 def can_cast(from_: Any, to: Any) -> bool:
     """torch.can_cast: whether torch's casting rules let a value of ``from_`` become ``to``:
     all but complex to real, float to integer or bool, and integer to bool."""
     a, b = as_dtype(from_, "can_cast"), as_dtype(to, "can_cast")
-    return (
-        _RANK.get(a.kind, 0) <= _RANK.get(b.kind, 0)
-        or a.kind == b.kind
-        or (a.kind in "iu" and b.kind in "iu")
-    )
+    return category(a) <= category(b)
 
 
 def _float_dtype(dtype: Any) -> np.dtype:

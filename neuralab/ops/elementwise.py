@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from neuralab.dtypes import promote_types
+from neuralab.dtypes import category, promote_types
 from neuralab.ops._util import unbroadcast
 from neuralab.tensor import Tensor, constant, float32, make
 
@@ -41,17 +41,13 @@ def coerce(a: Any, b: Any) -> tuple[Tensor, Tensor]:
         b = operand(b, a)
     da, db = a._data.dtype, b._data.dtype
     if da != db:
-        ka, kb = _CATEGORY.get(da.kind), _CATEGORY.get(db.kind)
         if da.kind == "f" and db.kind != "f":
             b = cast(b, da)
         elif db.kind == "f" and da.kind != "f":
             a = cast(a, db)
-        elif ka is not None and ka == kb and (a._data.ndim == 0) != (b._data.ndim == 0):
+        elif category(da) == category(db) > 0 and (a._data.ndim == 0) != (b._data.ndim == 0):
             a, b = (cast(a, db), b) if a._data.ndim == 0 else (a, cast(b, da))
     return a, b
-
-
-_CATEGORY = {"i": "integer", "u": "integer", "f": "float", "c": "complex"}
 
 
 def result_type(tensor1: Any, tensor2: Any) -> np.dtype:

@@ -156,8 +156,10 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
         raise ValueError("cat: expected a non-empty sequence of tensors")
     first = next(t for t in tensors if isinstance(t, Tensor))
     tensors = tuple(operand(t, first) for t in tensors)
-    dtype = functools.reduce(promote_types, {t._data.dtype for t in tensors})
-    tensors = tuple(cast(t, dtype) for t in tensors)  # torch's promotion, not NumPy's
+    dtypes = {t._data.dtype for t in tensors}
+    if len(dtypes) > 1:  # torch's promotion, not NumPy's
+        dtype = functools.reduce(promote_types, dtypes)
+        tensors = tuple(cast(t, dtype) for t in tensors)
     ax = one_dim(dim, first.ndim, "cat")
     try:
         out = np.concatenate([t._data for t in tensors], axis=ax)
