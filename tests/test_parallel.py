@@ -153,6 +153,28 @@ def test_big_gemms_use_blas_threads_except_inside_chunks(two_threads, monkeypatc
     assert not parallel.blas_may_thread()
 
 
+def test_a_one_chunk_product_runs_here_with_blas_at_one_thread(two_threads, monkeypatch):
+    chunks, during = [], []
+    monkeypatch.setattr(parallel, "_run_chunk", lambda fn, lo, hi: chunks.append(lo))
+
+    class Recorded(parallel.single_threaded_blas):
+        def __enter__(self) -> None:
+            super().__enter__()
+            during.append(blas_threads())
+
+    monkeypatch.setattr(matmul, "single_threaded_blas", Recorded)
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((32, 64)), rng.standard_normal((64, 512))  # 1M multiply-adds
+    np.testing.assert_allclose(matmul.pmatmul(x, y), x @ y, rtol=1e-12)
+    assert chunks == [] and during == [{1}] and blas_threads() == {2}
+    parallel._local.busy = True  # inside a chunk BLAS is at one thread already: no switching
+    try:
+        np.testing.assert_allclose(matmul.pmatmul(x, y), x @ y, rtol=1e-12)
+    finally:
+        parallel._local.busy = False
+    assert during == [{1}]
+
+
 def test_lstm_trains_alike_on_two_threads(two_threads):
     def grads() -> list[np.ndarray]:
         nl.manual_seed(0)

@@ -22,6 +22,7 @@ from neuralab.parallel import (
     blas_may_thread,
     get_num_threads,
     parallel_for,
+    single_threaded_blas,
 )
 from neuralab.tensor import Tensor, make
 
@@ -57,6 +58,13 @@ def pmatmul(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     native = not batched and work >= NATIVE_THREADING_WORK and blas_may_thread()
     if work < BLAS_THREADING_WORK or native or get_num_threads() == 1:
         return x.dot(y) if x.ndim == 2 and y.ndim == 2 else np.matmul(x, y)  # dot: less dispatch
+    if work < 2 * GEMM_SPLIT_FACTOR * MIN_CHUNK_WORK:  # one chunk: here, BLAS at one thread
+        # (without the chunking's bookkeeping: at two threads it cost a 32×64 @ 64×512 product
+        # 7 µs of 28, a 32×128 @ 128×65 one 7 of 5)
+        if not blas_may_thread():  # inside a chunk: BLAS is at one thread already
+            return x.dot(y) if x.ndim == 2 and y.ndim == 2 else np.matmul(x, y)
+        with single_threaded_blas():
+            return x.dot(y) if x.ndim == 2 and y.ndim == 2 else np.matmul(x, y)
     rows = x.shape[-2] if x.ndim > 1 else 1
     lead = np.broadcast_shapes(x.shape[:-2], y.shape[:-2])
     cols = y.shape[-1] if y.ndim > 1 else 1
