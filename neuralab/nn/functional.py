@@ -41,6 +41,7 @@ from neuralab.ops.dropout import (
     feature_alpha_dropout,
 )
 from neuralab.ops.embedding import embedding, one_hot
+from neuralab.ops.grid_sample import affine_grid, grid_sample
 from neuralab.ops.loss import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -120,6 +121,7 @@ __all__ = [
     "adaptive_max_pool1d_with_indices",
     "adaptive_max_pool2d",
     "adaptive_max_pool2d_with_indices",
+    "affine_grid",
     "alpha_dropout",
     "avg_pool1d",
     "avg_pool2d",
@@ -147,6 +149,7 @@ __all__ = [
     "gaussian_nll_loss",
     "gelu",
     "glu",
+    "grid_sample",
     "group_norm",
     "gumbel_softmax",
     "hardshrink",
