@@ -14,6 +14,7 @@ from neuralab.nn.modules import (
     dropout,
     flatten,
     instancenorm,
+    lazy,
     linear,
     loss,
     module,
@@ -35,6 +36,7 @@ from neuralab.nn.modules.distance import *  # noqa: F403
 from neuralab.nn.modules.dropout import *  # noqa: F403
 from neuralab.nn.modules.flatten import *  # noqa: F403
 from neuralab.nn.modules.instancenorm import *  # noqa: F403
+from neuralab.nn.modules.lazy import *  # noqa: F403
 from neuralab.nn.modules.linear import *  # noqa: F403
 from neuralab.nn.modules.loss import *  # noqa: F403
 from neuralab.nn.modules.module import *  # noqa: F403

@@ -8,5 +8,17 @@ from neuralab.nn.layers.conv import (
     _ConvNd,
     _ConvTransposeNd,
 )
+from neuralab.nn.layers.lazy import LazyConv1d, LazyConv2d, LazyConvTranspose1d, LazyConvTranspose2d
 
-__all__ = ["Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d", "_ConvNd", "_ConvTransposeNd"]
+__all__ = [
+    "Conv1d",
+    "Conv2d",
+    "ConvTranspose1d",
+    "ConvTranspose2d",
+    "LazyConv1d",
+    "LazyConv2d",
+    "LazyConvTranspose1d",
+    "LazyConvTranspose2d",
+    "_ConvNd",
+    "_ConvTransposeNd",
+]
