@@ -294,10 +294,15 @@ from neuralab.nn.layers.lazy import (  # noqa: E402
     LazyInstanceNorm3d,
     LazyLinear,
 )
-from neuralab.nn.parameter import UninitializedBuffer, UninitializedParameter  # noqa: E402
+from neuralab.nn.parameter import Buffer, UninitializedBuffer, UninitializedParameter  # noqa: E402
 
 __all__ += [
     "LazyBatchNorm1d", "LazyBatchNorm2d", "LazyBatchNorm3d", "LazyConv1d", "LazyConv2d",
     "LazyConvTranspose1d", "LazyConvTranspose2d", "LazyInstanceNorm1d", "LazyInstanceNorm2d",
-    "LazyInstanceNorm3d", "LazyLinear", "UninitializedBuffer", "UninitializedParameter",
+    "LazyInstanceNorm3d", "LazyLinear", "UninitializedBuffer", "UninitializedParameter", "Buffer",
 ]  # fmt: skip
+
+from neuralab.nn.layers.fold import Fold, Unfold  # noqa: E402
+from neuralab.nn.layers.pooling import ChannelShuffle, LPPool1d, LPPool2d  # noqa: E402
+
+__all__ += ["ChannelShuffle", "Fold", "LPPool1d", "LPPool2d", "Unfold"]

@@ -30,7 +30,7 @@ from neuralab.ops.adaptive_pool import (
 )
 from neuralab.ops.attention import scaled_dot_product_attention
 from neuralab.ops.bilinear import bilinear
-from neuralab.ops.conv import conv1d, conv2d, conv_transpose2d
+from neuralab.ops.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
 from neuralab.ops.distribution_loss import gaussian_nll_loss, kl_div, poisson_nll_loss
 from neuralab.ops.dropout import (
     alpha_dropout,
@@ -91,12 +91,16 @@ from neuralab.ops.pool import (
     adaptive_avg_pool2d,
     avg_pool1d,
     avg_pool2d,
+    lp_pool1d,
+    lp_pool2d,
     max_pool1d,
+    max_pool1d_with_indices,
     max_pool2d,
+    max_pool2d_with_indices,
     max_unpool2d,
 )
-from neuralab.ops.resize import interpolate
-from neuralab.ops.shape import pixel_shuffle, pixel_unshuffle
+from neuralab.ops.resize import interpolate, upsample, upsample_bilinear, upsample_nearest
+from neuralab.ops.shape import channel_shuffle, pixel_shuffle, pixel_unshuffle
 from neuralab.ops.similarity import cosine_similarity, normalize, pairwise_distance, pdist
 from neuralab.ops.smooth_activation import (
     celu,
@@ -131,8 +135,10 @@ __all__ = [
     "binary_cross_entropy_with_logits",
     "celu",
     "celu_",
+    "channel_shuffle",
     "conv1d",
     "conv2d",
+    "conv_transpose1d",
     "conv_transpose2d",
     "cosine_embedding_loss",
     "cosine_similarity",
@@ -172,9 +178,13 @@ __all__ = [
     "log_softmax",
     "logistic_loss",
     "logsigmoid",
+    "lp_pool1d",
+    "lp_pool2d",
     "margin_ranking_loss",
     "max_pool1d",
+    "max_pool1d_with_indices",
     "max_pool2d",
+    "max_pool2d_with_indices",
     "max_unpool2d",
     "mish",
     "mse_loss",
@@ -187,9 +197,9 @@ __all__ = [
     "pad",
     "pairwise_distance",
     "pdist",
+    "perceptron_loss",
     "pixel_shuffle",
     "pixel_unshuffle",
-    "perceptron_loss",
     "poisson_nll_loss",
     "prelu",
     "relu",
@@ -217,4 +227,7 @@ __all__ = [
     "triplet_margin_loss",
     "triplet_margin_with_distance_loss",
     "unfold",
+    "upsample",
+    "upsample_bilinear",
+    "upsample_nearest",
 ]

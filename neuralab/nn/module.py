@@ -80,6 +80,22 @@ class Parameter(Tensor):
         return memo[id(self)]
 
 
+class Buffer(Tensor):
+    """A tensor that, assigned to a Module attribute, registers as a buffer (torch.nn.Buffer):
+    ``self.steps = nn.Buffer(nl.zeros(3))`` is ``register_buffer("steps", ...)``;
+    ``persistent=False`` leaves it out of the state_dict."""
+
+    __slots__ = ("persistent",)
+
+    def __init__(self, data: Any = None, *, persistent: bool = True) -> None:
+        data = Tensor(np.zeros(0, np.float32)) if data is None else data
+        if not isinstance(data, Tensor):
+            raise TypeError(f"Buffer: expected a Tensor, got {type(data).__name__}")
+        super().__init__(data.detach())
+        self.requires_grad = data.requires_grad
+        self.persistent = persistent
+
+
 class _IncompatibleKeys(NamedTuple):
     """What ``load_state_dict`` returns: the keys it missed and the ones it did not expect."""
 
@@ -182,6 +198,10 @@ class Module:
 
     # --- attributes -------------------------------------------------------------------------
     def __setattr__(self, name: str, value: Any) -> None:
+        if isinstance(value, Buffer):
+            self._forget(name)
+            self.register_buffer(name, value, value.persistent)
+            return
         if self._set_registered("_parameters", Parameter, name, value):
             return
         if self._set_registered("_modules", Module, name, value):

@@ -1,5 +1,5 @@
-"""torch.nn.parameter: Parameter (defined in neuralab.nn.module), and the placeholders a lazy
-layer (``nn.LazyLinear``, ...) holds until its first input gives it its sizes."""
+"""torch.nn.parameter: Parameter and Buffer (defined in neuralab.nn.module), and the
+placeholders a lazy layer (``nn.LazyLinear``, ...) holds until its first input sizes it."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from typing import Any
 
 import numpy as np
 
-from neuralab.nn.module import Parameter
+from neuralab.nn.module import Buffer, Parameter
 from neuralab.tensor import Tensor, constant, float32
 
-__all__ = ["Parameter", "UninitializedBuffer", "UninitializedParameter"]
+__all__ = ["Buffer", "Parameter", "UninitializedBuffer", "UninitializedParameter"]
 
 _SLOT = Tensor._data  # the array slot itself, under the property the placeholders put over it
 

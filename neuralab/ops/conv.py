@@ -137,6 +137,36 @@ def conv_transpose2d(
     return make(out.reshape(lower(out4_shape, 2, x.ndim == 4)), _parents(x, w, b), backward)
 
 
+def conv_transpose1d(
+    input: Any,
+    weight: Any,
+    bias: Any = None,
+    stride: int | tuple[int] = 1,
+    padding: int | tuple[int] = 0,
+    output_padding: int | tuple[int] = 0,
+    groups: int = 1,
+    dilation: int | tuple[int] = 1,
+) -> Tensor:
+    """Transposed 1-D convolution of (N, C, L) or unbatched (C, L) ``input`` (torch's
+    conv_transpose1d), run as :func:`conv_transpose2d` on a height-1 view."""
+    op = "conv_transpose1d"
+    x, w = to_tensor(input), to_tensor(weight)
+    if x.ndim not in (2, 3) or w.ndim != 3:
+        raise ValueError(
+            f"{op}: expected a 2-D (C, L) or 3-D (N, C, L) input and a 3-D weight (in_channels, "
+            f"out_channels/groups, kL), got shapes {x.shape} and {w.shape}"
+        )
+    batched = x.ndim == 3
+    x4 = (x if batched else x.unsqueeze(0)).unsqueeze(-2)
+    out_pad = spatial(output_padding, 1, "output_padding", op, 0, 0)
+    y = conv_transpose2d(
+        x4, w.unsqueeze(-2), bias, spatial(stride, 1, "stride", op, 1, 1),
+        spatial(padding, 1, "padding", op, 0, 0), out_pad, groups,
+        spatial(dilation, 1, "dilation", op, 1, 1),
+    ).squeeze(-2)  # fmt: skip
+    return y if batched else y.squeeze(0)
+
+
 def _transpose_geometry(
     op: str, x: Tensor, w: Tensor, image_hw: Pair, stride: Any, padding: Any,
     output_padding: Any, dilation: Any,

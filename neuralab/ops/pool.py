@@ -14,6 +14,7 @@ pooling and flat H*W indices from ``return_indices`` (as ``max_unpool2d`` expect
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -64,6 +65,70 @@ def max_pool1d(
     return _max_pool(
         "max_pool1d", 1, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices
     )
+
+
+def max_pool2d_with_indices(
+    input: Any,
+    kernel_size: int | tuple[int, int],
+    stride: int | tuple[int, int] | None = None,
+    padding: int | tuple[int, int] = 0,
+    dilation: int | tuple[int, int] = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = True,
+) -> tuple[Tensor, Tensor]:
+    """:func:`max_pool2d` with its indices (torch's F.max_pool2d_with_indices)."""
+    return _max_pool(
+        "max_pool2d", 2, input, kernel_size, stride, padding, dilation, ceil_mode, True
+    )
+
+
+def max_pool1d_with_indices(
+    input: Any,
+    kernel_size: int | tuple[int],
+    stride: int | tuple[int] | None = None,
+    padding: int | tuple[int] = 0,
+    dilation: int | tuple[int] = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = True,
+) -> tuple[Tensor, Tensor]:
+    """:func:`max_pool1d` with its indices (torch's F.max_pool1d_with_indices)."""
+    return _max_pool(
+        "max_pool1d", 1, input, kernel_size, stride, padding, dilation, ceil_mode, True
+    )
+
+
+def lp_pool2d(
+    input: Any,
+    norm_type: float,
+    kernel_size: int | tuple[int, int],
+    stride: int | tuple[int, int] | None = None,
+    ceil_mode: bool = False,
+) -> Tensor:
+    """The p-norm of each window, (Σ xᵖ)^(1/p) (torch's lp_pool2d: p = 1 is sum pooling, large
+    p tends to max pooling); windows whose sum of powers is negative give 0."""
+    return _lp_pool("lp_pool2d", 2, input, norm_type, kernel_size, stride, ceil_mode)
+
+
+def lp_pool1d(
+    input: Any,
+    norm_type: float,
+    kernel_size: int | tuple[int],
+    stride: int | tuple[int] | None = None,
+    ceil_mode: bool = False,
+) -> Tensor:
+    """The p-norm of each window of NCL ``input`` (torch's lp_pool1d)."""
+    return _lp_pool("lp_pool1d", 1, input, norm_type, kernel_size, stride, ceil_mode)
+
+
+def _lp_pool(
+    op: str, nd: int, input: Any, p: float, kernel_size: Any, stride: Any, ceil_mode: bool
+) -> Tensor:
+    """Window means of xᵖ times the window size, to the power 1/p, as torch computes it."""
+    x = to_tensor(input)
+    window = math.prod(ntuple(kernel_size, nd, "kernel_size", op, 1))
+    pool = avg_pool2d if nd == 2 else avg_pool1d
+    mean = pool(x**p, kernel_size, stride, 0, ceil_mode)
+    return (mean.sign() * mean.abs().relu() * window) ** (1.0 / p)
 
 
 def avg_pool2d(

@@ -10,6 +10,7 @@ dtype, with PyTorch's handling of ``scale_factor`` and ``align_corners``), so ou
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 import numpy as np
@@ -72,6 +73,46 @@ def interpolate(
         return (mw_t(mh_t(g, 2), 3),)
 
     return make(out, (x,), backward)
+
+
+def upsample(
+    input: Any,
+    size: int | tuple[int, int] | None = None,
+    scale_factor: float | tuple[float, float] | None = None,
+    mode: str = "nearest",
+    align_corners: bool | None = None,
+) -> Tensor:
+    """torch's deprecated F.upsample: :func:`interpolate`, with torch's warning."""
+    _deprecated("upsample")
+    return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def upsample_nearest(
+    input: Any,
+    size: int | tuple[int, int] | None = None,
+    scale_factor: float | tuple[float, float] | None = None,
+) -> Tensor:
+    """torch's deprecated F.upsample_nearest: :func:`interpolate` with mode 'nearest'."""
+    _deprecated("upsample_nearest")
+    return interpolate(input, size, scale_factor, "nearest")
+
+
+def upsample_bilinear(
+    input: Any,
+    size: int | tuple[int, int] | None = None,
+    scale_factor: float | tuple[float, float] | None = None,
+) -> Tensor:
+    """torch's deprecated F.upsample_bilinear: :func:`interpolate`, bilinear, corners aligned."""
+    _deprecated("upsample_bilinear")
+    return interpolate(input, size, scale_factor, "bilinear", align_corners=True)
+
+
+def _deprecated(name: str) -> None:
+    warnings.warn(
+        f"nn.functional.{name} is deprecated; use nn.functional.interpolate instead",
+        UserWarning,
+        stacklevel=3,
+    )
 
 
 def _nearest_map(n_in: int, n_out: int, scale_factor: float | None) -> AxisMap:

@@ -392,3 +392,17 @@ def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
     x = reshape(input, *batch, c, hr // r, r, wr // r, r)
     x = permute(x, *range(n), n, n + 2, n + 4, n + 1, n + 3)
     return reshape(x, *batch, c * r * r, hr // r, wr // r)
+
+
+def channel_shuffle(input: Tensor, groups: int) -> Tensor:
+    """(N, C, *) with its channels in ``groups`` interleaved (ShuffleNet's channel shuffle:
+    channel g·(C/groups) + k moves to k·groups + g)."""
+    g = int(groups)
+    if input.ndim < 3 or g < 1 or input.shape[1] % g:
+        raise ValueError(
+            f"channel_shuffle: input of shape {tuple(input.shape)} needs at least 3 dimensions and "
+            f"a channel count divisible by groups={groups}"
+        )
+    n, c, *rest = input.shape
+    x = reshape(input, n, g, c // g, *rest)
+    return reshape(transpose(x, 1, 2), n, c, *rest)

@@ -254,14 +254,10 @@ class ConvTranspose1d(_ConvTransposeNd):
     _nd = 1
 
     def forward(self, input: Tensor, output_size: Sequence[int] | None = None) -> Tensor:
-        output_padding = self._output_padding(input, output_size)
-        batched = input.ndim == 3
-        x = (input if batched else input.unsqueeze(0)).unsqueeze(-2)  # as (N, C, 1, L)
-        y = F.conv_transpose2d(
-            x, self.weight.unsqueeze(-2), self.bias, (1, *self.stride), (0, *self.padding),
-            (0, *output_padding), self.groups, (1, *self.dilation),
-        ).squeeze(-2)  # fmt: skip
-        return y if batched else y.squeeze(0)
+        return F.conv_transpose1d(
+            input, self.weight, self.bias, self.stride, self.padding,
+            self._output_padding(input, output_size), self.groups, self.dilation,
+        )  # fmt: skip
 
 
 class ConvTranspose2d(_ConvTransposeNd):

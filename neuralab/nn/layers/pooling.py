@@ -1,5 +1,6 @@
-"""Pooling and resampling layers: max/average pooling (1-D, 2-D), adaptive average and max
-pooling, unpooling, Upsample and the sub-pixel rearrangements PixelShuffle / PixelUnshuffle."""
+"""Pooling and resampling layers: max/average/power-average pooling (1-D, 2-D), adaptive
+average and max pooling, unpooling, Upsample, and the rearrangements PixelShuffle /
+PixelUnshuffle / ChannelShuffle."""
 
 from __future__ import annotations
 
@@ -18,6 +19,9 @@ __all__ = [
     "AdaptiveMaxPool2d",
     "AvgPool1d",
     "AvgPool2d",
+    "ChannelShuffle",
+    "LPPool1d",
+    "LPPool2d",
     "MaxPool1d",
     "MaxPool2d",
     "MaxUnpool2d",
@@ -323,3 +327,57 @@ class PixelUnshuffle(Module):
 
     def extra_repr(self) -> str:
         return f"downscale_factor={self.downscale_factor}"
+
+
+class _LPPoolNd(Module):
+    """LPPool1d and LPPool2d: the p-norm of each window, (Σ xᵖ)^(1/p)."""
+
+    _pool: Any
+
+    def __init__(
+        self,
+        norm_type: float,
+        kernel_size: Size,
+        stride: Size | None = None,
+        ceil_mode: bool = False,
+    ) -> None:
+        super().__init__()
+        self.norm_type, self.kernel_size, self.stride = norm_type, kernel_size, stride
+        self.ceil_mode = ceil_mode
+
+    def forward(self, input: Tensor) -> Tensor:
+        return type(self)._pool(
+            input, self.norm_type, self.kernel_size, self.stride, self.ceil_mode
+        )
+
+    def extra_repr(self) -> str:
+        return (
+            f"norm_type={self.norm_type}, kernel_size={self.kernel_size}, "
+            f"stride={self.stride}, ceil_mode={self.ceil_mode}"
+        )
+
+
+class LPPool1d(_LPPoolNd):
+    """Power-average pooling over (N, C, L) windows."""
+
+    _pool = staticmethod(F.lp_pool1d)
+
+
+class LPPool2d(_LPPoolNd):
+    """Power-average pooling over (N, C, H, W) windows."""
+
+    _pool = staticmethod(F.lp_pool2d)
+
+
+class ChannelShuffle(Module):
+    """Interleave the channels of (N, C, *) input in ``groups`` (ShuffleNet)."""
+
+    def __init__(self, groups: int) -> None:
+        super().__init__()
+        self.groups = groups
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.channel_shuffle(input, self.groups)
+
+    def extra_repr(self) -> str:
+        return f"groups={self.groups}"

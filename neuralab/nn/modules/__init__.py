@@ -8,11 +8,13 @@ the small argument helpers of :mod:`neuralab.nn.modules.utils`.
 from neuralab.nn.modules import (
     activation,
     batchnorm,
+    channelshuffle,
     container,
     conv,
     distance,
     dropout,
     flatten,
+    fold,
     instancenorm,
     lazy,
     linear,
@@ -30,11 +32,13 @@ from neuralab.nn.modules import (
 )
 from neuralab.nn.modules.activation import *  # noqa: F403
 from neuralab.nn.modules.batchnorm import *  # noqa: F403
+from neuralab.nn.modules.channelshuffle import *  # noqa: F403
 from neuralab.nn.modules.container import *  # noqa: F403
 from neuralab.nn.modules.conv import *  # noqa: F403
 from neuralab.nn.modules.distance import *  # noqa: F403
 from neuralab.nn.modules.dropout import *  # noqa: F403
 from neuralab.nn.modules.flatten import *  # noqa: F403
+from neuralab.nn.modules.fold import *  # noqa: F403
 from neuralab.nn.modules.instancenorm import *  # noqa: F403
 from neuralab.nn.modules.lazy import *  # noqa: F403
 from neuralab.nn.modules.linear import *  # noqa: F403

@@ -1,4 +1,4 @@
-"""torch.nn.modules.pooling: max, average and adaptive pooling, max-unpooling."""
+"""torch.nn.modules.pooling: max, average, power-average and adaptive pooling, max-unpooling."""
 
 from neuralab.nn.layers.pooling import (
     AdaptiveAvgPool1d,
@@ -7,6 +7,8 @@ from neuralab.nn.layers.pooling import (
     AdaptiveMaxPool2d,
     AvgPool1d,
     AvgPool2d,
+    LPPool1d,
+    LPPool2d,
     MaxPool1d,
     MaxPool2d,
     MaxUnpool2d,
@@ -21,6 +23,8 @@ __all__ = [
     "AdaptiveMaxPool2d",
     "AvgPool1d",
     "AvgPool2d",
+    "LPPool1d",
+    "LPPool2d",
     "MaxPool1d",
     "MaxPool2d",
     "MaxUnpool2d",
