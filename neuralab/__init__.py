@@ -447,14 +447,16 @@ del _package
 
 # Imported on first use (``neuralab.data``, ``from neuralab import train``, ...), as torch does with
 # some of its own: a training step needs none of them, and they are ~60 ms of a new process's start.
-_LAZY = ("data", "distributions", "train")
+_LAZY = ("data", "distributions", "func", "train")
 
 
 def __getattr__(name: str) -> object:
     if name in _LAZY:
         return importlib.import_module(f"neuralab.{name}")
+    if name == "vmap":  # torch.vmap is torch.func.vmap
+        return importlib.import_module("neuralab.func").vmap
     raise AttributeError(f"module 'neuralab' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), *_LAZY})
+    return sorted({*globals(), *_LAZY, "vmap"})

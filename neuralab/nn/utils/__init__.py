@@ -1,6 +1,7 @@
 """torch.nn.utils: gradient clipping, flattening parameters to one vector, ``rnn`` (padding
 and packing variable-length sequences), and ``eval_mode``/``train_mode`` (switch a model's mode
-for a block, restoring each module's own mode)."""
+for a block, restoring each module's own mode); ``stateless.functional_call`` is imported on
+first use."""
 
 from __future__ import annotations
 
@@ -100,3 +101,11 @@ def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
         n = p.numel()
         p._data[...] = vec._data[start : start + n].reshape(p.shape)
         start += n
+
+
+def __getattr__(name: str) -> object:
+    if name == "stateless":  # imported on first use: it brings neuralab.func
+        import importlib
+
+        return importlib.import_module("neuralab.nn.utils.stateless")
+    raise AttributeError(f"module 'neuralab.nn.utils' has no attribute {name!r}")
