@@ -42,12 +42,18 @@ from neuralab.creation import (
     ShortTensor,
     arange,
     asarray,
+    bartlett_window,
+    blackman_window,
     empty,
     empty_like,
     eye,
+    frombuffer,
     full,
     full_like,
+    hamming_window,
+    hann_window,
     inclusive_range,
+    kaiser_window,
     linspace,
     logspace,
     ones,
@@ -145,8 +151,12 @@ from neuralab.ops.arith import (
     fmax,
     fmin,
     fmod,
+    frexp,
+    gcd,
     heaviside,
     hypot,
+    lcm,
+    ldexp,
     lerp,
     logaddexp,
     logaddexp2,
@@ -163,6 +173,7 @@ from neuralab.ops.combine import (
     broadcast_tensors,
     cartesian_prod,
     column_stack,
+    combinations,
     dsplit,
     dstack,
     hsplit,
@@ -186,6 +197,7 @@ from neuralab.ops.diagonal import (
     diag_embed,
     diagflat,
     diagonal,
+    diagonal_scatter,
     trace,
     tril,
     tril_indices,
@@ -236,6 +248,7 @@ from neuralab.ops.linalg import (
     mv,
     outer,
     tensordot,
+    vander,
     vdot,
 )
 from neuralab.ops.logic import (
@@ -263,6 +276,7 @@ from neuralab.ops.methods import method_functions
 from neuralab.ops.norm import group_norm, layer_norm, rms_norm
 from neuralab.ops.piecewise import hardshrink, threshold, threshold_
 from neuralab.ops.pool import max_pool1d, max_pool2d
+from neuralab.ops.quadrature import cumulative_trapezoid, trapezoid, trapz
 from neuralab.ops.reduce import (
     all,
     amin,
@@ -304,8 +318,11 @@ from neuralab.ops.select import (
     scatter_add,
     scatter_reduce,
     select,
+    select_scatter,
+    slice_scatter,
     take,
     take_along_dim,
+    unravel_index,
 )
 from neuralab.ops.shape import (
     broadcast_to,
@@ -434,6 +451,7 @@ multiply, subtract, negative, absolute = mul, sub, neg, abs
 arcsin, arccos, arctan, arctan2 = asin, acos, atan, atan2
 arcsinh, arccosh, arctanh = asinh, acosh, atanh
 inverse, det, logdet, slogdet = linalg.inv, linalg.det, linalg.logdet, linalg.slogdet
+matrix_exp = linalg.matrix_exp
 pinverse, matrix_power = linalg.pinv, linalg.matrix_power
 svd, qr, cholesky = linalg.legacy_svd, linalg.legacy_qr, linalg.legacy_cholesky  # older forms
 range = inclusive_range  # noqa: A001  (torch.range, deprecated there: its end is included)

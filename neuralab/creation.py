@@ -5,6 +5,7 @@ other than the CPU is refused with an error that says so."""
 from __future__ import annotations
 
 import operator
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -240,6 +241,84 @@ def logspace(
     powers = np.linspace(_scalar(start), _scalar(end), steps)
     arr = np.power(float(base), powers).astype(_dtype(dtype, "logspace"))
     return _finish(arr, "logspace", device, layout, requires_grad)
+
+
+def _window(
+    where: str, window_length: int, periodic: bool, dtype: Any, layout: Any, device: Any,
+    requires_grad: bool, shape: Callable[[np.ndarray], np.ndarray],
+) -> Tensor:  # fmt: skip
+    """A window of ``window_length`` values: ``shape(t)`` at t = k / N for k < window_length,
+    N = window_length (periodic, for spectral analysis) or window_length - 1 (symmetric)."""
+    n = operator.index(window_length)
+    if n < 0:
+        raise RuntimeError(f"{where}: window_length must be non-negative, got {window_length}")
+    if n <= 1:
+        arr = np.ones(n)
+    else:
+        arr = shape(np.arange(n) / (n if periodic else n - 1))
+    return _finish(arr.astype(_float_dtype(dtype, where)), where, device, layout, requires_grad)
+
+
+def hann_window(
+    window_length: int, periodic: bool = True, *, dtype: Any = None, layout: Any = None,
+    device: Any = None, requires_grad: bool = False,
+) -> Tensor:  # fmt: skip
+    """The Hann window, sin²(π t) (torch.hann_window)."""
+    return _window("hann_window", window_length, periodic, dtype, layout, device, requires_grad,
+                   lambda t: 0.5 - 0.5 * np.cos(2 * np.pi * t))  # fmt: skip
+
+
+def hamming_window(
+    window_length: int, periodic: bool = True, alpha: float = 0.54, beta: float = 0.46, *,
+    dtype: Any = None, layout: Any = None, device: Any = None, requires_grad: bool = False,
+) -> Tensor:  # fmt: skip
+    """The Hamming window, α − β cos(2π t) (torch.hamming_window)."""
+    return _window("hamming_window", window_length, periodic, dtype, layout, device,
+                   requires_grad, lambda t: alpha - beta * np.cos(2 * np.pi * t))  # fmt: skip
+
+
+def blackman_window(
+    window_length: int, periodic: bool = True, *, dtype: Any = None, layout: Any = None,
+    device: Any = None, requires_grad: bool = False,
+) -> Tensor:  # fmt: skip
+    """The Blackman window, 0.42 − 0.5 cos(2π t) + 0.08 cos(4π t) (torch.blackman_window)."""
+
+    def shape(t: np.ndarray) -> np.ndarray:
+        return 0.42 - 0.5 * np.cos(2 * np.pi * t) + 0.08 * np.cos(4 * np.pi * t)
+
+    return _window("blackman_window", window_length, periodic, dtype, layout, device,
+                   requires_grad, shape)  # fmt: skip
+
+
+def bartlett_window(
+    window_length: int, periodic: bool = True, *, dtype: Any = None, layout: Any = None,
+    device: Any = None, requires_grad: bool = False,
+) -> Tensor:  # fmt: skip
+    """The Bartlett (triangular) window, 1 − |2t − 1| (torch.bartlett_window)."""
+    return _window("bartlett_window", window_length, periodic, dtype, layout, device,
+                   requires_grad, lambda t: 1 - np.abs(2 * t - 1))  # fmt: skip
+
+
+def kaiser_window(
+    window_length: int, periodic: bool = True, beta: float = 12.0, *, dtype: Any = None,
+    layout: Any = None, device: Any = None, requires_grad: bool = False,
+) -> Tensor:  # fmt: skip
+    """The Kaiser window, I₀(β √(1 − (2t − 1)²)) / I₀(β) (torch.kaiser_window)."""
+
+    def shape(t: np.ndarray) -> np.ndarray:
+        return np.i0(beta * np.sqrt(np.clip(1 - (2 * t - 1) ** 2, 0, None))) / np.i0(beta)
+
+    return _window("kaiser_window", window_length, periodic, dtype, layout, device,
+                   requires_grad, shape)  # fmt: skip
+
+
+def frombuffer(
+    buffer: Any, *, dtype: Any, count: int = -1, offset: int = 0, requires_grad: bool = False
+) -> Tensor:
+    """A 1-D tensor over the bytes of ``buffer`` (bytes, bytearray, memoryview, array), sharing
+    them when the buffer is writable (torch.frombuffer)."""
+    arr = np.frombuffer(buffer, dtype=as_dtype(dtype, "frombuffer"), count=count, offset=offset)
+    return _finish(arr, "frombuffer", None, None, requires_grad)
 
 
 # --------------------------------------------------------------------------- random

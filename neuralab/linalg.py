@@ -337,3 +337,21 @@ def vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:
 def cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:
     """The cross product of 3-vectors along ``dim`` (default the last)."""
     return _cross(input, other, dim)
+
+
+def matrix_exp(A: Tensor) -> Tensor:
+    """The matrix exponential exp(A) = Σ Aᵏ/k! of each square matrix (scipy's expm); its
+    gradient is the upper-right block of exp([[Aᵀ, G], [0, Aᵀ]]) (Mathias' theorem)."""
+    from scipy.linalg import expm
+
+    a = _square("matrix_exp", A)
+    n = a.shape[-1]
+    out = _call("matrix_exp", expm, a)
+
+    def backward(g: np.ndarray) -> tuple[np.ndarray]:
+        block = np.zeros((*a.shape[:-2], 2 * n, 2 * n), np.result_type(a, g))
+        block[..., :n, :n] = block[..., n:, n:] = _mT(a)
+        block[..., :n, n:] = g
+        return (expm(block)[..., :n, n:].astype(g.dtype),)
+
+    return make(np.asarray(out, a.dtype), (A,), backward)

@@ -4,7 +4,7 @@ logaddexp, xlogy, addcmul/addcdiv, ... with broadcasting and gradients for every
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -159,3 +159,41 @@ def heaviside(input: Tensor, values: Any) -> Tensor:
             f"heaviside: input ({a._data.dtype}) and values ({b._data.dtype}) must share a dtype"
         )
     return constant(np.asarray(np.heaviside(a._data, b._data), a._data.dtype))
+
+
+def _integers(op: str, input: Any, other: Any) -> tuple[np.ndarray, np.ndarray]:
+    a, b = coerce(input, other)
+    if a._data.dtype.kind not in "iub" or b._data.dtype.kind not in "iub":
+        raise TypeError(f"{op}: expected integer tensors, got {a._data.dtype} and {b._data.dtype}")
+    return a._data, b._data
+
+
+def gcd(input: Any, other: Any) -> Tensor:
+    """The elementwise greatest common divisor of integers (non-negative; gcd(0, 0) = 0)."""
+    return constant(np.asarray(np.gcd(*_integers("gcd", input, other))))
+
+
+def lcm(input: Any, other: Any) -> Tensor:
+    """The elementwise least common multiple of integers (non-negative)."""
+    return constant(np.asarray(np.lcm(*_integers("lcm", input, other))))
+
+
+def ldexp(input: Any, other: Any) -> Tensor:
+    """input · 2^other, as a float tensor (torch.ldexp); differentiable in both."""
+    a, b = coerce(input, other)
+    return mul(_to_float(a), pow(2.0, _to_float(b)))
+
+
+class frexp_result(NamedTuple):  # noqa: N801  (torch.return_types.frexp)
+    mantissa: Tensor
+    exponent: Tensor
+
+
+def frexp(input: Tensor) -> frexp_result:
+    """(mantissa, exponent) with input = mantissa · 2^exponent, |mantissa| in [0.5, 1) (or 0);
+    the exponent as int32; not differentiable (as in torch)."""
+    x = input._data
+    if x.dtype.kind != "f":
+        raise TypeError(f"frexp: expected a floating-point tensor, got {x.dtype}")
+    mantissa, exponent = np.frexp(x)
+    return frexp_result(constant(mantissa), constant(exponent.astype(np.int32)))

@@ -4,13 +4,14 @@ All are built from the differentiable views in :mod:`neuralab.ops.shape`."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from neuralab.ops._util import one_dim
-from neuralab.ops.shape import cat, expand, pad, pieces, reshape, stack, unsqueeze
+from neuralab.ops.shape import cat, expand, getitem, pad, pieces, reshape, stack, unsqueeze
 from neuralab.tensor import Tensor
 
 
@@ -175,3 +176,17 @@ def block_diag(*tensors: Tensor) -> Tensor:
         rows.append(pad(b, (left, width - left - b.shape[1])))
         left += b.shape[1]
     return cat(rows, 0)
+
+
+def combinations(input: Tensor, r: int = 2, with_replacement: bool = False) -> Tensor:
+    """The length-``r`` combinations of a 1-D tensor's elements as rows, in itertools' order
+    (torch.combinations); differentiable (a gather)."""
+    if input.ndim != 1:
+        raise ValueError(f"combinations: expected a 1-D tensor, got shape {tuple(input.shape)}")
+    if r < 0:
+        raise ValueError(f"combinations: r must be non-negative, got {r}")
+    pick = itertools.combinations_with_replacement if with_replacement else itertools.combinations
+    rows = list(pick(range(input.shape[0]), r))
+    if r == 0:
+        return getitem(input, np.zeros(0, np.int64))  # torch: an empty 1-D tensor
+    return getitem(input, np.array(rows, np.int64).reshape(-1, r))  # (0, r) when r > n

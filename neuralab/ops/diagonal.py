@@ -3,9 +3,11 @@ index helpers. Taking a diagonal and putting one into zeros are each other's bac
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
-from neuralab.ops._util import one_dim
+from neuralab.ops._util import one_dim, to_tensor
 from neuralab.ops.reduce import sum as _sum
 from neuralab.ops.shape import reshape
 from neuralab.tensor import Tensor, constant, int64, make
@@ -123,3 +125,31 @@ def fill_diagonal(input: Tensor, fill_value: float, wrap: bool = False) -> Tenso
         return (gx,)
 
     return make(out, (input,), backward)
+
+
+def diagonal_scatter(
+    input: Tensor, src: Any, offset: int = 0, dim1: int = 0, dim2: int = 1
+) -> Tensor:
+    """``input`` with the diagonal that :func:`diagonal` reads replaced by ``src``."""
+    d1, d2 = (
+        one_dim(dim1, input.ndim, "diagonal_scatter"),
+        one_dim(dim2, input.ndim, "diagonal_scatter"),
+    )
+    if d1 == d2:
+        raise ValueError(f"diagonal_scatter: dim1 and dim2 must differ, both are {dim1}")
+    s = to_tensor(src)
+    x, shape = input._data, input.shape
+    old = _take(x, offset, d1, d2)
+    if old.shape != s._data.shape:
+        raise RuntimeError(
+            f"diagonal_scatter: src of shape {s._data.shape} does not fit the diagonal of shape "
+            f"{old.shape}"
+        )
+    on = _put(np.ones(old.shape, bool), shape, offset, d1, d2)  # where the diagonal is
+    out = np.where(on, _put(s._data.astype(x.dtype), shape, offset, d1, d2), x)
+
+    def backward(g: np.ndarray) -> tuple:
+        gx = np.where(on, 0, g).astype(g.dtype) if input.requires_grad else None
+        return gx, (np.array(_take(g, offset, d1, d2)) if s.requires_grad else None)
+
+    return make(out, (input, s), backward)

@@ -11,11 +11,11 @@ import numpy as np
 
 from neuralab.ops._util import one_dim, unbroadcast
 from neuralab.ops.einsum import einsum
-from neuralab.ops.elementwise import add, coerce, mul
+from neuralab.ops.elementwise import add, cast, coerce, mul, pow
 from neuralab.ops.matmul import matmul as _dense_matmul
 from neuralab.ops.reduce import sum as _sum
 from neuralab.ops.shape import reshape
-from neuralab.tensor import Tensor, make
+from neuralab.tensor import Tensor, constant, int64, make
 
 
 def _need(op: str, t: Any, ndim: int, what: str) -> None:
@@ -202,3 +202,16 @@ def chain_matmul(*matrices: Tensor) -> Tensor:
     for m in matrices[1:]:
         out = mm(out, m)
     return out
+
+
+def vander(x: Tensor, N: int | None = None, increasing: bool = False) -> Tensor:  # noqa: N803
+    """The Vandermonde matrix of a 1-D tensor: column j is x^(N-1-j), or x^j when ``increasing``
+    (torch.vander; N defaults to len(x)); differentiable."""
+    _need("vander", x, 1, "x")
+    n = x.shape[0] if N is None else int(N)
+    if n < 0:
+        raise ValueError(f"vander: N must be non-negative, got {N}")
+    powers = np.arange(n) if increasing else np.arange(n - 1, -1, -1)
+    kind = x._data.dtype.kind
+    base = x if kind in "fc" else cast(x, int64)  # integers (and bools) as int64, as torch
+    return pow(reshape(base, -1, 1), constant(powers.astype(base._data.dtype)))

@@ -39,7 +39,7 @@ _NAMES: dict[object, tuple[str, ...]] = {
     arith: (
         "remainder", "fmod", "floor_divide", "atan2", "hypot", "logaddexp", "logaddexp2",
         "xlogy", "copysign", "float_power", "lerp", "addcmul", "addcdiv", "fmax", "fmin",
-        "heaviside",
+        "heaviside", "gcd", "lcm", "ldexp", "frexp",
     ),
     logic: (
         "logical_and", "logical_or", "logical_xor", "logical_not", "bitwise_and", "bitwise_or",
@@ -50,12 +50,15 @@ _NAMES: dict[object, tuple[str, ...]] = {
         "mm", "bmm", "mv", "dot", "vdot", "inner", "outer", "ger", "addmm", "addmv", "addr",
         "addbmm", "baddbmm", "kron", "cross",
     ),
-    diagonal: ("diag", "diagonal", "diag_embed", "diagflat", "trace", "tril", "triu"),
+    diagonal: (
+        "diag", "diagonal", "diag_embed", "diagflat", "trace", "tril", "triu", "diagonal_scatter",
+    ),
     distance: ("norm", "dist"),
     select: (
         "gather", "scatter", "scatter_add", "scatter_reduce", "index_select", "index_add",
         "index_copy", "index_fill", "index_put", "masked_fill", "masked_select",
         "masked_scatter", "take", "take_along_dim", "nonzero", "argwhere", "select",
+        "slice_scatter", "select_scatter",
     ),
     sort: (
         "sort", "argsort", "msort", "topk", "kthvalue", "median", "nanmedian", "mode",
@@ -149,7 +152,7 @@ for _alias, _name in (("arcsin", "asin"), ("arccos", "acos"), ("arctan", "atan")
                       ("absolute", "abs")):  # fmt: skip
     _INPLACE[_alias + "_"] = _INPLACE[_name + "_"]
 for _name in ("remainder", "fmod", "atan2", "hypot", "xlogy", "copysign", "lerp", "addcmul",
-              "addcdiv", "float_power", "heaviside"):  # fmt: skip
+              "addcdiv", "float_power", "heaviside", "gcd", "lcm", "ldexp"):  # fmt: skip
     _INPLACE[_name + "_"] = getattr(arith, _name)
 for _name in ("bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "bitwise_left_shift",
               "bitwise_right_shift"):  # fmt: skip
@@ -234,6 +237,7 @@ def tensor_methods() -> dict[str, Callable]:
         slogdet=la.slogdet,
         pinverse=la.pinv,
         matrix_power=la.matrix_power,
+        matrix_exp=la.matrix_exp,
         cholesky=la.legacy_cholesky,
         svd=la.legacy_svd,
         qr=la.legacy_qr,

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from neuralab.ops._util import one_dim, scatter_add_rows, unbroadcast
+from neuralab.ops._util import one_dim, scatter_add_rows, to_tensor, unbroadcast
 from neuralab.ops.shape import getitem
 from neuralab.tensor import Tensor, _index, constant, make
 
@@ -383,3 +383,60 @@ def select(input: Tensor, dim: int, index: int) -> Tensor:
     if not -n <= index < n:
         raise IndexError(f"select: index {index} is out of range for dimension {dim} of size {n}")
     return getitem(input, (slice(None),) * ax + (index,))
+
+
+def unravel_index(indices: Any, shape: Any) -> tuple[Tensor, ...]:
+    """The coordinates, one int64 tensor per dimension of ``shape``, of flat ``indices`` into a
+    C-ordered array of that shape (torch.unravel_index)."""
+    idx = _indices(indices, "unravel_index")
+    dims = (int(shape),) if isinstance(shape, int | np.integer) else tuple(int(d) for d in shape)
+    size = int(np.prod(dims))
+    if idx.size and (idx.min() < -size or idx.max() >= size):
+        raise RuntimeError(
+            f"unravel_index: indices must be in [{-size}, {size}) for shape {dims}, got "
+            f"values from {idx.min()} to {idx.max()}"
+        )
+    coords = np.unravel_index(np.where(idx < 0, idx + size, idx), dims)
+    return tuple(constant(np.asarray(c, np.int64)) for c in coords)
+
+
+def _scatter_into(op: str, input: Tensor, src: Any, where: tuple) -> Tensor:
+    """``input`` with the basic-indexed region ``where`` replaced by ``src``: the gradient
+    outside the region goes to input, the region's to src."""
+    s = to_tensor(src)
+    x = input._data
+    out = x.copy()
+    if out[where].shape != s._data.shape:
+        raise RuntimeError(
+            f"{op}: src of shape {s._data.shape} does not fit the region of shape "
+            f"{out[where].shape} it replaces"
+        )
+    out[where] = s._data
+
+    def backward(g: np.ndarray) -> tuple:
+        gx = None
+        if input.requires_grad:
+            gx = g.copy()
+            gx[where] = 0
+        return gx, (np.array(g[where]) if s.requires_grad else None)
+
+    return make(out, (input, s), backward)
+
+
+def slice_scatter(
+    input: Tensor, src: Any, dim: int = 0, start: int | None = None, end: int | None = None,
+    step: int = 1,
+) -> Tensor:  # fmt: skip
+    """``input`` with ``input[..., start:end:step, ...]`` (along ``dim``) replaced by ``src``."""
+    ax = one_dim(dim, input.ndim, "slice_scatter")
+    where = (slice(None),) * ax + (slice(start, end, step),)
+    return _scatter_into("slice_scatter", input, src, where)
+
+
+def select_scatter(input: Tensor, src: Any, dim: int, index: int) -> Tensor:
+    """``input`` with its slice at ``index`` along ``dim`` replaced by ``src``."""
+    ax = one_dim(dim, input.ndim, "select_scatter")
+    n = input.shape[ax]
+    if not -n <= index < n:
+        raise IndexError(f"select_scatter: index {index} is out of range for dim {dim} of size {n}")
+    return _scatter_into("select_scatter", input, src, (slice(None),) * ax + (index,))

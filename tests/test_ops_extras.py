@@ -1,0 +1,178 @@
+"""Smaller torch functions against torch: windows, frombuffer, gcd/lcm/ldexp/frexp,
+unravel_index, slice/select/diagonal_scatter, combinations, the trapezoidal rule, vander and
+matrix_exp (values, dtypes and gradients)."""
+
+import numpy as np
+import pytest
+import torch
+from oracle import compare
+
+import neuralab as nl
+
+WINDOWS = ["hann_window", "hamming_window", "blackman_window", "bartlett_window", "kaiser_window"]
+
+
+@pytest.mark.parametrize("name", WINDOWS)
+@pytest.mark.parametrize("n", [0, 1, 2, 7, 16])
+@pytest.mark.parametrize("periodic", [True, False])
+def test_windows_match_torch(name, n, periodic):
+    ours, theirs = getattr(nl, name)(n, periodic), getattr(torch, name)(n, periodic)
+    assert ours.dtype == nl.float32 and theirs.dtype == torch.float32
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), atol=2e-6)
+    doubled = getattr(nl, name)(n, periodic, dtype=nl.float64)
+    np.testing.assert_allclose(
+        doubled.numpy(), getattr(torch, name)(n, periodic, dtype=torch.float64).numpy(), atol=1e-12
+    )
+
+
+def test_window_arguments_and_errors():
+    np.testing.assert_allclose(
+        nl.hamming_window(9, alpha=0.5, beta=0.5).numpy(),
+        torch.hamming_window(9, True, 0.5, 0.5).numpy(),
+        atol=1e-6,
+    )
+    np.testing.assert_allclose(
+        nl.kaiser_window(9, beta=5.0).numpy(), torch.kaiser_window(9, True, 5.0).numpy(), atol=1e-6
+    )
+    with pytest.raises(TypeError, match="floating-point"):
+        nl.hann_window(4, dtype=nl.int64)
+
+
+def test_frombuffer_shares_a_writable_buffer():
+    buf = bytearray(np.arange(6, dtype=np.float32).tobytes())
+    t = nl.frombuffer(buf, dtype=nl.float32, count=4, offset=4)
+    assert t.tolist() == [1.0, 2.0, 3.0, 4.0]
+    t[0] = 100.0
+    assert np.frombuffer(buf, np.float32)[1] == 100.0
+
+
+def test_gcd_lcm_ldexp_frexp_match_torch():
+    a, b = np.array([12, -18, 0, 7]), np.array([8, 27, 0, -21])
+    for fn in ("gcd", "lcm"):
+        ours = getattr(nl, fn)(nl.tensor(a), nl.tensor(b))
+        np.testing.assert_array_equal(
+            ours.numpy(), getattr(torch, fn)(torch.tensor(a), torch.tensor(b)).numpy()
+        )
+        x = nl.tensor(a)
+        getattr(x, fn + "_")(nl.tensor(b))
+        np.testing.assert_array_equal(x.numpy(), ours.numpy())
+    with pytest.raises(TypeError, match="gcd: expected integer tensors"):
+        nl.gcd(nl.tensor([1.5]), nl.tensor([2.0]))
+    x, e = np.array([0.75, -3.0, 1e-3]), np.array([2, 0, 10])
+    compare(lambda t: nl.ldexp(t, nl.tensor(e)), lambda t: torch.ldexp(t, torch.tensor(e)), [x])
+    # a negative integer exponent: the slope is 2^e (torch's backward gives 0 there)
+    t = nl.tensor([3.0], requires_grad=True)
+    nl.ldexp(t, nl.tensor([-2])).backward()
+    assert t.grad.tolist() == [0.25]
+    m, ex = nl.frexp(nl.tensor(x.astype(np.float32)))
+    tm, tex = torch.frexp(torch.tensor(x.astype(np.float32)))
+    np.testing.assert_array_equal(m.numpy(), tm.numpy())
+    np.testing.assert_array_equal(ex.numpy(), tex.numpy())
+    assert ex.dtype == nl.int32
+
+
+def test_unravel_index_matches_torch():
+    idx = np.array([[0, 5, 11], [-1, 7, 3]])
+    ours = nl.unravel_index(nl.tensor(idx), (3, 4))
+    theirs = torch.unravel_index(torch.tensor(idx), (3, 4))
+    for o, t in zip(ours, theirs):
+        np.testing.assert_array_equal(o.numpy(), t.numpy())
+    with pytest.raises(RuntimeError, match=r"must be in \[-12, 12\) for shape \(3, 4\)"):
+        nl.unravel_index(nl.tensor([12]), (3, 4))
+
+
+@pytest.mark.parametrize(
+    "name, shapes, kwargs",
+    [
+        ("slice_scatter", [(5, 4), (2, 4)], dict(dim=0, start=1, end=5, step=2)),
+        ("slice_scatter", [(3, 6), (3, 3)], dict(dim=1, start=3)),
+        ("select_scatter", [(3, 4, 2), (3, 2)], dict(dim=1, index=-1)),
+        ("diagonal_scatter", [(4, 5), (4,)], dict(offset=1)),
+        ("diagonal_scatter", [(2, 3, 3), (2, 2)], dict(offset=-1, dim1=1, dim2=2)),
+    ],
+)
+def test_scatters_into_views_match_torch(name, shapes, kwargs):
+    rng = np.random.default_rng(0)
+    arrays = [rng.standard_normal(s) for s in shapes]
+    compare(
+        lambda x, s: getattr(nl, name)(x, s, **kwargs),
+        lambda x, s: getattr(torch, name)(x, s, **kwargs),
+        arrays,
+    )
+
+
+def test_a_scatter_into_a_view_refuses_a_source_of_the_wrong_shape():
+    with pytest.raises(RuntimeError, match=r"src of shape \(3,\) does not fit .* \(2,\)"):
+        nl.zeros(2, 2).diagonal_scatter(nl.ones(3))
+    with pytest.raises(RuntimeError, match=r"slice_scatter: src of shape \(1, 2\)"):
+        nl.slice_scatter(nl.zeros(4, 2), nl.ones(1, 2), start=0, end=2)
+
+
+@pytest.mark.parametrize("r, replace", [(2, False), (3, False), (2, True), (0, False), (5, False)])
+def test_combinations_match_torch(r, replace):
+    x = np.array([1.0, 2.0, 4.0, 8.0])
+    ours = nl.combinations(nl.tensor(x), r, replace)
+    theirs = torch.combinations(torch.tensor(x), r, replace)
+    assert tuple(ours.shape) == tuple(theirs.shape)
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    if ours.numel():
+        compare(
+            lambda t: nl.combinations(t, r, replace),
+            lambda t: torch.combinations(t, r, replace),
+            [x],
+        )
+
+
+@pytest.mark.parametrize(
+    "fn, kwargs",
+    [
+        ("trapezoid", {}),
+        ("trapezoid", dict(dx=0.5, dim=0)),
+        ("trapz", dict(dim=0)),
+        ("cumulative_trapezoid", {}),
+        ("cumulative_trapezoid", dict(dx=2.0, dim=0)),
+    ],
+)
+def test_the_trapezoidal_rule_matches_torch(fn, kwargs):
+    y = np.random.default_rng(1).standard_normal((4, 5))
+    compare(lambda t: getattr(nl, fn)(t, **kwargs), lambda t: getattr(torch, fn)(t, **kwargs), [y])
+
+
+@pytest.mark.parametrize("fn", ["trapezoid", "cumulative_trapezoid"])
+def test_the_trapezoidal_rule_at_given_points_matches_torch(fn):
+    rng = np.random.default_rng(2)
+    y, x1, x2 = rng.standard_normal((3, 5)), np.sort(rng.random(5)), np.sort(rng.random((3, 5)))
+    for x in (x1, x2):
+        compare(lambda a, b: getattr(nl, fn)(a, b), lambda a, b: getattr(torch, fn)(a, b), [y, x])
+    with pytest.raises(ValueError, match="x has 4 points for 5 values"):
+        nl.trapezoid(nl.tensor(y), nl.tensor(x1[:4]))
+
+
+def test_vander_matches_torch():
+    x = np.array([1.5, -2.0, 0.5])
+    for kw in ({}, dict(N=4), dict(N=2, increasing=True)):
+        ours, theirs = nl.vander(nl.from_numpy(x), **kw), torch.vander(torch.from_numpy(x), **kw)
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12)
+    # torch's own backward of vander fails here ("modified by an inplace operation"), so the
+    # gradient is checked against its formula: d/dx_i Σ_j g_ij x_i^p_j = Σ_j g_ij p_j x_i^(p_j - 1)
+    t = nl.from_numpy(x.copy()).requires_grad_()
+    g = np.random.default_rng(4).standard_normal((3, 4))
+    nl.vander(t, N=4).backward(nl.from_numpy(g))
+    powers = np.arange(3, -1, -1)
+    expected = (g * powers * x[:, None] ** np.maximum(powers - 1, 0)).sum(1)
+    np.testing.assert_allclose(t.grad.numpy(), expected, rtol=1e-12)
+    ints = nl.vander(nl.tensor([1, 2, 3]))
+    assert (
+        ints.dtype == nl.int64 and ints.tolist() == torch.vander(torch.tensor([1, 2, 3])).tolist()
+    )
+
+
+def test_matrix_exp_matches_torch():
+    a = np.random.default_rng(3).standard_normal((2, 3, 3)) * 0.7
+    compare(nl.matrix_exp, torch.matrix_exp, [a])
+    compare(nl.linalg.matrix_exp, torch.linalg.matrix_exp, [a], np.float64)
+    np.testing.assert_allclose(
+        nl.from_numpy(a[0]).matrix_exp().numpy(),
+        torch.from_numpy(a[0]).matrix_exp().numpy(),
+        rtol=1e-10,
+    )
