@@ -15,6 +15,7 @@ CASES = [  # (layer name, args, kwargs, input shape)
     ("LazyConv1d", (4, 3), {"padding": 1}, (2, 3, 10)),
     ("LazyConv2d", (6, 5), {"stride": 2, "groups": 2}, (2, 4, 12, 12)),
     ("LazyConv2d", (6, 3), {}, (3, 9, 9)),  # unbatched
+    ("LazyConv3d", (4, 2), {"padding": 1}, (2, 3, 4, 5, 5)),
     ("LazyConvTranspose1d", (2, 4), {"stride": 2}, (2, 3, 6)),
     ("LazyConvTranspose2d", (4, 2), {"stride": 2, "groups": 2}, (2, 6, 5, 5)),
     ("LazyBatchNorm1d", (), {}, (8, 5)),

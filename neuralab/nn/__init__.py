@@ -306,3 +306,16 @@ from neuralab.nn.layers.fold import Fold, Unfold  # noqa: E402
 from neuralab.nn.layers.pooling import ChannelShuffle, LPPool1d, LPPool2d  # noqa: E402
 
 __all__ += ["ChannelShuffle", "Fold", "LPPool1d", "LPPool2d", "Unfold"]
+
+from neuralab.nn.layers.conv import Conv3d  # noqa: E402
+from neuralab.nn.layers.lazy import LazyConv3d  # noqa: E402
+from neuralab.nn.layers.pooling import (  # noqa: E402
+    AdaptiveAvgPool3d,
+    AdaptiveMaxPool3d,
+    AvgPool3d,
+    MaxPool3d,
+)
+
+__all__ += [
+    "AdaptiveAvgPool3d", "AdaptiveMaxPool3d", "AvgPool3d", "Conv3d", "LazyConv3d", "MaxPool3d",
+]  # fmt: skip

@@ -193,6 +193,13 @@ class Conv2d(_Conv):
     _function = staticmethod(F.conv2d)
 
 
+class Conv3d(_Conv):
+    """3-D convolution (cross-correlation) over (N, C_in, D, H, W) → (N, C_out, D', H', W')."""
+
+    _nd = 3
+    _function = staticmethod(F.conv3d)
+
+
 class _ConvTransposeNd(_ConvNd):
     """ConvTranspose1d and ConvTranspose2d: torch's constructor and ``output_size`` handling.
 

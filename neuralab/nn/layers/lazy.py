@@ -14,7 +14,7 @@ import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from neuralab.nn.layers.conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
+from neuralab.nn.layers.conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d
 from neuralab.nn.layers.linear import Linear
 from neuralab.nn.layers.normalization import (
     BatchNorm1d,
@@ -30,8 +30,8 @@ from neuralab.tensor import Tensor
 
 __all__ = [
     "LazyBatchNorm1d", "LazyBatchNorm2d", "LazyBatchNorm3d", "LazyConv1d", "LazyConv2d",
-    "LazyConvTranspose1d", "LazyConvTranspose2d", "LazyInstanceNorm1d", "LazyInstanceNorm2d",
-    "LazyInstanceNorm3d", "LazyLinear", "LazyModuleMixin",
+    "LazyConv3d", "LazyConvTranspose1d", "LazyConvTranspose2d", "LazyInstanceNorm1d",
+    "LazyInstanceNorm2d", "LazyInstanceNorm3d", "LazyLinear", "LazyModuleMixin",
 ]  # fmt: skip
 
 
@@ -208,6 +208,12 @@ class LazyConv2d(_LazyConvForward, Conv2d):
     """nn.Conv2d whose ``in_channels`` comes from its first input."""
 
     cls_to_become = Conv2d
+
+
+class LazyConv3d(_LazyConvForward, Conv3d):
+    """nn.Conv3d whose ``in_channels`` comes from its first input."""
+
+    cls_to_become = Conv3d
 
 
 class LazyConvTranspose1d(_LazyConvTranspose, ConvTranspose1d):

@@ -1,6 +1,6 @@
-"""Pooling and resampling layers: max/average/power-average pooling (1-D, 2-D), adaptive
-average and max pooling, unpooling, Upsample, and the rearrangements PixelShuffle /
-PixelUnshuffle / ChannelShuffle."""
+"""Pooling and resampling layers: max/average pooling (1-D, 2-D, 3-D), power-average pooling,
+adaptive average and max pooling (1-D to 3-D), unpooling, Upsample, and the rearrangements
+PixelShuffle / PixelUnshuffle / ChannelShuffle."""
 
 from __future__ import annotations
 
@@ -15,15 +15,19 @@ from neuralab.tensor import Tensor
 __all__ = [
     "AdaptiveAvgPool1d",
     "AdaptiveAvgPool2d",
+    "AdaptiveAvgPool3d",
     "AdaptiveMaxPool1d",
     "AdaptiveMaxPool2d",
+    "AdaptiveMaxPool3d",
     "AvgPool1d",
     "AvgPool2d",
+    "AvgPool3d",
     "ChannelShuffle",
     "LPPool1d",
     "LPPool2d",
     "MaxPool1d",
     "MaxPool2d",
+    "MaxPool3d",
     "MaxUnpool2d",
     "PixelShuffle",
     "PixelUnshuffle",
@@ -84,6 +88,12 @@ class MaxPool2d(_MaxPoolNd):
     """Max pooling over (N, C, H, W) windows; ``return_indices`` feeds ``MaxUnpool2d``."""
 
     _pool = staticmethod(F.max_pool2d)
+
+
+class MaxPool3d(_MaxPoolNd):
+    """Max pooling over (N, C, D, H, W) windows (without ``return_indices``)."""
+
+    _pool = staticmethod(F.max_pool3d)
 
 
 class _AvgPoolNd(Module):
@@ -170,6 +180,31 @@ class AvgPool2d(_AvgPoolNd):
         return total * ((kh * kw) / self.divisor_override)
 
 
+class AvgPool3d(_AvgPoolNd):
+    """Average pooling over (N, C, D, H, W) windows; ``divisor_override`` replaces the window's
+    count as the divisor."""
+
+    _pool = staticmethod(F.avg_pool3d)
+
+    def __init__(
+        self,
+        kernel_size: Size,
+        stride: Size | None = None,
+        padding: Size = 0,
+        ceil_mode: bool = False,
+        count_include_pad: bool = True,
+        divisor_override: int | None = None,
+    ) -> None:
+        super().__init__(kernel_size, stride, padding, ceil_mode, count_include_pad)
+        self.divisor_override = divisor_override
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.avg_pool3d(
+            input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+            self.count_include_pad, self.divisor_override,
+        )  # fmt: skip
+
+
 class _AdaptivePoolNd(Module):
     """Pooling to a fixed ``output_size``, whatever the input size, through ``_pool``."""
 
@@ -198,6 +233,12 @@ class AdaptiveAvgPool1d(_AdaptivePoolNd):
     _pool = staticmethod(F.adaptive_avg_pool1d)
 
 
+class AdaptiveAvgPool3d(_AdaptivePoolNd):
+    """Average pooling of (N, C, D, H, W) to a fixed output size (D_out, H_out, W_out)."""
+
+    _pool = staticmethod(F.adaptive_avg_pool3d)
+
+
 class _AdaptiveMaxPoolNd(_AdaptivePoolNd):
     """Max pooling to a fixed output size; ``return_indices`` also gives the flat positions."""
 
@@ -221,6 +262,12 @@ class AdaptiveMaxPool2d(_AdaptiveMaxPoolNd):
     """Max pooling of (N, C, H, W) to a fixed output size (H_out, W_out)."""
 
     _pool = staticmethod(F.adaptive_max_pool2d)
+
+
+class AdaptiveMaxPool3d(_AdaptiveMaxPoolNd):
+    """Max pooling of (N, C, D, H, W) to a fixed output size (without ``return_indices``)."""
+
+    _pool = staticmethod(F.adaptive_max_pool3d)
 
 
 class MaxUnpool2d(Module):

@@ -3,20 +3,29 @@
 from neuralab.nn.layers.conv import (
     Conv1d,
     Conv2d,
+    Conv3d,
     ConvTranspose1d,
     ConvTranspose2d,
     _ConvNd,
     _ConvTransposeNd,
 )
-from neuralab.nn.layers.lazy import LazyConv1d, LazyConv2d, LazyConvTranspose1d, LazyConvTranspose2d
+from neuralab.nn.layers.lazy import (
+    LazyConv1d,
+    LazyConv2d,
+    LazyConv3d,
+    LazyConvTranspose1d,
+    LazyConvTranspose2d,
+)
 
 __all__ = [
     "Conv1d",
     "Conv2d",
+    "Conv3d",
     "ConvTranspose1d",
     "ConvTranspose2d",
     "LazyConv1d",
     "LazyConv2d",
+    "LazyConv3d",
     "LazyConvTranspose1d",
     "LazyConvTranspose2d",
     "_ConvNd",

@@ -1,0 +1,210 @@
+"""3-D (volumetric) convolution and pooling over (N, C, D, H, W), composed from the 2-D
+kernels and differentiable ops, so their gradients come for free.
+
+A 3-D convolution is a sum over the kernel's depth: for each depth tap, the input's depth
+slices that tap reads go through a 2-D convolution as one batch of N·D_out images. Max pooling
+takes 2-D windows per depth slice, then the maximum over the depth window; average pooling is a
+3-D convolution with a kernel of ones divided by the window's count (torch's
+``count_include_pad``, ``ceil_mode`` and ``divisor_override``). Adaptive pooling is separable:
+height and width first, then depth.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from neuralab.ops._util import to_tensor
+from neuralab.ops._window import check_float, ntuple
+from neuralab.ops.adaptive_pool import adaptive_max_pool2d
+from neuralab.ops.conv import conv2d
+from neuralab.ops.elementwise import div, maximum
+from neuralab.ops.padding import pad
+from neuralab.ops.pool import _geometry, adaptive_avg_pool2d, max_pool2d
+from neuralab.ops.shape import getitem, permute, reshape
+from neuralab.tensor import Tensor, constant
+
+Triple = tuple[int, int, int]
+
+
+def _batched(op: str, x: Tensor) -> tuple[Tensor, bool]:
+    """``x`` as (N, C, D, H, W), and whether it came batched ((C, D, H, W) otherwise)."""
+    if x.ndim not in (4, 5):
+        raise ValueError(
+            f"{op}: expected a 4-D (C, D, H, W) or 5-D (N, C, D, H, W) input, got shape "
+            f"{tuple(x.shape)}"
+        )
+    return (x, True) if x.ndim == 5 else (reshape(x, 1, *x.shape), False)
+
+
+def _unbatch(y: Tensor, batched: bool) -> Tensor:
+    return y if batched else reshape(y, *y.shape[1:])
+
+
+def _same_pads(padding: Any, kernel: Triple, dilation: Triple, stride: Triple, op: str) -> list:
+    """(before, after) zero padding per dimension; 'same' puts an odd extra after, as torch."""
+    if padding == "valid":
+        return [(0, 0)] * 3
+    if padding == "same":
+        if stride != (1, 1, 1):
+            raise ValueError(f"{op}: padding='same' is not supported for strided convolutions")
+        totals = [d * (k - 1) for k, d in zip(kernel, dilation)]
+        return [(t // 2, t - t // 2) for t in totals]
+    if isinstance(padding, str):
+        raise ValueError(f"{op}: padding must be 'same', 'valid' or sizes, got {padding!r}")
+    return [(p, p) for p in ntuple(padding, 3, "padding", op, 0)]
+
+
+def conv3d(
+    input: Any,
+    weight: Any,
+    bias: Any = None,
+    stride: int | tuple[int, int, int] = 1,
+    padding: int | tuple[int, int, int] | str = 0,
+    dilation: int | tuple[int, int, int] = 1,
+    groups: int = 1,
+) -> Tensor:
+    """3-D cross-correlation of (N, C, D, H, W) ``input`` with ``weight`` (C_out, C/groups,
+    kD, kH, kW) (torch's conv3d)."""
+    op = "conv3d"
+    x, w = to_tensor(input), to_tensor(weight)
+    check_float(op, x, w)
+    x, batched = _batched(op, x)
+    if w.ndim != 5:
+        raise ValueError(
+            f"{op}: weight must be 5-D (out_channels, in_channels/groups, kD, kH, kW), got shape "
+            f"{tuple(w.shape)}"
+        )
+    if x.shape[1] != w.shape[1] * groups:
+        raise ValueError(
+            f"{op}: input of shape {tuple(x.shape)} has {x.shape[1]} channels but weight "
+            f"{tuple(w.shape)} with groups={groups} expects {w.shape[1] * groups}"
+        )
+    kernel = tuple(w.shape[2:])
+    stride = ntuple(stride, 3, "stride", op, 1)
+    dilation = ntuple(dilation, 3, "dilation", op, 1)
+    pads = _same_pads(padding, kernel, dilation, stride, op)
+    if any(p for pair in pads for p in pair):
+        x = pad(x, [p for pair in reversed(pads) for p in pair])
+    n, c, depth = x.shape[:3]
+    (kd, sd, dd) = kernel[0], stride[0], dilation[0]
+    out_d = (depth - dd * (kd - 1) - 1) // sd + 1
+    if out_d < 1:
+        raise ValueError(f"{op}: input of shape {tuple(x.shape)} is smaller than the kernel")
+    total = None
+    for k in range(kd):
+        first = k * dd
+        slab = getitem(
+            x, (slice(None), slice(None), slice(first, first + (out_d - 1) * sd + 1, sd))
+        )
+        images = reshape(permute(slab, 0, 2, 1, 3, 4), n * out_d, c, *x.shape[3:])
+        part = conv2d(images, getitem(w, (slice(None), slice(None), k)), None, stride[1:], 0,
+                      dilation[1:], groups)  # fmt: skip
+        total = part if total is None else total + part
+    y = permute(reshape(total, n, out_d, *total.shape[1:]), 0, 2, 1, 3, 4)
+    if bias is not None:
+        y = y + reshape(to_tensor(bias), 1, -1, 1, 1, 1)
+    return _unbatch(y, batched)
+
+
+def max_pool3d(
+    input: Any,
+    kernel_size: int | Triple,
+    stride: int | Triple | None = None,
+    padding: int | Triple = 0,
+    dilation: int | Triple = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+) -> Tensor:
+    """Max over each (kD, kH, kW) window of (N, C, D, H, W) ``input`` (torch's max_pool3d;
+    without ``return_indices``)."""
+    op = "max_pool3d"
+    if return_indices:
+        raise NotImplementedError(f"{op}: return_indices=True is not supported")
+    x, batched = _batched(op, to_tensor(input))
+    n, c, depth, h, w = x.shape
+    kernel, stride, pads_, dil, out, pads = _geometry(
+        op, 3, tuple(x.shape), tuple(x.shape), kernel_size, stride, padding, dilation, ceil_mode
+    )
+    planes = reshape(x, n, c * depth, h, w)
+    flat = max_pool2d(planes, kernel[1:], stride[1:], pads_[1:], dil[1:], ceil_mode)
+    y = reshape(flat, n, c, depth, *flat.shape[2:])
+    before, after = pads[0]
+    if before or after:
+        y = pad(y, [0, 0, 0, 0, before, after], value=-np.inf)
+    best = None
+    for k in range(kernel[0]):
+        first = k * dil[0]
+        slab = getitem(
+            y,
+            (
+                slice(None),
+                slice(None),
+                slice(first, first + (out[0] - 1) * stride[0] + 1, stride[0]),
+            ),
+        )
+        best = slab if best is None else maximum(best, slab)
+    return _unbatch(best, batched)
+
+
+def avg_pool3d(
+    input: Any,
+    kernel_size: int | Triple,
+    stride: int | Triple | None = None,
+    padding: int | Triple = 0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+    divisor_override: int | None = None,
+) -> Tensor:
+    """Mean over each (kD, kH, kW) window of (N, C, D, H, W) ``input`` (torch's avg_pool3d)."""
+    op = "avg_pool3d"
+    x, batched = _batched(op, to_tensor(input))
+    n, c = x.shape[:2]
+    kernel, stride, _, _, _, pads = _geometry(
+        op, 3, tuple(x.shape), tuple(x.shape), kernel_size, stride, padding, 1, ceil_mode
+    )
+    widths = [p for pair in reversed(pads) for p in pair]
+    ones = constant(np.ones((1, 1, *kernel), x._data.dtype))
+    sums = conv3d(pad(reshape(x, n * c, 1, *x.shape[2:]), widths), ones, stride=stride)
+    if divisor_override:
+        counts: Any = float(divisor_override)
+    else:
+        real = np.ones(x.shape[2:], x._data.dtype)
+        if count_include_pad:  # the padding counts, the extra ceil_mode cells do not
+            real = np.pad(real, [(b, min(a, b)) for b, a in pads], constant_values=1)
+            grown = [(0, a - min(a, b)) for b, a in pads]
+        else:
+            grown = pads
+        field = np.pad(real, grown)[None, None]
+        counts = conv3d(constant(field), ones, stride=stride)
+    y = reshape(div(sums, counts), n, c, *sums.shape[2:])
+    return _unbatch(y, batched)
+
+
+def _adaptive3d(op: str, input: Any, output_size: Any, pool2d: Any) -> Tensor:
+    """Separable adaptive pooling: (H, W) of every depth slice, then (D, ·) of every column."""
+    x, batched = _batched(op, to_tensor(input))
+    n, c, depth, h, w = x.shape
+    size = (output_size,) * 3 if isinstance(output_size, int) else tuple(output_size)
+    if len(size) != 3:
+        raise ValueError(f"{op}: output_size must be an int or 3 sizes, got {output_size!r}")
+    od, oh, ow = (s if s is not None else full for s, full in zip(size, (depth, h, w)))
+    planes = pool2d(reshape(x, n, c * depth, h, w), (oh, ow))
+    columns = pool2d(reshape(planes, n, c, depth, oh * ow), (od, oh * ow))
+    return _unbatch(reshape(columns, n, c, od, oh, ow), batched)
+
+
+def adaptive_avg_pool3d(input: Any, output_size: int | tuple) -> Tensor:
+    """Average (N, C, D, H, W) ``input`` to ``output_size`` (torch's adaptive_avg_pool3d)."""
+    return _adaptive3d("adaptive_avg_pool3d", input, output_size, adaptive_avg_pool2d)
+
+
+def adaptive_max_pool3d(
+    input: Any, output_size: int | tuple, return_indices: bool = False
+) -> Tensor:
+    """Max-pool (N, C, D, H, W) ``input`` to ``output_size`` (torch's adaptive_max_pool3d;
+    without ``return_indices``)."""
+    if return_indices:
+        raise NotImplementedError("adaptive_max_pool3d: return_indices=True is not supported")
+    return _adaptive3d("adaptive_max_pool3d", input, output_size, adaptive_max_pool2d)
