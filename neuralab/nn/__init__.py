@@ -319,3 +319,7 @@ from neuralab.nn.layers.pooling import (  # noqa: E402
 __all__ += [
     "AdaptiveAvgPool3d", "AdaptiveMaxPool3d", "AvgPool3d", "Conv3d", "LazyConv3d", "MaxPool3d",
 ]  # fmt: skip
+
+from neuralab.nn.layers.loss import CTCLoss  # noqa: E402
+
+__all__ += ["CTCLoss"]

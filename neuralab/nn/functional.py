@@ -31,6 +31,7 @@ from neuralab.ops.adaptive_pool import (
 from neuralab.ops.attention import scaled_dot_product_attention
 from neuralab.ops.bilinear import bilinear
 from neuralab.ops.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
+from neuralab.ops.ctc_loss import ctc_loss
 from neuralab.ops.distribution_loss import gaussian_nll_loss, kl_div, poisson_nll_loss
 from neuralab.ops.dropout import (
     alpha_dropout,
@@ -154,6 +155,7 @@ __all__ = [
     "cosine_embedding_loss",
     "cosine_similarity",
     "cross_entropy",
+    "ctc_loss",
     "dropout",
     "dropout1d",
     "dropout2d",

@@ -21,7 +21,8 @@ from neuralab.ops._loss_util import REDUCTIONS, check_reduction, legacy_reductio
 from neuralab.tensor import Tensor, as_array, constant
 
 __all__ = [
-    "BCELoss", "BCEWithLogitsLoss", "CosineEmbeddingLoss", "CrossEntropyLoss", "GaussianNLLLoss",
+    "BCELoss", "BCEWithLogitsLoss", "CTCLoss", "CosineEmbeddingLoss", "CrossEntropyLoss",
+    "GaussianNLLLoss",
     "HingeEmbeddingLoss", "HingeLoss", "HuberLoss", "KLDivLoss", "L1Loss", "LogisticLoss",
     "MSELoss", "MarginRankingLoss", "MultiLabelMarginLoss", "MultiLabelSoftMarginLoss",
     "MultiMarginLoss", "NLLLoss", "NLLLoss2d", "PerceptronLoss", "PoissonNLLLoss",
@@ -407,6 +408,27 @@ class NLLLoss(_WeightedLoss):
 
 class NLLLoss2d(NLLLoss):
     """torch's deprecated alias of NLLLoss for (N, C, H, W) input (NLLLoss handles any rank)."""
+
+
+class CTCLoss(_Loss):
+    """Connectionist temporal classification: the loss of a label sequence over every alignment
+    of it to the input frames (speech, handwriting); ``forward(log_probs, targets,
+    input_lengths, target_lengths)`` with (T, N, C) log-probabilities."""
+
+    def __init__(
+        self, blank: int = 0, reduction: str = "mean", zero_infinity: bool = False
+    ) -> None:
+        super().__init__(reduction=reduction)
+        self.blank = blank
+        self.zero_infinity = zero_infinity
+
+    def forward(
+        self, log_probs: Tensor, targets: Tensor, input_lengths: Any, target_lengths: Any
+    ) -> Tensor:
+        return F.ctc_loss(
+            log_probs, targets, input_lengths, target_lengths, self.blank, self.reduction,
+            self.zero_infinity,
+        )  # fmt: skip
 
 
 # The double-softmax bug shows from the first batch on; checking the first calls finds it and
