@@ -145,12 +145,12 @@ class ModuleList(_IndexedModules):
             else:
                 runs.append([i, i, text])
         if not runs:
-            return "ModuleList()"
+            return f"{self._get_name()}()"
         lines = [
             (f"({a}): {t}" if a == b else f"({a}-{b}): {b - a + 1} x {t}").replace("\n", "\n  ")
             for a, b, t in runs
         ]
-        return "ModuleList(\n  " + "\n  ".join(lines) + "\n)"
+        return f"{self._get_name()}(\n  " + "\n  ".join(lines) + "\n)"
 
 
 class ModuleDict(Module):

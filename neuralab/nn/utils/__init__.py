@@ -1,7 +1,9 @@
 """torch.nn.utils: gradient clipping, flattening parameters to one vector, ``rnn`` (padding
-and packing variable-length sequences), and ``eval_mode``/``train_mode`` (switch a model's mode
+and packing variable-length sequences), weight and spectral normalization (the forward-hook
+forms), and ``eval_mode``/``train_mode`` (switch a model's mode
 for a block, restoring each module's own mode); ``stateless.functional_call`` is imported on
-first use."""
+first use, as are ``parametrize`` and ``parametrizations`` (weight and spectral norm as
+parametrizations)."""
 
 from __future__ import annotations
 
@@ -12,6 +14,8 @@ import numpy as np
 
 from neuralab.nn.utils import rnn
 from neuralab.nn.utils.mode import eval_mode, train_mode
+from neuralab.nn.utils.spectral_norm import remove_spectral_norm, spectral_norm
+from neuralab.nn.utils.weight_norm import remove_weight_norm, weight_norm
 from neuralab.ops.shape import cat, reshape
 from neuralab.tensor import Tensor, constant
 
@@ -20,9 +24,13 @@ __all__ = [
     "clip_grad_value_",
     "eval_mode",
     "parameters_to_vector",
+    "remove_spectral_norm",
+    "remove_weight_norm",
     "rnn",
+    "spectral_norm",
     "train_mode",
     "vector_to_parameters",
+    "weight_norm",
 ]
 
 Parameters = Tensor | Iterable[Tensor]
@@ -104,8 +112,8 @@ def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
 
 
 def __getattr__(name: str) -> object:
-    if name == "stateless":  # imported on first use: it brings neuralab.func
+    if name in ("stateless", "parametrize", "parametrizations"):  # imported on first use
         import importlib
 
-        return importlib.import_module("neuralab.nn.utils.stateless")
+        return importlib.import_module(f"neuralab.nn.utils.{name}")
     raise AttributeError(f"module 'neuralab.nn.utils' has no attribute {name!r}")
