@@ -18,6 +18,7 @@ CASES = [  # (layer name, args, kwargs, input shape)
     ("LazyConv3d", (4, 2), {"padding": 1}, (2, 3, 4, 5, 5)),
     ("LazyConvTranspose1d", (2, 4), {"stride": 2}, (2, 3, 6)),
     ("LazyConvTranspose2d", (4, 2), {"stride": 2, "groups": 2}, (2, 6, 5, 5)),
+    ("LazyConvTranspose3d", (2, 2), {"stride": 2}, (1, 3, 2, 3, 3)),
     ("LazyBatchNorm1d", (), {}, (8, 5)),
     ("LazyBatchNorm2d", (), {"affine": False}, (4, 3, 5, 5)),
     ("LazyBatchNorm3d", (), {}, (2, 3, 2, 4, 4)),

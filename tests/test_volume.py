@@ -36,6 +36,41 @@ def test_conv3d_matches_torch(xs, ws, kw, dtype):
     )
 
 
+@pytest.mark.parametrize(
+    "xs, ws, kw",
+    [
+        ((2, 4, 3, 4, 5), (4, 3, 2, 2, 2), {}),
+        ((2, 4, 3, 4, 5), (4, 2, 3, 3, 2), dict(stride=2, padding=1, output_padding=1, groups=2)),
+        (
+            (4, 3, 3, 3),
+            (4, 2, 3, 3, 3),
+            dict(stride=(1, 2, 3), dilation=(2, 1, 1), padding=(2, 1, 0)),
+        ),
+    ],
+)
+def test_conv_transpose3d_matches_torch(xs, ws, kw):
+    rng = np.random.default_rng(5)
+    bias = rng.standard_normal(ws[1] * kw.get("groups", 1))
+    arrays = [rng.standard_normal(xs), rng.standard_normal(ws), bias]
+    compare(
+        lambda x, w, b: F.conv_transpose3d(x, w, b, **kw),
+        lambda x, w, b: TF.conv_transpose3d(x, w, b, **kw),
+        arrays,
+    )
+
+
+def test_conv_transpose3d_layer_sizes_its_output_as_torch():
+    theirs = torch.nn.ConvTranspose3d(3, 2, 3, stride=2, padding=1)
+    ours = nl.nn.ConvTranspose3d(3, 2, 3, stride=2, padding=1)
+    ours.load_state_dict({k: nl.tensor(v.detach().numpy()) for k, v in theirs.state_dict().items()})
+    x = np.random.default_rng(6).standard_normal((1, 3, 3, 4, 4)).astype(np.float32)
+    out = ours(nl.tensor(x), output_size=(6, 8, 8))
+    expected = theirs(torch.tensor(x), output_size=(6, 8, 8))
+    assert out.shape == tuple(expected.shape) == (1, 2, 6, 8, 8)
+    np.testing.assert_allclose(out.numpy(), expected.detach().numpy(), rtol=1e-5, atol=1e-6)
+    assert repr(ours) == repr(theirs)
+
+
 POOL_KW = [
     dict(kernel_size=2),
     dict(kernel_size=(3, 2, 2), stride=(2, 1, 2), padding=1),

@@ -307,8 +307,8 @@ from neuralab.nn.layers.pooling import ChannelShuffle, LPPool1d, LPPool2d  # noq
 
 __all__ += ["ChannelShuffle", "Fold", "LPPool1d", "LPPool2d", "Unfold"]
 
-from neuralab.nn.layers.conv import Conv3d  # noqa: E402
-from neuralab.nn.layers.lazy import LazyConv3d  # noqa: E402
+from neuralab.nn.layers.conv import Conv3d, ConvTranspose3d  # noqa: E402
+from neuralab.nn.layers.lazy import LazyConv3d, LazyConvTranspose3d  # noqa: E402
 from neuralab.nn.layers.pooling import (  # noqa: E402
     AdaptiveAvgPool3d,
     AdaptiveMaxPool3d,
@@ -317,7 +317,8 @@ from neuralab.nn.layers.pooling import (  # noqa: E402
 )
 
 __all__ += [
-    "AdaptiveAvgPool3d", "AdaptiveMaxPool3d", "AvgPool3d", "Conv3d", "LazyConv3d", "MaxPool3d",
+    "AdaptiveAvgPool3d", "AdaptiveMaxPool3d", "AvgPool3d", "Conv3d", "ConvTranspose3d",
+    "LazyConv3d", "LazyConvTranspose3d", "MaxPool3d",
 ]  # fmt: skip
 
 from neuralab.nn.layers.loss import CTCLoss  # noqa: E402

@@ -123,6 +123,7 @@ from neuralab.ops.volume import (
     adaptive_max_pool3d,
     avg_pool3d,
     conv3d,
+    conv_transpose3d,
     max_pool3d,
 )
 
@@ -152,6 +153,7 @@ __all__ = [
     "conv3d",
     "conv_transpose1d",
     "conv_transpose2d",
+    "conv_transpose3d",
     "cosine_embedding_loss",
     "cosine_similarity",
     "cross_entropy",

@@ -108,6 +108,82 @@ def conv3d(
     return _unbatch(y, batched)
 
 
+def conv_transpose3d(
+    input: Any,
+    weight: Any,
+    bias: Any = None,
+    stride: int | Triple = 1,
+    padding: int | Triple = 0,
+    output_padding: int | Triple = 0,
+    groups: int = 1,
+    dilation: int | Triple = 1,
+) -> Tensor:
+    """Transposed 3-D convolution (torch's conv_transpose3d) with ``weight`` (C_in,
+    C_out/groups, kD, kH, kW): a :func:`conv3d` of the input spread out by ``stride`` (zeros
+    between its elements) with the flipped kernel, channels swapped in each group."""
+    op = "conv_transpose3d"
+    x, w = to_tensor(input), to_tensor(weight)
+    check_float(op, x, w)
+    x, batched = _batched(op, x)
+    if w.ndim != 5 or w.shape[0] != x.shape[1] or x.shape[1] % groups:
+        raise ValueError(
+            f"{op}: weight must be (in_channels={x.shape[1]}, out_channels/groups, kD, kH, kW) "
+            f"with in_channels divisible by groups={groups}; got weight {tuple(w.shape)}"
+        )
+    stride = ntuple(stride, 3, "stride", op, 1)
+    dilation = ntuple(dilation, 3, "dilation", op, 1)
+    pads = ntuple(padding, 3, "padding", op, 0)
+    extra = ntuple(output_padding, 3, "output_padding", op, 0)
+    if any(o >= s and o >= d for o, s, d in zip(extra, stride, dilation)):
+        raise ValueError(f"{op}: output_padding {extra} must be smaller than stride or dilation")
+    sizes = [
+        (n - 1) * st - 2 * p + d * (k - 1) + o + 1
+        for n, st, p, d, k, o in zip(x.shape[2:], stride, pads, dilation, w.shape[2:], extra)
+    ]
+    if min(sizes) < 1:
+        raise ValueError(f"{op}: input of shape {tuple(x.shape)} gives an empty output {sizes}")
+    spread = _spread(x, stride)
+    widths = []  # F.pad order: last dimension first; negative widths crop
+    for k, d, p, o in reversed(list(zip(w.shape[2:], dilation, pads, extra))):
+        widths += [d * (k - 1) - p, d * (k - 1) - p + o]
+    spread = pad(spread, widths)
+    c_in, c_out_g, *kernel = w.shape
+    per = c_in // groups
+    flipped = getitem(
+        w,
+        (
+            slice(None),
+            slice(None),
+            slice(None, None, -1),
+            slice(None, None, -1),
+            slice(None, None, -1),
+        ),
+    )
+    turned = reshape(
+        permute(reshape(flipped, groups, per, c_out_g, *kernel), 0, 2, 1, 3, 4, 5),
+        groups * c_out_g,
+        per,
+        *kernel,
+    )
+    y = conv3d(spread, turned, bias, 1, 0, dilation, groups)
+    return _unbatch(y, batched)
+
+
+def _spread(x: Tensor, stride: Triple) -> Tensor:
+    """``x`` with stride − 1 zeros between neighbours along each of its three last axes."""
+    for axis, s in zip((2, 3, 4), stride):
+        if s == 1:
+            continue
+        size = x.shape[axis]
+        x = pad(
+            reshape(x, *x.shape[: axis + 1], 1, *x.shape[axis + 1 :]),
+            [0, 0] * (4 - axis) + [0, s - 1],
+        )
+        x = reshape(x, *x.shape[:axis], size * s, *x.shape[axis + 2 :])
+        x = getitem(x, (slice(None),) * axis + (slice(0, (size - 1) * s + 1),))
+    return x
+
+
 def max_pool3d(
     input: Any,
     kernel_size: int | Triple,

@@ -14,7 +14,14 @@ import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from neuralab.nn.layers.conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d
+from neuralab.nn.layers.conv import (
+    Conv1d,
+    Conv2d,
+    Conv3d,
+    ConvTranspose1d,
+    ConvTranspose2d,
+    ConvTranspose3d,
+)
 from neuralab.nn.layers.linear import Linear
 from neuralab.nn.layers.normalization import (
     BatchNorm1d,
@@ -30,7 +37,8 @@ from neuralab.tensor import Tensor
 
 __all__ = [
     "LazyBatchNorm1d", "LazyBatchNorm2d", "LazyBatchNorm3d", "LazyConv1d", "LazyConv2d",
-    "LazyConv3d", "LazyConvTranspose1d", "LazyConvTranspose2d", "LazyInstanceNorm1d",
+    "LazyConv3d", "LazyConvTranspose1d", "LazyConvTranspose2d", "LazyConvTranspose3d",
+    "LazyInstanceNorm1d",
     "LazyInstanceNorm2d", "LazyInstanceNorm3d", "LazyLinear", "LazyModuleMixin",
 ]  # fmt: skip
 
@@ -226,6 +234,12 @@ class LazyConvTranspose2d(_LazyConvTranspose, ConvTranspose2d):
     """nn.ConvTranspose2d whose ``in_channels`` comes from its first input."""
 
     cls_to_become = ConvTranspose2d
+
+
+class LazyConvTranspose3d(_LazyConvTranspose, ConvTranspose3d):
+    """nn.ConvTranspose3d whose ``in_channels`` comes from its first input."""
+
+    cls_to_become = ConvTranspose3d
 
 
 class _LazyNorm(LazyModuleMixin):

@@ -6,6 +6,7 @@ from neuralab.nn.layers.conv import (
     Conv3d,
     ConvTranspose1d,
     ConvTranspose2d,
+    ConvTranspose3d,
     _ConvNd,
     _ConvTransposeNd,
 )
@@ -15,6 +16,7 @@ from neuralab.nn.layers.lazy import (
     LazyConv3d,
     LazyConvTranspose1d,
     LazyConvTranspose2d,
+    LazyConvTranspose3d,
 )
 
 __all__ = [
@@ -23,11 +25,13 @@ __all__ = [
     "Conv3d",
     "ConvTranspose1d",
     "ConvTranspose2d",
+    "ConvTranspose3d",
     "LazyConv1d",
     "LazyConv2d",
     "LazyConv3d",
     "LazyConvTranspose1d",
     "LazyConvTranspose2d",
+    "LazyConvTranspose3d",
     "_ConvNd",
     "_ConvTransposeNd",
 ]
