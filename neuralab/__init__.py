@@ -160,6 +160,7 @@ from neuralab.ops.arith import (
     lerp,
     logaddexp,
     logaddexp2,
+    nextafter,
     remainder,
     rsub,
     xlogy,
@@ -208,6 +209,7 @@ from neuralab.ops.distance import (
     cdist,
     dist,
     norm,
+    renorm,
 )
 from neuralab.ops.dropout import alpha_dropout, dropout, feature_alpha_dropout
 from neuralab.ops.einsum import (
@@ -314,6 +316,7 @@ from neuralab.ops.select import (
     masked_scatter,
     masked_select,
     nonzero,
+    put,
     scatter,
     scatter_add,
     scatter_reduce,

@@ -183,6 +183,38 @@ class TensorSurface:
         """Bytes per element."""
         return self._data.itemsize
 
+    @property
+    def itemsize(self) -> int:
+        """Bytes per element (``element_size()``)."""
+        return self._data.itemsize
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of all the elements."""
+        return int(self._data.nbytes)
+
+    # --- complex-number views of a real tensor: the tensor itself ----------------------------
+    def conj(self) -> Any:
+        """The complex conjugate: a real tensor itself (neuralab has no complex dtypes)."""
+        return self
+
+    resolve_conj = resolve_neg = conj_physical = conj
+
+    @property
+    def real(self) -> Any:
+        """The real part: a real tensor itself."""
+        return self
+
+    @property
+    def imag(self) -> Any:
+        raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
+
+    def is_conj(self) -> bool:
+        return False
+
+    def is_neg(self) -> bool:
+        return False
+
     def stride(self, dim: int | None = None) -> Any:
         """Steps between neighbours along each dimension, in elements (as torch counts)."""
         arr = np.asarray(self._data)

@@ -176,3 +176,56 @@ def test_matrix_exp_matches_torch():
         torch.from_numpy(a[0]).matrix_exp().numpy(),
         rtol=1e-10,
     )
+
+
+@pytest.mark.parametrize("args", [(1, 3, 2), (1, 3, 1), (2, 5, 5), (0, 1, 1), (-1, 2, 3)])
+def test_tensor_unfold_matches_torch(args):
+    x = np.random.default_rng(5).standard_normal((3, 8, 5))
+    compare(lambda t: t.unfold(*args), lambda t: t.unfold(*args), [x])
+
+
+def test_tensor_unfold_makes_patches_like_torch():
+    x = np.random.default_rng(6).standard_normal((2, 3, 8, 8))
+    compare(
+        lambda t: t.unfold(2, 4, 4).unfold(3, 4, 4).reshape(2, 3, 4, 16),
+        lambda t: t.unfold(2, 4, 4).unfold(3, 4, 4).reshape(2, 3, 4, 16),
+        [x],
+    )
+    with pytest.raises(ValueError, match="size 9 must be in 0..8"):
+        nl.zeros(8).unfold(0, 9, 1)
+
+
+def test_sum_to_size_renorm_put_nextafter_match_torch():
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((3, 8, 5))
+    for size in ((1, 8, 1), (5,), (3, 1, 5)):
+        compare(lambda t, s=size: t.sum_to_size(*s), lambda t, s=size: t.sum_to_size(*s), [x])
+    with pytest.raises(RuntimeError, match=r"size \(4,\) is not expandable to shape \(3, 8, 5\)"):
+        nl.tensor(x).sum_to_size(4)
+    for p, dim, most in ((2, 0, 3.0), (1, 1, 2.0), (3, -1, 0.5)):
+        compare(
+            lambda t, a=(p, dim, most): t.renorm(*a), lambda t, a=(p, dim, most): t.renorm(*a), [x]
+        )
+    idx = np.array([0, 5, -1, 7])
+    for acc in (False, True):
+        compare(
+            lambda t, s, a=acc: t.put(nl.tensor(idx), s, a),
+            lambda t, s, a=acc: t.put(torch.tensor(idx), s, a),
+            [x, rng.standard_normal(4)],
+        )
+    b = nl.ones(4)
+    b.put_(nl.tensor([1]), nl.tensor([5.0]))
+    assert b.tolist() == [1.0, 5.0, 1.0, 1.0]
+    a = np.array([1.0, 2.0], np.float32)
+    ours = nl.tensor(a).nextafter(nl.tensor(a[::-1].copy()))
+    np.testing.assert_array_equal(
+        ours.numpy(), torch.tensor(a).nextafter(torch.tensor(a[::-1].copy())).numpy()
+    )
+
+
+def test_a_real_tensor_is_its_own_conjugate_and_real_part():
+    a = nl.tensor([1.0, 2.0])
+    assert a.conj() is a and a.resolve_conj() is a and a.resolve_neg() is a and a.real is a
+    assert not a.is_conj() and not a.is_neg() and (a.itemsize, a.nbytes) == (4, 8)
+    with pytest.raises(RuntimeError, match="imag is not implemented for tensors with non-complex"):
+        _ = a.imag

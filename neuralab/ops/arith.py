@@ -197,3 +197,9 @@ def frexp(input: Tensor) -> frexp_result:
         raise TypeError(f"frexp: expected a floating-point tensor, got {x.dtype}")
     mantissa, exponent = np.frexp(x)
     return frexp_result(constant(mantissa), constant(exponent.astype(np.int32)))
+
+
+def nextafter(input: Any, other: Any) -> Tensor:
+    """The next floating-point value after ``input`` towards ``other``; not differentiable."""
+    a, b = coerce(input, other)
+    return constant(np.asarray(np.nextafter(a._data, b._data)))

@@ -8,9 +8,9 @@ from typing import Any
 
 import numpy as np
 
-from neuralab.ops._util import norm_dim
+from neuralab.ops._util import norm_dim, one_dim
 from neuralab.ops.elementwise import abs as _abs
-from neuralab.ops.elementwise import cast, sub
+from neuralab.ops.elementwise import cast, sub, where
 from neuralab.ops.reduce import amax, sum
 from neuralab.ops.shape import permute, unsqueeze
 from neuralab.tensor import Tensor, make
@@ -158,3 +158,13 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode: str | None = Non
             f"cdist: expected (..., P, M) and (..., R, M) tensors, got {x1.shape} and {x2.shape}"
         )
     return vector_norm(sub(unsqueeze(x1, -2), unsqueeze(x2, -3)), p, -1)
+
+
+def renorm(input: Tensor, p: float, dim: int, maxnorm: float) -> Tensor:
+    """Each slice along ``dim`` whose p-norm exceeds ``maxnorm`` scaled down to that norm
+    (torch.renorm: by maxnorm / (norm + 1e-7)); the others unchanged."""
+    ax = one_dim(dim, input.ndim, "renorm")
+    others = [d for d in range(input.ndim) if d != ax]
+    norms = vector_norm(input, p, others, keepdim=True)
+    scale = where(norms > maxnorm, maxnorm / (norms + 1e-7), 1.0)
+    return input * scale

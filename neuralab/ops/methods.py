@@ -17,6 +17,7 @@ from neuralab.ops import (
     distance,
     linalg,
     logic,
+    piecewise,
     reduce,
     sampling,
     scan,
@@ -105,7 +106,8 @@ _INPLACE: dict[str, Callable] = {
     "lt_": e.lt, "le_": e.le, "gt_": e.gt, "ge_": e.ge, "greater_": e.gt, "greater_equal_": e.ge,
     "less_": e.lt, "less_equal_": e.le, "not_equal_": e.ne, "subtract_": e.sub,
     "multiply_": e.mul, "divide_": e.div, "arctan2_": arith.atan2, "cumsum_": reduce.cumsum,
-    "cumprod_": scan.cumprod, "addmm_": linalg.addmm, "addmv_": linalg.addmv,
+    "cumprod_": scan.cumprod, "nextafter_": arith.nextafter, "renorm_": distance.renorm,
+    "put_": select.put, "addmm_": linalg.addmm, "addmv_": linalg.addmv,
     "addbmm_": linalg.addbmm, "baddbmm_": linalg.baddbmm, "addr_": linalg.addr,
 }  # fmt: skip
 for _name in (
@@ -242,6 +244,13 @@ def tensor_methods() -> dict[str, Callable]:
         svd=la.legacy_svd,
         qr=la.legacy_qr,
         to_sparse=to_sparse,
+        unfold=shape.unfold_dim,
+        sum_to_size=reduce.sum_to_size,
+        nextafter=arith.nextafter,
+        renorm=distance.renorm,
+        put=select.put,
+        prelu=act.prelu,
+        hardshrink=piecewise.hardshrink,
     )
     return methods
 

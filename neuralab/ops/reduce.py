@@ -358,3 +358,16 @@ def std_mean(
     """The standard deviation and the mean over ``dim``."""
     s = std(input, dim, unbiased=unbiased, keepdim=keepdim, correction=correction)
     return s, mean(input, dim, keepdim)
+
+
+def sum_to_size(a: Tensor, *size: Any) -> Tensor:
+    """``a`` summed down to ``size`` (which ``a`` broadcasts from): the reverse of expanding
+    (``Tensor.sum_to_size``)."""
+    shape = tuple(size[0]) if len(size) == 1 and not isinstance(size[0], int) else tuple(size)
+    lead = a.ndim - len(shape)
+    tail = a.shape[lead:]
+    if lead < 0 or [s for s, n in zip(shape, tail) if s not in (1, n)]:  # (any: shadowed here)
+        raise RuntimeError(f"sum_to_size: size {shape} is not expandable to shape {a.shape}")
+    dims = [*range(lead), *(lead + i for i, s in enumerate(shape) if s == 1 and tail[i] != 1)]
+    out = sum(a, dims, keepdim=True) if dims else a
+    return out.reshape(shape) if lead else out

@@ -440,3 +440,33 @@ def select_scatter(input: Tensor, src: Any, dim: int, index: int) -> Tensor:
     if not -n <= index < n:
         raise IndexError(f"select_scatter: index {index} is out of range for dim {dim} of size {n}")
     return _scatter_into("select_scatter", input, src, (slice(None),) * ax + (index,))
+
+
+def put(input: Tensor, index: Any, source: Any, accumulate: bool = False) -> Tensor:
+    """``input`` with the elements at flat ``index`` (as if 1-D) set to (or, with
+    ``accumulate``, increased by) ``source``."""
+    idx = _indices(index, "put").reshape(-1)
+    s = to_tensor(source)
+    n = input.numel()
+    _in_bounds(idx, n, 0, "put")
+    if s.numel() != idx.size:
+        raise RuntimeError(f"put: {idx.size} indices but a source of {s.numel()} elements")
+    flat_idx = np.where(idx < 0, idx + n, idx)
+    out = input._data.copy().reshape(-1)
+    values = s._data.reshape(-1).astype(out.dtype)
+    if accumulate:
+        np.add.at(out, flat_idx, values)
+    else:
+        out[flat_idx] = values
+
+    def backward(g: np.ndarray) -> tuple:
+        flat = g.reshape(-1)
+        gx = None
+        if input.requires_grad:
+            gx = flat.copy()
+            if not accumulate:
+                gx[flat_idx] = 0
+            gx = gx.reshape(input.shape)
+        return gx, (flat[flat_idx].reshape(s.shape) if s.requires_grad else None)
+
+    return make(out.reshape(input.shape), (input, s), backward)

@@ -406,3 +406,27 @@ def channel_shuffle(input: Tensor, groups: int) -> Tensor:
     n, c, *rest = input.shape
     x = reshape(input, n, g, c // g, *rest)
     return reshape(transpose(x, 1, 2), n, c, *rest)
+
+
+def unfold_dim(input: Tensor, dimension: int, size: int, step: int) -> Tensor:
+    """``Tensor.unfold``: every window of ``size`` elements along ``dimension``, ``step``
+    apart, as a new last dimension (that dimension becomes the window count); a view."""
+    ax = one_dim(dimension, max(input.ndim, 1), "unfold")
+    x = input._data if input.ndim else input._data.reshape(1)
+    n = x.shape[ax]
+    if size < 0 or size > n or step <= 0:
+        raise ValueError(
+            f"unfold: size {size} must be in 0..{n} (dimension {dimension}'s length) and step "
+            f"{step} positive"
+        )
+    count = (n - size) // step + 1
+    windows = np.lib.stride_tricks.sliding_window_view(x, size, axis=ax)
+    out = windows[(slice(None),) * ax + (slice(0, (count - 1) * step + 1, step),)]
+
+    def backward(g: np.ndarray) -> tuple[np.ndarray]:
+        gx = np.zeros(x.shape, g.dtype)
+        for j in range(size):  # window offset j: a strided slice, no two windows overlap there
+            gx[(slice(None),) * ax + (slice(j, j + (count - 1) * step + 1, step),)] += g[..., j]
+        return (gx.reshape(input.shape),)
+
+    return make_view(out, input, backward)
