@@ -1,6 +1,6 @@
 """Smaller pieces of torch.nn.functional and their layers, against torch: conv_transpose1d,
 lp_pool1d/2d, channel_shuffle, max_pool*_with_indices, the deprecated upsample functions, and
-the Fold / Unfold / LPPool / ChannelShuffle layers and nn.Buffer."""
+the Fold / Unfold / LPPool / ChannelShuffle layers nn.Buffer and the deprecated nn.init names."""
 
 import warnings
 
@@ -133,3 +133,24 @@ def test_a_buffer_assigned_to_a_module_registers_as_torch_s_does():
     assert m.state_dict()["steps"].tolist() == [1.0, 1.0, 1.0]
     with pytest.raises(TypeError, match="Buffer: expected a Tensor, got list"):
         nn.Buffer([1, 2])
+
+
+def test_the_deprecated_init_names_warn_and_fill():
+    t = nl.empty(4, 4)
+    with pytest.warns(
+        FutureWarning, match="`nn.init.constant` is deprecated; use `nn.init.constant_`"
+    ):
+        nn.init.constant(t, 2.0)
+    assert t.tolist() == [[2.0] * 4] * 4
+    for name in (
+        "uniform",
+        "normal",
+        "xavier_uniform",
+        "xavier_normal",
+        "kaiming_uniform",
+        "kaiming_normal",
+        "orthogonal",
+        "eye",
+    ):
+        with pytest.warns(FutureWarning, match=f"nn.init.{name}_"):
+            getattr(nn.init, name)(t)
