@@ -1,6 +1,6 @@
 """Smaller pieces of torch.nn.functional and their layers, against torch: conv_transpose1d,
 lp_pool1d/2d, channel_shuffle, max_pool*_with_indices, the deprecated upsample functions, and
-the Fold / Unfold / LPPool / ChannelShuffle layers nn.Buffer and the deprecated nn.init names."""
+the Fold / Unfold / LPPool / ChannelShuffle layers, nn.Buffer and the deprecated nn.init names."""
 
 import warnings
 

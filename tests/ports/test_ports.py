@@ -338,3 +338,20 @@ def test_dqn_tutorial_matches_torch_from_shared_weights(tmp_path: Path):
     losses = [(r["loss"], o["loss"]) for r, o in zip(ref.records, ours.records) if r.get("loss")]
     assert_same_curve([r for r, _ in losses], [o for _, o in losses], 1e-4, "dqn/loss")
     assert sum(durations[-10:]) > 1.5 * sum(durations[:10])  # the pole stays up longer
+
+
+def test_super_resolution_matches_torch_from_shared_weights(tmp_path: Path):
+    """pytorch/examples' ESPCN: orthogonal init with calculate_gain, PixelShuffle, Adam on MSE,
+    PSNR from 10·log10(1/MSE). Same weights and batches: the same curve and test PSNR."""
+    args = ["--init", str(tmp_path / "espcn.npz"), "--no-shuffle"]
+    ref, ours = run_both("super_resolution.py", args, tmp_path)
+    assert_same_curve(ref.curve("train"), ours.curve("train"), 1e-3, "espcn/train")
+    psnr = [run.curve("test", "psnr") for run in (ref, ours)]
+    assert all(abs(a - b) < 0.01 for a, b in zip(*psnr)), psnr
+
+
+def test_super_resolution_learns_like_torch(tmp_path: Path):
+    """torch's own final test MSE spans 0.0091-0.0112 over three seeds, from 0.23."""
+    ref, ours = run_both("super_resolution.py", [], tmp_path)
+    assert_learns_like(ref.curve("test"), ours.curve("test"), 0.03, "espcn/test")
+    assert ours.curve("test", "psnr")[-1] > ref.curve("test", "psnr")[-1] - 1.5
