@@ -113,6 +113,11 @@ CASES = [
     ("ASGD", {"lr": 0.05, "t0": 5, "lambd": 0.01, "alpha": 0.5, "weight_decay": 0.1}),
     ("Rprop", {}),
     ("Rprop", {"lr": 0.05, "etas": (0.3, 1.5), "step_sizes": (1e-3, 0.1), "maximize": True}),
+    ("Adafactor", {}),
+    (
+        "Adafactor",
+        {"lr": 0.05, "weight_decay": 0.1, "d": 2.0, "eps": (1e-30, 1e-3), "maximize": True},
+    ),
 ]
 IDS = [f"{n}-{i}" for i, (n, _) in enumerate(CASES)]
 
@@ -165,7 +170,7 @@ def test_editing_lr_in_param_groups_takes_effect_next_step(name):
 
 # --- defaults, repr, state_dict layout ----------------------------------------------------
 ALL = ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "NAdam", "RAdam",
-       "ASGD", "Rprop", "LBFGS"]  # fmt: skip
+       "ASGD", "Rprop", "LBFGS", "Adafactor"]  # fmt: skip
 
 
 @pytest.mark.parametrize("name", ALL)

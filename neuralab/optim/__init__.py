@@ -1,15 +1,17 @@
 """Optimizers, learning-rate schedules and norm penalties, with torch.optim's names and updates.
 
 ``optim.SGD``, ``optim.Adam``, ``optim.AdamW``, ``optim.RMSprop``, ``optim.Adagrad``,
-``optim.Adadelta``, ``optim.Adamax``, ``optim.NAdam``, ``optim.RAdam``, ``optim.ASGD`` and
-``optim.Rprop`` update parameters in place from their ``.grad``; ``optim.LBFGS`` takes a closure
-that re-evaluates the loss; ``optim.lr_scheduler`` changes their learning rates
-over training; ``optim.L1``, ``optim.L2`` and ``optim.ElasticNet`` are penalties to add to the
-loss (see :mod:`neuralab.optim.regularization` for how they differ from ``weight_decay``).
+``optim.Adadelta``, ``optim.Adamax``, ``optim.NAdam``, ``optim.RAdam``, ``optim.ASGD``,
+``optim.Rprop`` and ``optim.Adafactor`` update parameters in place from their ``.grad``;
+``optim.LBFGS`` takes a closure that re-evaluates the loss; ``optim.lr_scheduler`` changes their
+learning rates over training; ``optim.L1``, ``optim.L2`` and ``optim.ElasticNet`` are penalties
+to add to the loss (see :mod:`neuralab.optim.regularization` for how they differ from
+``weight_decay``).
 """
 
 from neuralab.optim import lr_scheduler
 from neuralab.optim.adadelta import Adadelta
+from neuralab.optim.adafactor import Adafactor
 from neuralab.optim.adagrad import Adagrad
 from neuralab.optim.adam import Adam, AdamW
 from neuralab.optim.adamax import Adamax
@@ -24,7 +26,7 @@ from neuralab.optim.rprop import Rprop
 from neuralab.optim.sgd import SGD
 
 __all__ = [
-    "ASGD", "LBFGS", "SGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "ElasticNet", "L1",
-    "L2", "NAdam", "Optimizer", "RAdam", "RMSprop", "Rprop", "lr_scheduler",
+    "ASGD", "LBFGS", "SGD", "Adadelta", "Adafactor", "Adagrad", "Adam", "AdamW", "Adamax",
+    "ElasticNet", "L1", "L2", "NAdam", "Optimizer", "RAdam", "RMSprop", "Rprop", "lr_scheduler",
     "regularized_parameters",
 ]  # fmt: skip
