@@ -523,3 +523,29 @@ def test_new_optimizers_update_zero_dimensional_parameters(name):
             (bias * bias).backward()
             opt.step()
     assert bias.shape == () and bias.item() < 1.0
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{}, {"lr": 0.02, "nesterov": False, "weight_decay": 0.0}, {"adjust_lr_fn": "match_rms_adamw"}],
+)
+def test_muon_follows_torch_to_bfloat16_precision(kwargs):
+    # torch orthogonalizes in bfloat16, neuralab in float32: the paths agree to ~1% of the move
+    rng = np.random.default_rng(0)
+    start = [rng.standard_normal(s).astype(np.float32) for s in ((6, 5), (4, 9))]
+    ours = [nl.tensor(a, requires_grad=True) for a in start]
+    theirs = [torch.tensor(a, requires_grad=True) for a in start]
+    opt, ref = nl.optim.Muon(ours, **kwargs), torch.optim.Muon(theirs, **kwargs)
+    for _ in range(10):
+        for o, t in zip(ours, theirs):
+            g = rng.standard_normal(o.shape).astype(np.float32)
+            o.grad, t.grad = nl.tensor(g), torch.tensor(g)
+        opt.step()
+        ref.step()
+    for o, t, a in zip(ours, theirs, start):
+        moved = np.abs(t.detach().numpy() - a).max()
+        assert moved > 1e-3
+        np.testing.assert_allclose(o.numpy(), t.detach().numpy(), atol=0.03 * moved)
+    assert set(opt.state[ours[0]]) == set(ref.state[theirs[0]]) == {"momentum_buffer"}
+    with pytest.raises(ValueError, match=r"Muon only supports 2D parameters .* size: \(3,\)"):
+        nl.optim.Muon([nl.zeros(3, requires_grad=True)])

@@ -2,11 +2,11 @@
 
 ``optim.SGD``, ``optim.Adam``, ``optim.AdamW``, ``optim.RMSprop``, ``optim.Adagrad``,
 ``optim.Adadelta``, ``optim.Adamax``, ``optim.NAdam``, ``optim.RAdam``, ``optim.ASGD``,
-``optim.Rprop`` and ``optim.Adafactor`` update parameters in place from their ``.grad``;
-``optim.LBFGS`` takes a closure that re-evaluates the loss; ``optim.lr_scheduler`` changes their
-learning rates over training; ``optim.L1``, ``optim.L2`` and ``optim.ElasticNet`` are penalties
-to add to the loss (see :mod:`neuralab.optim.regularization` for how they differ from
-``weight_decay``).
+``optim.Rprop``, ``optim.Adafactor`` and ``optim.Muon`` update parameters in place from their
+``.grad``; ``optim.LBFGS`` takes a closure that re-evaluates the loss; ``optim.lr_scheduler``
+changes their learning rates over training; ``optim.L1``, ``optim.L2`` and ``optim.ElasticNet``
+are penalties to add to the loss (see :mod:`neuralab.optim.regularization` for how they differ
+from ``weight_decay``).
 """
 
 from neuralab.optim import lr_scheduler
@@ -17,6 +17,7 @@ from neuralab.optim.adam import Adam, AdamW
 from neuralab.optim.adamax import Adamax
 from neuralab.optim.asgd import ASGD
 from neuralab.optim.lbfgs import LBFGS
+from neuralab.optim.muon import Muon
 from neuralab.optim.nadam import NAdam
 from neuralab.optim.optimizer import Optimizer
 from neuralab.optim.radam import RAdam
@@ -27,6 +28,7 @@ from neuralab.optim.sgd import SGD
 
 __all__ = [
     "ASGD", "LBFGS", "SGD", "Adadelta", "Adafactor", "Adagrad", "Adam", "AdamW", "Adamax",
-    "ElasticNet", "L1", "L2", "NAdam", "Optimizer", "RAdam", "RMSprop", "Rprop", "lr_scheduler",
+    "ElasticNet", "L1", "L2", "Muon", "NAdam", "Optimizer", "RAdam", "RMSprop", "Rprop",
+    "lr_scheduler",
     "regularized_parameters",
 ]  # fmt: skip
