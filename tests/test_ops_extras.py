@@ -229,3 +229,37 @@ def test_a_real_tensor_is_its_own_conjugate_and_real_part():
     assert not a.is_conj() and not a.is_neg() and (a.itemsize, a.nbytes) == (4, 8)
     with pytest.raises(RuntimeError, match="imag is not implemented for tensors with non-complex"):
         _ = a.imag
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(scale_grad_by_freq=True),
+        dict(scale_grad_by_freq=True, padding_idx=3),
+        dict(max_norm=1.0),
+        dict(max_norm=0.5, norm_type=1.0, scale_grad_by_freq=True),
+    ],
+)
+def test_embedding_options_match_torch(kwargs):
+    idx, w = np.array([[1, 3, 3], [0, 3, 1]]), np.random.default_rng(8).standard_normal((5, 4))
+    compare(
+        lambda t: nl.nn.functional.embedding(nl.tensor(idx), t, **kwargs),
+        lambda t: torch.nn.functional.embedding(torch.tensor(idx), t, **kwargs),
+        [w],
+    )
+
+
+def test_a_frequency_scaled_embedding_under_a_linear_layer_matches_torch():
+    # many lookups of few rows: the fused embedding-projection path must not skip the scaling
+    theirs = torch.nn.Embedding(5, 4, scale_grad_by_freq=True)
+    ours = nl.nn.Embedding(5, 4, scale_grad_by_freq=True)
+    ours.load_state_dict({"weight": nl.tensor(theirs.weight.detach().numpy())})
+    t_lin, o_lin = torch.nn.Linear(4, 2), nl.nn.Linear(4, 2)
+    o_lin.load_state_dict({k: nl.tensor(v.detach().numpy()) for k, v in t_lin.state_dict().items()})
+    ids = np.array([[0, 1, 1, 1, 2] * 30])
+    t_lin(theirs(torch.tensor(ids))).sum().backward()
+    o_lin(ours(nl.tensor(ids))).sum().backward()
+    np.testing.assert_allclose(
+        ours.weight.grad.numpy(), theirs.weight.grad.numpy(), rtol=1e-5, atol=1e-6
+    )
+    assert repr(ours) == repr(theirs) == "Embedding(5, 4, scale_grad_by_freq=True)"

@@ -18,7 +18,7 @@ import numpy as np
 from neuralab.ops._util import float_tensor, scatter_add_rows, to_tensor
 from neuralab.tensor import Tensor, constant, make
 
-__all__ = ["EmbeddingBackward", "embedding", "one_hot"]
+__all__ = ["EmbeddingBackward", "embedding", "one_hot", "renorm_rows"]
 
 
 def _indices(op: str, x: Any) -> np.ndarray:
@@ -29,8 +29,19 @@ def _indices(op: str, x: Any) -> np.ndarray:
     return idx
 
 
-def embedding(input: Any, weight: Any, padding_idx: int | None = None) -> Tensor:
-    """Rows ``weight[input]`` (input.shape + (D,)); the ``padding_idx`` row gets no gradient."""
+def embedding(
+    input: Any,
+    weight: Any,
+    padding_idx: int | None = None,
+    max_norm: float | None = None,
+    norm_type: float = 2.0,
+    scale_grad_by_freq: bool = False,
+    sparse: bool = False,
+) -> Tensor:
+    """Rows ``weight[input]`` (input.shape + (D,)); the ``padding_idx`` row gets no gradient.
+    ``max_norm`` first rescales, in place, each row read whose ``norm_type``-norm exceeds it;
+    ``scale_grad_by_freq`` divides each row's gradient by how often the input reads it;
+    ``sparse`` is accepted (the gradient is dense)."""
     op = "embedding"
     idx = _indices(op, input)
     w = float_tensor(weight, op, "weight")
@@ -46,8 +57,30 @@ def embedding(input: Any, weight: Any, padding_idx: int | None = None) -> Tensor
         if not -n <= padding_idx < n:
             raise ValueError(f"{op}: padding_idx {padding_idx} is out of range for {n} embeddings")
         padding_idx %= n
+    if max_norm is not None:
+        renorm_rows(w, idx, max_norm, norm_type)
     out = w._data[idx]  # fancy indexing copies: the output never aliases the weight
-    return make(out, (w,), EmbeddingBackward(idx, w, padding_idx, out))
+    backward = EmbeddingBackward(idx, w, padding_idx, out)
+    if scale_grad_by_freq:  # not an EmbeddingBackward: a fused projection would not scale
+        return make(out, (w,), lambda g: _by_frequency(backward, g))
+    return make(out, (w,), backward)
+
+
+def renorm_rows(weight: Tensor, ids: np.ndarray, max_norm: float, norm_type: float) -> None:
+    """Scale the rows of ``weight`` read by ``ids`` down to norm ``max_norm``, in place (torch's
+    ``max_norm``: the table itself changes, outside the graph)."""
+    rows = np.unique(ids)
+    table = weight._data
+    norms = np.linalg.norm(table[rows], ord=norm_type, axis=1)
+    big = norms > max_norm
+    table[rows[big]] *= (max_norm / (norms[big] + 1e-7))[:, None].astype(table.dtype)
+
+
+def _by_frequency(backward: EmbeddingBackward, g: np.ndarray) -> tuple[np.ndarray]:
+    """The embedding gradient with each row divided by the number of times it was read."""
+    (gw,) = backward(g)
+    counts = np.bincount(backward.indices.ravel(), minlength=gw.shape[0])
+    return (gw / np.maximum(counts, 1)[:, None].astype(gw.dtype),)
 
 
 class EmbeddingBackward:

@@ -13,6 +13,7 @@ from neuralab.nn import init
 from neuralab.nn.layers._params import check_factory, empty_parameter
 from neuralab.nn.module import Module, Parameter
 from neuralab.ops.elementwise import where
+from neuralab.ops.embedding import renorm_rows
 from neuralab.tensor import Tensor, constant, no_grad
 
 __all__ = ["Embedding", "EmbeddingBag"]
@@ -48,18 +49,9 @@ def _table(
 
 def _unsupported(layer: str, scale_grad_by_freq: bool) -> None:
     if scale_grad_by_freq:
-        raise NotImplementedError(f"{layer}: scale_grad_by_freq=True is not supported")
-
-
-def _renorm_rows(weight: Tensor, ids: np.ndarray, max_norm: float, norm_type: float) -> None:
-    """Scale the rows of ``weight`` read by ``ids`` down to norm ``max_norm``, in place (torch's
-    ``max_norm``: the table itself changes, outside the graph)."""
-    rows = np.unique(ids)
-    table = weight._data
-    norms = np.linalg.norm(table[rows], ord=norm_type, axis=1)
-    big = norms > max_norm
-    with no_grad():
-        table[rows[big]] *= (max_norm / (norms[big] + 1e-7))[:, None].astype(table.dtype)
+        raise NotImplementedError(
+            f"{layer}: scale_grad_by_freq=True is not supported (Embedding has it)"
+        )
 
 
 def _ids(input: Any, layer: str) -> np.ndarray:
@@ -95,7 +87,6 @@ class Embedding(Module):
     ) -> None:
         super().__init__()
         check_factory(device, dtype, "Embedding")
-        _unsupported("Embedding", scale_grad_by_freq)
         self.num_embeddings = num_embeddings
         self.embedding_dim = embedding_dim
         self.padding_idx = _padding_index(padding_idx, num_embeddings, "Embedding")
@@ -135,9 +126,10 @@ class Embedding(Module):
         )  # fmt: skip
 
     def forward(self, input: Tensor) -> Tensor:
-        if self.max_norm is not None:
-            _renorm_rows(self.weight, _ids(input, "Embedding"), self.max_norm, self.norm_type)
-        return F.embedding(input, self.weight, self.padding_idx)
+        return F.embedding(
+            input, self.weight, self.padding_idx, self.max_norm, self.norm_type,
+            self.scale_grad_by_freq, self.sparse,
+        )  # fmt: skip
 
     def extra_repr(self) -> str:
         s = f"{self.num_embeddings}, {self.embedding_dim}"
@@ -147,6 +139,8 @@ class Embedding(Module):
             s += f", max_norm={self.max_norm}"
         if self.norm_type != 2:
             s += f", norm_type={self.norm_type}"
+        if self.scale_grad_by_freq:
+            s += ", scale_grad_by_freq=True"
         if self.sparse:
             s += ", sparse=True"
         return s
@@ -249,7 +243,7 @@ class EmbeddingBag(Module):
             )
         flat = ids.reshape(-1)
         if self.max_norm is not None:
-            _renorm_rows(self.weight, flat, self.max_norm, self.norm_type)
+            renorm_rows(self.weight, flat, self.max_norm, self.norm_type)
         bag_ids = flat[index]
         if self.padding_idx is not None:
             mask = mask & (bag_ids != self.padding_idx)
