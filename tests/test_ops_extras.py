@@ -263,3 +263,35 @@ def test_a_frequency_scaled_embedding_under_a_linear_layer_matches_torch():
         ours.weight.grad.numpy(), theirs.weight.grad.numpy(), rtol=1e-5, atol=1e-6
     )
     assert repr(ours) == repr(theirs) == "Embedding(5, 4, scale_grad_by_freq=True)"
+
+
+@pytest.mark.parametrize("mode", ["sum", "mean", "max"])
+def test_functional_embedding_bag_matches_torch(mode):
+    rng = np.random.default_rng(9)
+    w = rng.standard_normal((6, 3))
+    ids, offsets = np.array([1, 2, 4, 5, 4, 3, 2, 0]), np.array([0, 2, 2, 5])  # an empty bag
+    kw = dict(mode=mode, padding_idx=4)
+    compare(
+        lambda t: nl.nn.functional.embedding_bag(nl.tensor(ids), t, nl.tensor(offsets), **kw),
+        lambda t: torch.nn.functional.embedding_bag(
+            torch.tensor(ids), t, torch.tensor(offsets), **kw
+        ),
+        [w],
+    )
+    grid = ids.reshape(2, 4)
+    compare(
+        lambda t: nl.nn.functional.embedding_bag(nl.tensor(grid), t, mode=mode),
+        lambda t: torch.nn.functional.embedding_bag(torch.tensor(grid), t, mode=mode),
+        [w],
+    )
+    if mode == "sum":
+        psw = rng.standard_normal(ids.size)
+        compare(
+            lambda t, p: nl.nn.functional.embedding_bag(
+                nl.tensor(ids), t, nl.tensor(offsets), mode="sum", per_sample_weights=p
+            ),
+            lambda t, p: torch.nn.functional.embedding_bag(
+                torch.tensor(ids), t, torch.tensor(offsets), mode="sum", per_sample_weights=p
+            ),
+            [w, psw],
+        )

@@ -42,6 +42,7 @@ from neuralab.ops.dropout import (
     feature_alpha_dropout,
 )
 from neuralab.ops.embedding import embedding, one_hot
+from neuralab.ops.embedding_bag import embedding_bag
 from neuralab.ops.grid_sample import affine_grid, grid_sample
 from neuralab.ops.loss import (
     binary_cross_entropy,
@@ -165,6 +166,7 @@ __all__ = [
     "elu",
     "elu_",
     "embedding",
+    "embedding_bag",
     "feature_alpha_dropout",
     "fold",
     "gaussian_nll_loss",

@@ -6,15 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from neuralab.nn import functional as F
 from neuralab.nn import init
 from neuralab.nn.layers._params import check_factory, empty_parameter
 from neuralab.nn.module import Module, Parameter
-from neuralab.ops.elementwise import where
-from neuralab.ops.embedding import renorm_rows
-from neuralab.tensor import Tensor, constant, no_grad
+from neuralab.tensor import Tensor, no_grad
 
 __all__ = ["Embedding", "EmbeddingBag"]
 
@@ -49,16 +45,7 @@ def _table(
 
 def _unsupported(layer: str, scale_grad_by_freq: bool) -> None:
     if scale_grad_by_freq:
-        raise NotImplementedError(
-            f"{layer}: scale_grad_by_freq=True is not supported (Embedding has it)"
-        )
-
-
-def _ids(input: Any, layer: str) -> np.ndarray:
-    arr = input._data if isinstance(input, Tensor) else np.asarray(input)
-    if arr.dtype.kind not in "iu":
-        raise TypeError(f"{layer}: indices must have an integer dtype, got {arr.dtype}")
-    return arr
+        raise NotImplementedError(f"{layer}: scale_grad_by_freq=True is not supported")
 
 
 class Embedding(Module):
@@ -146,22 +133,6 @@ class Embedding(Module):
         return s
 
 
-def _bags(ids: np.ndarray, offsets: Any, include_last_offset: bool) -> tuple[np.ndarray, ...]:
-    """1-D ids cut at ``offsets`` as a padded (B, L) index table into ids and its validity mask."""
-    starts = _ids(offsets, "EmbeddingBag").reshape(-1).astype(np.int64)
-    if starts.size == 0 or starts[0] != 0:
-        raise ValueError(f"EmbeddingBag: offsets must start with 0, got {starts.tolist()[:3]}")
-    ends = np.append(starts[1:], ids.size)
-    if include_last_offset:
-        starts, ends = starts[:-1], starts[1:]
-    if np.any(ends < starts) or np.any(ends > ids.size):
-        raise ValueError("EmbeddingBag: offsets must be non-decreasing and within the input")
-    width = max(int((ends - starts).max(initial=0)), 1)
-    position = starts[:, None] + np.arange(width)
-    mask = position < ends[:, None]
-    return np.where(mask, position, 0), mask
-
-
 class EmbeddingBag(Module):
     """Per bag of ids, the sum, mean or max of their embedding vectors: (B, embedding_dim).
 
@@ -229,45 +200,10 @@ class EmbeddingBag(Module):
     def forward(
         self, input: Tensor, offsets: Tensor | None = None, per_sample_weights: Tensor | None = None
     ) -> Tensor:
-        ids = _ids(input, "EmbeddingBag")
-        if ids.ndim == 2:
-            if offsets is not None:
-                raise ValueError("EmbeddingBag: offsets must be None for 2-D input (B, N)")
-            index, mask = np.arange(ids.size).reshape(ids.shape), np.ones(ids.shape, bool)
-        elif ids.ndim == 1 and offsets is not None:
-            index, mask = _bags(ids, offsets, self.include_last_offset)
-        else:
-            raise ValueError(
-                f"EmbeddingBag: expected 2-D input (B, N), or 1-D input with offsets; got shape "
-                f"{ids.shape} and offsets {'given' if offsets is not None else 'None'}"
-            )
-        flat = ids.reshape(-1)
-        if self.max_norm is not None:
-            renorm_rows(self.weight, flat, self.max_norm, self.norm_type)
-        bag_ids = flat[index]
-        if self.padding_idx is not None:
-            mask = mask & (bag_ids != self.padding_idx)
-        vectors = F.embedding(constant(bag_ids), self.weight, self.padding_idx)  # (B, L, D)
-        return self._reduce(vectors, mask, index, per_sample_weights)
-
-    def _reduce(self, vectors: Tensor, mask: np.ndarray, index: np.ndarray, psw: Any) -> Tensor:
-        """Sum, mean or max of each bag's vectors over the valid (``mask``) positions."""
-        if psw is not None:
-            if self.mode != "sum":
-                raise ValueError(
-                    f"EmbeddingBag: per_sample_weights is only supported for mode='sum', got "
-                    f"mode={self.mode!r}"
-                )
-            vectors = vectors * psw.reshape(-1)[index].unsqueeze(-1)
-        keep = constant(mask[..., None])
-        if self.mode == "max":
-            best = where(keep, vectors, float("-inf")).amax(dim=1)
-            return where(constant(mask.any(axis=1)[:, None]), best, 0.0)
-        total = where(keep, vectors, 0.0).sum(dim=1)
-        if self.mode == "sum":
-            return total
-        count = np.maximum(mask.sum(axis=1, keepdims=True), 1).astype(total.dtype)
-        return total / constant(count)
+        return F.embedding_bag(
+            input, self.weight, offsets, self.max_norm, self.norm_type, False, self.mode,
+            self.sparse, per_sample_weights, self.include_last_offset, self.padding_idx,
+        )  # fmt: skip
 
     def extra_repr(self) -> str:
         s = f"{self.num_embeddings}, {self.embedding_dim}"
