@@ -295,3 +295,25 @@ def test_functional_embedding_bag_matches_torch(mode):
             ),
             [w, psw],
         )
+
+
+@pytest.mark.parametrize("causal", [False, True])
+def test_grouped_query_attention_matches_torch(causal):
+    rng = np.random.default_rng(10)
+    q, k, v = (rng.standard_normal(s) for s in ((2, 6, 5, 4), (2, 2, 5, 4), (2, 2, 5, 4)))
+    compare(
+        lambda a, b, c: nl.nn.functional.scaled_dot_product_attention(
+            a, b, c, is_causal=causal, enable_gqa=True
+        ),
+        lambda a, b, c: torch.nn.functional.scaled_dot_product_attention(
+            a, b, c, is_causal=causal, enable_gqa=True
+        ),
+        [q, k, v],
+    )
+    with pytest.raises(
+        ValueError,
+        match="query's 6 heads must be a multiple of the key's and value's \\(4 and 4\\)",
+    ):
+        nl.nn.functional.scaled_dot_product_attention(
+            nl.tensor(q), nl.randn(2, 4, 5, 4), nl.randn(2, 4, 5, 4), enable_gqa=True
+        )

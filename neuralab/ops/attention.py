@@ -25,6 +25,7 @@ from neuralab.ops._stable import safe_softmax
 from neuralab.ops._util import float_tensor, to_tensor, unbroadcast
 from neuralab.ops.dropout import check_dropout_p, dropout_mask
 from neuralab.ops.matmul import pmatmul
+from neuralab.ops.shape import repeat_interleave
 from neuralab.parallel import parallel_for
 from neuralab.tensor import Tensor, constant, make
 
@@ -182,8 +183,30 @@ def scaled_dot_product_attention(
     dropout_p: float = 0.0,
     is_causal: bool = False,
     scale: float | None = None,
+    enable_gqa: bool = False,
 ) -> Tensor:
-    """softmax(q·kᵀ·scale + mask)·v, default scale 1/sqrt(E): each query averages the values."""
+    """softmax(q·kᵀ·scale + mask)·v, default scale 1/sqrt(E): each query averages the values.
+    ``enable_gqa``: keys and values with fewer heads (dim -3) than the queries serve groups of
+    query heads (grouped-query attention), each repeated to the queries' head count."""
+    if enable_gqa:
+        key, value = _grouped(query, key, value)
     return scaled_dot_product_attention_with_weights(
         query, key, value, attn_mask, dropout_p, is_causal, scale
     )[0]
+
+
+def _grouped(query: Any, key: Any, value: Any) -> tuple[Tensor, Tensor]:
+    """Keys and values repeated along their head dimension to the queries' head count."""
+    q, k, v = to_tensor(query), to_tensor(key), to_tensor(value)
+    if min(q.ndim, k.ndim, v.ndim) < 3:
+        raise ValueError("scaled_dot_product_attention: enable_gqa needs (..., heads, L, E) inputs")
+    heads, kv_heads = q.shape[-3], k.shape[-3]
+    if kv_heads != v.shape[-3] or heads % kv_heads:
+        raise ValueError(
+            f"scaled_dot_product_attention: with enable_gqa the query's {heads} heads must be a "
+            f"multiple of the key's and value's ({kv_heads} and {v.shape[-3]})"
+        )
+    if heads == kv_heads:
+        return k, v
+    groups = heads // kv_heads
+    return repeat_interleave(k, groups, dim=-3), repeat_interleave(v, groups, dim=-3)
