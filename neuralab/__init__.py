@@ -328,6 +328,7 @@ from neuralab.ops.select import (
     unravel_index,
 )
 from neuralab.ops.shape import (
+    as_strided,
     broadcast_to,
     moveaxis,
     movedim,

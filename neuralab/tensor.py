@@ -408,6 +408,21 @@ class Tensor(TensorSurface):
         """Whether :meth:`retain_grad` was called on this tensor."""
         return bool(getattr(self._retain, "retain", self._retain))
 
+    def register_post_accumulate_grad_hook(self, hook: Callable[[Tensor], None]) -> _HookHandle:
+        """Call ``hook(tensor)`` once a backward pass has put this leaf's whole gradient into
+        its ``.grad`` (torch's; e.g. to step an optimizer per parameter during backward)."""
+        if self._backward is not None:
+            raise RuntimeError(
+                "post accumulate grad hooks cannot be registered on non-leaf tensors"
+            )
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if not isinstance(self._retain, _GradHooks):
+            self._retain = _GradHooks(retain=bool(self._retain))
+        self._retain.post.append(hook)
+        _post_hooks_used[0] = True
+        return _HookHandle(self._retain.post, hook)
+
     def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> _HookHandle:
         """Call ``hook(grad)`` when this tensor's gradient is computed; a tensor it returns
         replaces the gradient (torch's ``Tensor.register_hook``). ``.remove()`` undoes it."""
@@ -662,12 +677,32 @@ def backprop(
 ) -> None:
     """:func:`_backprop`, then the callbacks it queued (:func:`queue_callback`)."""
     try:
+        if _post_hooks_used[0]:  # (the wrapper costs every leaf a call otherwise saved)
+            accumulate = _noting_post_hooks(accumulate)
         _backprop(roots, seeds, retain_graph, accumulate)
         while _end_of_backward:
             _end_of_backward.pop(0)()
     except BaseException:
         _end_of_backward.clear()
         raise
+
+
+_post_hooks_used = [False]  # set by the first register_post_accumulate_grad_hook
+
+
+def _noting_post_hooks(accumulate: Callable) -> Callable:
+    """``accumulate`` that also queues, once per backward pass, the post-accumulate hooks of
+    each leaf it hands a gradient to (they run when the pass is done)."""
+    noted: set[int] = set()
+
+    def accumulate_and_note(t: Tensor, g: np.ndarray, sole: bool = False) -> None:
+        accumulate(t, g, sole)
+        hooks = t._retain
+        if hooks.__class__ is _GradHooks and hooks.post and id(t) not in noted:
+            noted.add(id(t))
+            queue_callback(lambda: [hook(t) for hook in list(hooks.post)] and None)
+
+    return accumulate_and_note
 
 
 def _backprop(
@@ -714,11 +749,13 @@ def _backprop(
 
 class _GradHooks(list):
     """The hooks registered on a tensor (kept in its ``_retain`` slot, which backprop checks
-    anyway), and whether it also retains its gradient."""
+    anyway), whether it also retains its gradient, and (a leaf's) the hooks to call once its
+    ``.grad`` holds a backward pass's whole gradient (``post``)."""
 
     def __init__(self, retain: bool) -> None:
         super().__init__()
         self.retain = retain
+        self.post: list[Callable[[Tensor], None]] = []
 
     def __bool__(self) -> bool:
         return True

@@ -317,3 +317,40 @@ def test_grouped_query_attention_matches_torch(causal):
         nl.nn.functional.scaled_dot_product_attention(
             nl.tensor(q), nl.randn(2, 4, 5, 4), nl.randn(2, 4, 5, 4), enable_gqa=True
         )
+
+
+@pytest.mark.parametrize(
+    "args", [((3, 3), (5, 1)), ((2, 2), (1, 2), 3), ((4, 4), (1, 5)), ((3, 2), (0, 1))]
+)
+def test_as_strided_matches_torch(args):
+    x = np.random.default_rng(11).standard_normal((4, 5))
+    compare(lambda t: t.as_strided(*args), lambda t: t.as_strided(*args), [x])
+    with pytest.raises(ValueError, match="not contiguous; call .contiguous"):
+        nl.tensor(x).t().as_strided((2, 2), (1, 1))
+
+
+def test_post_accumulate_grad_hooks_run_once_per_backward_as_torchs():
+    seen = {}
+    for lib in (nl, torch):
+        w = lib.ones(3, requires_grad=True)
+        seen[lib.__name__] = []
+        handle = w.register_post_accumulate_grad_hook(
+            lambda t, s=seen[lib.__name__]: s.append(t.grad.tolist())
+        )
+        ((w * 2).sum() + (w * 3).sum()).backward()  # two paths, one call with the sum
+        (w * 1).sum().backward()
+        handle.remove()
+        (w * 1).sum().backward()
+        with pytest.raises(RuntimeError, match="cannot be registered on non-leaf tensors"):
+            (w * 2).register_post_accumulate_grad_hook(lambda t: None)
+    assert seen["neuralab"] == seen["torch"] == [[5.0] * 3, [6.0] * 3]
+
+
+def test_max_unpool1d_matches_torch():
+    x = np.random.default_rng(12).standard_normal((2, 3, 9)).astype(np.float32)
+    out, idx = nl.nn.functional.max_pool1d(nl.tensor(x), 2, return_indices=True)
+    t_out, t_idx = torch.nn.functional.max_pool1d(torch.tensor(x), 2, return_indices=True)
+    ours = nl.nn.MaxUnpool1d(2)(out, idx, output_size=(2, 3, 9))
+    theirs = torch.nn.MaxUnpool1d(2)(t_out, t_idx, output_size=(2, 3, 9))
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    assert repr(nl.nn.MaxUnpool1d(2)) == repr(torch.nn.MaxUnpool1d(2))

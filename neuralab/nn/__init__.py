@@ -303,9 +303,9 @@ __all__ += [
 ]  # fmt: skip
 
 from neuralab.nn.layers.fold import Fold, Unfold  # noqa: E402
-from neuralab.nn.layers.pooling import ChannelShuffle, LPPool1d, LPPool2d  # noqa: E402
+from neuralab.nn.layers.pooling import ChannelShuffle, LPPool1d, LPPool2d, MaxUnpool1d  # noqa: E402
 
-__all__ += ["ChannelShuffle", "Fold", "LPPool1d", "LPPool2d", "Unfold"]
+__all__ += ["ChannelShuffle", "Fold", "LPPool1d", "LPPool2d", "MaxUnpool1d", "Unfold"]
 
 from neuralab.nn.layers.conv import Conv3d, ConvTranspose3d  # noqa: E402
 from neuralab.nn.layers.lazy import LazyConv3d, LazyConvTranspose3d  # noqa: E402

@@ -99,6 +99,7 @@ from neuralab.ops.pool import (
     max_pool1d_with_indices,
     max_pool2d,
     max_pool2d_with_indices,
+    max_unpool1d,
     max_unpool2d,
 )
 from neuralab.ops.resize import interpolate, upsample, upsample_bilinear, upsample_nearest
@@ -203,6 +204,7 @@ __all__ = [
     "max_pool2d",
     "max_pool2d_with_indices",
     "max_pool3d",
+    "max_unpool1d",
     "max_unpool2d",
     "mish",
     "mse_loss",

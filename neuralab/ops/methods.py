@@ -245,6 +245,7 @@ def tensor_methods() -> dict[str, Callable]:
         qr=la.legacy_qr,
         to_sparse=to_sparse,
         unfold=shape.unfold_dim,
+        as_strided=shape.as_strided,
         sum_to_size=reduce.sum_to_size,
         nextafter=arith.nextafter,
         renorm=distance.renorm,

@@ -197,6 +197,29 @@ def adaptive_avg_pool2d(input: Any, output_size: int | tuple[int | None, int | N
     return make(out.reshape(lower(out4_shape, 2, x.ndim == 4)), (x,), backward)
 
 
+def max_unpool1d(
+    input: Any,
+    indices: Any,
+    kernel_size: int | tuple[int],
+    stride: int | tuple[int] | None = None,
+    padding: int | tuple[int] = 0,
+    output_size: tuple[int, ...] | None = None,
+) -> Tensor:
+    """:func:`max_unpool2d` for (N, C, L) or (C, L) input and max_pool1d's indices."""
+    x = to_tensor(input)
+    if x.ndim not in (2, 3):
+        raise ValueError(f"max_unpool1d: expected a 2-D or 3-D input, got shape {x.shape}")
+    kernel = ntuple(kernel_size, 1, "kernel_size", "max_unpool1d", 1)
+    stride = kernel if stride is None else ntuple(stride, 1, "stride", "max_unpool1d", 1)
+    pad = ntuple(padding, 1, "padding", "max_unpool1d", 0)
+    size = None if output_size is None else (1, int(tuple(output_size)[-1]))
+    idx = to_tensor(indices)
+    out = max_unpool2d(
+        x.unsqueeze(-2), idx.unsqueeze(-2), (1, *kernel), (1, *stride), (0, *pad), size
+    )
+    return out.squeeze(-2)
+
+
 def max_unpool2d(
     input: Any,
     indices: Any,

@@ -430,3 +430,38 @@ def unfold_dim(input: Tensor, dimension: int, size: int, step: int) -> Tensor:
         return (gx.reshape(input.shape),)
 
     return make_view(out, input, backward)
+
+
+def as_strided(
+    input: Tensor, size: Sequence[int], stride: Sequence[int], storage_offset: int | None = None
+) -> Tensor:
+    """The elements at ``storage_offset`` + Σ iₖ·strideₖ of a contiguous tensor's elements, in
+    the shape ``size`` (torch.as_strided; here a copy, and elements read more than once get
+    every contribution to their gradient)."""
+    x = input._data
+    if not x.flags.c_contiguous:
+        raise ValueError(
+            "as_strided: the tensor is not contiguous; call .contiguous() first (its strides "
+            "would then be those of the copy)"
+        )
+    size, stride = tuple(int(n) for n in size), tuple(int(s) for s in stride)
+    offset = 0 if storage_offset is None else int(storage_offset)
+    if len(size) != len(stride) or min(stride, default=0) < 0 or offset < 0:
+        raise ValueError(f"as_strided: size {size} and stride {stride} must pair up, non-negative")
+    positions = offset + sum(
+        (np.arange(n) * s).reshape([-1 if d == k else 1 for d in range(len(size))])
+        for k, (n, s) in enumerate(zip(size, stride))
+    ) * np.ones(size, np.int64)
+    if positions.size and positions.max() >= x.size:
+        raise ValueError(
+            f"as_strided: size {size}, stride {stride} and offset {offset} reach element "
+            f"{positions.max()} of a tensor of {x.size}"
+        )
+    flat = x.reshape(-1)
+
+    def backward(g: np.ndarray) -> tuple[np.ndarray]:
+        gx = np.zeros(x.size, g.dtype)
+        np.add.at(gx, positions.reshape(-1), g.reshape(-1))
+        return (gx.reshape(x.shape),)
+
+    return make(flat[positions], (input,), backward)
