@@ -147,3 +147,15 @@ def test_a_custom_parametrization_with_right_inverse_caching_and_chaining():
         P.remove_parametrizations(layer, "bias")
     with pytest.raises(ValueError, match="has no parameter or buffer 'gain'"):
         P.register_parametrization(layer, "gain", Doubled())
+
+
+def test_the_hook_forms_refuse_what_they_cannot_do():
+    layer = nl.nn.utils.weight_norm(nl.nn.Linear(3, 2))
+    with pytest.raises(RuntimeError, match="weight_norm: 'weight' of Linear is already normalized"):
+        nl.nn.utils.weight_norm(layer)
+    with pytest.raises(ValueError, match="spectral_norm: Linear has no parameter 'gain'"):
+        nl.nn.utils.spectral_norm(layer, name="gain")
+    with pytest.raises(
+        ValueError, match="remove_spectral_norm: spectral_norm of 'weight' not found"
+    ):
+        nl.nn.utils.remove_spectral_norm(layer)

@@ -271,19 +271,24 @@ class AdaptiveMaxPool3d(_AdaptiveMaxPoolNd):
     _pool = staticmethod(F.adaptive_max_pool3d)
 
 
-class MaxUnpool1d(Module):
-    """The partial inverse of MaxPool1d: each value back at its recorded index, zeros elsewhere."""
+class _MaxUnpoolNd(Module):
+    """The partial inverse of max pooling: each value back at its recorded index, zeros
+    elsewhere. ``forward(input, indices, output_size=None)``; ``output_size`` resolves the
+    ambiguity of the unpooled size when pooling dropped border positions."""
+
+    _unpool: Any
+    _sizes: Any  # _single or _pair
 
     def __init__(self, kernel_size: Size, stride: Size | None = None, padding: Size = 0) -> None:
         super().__init__()
-        self.kernel_size = _single(kernel_size)
-        self.stride = _single(stride if stride is not None else kernel_size)
-        self.padding = _single(padding)
+        self.kernel_size = self._sizes(kernel_size)
+        self.stride = self._sizes(stride if stride is not None else kernel_size)
+        self.padding = self._sizes(padding)
 
     def forward(
         self, input: Tensor, indices: Tensor, output_size: Sequence[int] | None = None
     ) -> Tensor:
-        return F.max_unpool1d(
+        return type(self)._unpool(
             input, indices, self.kernel_size, self.stride, self.padding, output_size
         )
 
@@ -291,28 +296,18 @@ class MaxUnpool1d(Module):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
-class MaxUnpool2d(Module):
-    """The partial inverse of MaxPool2d: each value back at its recorded index, zeros elsewhere.
+class MaxUnpool1d(_MaxUnpoolNd):
+    """The partial inverse of MaxPool1d, from its indices along (N, C, L)."""
 
-    ``forward(input, indices, output_size=None)``; ``output_size`` resolves the ambiguity of
-    the unpooled size when pooling dropped border pixels.
-    """
+    _unpool = staticmethod(F.max_unpool1d)
+    _sizes = staticmethod(_single)
 
-    def __init__(self, kernel_size: Size, stride: Size | None = None, padding: Size = 0) -> None:
-        super().__init__()
-        self.kernel_size = _pair(kernel_size)
-        self.stride = _pair(stride if stride is not None else kernel_size)
-        self.padding = _pair(padding)
 
-    def forward(
-        self, input: Tensor, indices: Tensor, output_size: Sequence[int] | None = None
-    ) -> Tensor:
-        return F.max_unpool2d(
-            input, indices, self.kernel_size, self.stride, self.padding, output_size
-        )
+class MaxUnpool2d(_MaxUnpoolNd):
+    """The partial inverse of MaxPool2d (SegNet's upsampling), from its flat H·W indices."""
 
-    def extra_repr(self) -> str:
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+    _unpool = staticmethod(F.max_unpool2d)
+    _sizes = staticmethod(_pair)
 
 
 class Upsample(Module):

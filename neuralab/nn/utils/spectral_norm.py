@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from neuralab.nn.module import Module, Parameter
+from neuralab.nn.utils.weight_norm import hook_key, hooked_parameter
 from neuralab.ops.similarity import normalize
 from neuralab.random import generator
 from neuralab.tensor import Tensor, constant, no_grad
@@ -57,14 +58,7 @@ def spectral_norm(
     """Keep parameter ``name`` as ``name_orig`` and use ``name_orig / σ`` in its place, σ its
     largest singular value over rows along ``dim`` (1 for transposed convolutions, else 0)
     (torch's ``nn.utils.spectral_norm``; returns the module)."""
-    for hook in module._forward_pre_hooks.values():
-        if isinstance(hook, _SpectralNormHook) and hook.name == name:
-            raise RuntimeError(
-                f"spectral_norm: {name!r} of {type(module).__name__} is already normalized"
-            )
-    weight = module._parameters.get(name)
-    if weight is None:
-        raise ValueError(f"spectral_norm: {type(module).__name__} has no parameter {name!r}")
+    weight = hooked_parameter("spectral_norm", module, name, _SpectralNormHook)
     if n_power_iterations < 0:
         raise ValueError(
             f"spectral_norm: n_power_iterations must be >= 0, got {n_power_iterations}"
@@ -87,15 +81,15 @@ def spectral_norm(
 
 def remove_spectral_norm(module: Module, name: str = "weight") -> Module:
     """Undo :func:`spectral_norm`: ``name`` is a parameter again, holding weight_orig / σ."""
-    for key, hook in list(module._forward_pre_hooks.items()):
-        if isinstance(hook, _SpectralNormHook) and hook.name == name:
-            with no_grad():
-                weight = hook.compute(module, iterate=False).detach()
-            del module._forward_pre_hooks[key]
-            del module._parameters[name + "_orig"]
-            for suffix in ("_u", "_v"):
-                del module._buffers[name + suffix]
-            module.__dict__.pop(name, None)
-            module.register_parameter(name, Parameter(weight))
-            return module
-    raise ValueError(f"remove_spectral_norm: spectral_norm of {name!r} not found in {module}")
+    key = hook_key(module, name, _SpectralNormHook)
+    if key is None:
+        raise ValueError(f"remove_spectral_norm: spectral_norm of {name!r} not found in {module}")
+    with no_grad():
+        weight = module._forward_pre_hooks[key].compute(module, iterate=False).detach()
+    del module._forward_pre_hooks[key]
+    del module._parameters[name + "_orig"]
+    for suffix in ("_u", "_v"):
+        del module._buffers[name + suffix]
+    module.__dict__.pop(name, None)
+    module.register_parameter(name, Parameter(weight))
+    return module

@@ -35,18 +35,30 @@ class _WeightNormHook:
         object.__setattr__(module, self.name, self.compute(module))
 
 
+def hook_key(module: Module, name: str, kind: type) -> int | None:
+    """The key of ``module``'s forward pre-hook of class ``kind`` for parameter ``name``."""
+    for key, hook in module._forward_pre_hooks.items():
+        if isinstance(hook, kind) and hook.name == name:
+            return key
+    return None
+
+
+def hooked_parameter(op: str, module: Module, name: str, kind: type) -> Parameter:
+    """Parameter ``name`` of ``module``, which a ``kind`` hook is about to take over: a clear
+    error when one already has, or when there is no such parameter."""
+    if hook_key(module, name, kind) is not None:
+        raise RuntimeError(f"{op}: {name!r} of {type(module).__name__} is already normalized")
+    weight = module._parameters.get(name)
+    if weight is None:
+        raise ValueError(f"{op}: {type(module).__name__} has no parameter {name!r}")
+    return weight
+
+
 def weight_norm(module: Module, name: str = "weight", dim: int | None = 0) -> Module:
     """Replace parameter ``name`` by ``name_g`` (its norm over every dim but ``dim``) and
     ``name_v`` (itself); the module's ``name`` is then g · v / ‖v‖ at every call (torch's
     deprecated ``nn.utils.weight_norm``; returns the module)."""
-    for hook in module._forward_pre_hooks.values():
-        if isinstance(hook, _WeightNormHook) and hook.name == name:
-            raise RuntimeError(
-                f"weight_norm: {name!r} of {type(module).__name__} is already normalized"
-            )
-    weight = module._parameters.get(name)
-    if weight is None:
-        raise ValueError(f"weight_norm: {type(module).__name__} has no parameter {name!r}")
+    weight = hooked_parameter("weight_norm", module, name, _WeightNormHook)
     hook = _WeightNormHook(name, dim)
     del module._parameters[name]
     module.register_parameter(name + "_g", Parameter(norm_except_dim(weight, dim).detach()))
@@ -58,13 +70,13 @@ def weight_norm(module: Module, name: str = "weight", dim: int | None = 0) -> Mo
 
 def remove_weight_norm(module: Module, name: str = "weight") -> Module:
     """Undo :func:`weight_norm`: ``name`` is a parameter again, holding g · v / ‖v‖."""
-    for key, hook in list(module._forward_pre_hooks.items()):
-        if isinstance(hook, _WeightNormHook) and hook.name == name:
-            weight = hook.compute(module).detach()
-            del module._forward_pre_hooks[key]
-            for suffix in ("_g", "_v"):
-                del module._parameters[name + suffix]
-            module.__dict__.pop(name, None)
-            module.register_parameter(name, Parameter(weight))
-            return module
-    raise ValueError(f"remove_weight_norm: weight_norm of {name!r} not found in {module}")
+    key = hook_key(module, name, _WeightNormHook)
+    if key is None:
+        raise ValueError(f"remove_weight_norm: weight_norm of {name!r} not found in {module}")
+    weight = module._forward_pre_hooks[key].compute(module).detach()
+    del module._forward_pre_hooks[key]
+    for suffix in ("_g", "_v"):
+        del module._parameters[name + suffix]
+    module.__dict__.pop(name, None)
+    module.register_parameter(name, Parameter(weight))
+    return module
