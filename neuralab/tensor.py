@@ -700,7 +700,12 @@ def _noting_post_hooks(accumulate: Callable) -> Callable:
         hooks = t._retain
         if hooks.__class__ is _GradHooks and hooks.post and id(t) not in noted:
             noted.add(id(t))
-            queue_callback(lambda: [hook(t) for hook in list(hooks.post)] and None)
+
+            def run_post_hooks() -> None:
+                for hook in list(hooks.post):
+                    hook(t)
+
+            queue_callback(run_post_hooks)
 
     return accumulate_and_note
 

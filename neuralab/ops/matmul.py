@@ -10,6 +10,7 @@ products over every lookup. ``linear`` and the recurrent layers' input projectio
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import nullcontext
 
 import numpy as np
 
@@ -57,14 +58,12 @@ def pmatmul(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     batched = x.ndim > 2 and x.shape[0] > 1
     native = not batched and work >= NATIVE_THREADING_WORK and blas_may_thread()
     if work < BLAS_THREADING_WORK or native or get_num_threads() == 1:
-        return x.dot(y) if x.ndim == 2 and y.ndim == 2 else np.matmul(x, y)  # dot: less dispatch
+        return _product(x, y)
     if work < 2 * GEMM_SPLIT_FACTOR * MIN_CHUNK_WORK:  # one chunk: here, BLAS at one thread
         # (without the chunking's bookkeeping: at two threads it cost a 32×64 @ 64×512 product
-        # 7 µs of 28, a 32×128 @ 128×65 one 7 of 5)
-        if not blas_may_thread():  # inside a chunk: BLAS is at one thread already
-            return x.dot(y) if x.ndim == 2 and y.ndim == 2 else np.matmul(x, y)
-        with single_threaded_blas():
-            return x.dot(y) if x.ndim == 2 and y.ndim == 2 else np.matmul(x, y)
+        # 7 µs of 28, a 32×128 @ 128×65 one 7 of 5); inside a chunk BLAS is at one thread
+        with single_threaded_blas() if blas_may_thread() else nullcontext():
+            return _product(x, y)
     rows = x.shape[-2] if x.ndim > 1 else 1
     lead = np.broadcast_shapes(x.shape[:-2], y.shape[:-2])
     cols = y.shape[-1] if y.ndim > 1 else 1
@@ -81,6 +80,11 @@ def pmatmul(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
     parallel_for(shape[0], chunk, work, grain=GEMM_SPLIT_FACTOR)
     return out
+
+
+def _product(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """One BLAS call: ``ndarray.dot`` for 2-D operands (less dispatch than np.matmul)."""
+    return x.dot(y) if x.ndim == 2 and y.ndim == 2 else np.matmul(x, y)
 
 
 def _shape_error(op: str, a: np.ndarray, b: np.ndarray) -> ValueError:
