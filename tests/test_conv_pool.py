@@ -428,9 +428,10 @@ def test_interpolate_gradcheck():
 INTERP_ERRORS = [
     ((2, 3, 4, 4), dict(size=2, scale_factor=2), "exactly one of size and scale_factor"),
     ((2, 3, 4, 4), {}, "exactly one of size and scale_factor"),
-    ((2, 3, 4, 4), dict(size=2, mode="bicubic"), "mode must be 'nearest' or 'bilinear'"),
+    ((2, 3, 4, 4), dict(size=2, mode="cubic"), "'trilinear'], got 'cubic'"),
     ((2, 3, 4, 4), dict(size=2, align_corners=True), "align_corners can only be set"),
-    ((2, 3, 4), dict(size=2), "only 4-D (N, C, H, W) input is supported, got shape (2, 3, 4)"),
+    ((2, 3), dict(size=2), "expected a 3-D, 4-D or 5-D input (N, C, *spatial), got shape (2, 3)"),
+    ((2, 3, 4), dict(size=2, mode="bilinear"), "mode 'bilinear' takes a 4-D input, got shape"),
     ((2, 3, 4, 4), dict(scale_factor=0.1), "to an empty output (0, 0)"),
 ]
 

@@ -156,8 +156,10 @@ def test_unsupported_arguments_raise_naming_them():
         nn.ConvTranspose2d(1, 1, 3, padding_mode="circular")
     with pytest.raises(ValueError, match="strided"):
         nn.Conv2d(1, 1, 3, stride=2, padding="same")
-    with pytest.raises(NotImplementedError, match="recompute_scale_factor"):
-        nn.Upsample(scale_factor=2, recompute_scale_factor=True)
+    with pytest.raises(NotImplementedError, match="antialias=True is not supported"):
+        nn.functional.interpolate(
+            nl.zeros(1, 1, 4, 4), scale_factor=2, mode="bilinear", antialias=True
+        )
     with pytest.raises(ValueError, match="divisor_override"):
         nn.AvgPool2d(2, ceil_mode=True, divisor_override=3)
 

@@ -57,6 +57,16 @@ def _close(got, want, what):
     assert err <= 1e-4 * max(np.abs(want).max(), 1.0), f"{what}: max error {err}"
 
 
+class Resize1d3d(nn.Module):
+    """Linear resizing of a sequence and trilinear resizing of a volume."""
+
+    def forward(self, seq, volume):
+        return (
+            nn.functional.interpolate(seq, scale_factor=2, mode="linear"),
+            nn.functional.interpolate(volume, size=(4, 6, 5), mode="trilinear", align_corners=True),
+        )
+
+
 def check_runtime(model, *inputs, randomize=True):
     """Export with a dynamic batch (dim 0 of every input), run ONNX Runtime on a larger batch."""
     model = _randomize(model) if randomize else model.eval()
@@ -258,6 +268,10 @@ LAYERS = {
                           [_ids(0, 12, (2, 4))]),
     "upsample_shuffle": (nn.Sequential(nn.Upsample(scale_factor=2), nn.Upsample(
         scale_factor=2, mode="bilinear"), nn.PixelShuffle(2)), [nl.randn(2, 4, 3, 3)]),
+    "resize_modes": (nn.Sequential(nn.Upsample(scale_factor=2, mode="bicubic"), nn.Upsample(
+        scale_factor=1.5, mode="nearest-exact"), nn.Upsample(size=(7, 5), mode="bilinear",
+        align_corners=True)), [nl.randn(2, 3, 4, 4)]),
+    "resize_1d_3d": (Resize1d3d(), [nl.randn(2, 3, 5), nl.randn(2, 2, 3, 4, 4)]),
     "padding_layers": (nn.Sequential(nn.ZeroPad2d((1, 2, 0, 1)), nn.ReflectionPad2d(1),
                                      nn.ReplicationPad2d(1), nn.ConstantPad2d(1, 0.5)),
                        [nl.randn(2, 3, 4, 4)]),
@@ -370,6 +384,20 @@ def test_round_trip_export_load_same_outputs_and_trainable(name):
     (out * out).mean().backward()
     grads = [p.grad for p in back.parameters() if p.grad is not None]
     assert grads and any(np.abs(g.numpy()).max() > 0 for g in grads)
+
+
+def test_every_resize_mode_round_trips_through_load():
+    model = nn.Sequential(nn.Upsample(scale_factor=2, mode="bicubic"),
+                          nn.Upsample(scale_factor=1.5, mode="nearest-exact"),
+                          nn.Upsample(size=(7, 5), mode="bilinear", align_corners=True))  # fmt: skip
+    x = nl.randn(1, 2, 4, 4)
+    f = io.BytesIO()
+    nx.export(model, (x,), f)
+    back = nx.load(onnx.load_from_string(f.getvalue()))
+    with nl.no_grad():
+        _close(back(x).numpy(), model(x).numpy(), "resize")
+    with pytest.raises(nx.ExportError, match="mode='area'.* not an ONNX Resize"):
+        nx.export(nn.Upsample(size=(2, 2), mode="area"), (x,), io.BytesIO())
 
 
 def test_unsupported_operator_is_named_on_load():

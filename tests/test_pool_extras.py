@@ -154,3 +154,53 @@ def test_the_deprecated_init_names_warn_and_fill():
     ):
         with pytest.warns(FutureWarning, match=f"nn.init.{name}_"):
             getattr(nn.init, name)(t)
+
+
+INTERPOLATE_CASES = [
+    ((2, 3, 7), dict(scale_factor=2, mode="linear")),
+    ((2, 3, 7), dict(size=12, mode="linear", align_corners=True)),
+    ((2, 3, 7), dict(size=11, mode="nearest-exact")),
+    ((2, 3, 7), dict(size=3, mode="area")),
+    ((2, 3, 5, 6), dict(scale_factor=2, mode="bicubic")),
+    ((2, 3, 5, 6), dict(size=(9, 4), mode="bicubic", align_corners=True)),
+    ((2, 3, 5, 6), dict(size=(3, 8), mode="bicubic")),
+    ((2, 3, 5, 6), dict(scale_factor=1.7, mode="nearest-exact")),
+    ((2, 3, 8, 6), dict(size=(3, 4), mode="area")),
+    ((2, 3, 5, 6), dict(scale_factor=(1.5, 2.5), mode="bilinear", recompute_scale_factor=True)),
+    ((1, 2, 4, 5, 6), dict(scale_factor=2, mode="trilinear")),
+    ((1, 2, 4, 5, 6), dict(size=(3, 7, 5), mode="trilinear", align_corners=True)),
+    ((1, 2, 4, 5, 6), dict(scale_factor=2, mode="nearest")),
+    ((1, 2, 4, 5, 6), dict(size=(2, 3, 3), mode="area")),
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape, kw", INTERPOLATE_CASES)
+def test_interpolate_modes_and_ranks_match_torch(shape, kw, dtype):
+    x = np.random.default_rng(13).standard_normal(shape)
+    compare(
+        lambda t: F.interpolate(t, **kw),
+        lambda t: torch.nn.functional.interpolate(t, **kw),
+        [x],
+        dtype,
+    )
+
+
+def test_upsample_layers_of_every_rank_match_torch():
+    x = np.random.default_rng(14).standard_normal((1, 2, 3, 4, 5)).astype(np.float32)
+    for shape, kw in (
+        ((1, 2, 5), dict(scale_factor=2, mode="linear")),
+        ((1, 2, 3, 4, 5), dict(size=(4, 6, 7), mode="trilinear")),
+    ):
+        arr = x.reshape(-1)[: int(np.prod(shape))].reshape(shape)
+        ours, theirs = nn.Upsample(**kw), torch.nn.Upsample(**kw)
+        assert repr(ours) == repr(theirs)
+        np.testing.assert_allclose(
+            ours(nl.tensor(arr)).numpy(), theirs(torch.tensor(arr)).numpy(), rtol=1e-5, atol=1e-6
+        )
+    with pytest.raises(ValueError, match="mode 'bicubic' takes a 4-D input"):
+        F.interpolate(nl.zeros(1, 1, 4), scale_factor=2, mode="bicubic")
+    with pytest.raises(
+        ValueError, match="align_corners can only be set with the interpolating modes"
+    ):
+        F.interpolate(nl.zeros(1, 1, 4, 4), scale_factor=2, mode="nearest", align_corners=True)

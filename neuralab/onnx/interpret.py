@@ -493,11 +493,31 @@ def _resize(n: Node, x: list) -> Tensor:
     if sizes is None:
         scales = arr(x[2])[2:]
         sizes = [int(np.floor(s * f)) for s, f in zip(t.shape[2:], scales)]
-    a = n.attrs
+    mode, corners = _resize_mode(n.attrs, t.ndim - 2)
+    return F.interpolate(t, size=tuple(sizes), mode=mode, align_corners=corners)
+
+
+def _resize_mode(a: dict, spatial: int) -> tuple[str, bool | None]:
+    """The F.interpolate mode (and align_corners) that a Resize node's attributes describe."""
+    transform = a.get("coordinate_transformation_mode", "half_pixel")
     if a.get("mode", "nearest") == "nearest":
-        return F.interpolate(t, size=tuple(sizes), mode="nearest")
-    corners = a.get("coordinate_transformation_mode") == "align_corners"
-    return F.interpolate(t, size=tuple(sizes), mode="bilinear", align_corners=corners)
+        if transform == "half_pixel" and a.get("nearest_mode") == "round_prefer_ceil":
+            return "nearest-exact", None
+        if transform == "asymmetric" and a.get("nearest_mode", "round_prefer_floor") == "floor":
+            return "nearest", None
+        raise NotImplementedError(
+            f"onnx.load: nearest Resize with {transform} / {a.get('nearest_mode')}"
+        )
+    if transform not in ("align_corners", "pytorch_half_pixel", "half_pixel"):
+        raise NotImplementedError(
+            f"onnx.load: Resize with coordinate_transformation_mode {transform}"
+        )
+    corners = transform == "align_corners"
+    if a["mode"] == "cubic":
+        if abs(a.get("cubic_coeff_a", -0.75) + 0.75) > 1e-6:
+            raise NotImplementedError("onnx.load: cubic Resize with cubic_coeff_a other than -0.75")
+        return "bicubic", corners
+    return ("linear", "bilinear", "trilinear")[spatial - 1], corners
 
 
 @op("DepthToSpace")

@@ -311,22 +311,38 @@ def _masked(e: Emitter, scores: str, mask: Any, dtype: Any) -> str:
 
 @converts("interpolate", "upsample")
 def _interpolate(e: Emitter, c: Call, o: Call | None) -> str:
-    """Resize by scales (so the batch size stays free); torch's nearest and bilinear rules."""
+    """Resize by scales (so the batch size stays free), with torch's rule for each mode."""
     x, out = arg(c, 0), c.out
-    scales = [1.0, 1.0] + [b / a for a, b in zip(x.shape[2:], out.shape[2:])]
-    if c.params.get("scale_factor") is not None and c.params.get("size") is None:
-        factor = c.params["scale_factor"]
-        scales = [1.0, 1.0] + [float(s) for s in _tuple(factor, 2)] if not isinstance(
-            factor, float) else [1.0, 1.0, factor, factor]  # fmt: skip
-    mode = c.params.get("mode", "nearest")
-    if mode == "nearest":
-        attrs = {"mode": "nearest", "coordinate_transformation_mode": "asymmetric",
-                 "nearest_mode": "floor"}  # fmt: skip
+    factor = c.params.get("scale_factor")
+    if (
+        factor is not None
+        and c.params.get("size") is None
+        and not c.params.get("recompute_scale_factor")
+    ):
+        spatial = [float(f) for f in factor] if isinstance(factor, tuple | list) else None
+        spatial = spatial or [float(factor)] * (x.ndim - 2)
     else:
-        ct = "align_corners" if c.params.get("align_corners") else "pytorch_half_pixel"
-        attrs = {"mode": "linear", "coordinate_transformation_mode": ct}
+        spatial = [b / a for a, b in zip(x.shape[2:], out.shape[2:])]
+    attrs = _resize_attributes(e, c.params.get("mode", "nearest"), c.params.get("align_corners"))
     roi = e.const(np.zeros(0, np.float32), "roi")
-    return e.node("Resize", [e.value(x), roi, e.const(np.asarray(scales, np.float32))], **attrs)
+    scales = e.const(np.asarray([1.0, 1.0, *spatial], np.float32))
+    return e.node("Resize", [e.value(x), roi, scales], **attrs)
+
+
+def _resize_attributes(e: Emitter, mode: str, align_corners: bool | None) -> dict[str, Any]:
+    """ONNX Resize's attributes that reproduce torch's interpolation ``mode``."""
+    if mode == "nearest":
+        return {"mode": "nearest", "coordinate_transformation_mode": "asymmetric",
+                "nearest_mode": "floor"}  # fmt: skip
+    if mode == "nearest-exact":  # floor((dst + 0.5) / scale): half-pixel, rounding up at .5
+        return {"mode": "nearest", "coordinate_transformation_mode": "half_pixel",
+                "nearest_mode": "round_prefer_ceil"}  # fmt: skip
+    if mode == "area":
+        raise e.fail("interpolate(mode='area') is adaptive average pooling, not an ONNX Resize")
+    ct = "align_corners" if align_corners else "pytorch_half_pixel"
+    if mode == "bicubic":
+        return {"mode": "cubic", "coordinate_transformation_mode": ct, "cubic_coeff_a": -0.75}
+    return {"mode": "linear", "coordinate_transformation_mode": ct}
 
 
 @converts("pixel_shuffle")

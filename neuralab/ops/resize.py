@@ -1,10 +1,12 @@
-"""Resizing of NCHW images (``interpolate``, nearest and bilinear), forward and backward.
+"""Resizing of (N, C, L), (N, C, H, W) and (N, C, D, H, W) inputs (``interpolate``): nearest,
+nearest-exact, (bi/tri)linear, bicubic and area, forward and backward.
 
-Both modes are separable: resizing is one sparse linear map along W, then one along H
-(:class:`~neuralab.ops._window.AxisMap`: a gather of one or two taps per output, weighted and
-summed), and the backward applies the transposed maps to the gradient. Source indices and weights
-are computed exactly as PyTorch's CPU kernels do (nearest in float32; bilinear in the input's
-dtype, with PyTorch's handling of ``scale_factor`` and ``align_corners``), so outputs match torch.
+Every mode but 'area' is separable: resizing is one sparse linear map per spatial axis, the
+last first (:class:`~neuralab.ops._window.AxisMap`: a gather of one to four taps per output,
+weighted and summed), and the backward applies the transposed maps to the gradient. Source
+indices and weights are computed as PyTorch's CPU kernels do (nearest in float32; the others in
+the input's dtype, with PyTorch's handling of ``scale_factor`` and ``align_corners``), so
+outputs match torch. 'area' is adaptive average pooling.
 """
 
 from __future__ import annotations
@@ -17,62 +19,112 @@ import numpy as np
 
 from neuralab.ops._util import to_tensor
 from neuralab.ops._window import AxisMap, check_float, ntuple
+from neuralab.ops.adaptive_pool import adaptive_avg_pool1d
+from neuralab.ops.pool import adaptive_avg_pool2d
+from neuralab.ops.volume import adaptive_avg_pool3d
 from neuralab.tensor import Tensor, make
+
+# The modes torch has and the number of spatial dimensions each takes (None: any).
+_MODES = {
+    "nearest": None, "nearest-exact": None, "area": None, "linear": 1, "bilinear": 2,
+    "bicubic": 2, "trilinear": 3,
+}  # fmt: skip
+_INTERPOLATING = ("linear", "bilinear", "bicubic", "trilinear")
 
 
 def interpolate(
     input: Any,
-    size: int | tuple[int, int] | None = None,
-    scale_factor: float | tuple[float, float] | None = None,
+    size: int | tuple[int, ...] | None = None,
+    scale_factor: float | tuple[float, ...] | None = None,
     mode: str = "nearest",
     align_corners: bool | None = None,
+    recompute_scale_factor: bool | None = None,
+    antialias: bool = False,
 ) -> Tensor:
-    """Resize 4-D ``input`` to ``size`` or by ``scale_factor`` (torch's F.interpolate)."""
+    """Resize the spatial dimensions of (N, C, *spatial) ``input`` (1 to 3 of them) to ``size``
+    or by ``scale_factor`` (torch's F.interpolate)."""
     op = "interpolate"
     x = to_tensor(input)
     check_float(op, x)
-    if x.ndim != 4:
-        raise ValueError(f"{op}: only 4-D (N, C, H, W) input is supported, got shape {x.shape}")
-    if mode not in ("nearest", "bilinear"):
-        raise ValueError(f"{op}: mode must be 'nearest' or 'bilinear', got {mode!r}")
-    if align_corners is not None and mode == "nearest":
-        raise ValueError(f"{op}: align_corners can only be set with mode='bilinear'")
-    if (size is None) == (scale_factor is None):
-        raise ValueError(f"{op}: give exactly one of size and scale_factor")
-    in_hw = x.shape[2:]
-    if size is not None:
-        out_hw = ntuple(size, 2, "size", op, 1)
-        scales: tuple[float | None, ...] = (None, None)
-    else:
-        if isinstance(scale_factor, int | float):
-            scales = (float(scale_factor),) * 2
-        else:
-            scales = tuple(float(s) for s in scale_factor)
-        if len(scales) != 2 or min(scales) <= 0:
-            raise ValueError(
-                f"{op}: scale_factor must be a positive number or pair, got {scale_factor!r}"
-            )
-        out_hw = tuple(math.floor(n * s) for n, s in zip(in_hw, scales))
-        if min(out_hw) < 1:
-            raise ValueError(
-                f"{op}: scale_factor {scale_factor!r} shrinks input of shape {x.shape} "
-                f"to an empty output {out_hw}"
-            )
-    if mode == "nearest":
-        maps = [_nearest_map(n, o, s) for n, o, s in zip(in_hw, out_hw, scales)]
-    else:
-        maps = [
-            _linear_map(n, o, s, bool(align_corners), x.dtype)
-            for n, o, s in zip(in_hw, out_hw, scales)
-        ]
-    mh, mw = maps
-    out = mh(mw(x._data, 3), 2)  # W first, then H: torch's order of bilinear arithmetic
-    mh_t, mw_t = mh.transpose(), mw.transpose()
+    nd = x.ndim - 2
+    _check_mode(op, x, nd, mode, align_corners, antialias)
+    out_sizes, scales = _output_sizes(op, x, nd, size, scale_factor)
+    if recompute_scale_factor:  # torch: the sizes alone then set the scales
+        scales = (None,) * nd
+    if mode == "area":  # torch's 'area' is adaptive average pooling
+        adaptive = (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d)[nd - 1]
+        return adaptive(x, out_sizes if nd > 1 else out_sizes[0])
+    maps = [
+        _axis_map(mode, n, o, s, bool(align_corners), x._data.dtype)
+        for n, o, s in zip(x.shape[2:], out_sizes, scales)
+    ]
+    out = x._data
+    for axis in range(x.ndim - 1, 1, -1):  # the last axis first: torch's order of arithmetic
+        out = maps[axis - 2](out, axis)
+    adjoints = [m.transpose() for m in maps]
 
     def backward(g: np.ndarray) -> tuple[np.ndarray]:
-        return (mw_t(mh_t(g, 2), 3),)
+        for axis in range(2, x.ndim):
+            g = adjoints[axis - 2](g, axis)
+        return (g,)
 
     return make(out, (x,), backward)
+
+
+def _check_mode(
+    op: str, x: Tensor, nd: int, mode: str, align_corners: bool | None, antialias: bool
+) -> None:
+    """torch's checks of the mode against the input's rank, with what was given."""
+    if not 1 <= nd <= 3:
+        raise ValueError(
+            f"{op}: expected a 3-D, 4-D or 5-D input (N, C, *spatial), got shape {x.shape}"
+        )
+    if mode not in _MODES:
+        raise ValueError(f"{op}: mode must be one of {sorted(_MODES)}, got {mode!r}")
+    if _MODES[mode] not in (None, nd):
+        raise ValueError(
+            f"{op}: mode {mode!r} takes a {_MODES[mode] + 2}-D input, got shape {x.shape}"
+        )
+    if align_corners is not None and mode not in _INTERPOLATING:
+        raise ValueError(
+            f"{op}: align_corners can only be set with the interpolating modes "
+            f"{_INTERPOLATING}, not {mode!r}"
+        )
+    if antialias:
+        raise NotImplementedError(f"{op}: antialias=True is not supported")
+
+
+def _output_sizes(op: str, x: Tensor, nd: int, size: Any, scale_factor: Any) -> tuple:
+    """The output's spatial sizes and the per-axis scale factors (None where a size was given)."""
+    if (size is None) == (scale_factor is None):
+        raise ValueError(f"{op}: give exactly one of size and scale_factor")
+    if size is not None:
+        return ntuple(size, nd, "size", op, 1), (None,) * nd
+    if isinstance(scale_factor, int | float):
+        scales = (float(scale_factor),) * nd
+    else:
+        scales = tuple(float(s) for s in scale_factor)
+    if len(scales) != nd or min(scales) <= 0:
+        raise ValueError(
+            f"{op}: scale_factor must be a positive number or {nd} of them, got {scale_factor!r}"
+        )
+    out_sizes = tuple(math.floor(n * s) for n, s in zip(x.shape[2:], scales))
+    if min(out_sizes) < 1:
+        raise ValueError(
+            f"{op}: scale_factor {scale_factor!r} shrinks input of shape {x.shape} "
+            f"to an empty output {out_sizes}"
+        )
+    return out_sizes, scales
+
+
+def _axis_map(
+    mode: str, n_in: int, n_out: int, scale: float | None, align: bool, dtype: np.dtype
+) -> AxisMap:
+    if mode in ("nearest", "nearest-exact"):
+        return _nearest_map(n_in, n_out, scale, exact=mode == "nearest-exact")
+    if mode == "bicubic":
+        return _cubic_map(n_in, n_out, scale, align, dtype)
+    return _linear_map(n_in, n_out, scale, align, dtype)
 
 
 def upsample(
@@ -115,18 +167,20 @@ def _deprecated(name: str) -> None:
     )
 
 
-def _nearest_map(n_in: int, n_out: int, scale_factor: float | None) -> AxisMap:
-    """Nearest-neighbour source index per output, floor(dst * scale) in float32 like torch."""
+def _nearest_map(n_in: int, n_out: int, scale_factor: float | None, exact: bool = False) -> AxisMap:
+    """Nearest-neighbour source index per output in float32 like torch: floor(dst * scale), or
+    for 'nearest-exact' floor((dst + 0.5) * scale), the pixel whose centre is nearest."""
     dst = np.arange(n_out)
     if n_out == n_in:
         src = dst
-    elif n_out == 2 * n_in:
+    elif n_out == 2 * n_in and not exact:
         src = dst >> 1
     else:
         scale = (
             np.float32(1.0 / scale_factor) if scale_factor else np.float32(n_in) / np.float32(n_out)
         )
-        src = np.minimum(np.floor(dst.astype(np.float32) * scale).astype(np.int64), n_in - 1)
+        at = dst.astype(np.float32) + np.float32(0.5) if exact else dst.astype(np.float32)
+        src = np.minimum(np.floor(at * scale).astype(np.int64), n_in - 1)
     return AxisMap(dst, src, None, n_out, n_in)
 
 
@@ -149,3 +203,31 @@ def _linear_map(
     cols = np.stack([i0, i1], axis=1).reshape(-1)
     weights = np.stack([f(1) - lam, lam], axis=1).reshape(-1)
     return AxisMap(rows, cols, weights, n_out, n_in)
+
+
+def _cubic_map(
+    n_in: int, n_out: int, scale_factor: float | None, align_corners: bool, dtype: np.dtype
+) -> AxisMap:
+    """Four taps per output (the neighbours at -1, 0, +1, +2, clamped to the edge) with Keys'
+    cubic-convolution weights (A = -0.75), computed in ``dtype`` like torch's bicubic kernel."""
+    f, a = dtype.type, dtype.type(-0.75)
+    dst = np.arange(n_out).astype(dtype)
+    if align_corners:
+        scale = f(n_in - 1) / f(n_out - 1) if n_out > 1 else f(0)
+        src = dst * scale
+    else:
+        scale = f(1.0 / scale_factor) if scale_factor else f(n_in) / f(n_out)
+        src = (dst + f(0.5)) * scale - f(0.5)  # not clamped at 0, unlike the linear modes
+    base = np.floor(src)
+    t = src - base
+    weights = [
+        ((a * (t + 1) - 5 * a) * (t + 1) + 8 * a) * (t + 1) - 4 * a,
+        ((a + 2) * t - (a + 3)) * t * t + 1,
+        ((a + 2) * (1 - t) - (a + 3)) * (1 - t) * (1 - t) + 1,
+        ((a * (2 - t) - 5 * a) * (2 - t) + 8 * a) * (2 - t) - 4 * a,
+    ]
+    cols = [np.clip(base.astype(np.int64) + k, 0, n_in - 1) for k in (-1, 0, 1, 2)]
+    rows = np.repeat(np.arange(n_out), 4)
+    return AxisMap(
+        rows, np.stack(cols, 1).reshape(-1), np.stack(weights, 1).reshape(-1), n_out, n_in
+    )

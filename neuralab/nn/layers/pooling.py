@@ -311,8 +311,8 @@ class MaxUnpool2d(_MaxUnpoolNd):
 
 
 class Upsample(Module):
-    """Resize the spatial dimensions to ``size`` or by ``scale_factor``: (N, C, H, W) with
-    'nearest' or 'bilinear', (N, C, L) with 'nearest' or 'linear'."""
+    """Resize the spatial dimensions of (N, C, L), (N, C, H, W) or (N, C, D, H, W) input to
+    ``size`` or by ``scale_factor``, with any mode of :func:`F.interpolate`."""
 
     def __init__(
         self,
@@ -323,8 +323,6 @@ class Upsample(Module):
         recompute_scale_factor: bool | None = None,
     ) -> None:
         super().__init__()
-        if recompute_scale_factor:
-            raise NotImplementedError("Upsample: recompute_scale_factor=True is not supported")
         self.size = size
         if isinstance(scale_factor, Sequence):
             scale_factor = tuple(float(f) for f in scale_factor)
@@ -333,16 +331,13 @@ class Upsample(Module):
         self.scale_factor = scale_factor
         self.mode = mode
         self.align_corners = align_corners
+        self.recompute_scale_factor = recompute_scale_factor
 
     def forward(self, input: Tensor) -> Tensor:
-        if input.ndim != 3:
-            return F.interpolate(input, self.size, self.scale_factor, self.mode, self.align_corners)
-        # 1-D: resize (N, C, 1, L) along its last axis; 'linear' is 'bilinear' with one row
-        mode = {"linear": "bilinear"}.get(self.mode, self.mode)
-        size = None if self.size is None else (1, *_single(self.size))
-        scale = None if self.scale_factor is None else (1.0, *_single(self.scale_factor))
-        out = F.interpolate(input.unsqueeze(2), size, scale, mode, self.align_corners)
-        return out.squeeze(2)
+        return F.interpolate(
+            input, self.size, self.scale_factor, self.mode, self.align_corners,
+            self.recompute_scale_factor,
+        )  # fmt: skip
 
     def extra_repr(self) -> str:
         if self.scale_factor is not None:
