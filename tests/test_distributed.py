@@ -6,11 +6,15 @@ side is tests/distributed_worker.py."""
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import importlib.util
 import os
 import re
 import subprocess
 import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +34,19 @@ worker = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(worker)
 
 
+@contextlib.contextmanager
+def one_mpi_job() -> Iterator[None]:
+    """Hold a machine-wide lock while an MPI job runs: two jobs that parallel test workers start
+    at the same moment can cross their start-up messages (MPICH's Init then fails with "Message
+    truncated"), so the jobs of this file take turns."""
+    with open(Path(tempfile.gettempdir()) / "neuralab-tests-mpi.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 def mpirun(scenarios: str, out: Path, timeout: float = 60, **env: str):
     """Run the worker's scenarios on 2 processes; the finished process."""
     try:
@@ -38,7 +55,8 @@ def mpirun(scenarios: str, out: Path, timeout: float = 60, **env: str):
         pytest.skip(str(e))
     environment = {**launch.environment(2), "NEURALAB_NUM_THREADS": "1", **env}
     cmd = launch.command(2, [str(WORKER), scenarios, str(out)])
-    return subprocess.run(cmd, env=environment, capture_output=True, text=True, timeout=timeout)
+    with one_mpi_job():
+        return subprocess.run(cmd, env=environment, capture_output=True, text=True, timeout=timeout)
 
 
 @pytest.fixture(scope="module")
@@ -97,7 +115,8 @@ def test_processes_on_one_machine_share_its_cores(tmp_path):
     for name in ("NEURALAB_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         environment.pop(name, None)
     cmd = launch.command(2, [str(WORKER), "threads", str(tmp_path)])
-    done = subprocess.run(cmd, env=environment, capture_output=True, text=True, timeout=60)
+    with one_mpi_job():
+        done = subprocess.run(cmd, env=environment, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr[-3000:]
     share = max(1, len(os.sched_getaffinity(0)) // 2)
     for rank in range(2):
@@ -209,7 +228,8 @@ def test_the_train_command_relaunches_itself_on_two_processes(tmp_path):
     out = tmp_path / "run"
     cmd = [sys.executable, "-m", "neuralab.cli", "train", "--data", "moons", "--epochs", "2"]
     cmd += ["--processes", "2", "--out", str(out), "--verbose", "0"]
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    with one_mpi_job():
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.count("test loss") == 1  # process 0 alone reports and writes
     assert (out / "model.safetensors").exists()
