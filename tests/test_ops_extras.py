@@ -354,3 +354,36 @@ def test_max_unpool1d_matches_torch():
     theirs = torch.nn.MaxUnpool1d(2)(t_out, t_idx, output_size=(2, 3, 9))
     np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
     assert repr(nl.nn.MaxUnpool1d(2)) == repr(torch.nn.MaxUnpool1d(2))
+
+
+@pytest.mark.parametrize("mode", ["sum", "mean"])
+def test_embedding_bag_scales_gradients_by_frequency_like_embedding(mode):
+    # torch's embedding_bag scales these rows wrongly (a row read once got 1/3 here); its
+    # embedding does it right, so the reference is torch's embedding summed into the bags
+    ids, offsets = np.array([1, 2, 4, 5, 4, 3, 2, 0, 2]), [0, 2, 2, 5]
+    w = np.random.default_rng(15).standard_normal((6, 3))
+    bounds = [*offsets, len(ids)]
+
+    def reference(t):
+        rows = torch.nn.functional.embedding(torch.tensor(ids), t, scale_grad_by_freq=True)
+        bags = [
+            rows[a:b].sum(0) if b > a else torch.zeros(3, dtype=t.dtype)
+            for a, b in zip(bounds, bounds[1:])
+        ]
+        if mode == "mean":
+            bags = [bag / max(b - a, 1) for bag, a, b in zip(bags, bounds, bounds[1:])]
+        return torch.stack(bags)
+
+    compare(
+        lambda t: nl.nn.functional.embedding_bag(
+            nl.tensor(ids), t, nl.tensor(offsets), mode=mode, scale_grad_by_freq=True
+        ),
+        reference,
+        [w],
+    )
+    with pytest.raises(
+        ValueError, match="scale_grad_by_freq=True is not supported with mode='max'"
+    ):
+        nl.nn.functional.embedding_bag(
+            nl.tensor(ids), nl.tensor(w), nl.tensor(offsets), mode="max", scale_grad_by_freq=True
+        )

@@ -18,7 +18,7 @@ import numpy as np
 from neuralab.ops._util import float_tensor, scatter_add_rows, to_tensor
 from neuralab.tensor import Tensor, constant, make
 
-__all__ = ["EmbeddingBackward", "embedding", "one_hot", "renorm_rows"]
+__all__ = ["EmbeddingBackward", "checked", "embedding", "lookup", "one_hot", "renorm_rows"]
 
 
 def _indices(op: str, x: Any) -> np.ndarray:
@@ -42,7 +42,18 @@ def embedding(
     ``max_norm`` first rescales, in place, each row read whose ``norm_type``-norm exceeds it;
     ``scale_grad_by_freq`` divides each row's gradient by how often the input reads it;
     ``sparse`` is accepted (the gradient is dense)."""
-    op = "embedding"
+    idx, w, padding_idx = checked("embedding", input, weight, padding_idx)
+    if max_norm is not None:
+        renorm_rows(w, idx, max_norm, norm_type)
+    counts = np.bincount(idx.ravel(), minlength=w.shape[0]) if scale_grad_by_freq else None
+    return lookup(idx, w, padding_idx, counts)
+
+
+def checked(
+    op: str, input: Any, weight: Any, padding_idx: int | None
+) -> tuple[np.ndarray, Tensor, int | None]:
+    """The ids (integers within the table), the table (a 2-D float tensor) and padding_idx
+    (made non-negative), or a clear error naming ``op``."""
     idx = _indices(op, input)
     w = float_tensor(weight, op, "weight")
     if w.ndim != 2:
@@ -57,12 +68,19 @@ def embedding(
         if not -n <= padding_idx < n:
             raise ValueError(f"{op}: padding_idx {padding_idx} is out of range for {n} embeddings")
         padding_idx %= n
-    if max_norm is not None:
-        renorm_rows(w, idx, max_norm, norm_type)
+    return idx, w, padding_idx
+
+
+def lookup(
+    idx: np.ndarray, w: Tensor, padding_idx: int | None, counts: np.ndarray | None = None
+) -> Tensor:
+    """The rows ``w[idx]`` (checked by the caller), recorded; with ``counts``, each row's
+    gradient is divided by its count (``scale_grad_by_freq``)."""
     out = w._data[idx]  # fancy indexing copies: the output never aliases the weight
     backward = EmbeddingBackward(idx, w, padding_idx, out)
-    if scale_grad_by_freq:  # not an EmbeddingBackward: a fused projection would not scale
-        return make(out, (w,), lambda g: _by_frequency(backward, g))
+    if counts is not None:  # not an EmbeddingBackward: a fused projection would not scale
+        scale = (1 / np.maximum(counts, 1))[:, None].astype(out.dtype)
+        return make(out, (w,), lambda g: (backward(g)[0] * scale,))
     return make(out, (w,), backward)
 
 
@@ -74,13 +92,6 @@ def renorm_rows(weight: Tensor, ids: np.ndarray, max_norm: float, norm_type: flo
     norms = np.linalg.norm(table[rows], ord=norm_type, axis=1)
     big = norms > max_norm
     table[rows[big]] *= (max_norm / (norms[big] + 1e-7))[:, None].astype(table.dtype)
-
-
-def _by_frequency(backward: EmbeddingBackward, g: np.ndarray) -> tuple[np.ndarray]:
-    """The embedding gradient with each row divided by the number of times it was read."""
-    (gw,) = backward(g)
-    counts = np.bincount(backward.indices.ravel(), minlength=gw.shape[0])
-    return (gw / np.maximum(counts, 1)[:, None].astype(gw.dtype),)
 
 
 class EmbeddingBackward:

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from neuralab.ops.elementwise import where
-from neuralab.ops.embedding import embedding, renorm_rows
+from neuralab.ops.embedding import checked, lookup, renorm_rows
 from neuralab.tensor import Tensor, constant
 
 __all__ = ["embedding_bag"]
@@ -59,8 +59,8 @@ def embedding_bag(
     bag gives zeros."""
     if mode not in ("sum", "mean", "max"):
         raise ValueError(f"embedding_bag: mode must be 'sum', 'mean' or 'max', got {mode!r}")
-    if scale_grad_by_freq:
-        raise NotImplementedError("embedding_bag: scale_grad_by_freq=True is not supported")
+    if scale_grad_by_freq and mode == "max":
+        raise ValueError("embedding_bag: scale_grad_by_freq=True is not supported with mode='max'")
     ids = _ids(input, "input")
     if ids.ndim == 2:
         if offsets is not None:
@@ -73,14 +73,14 @@ def embedding_bag(
             f"embedding_bag: expected 2-D input (B, N), or 1-D input with offsets; got shape "
             f"{ids.shape} and offsets {'given' if offsets is not None else 'None'}"
         )
-    flat = ids.reshape(-1)
+    flat, w, padding_idx = checked("embedding_bag", ids.reshape(-1), weight, padding_idx)
     if max_norm is not None:
-        renorm_rows(weight, flat, max_norm, norm_type)
+        renorm_rows(w, flat, max_norm, norm_type)
     bag_ids = flat[index]
     if padding_idx is not None:
-        padding_idx %= weight.shape[0]
         mask = mask & (bag_ids != padding_idx)
-    vectors = embedding(constant(bag_ids), weight, padding_idx)  # (B, L, D)
+    counts = np.bincount(flat, minlength=w.shape[0]) if scale_grad_by_freq else None
+    vectors = lookup(bag_ids, w, padding_idx, counts)  # (B, L, D)
     return _reduce(vectors, mask, index, per_sample_weights, mode)
 
 

@@ -43,11 +43,6 @@ def _table(
     module.weight = Parameter(weight, requires_grad=not freeze)
 
 
-def _unsupported(layer: str, scale_grad_by_freq: bool) -> None:
-    if scale_grad_by_freq:
-        raise NotImplementedError(f"{layer}: scale_grad_by_freq=True is not supported")
-
-
 class Embedding(Module):
     """Row ``weight[i]`` for each id i: (*) int64 ids → (*, embedding_dim) vectors.
 
@@ -159,7 +154,6 @@ class EmbeddingBag(Module):
     ) -> None:
         super().__init__()
         check_factory(device, dtype, "EmbeddingBag")
-        _unsupported("EmbeddingBag", scale_grad_by_freq)
         if mode not in ("sum", "mean", "max"):
             raise ValueError(f"EmbeddingBag: mode must be 'sum', 'mean' or 'max', got {mode!r}")
         self.num_embeddings = num_embeddings
@@ -201,7 +195,8 @@ class EmbeddingBag(Module):
         self, input: Tensor, offsets: Tensor | None = None, per_sample_weights: Tensor | None = None
     ) -> Tensor:
         return F.embedding_bag(
-            input, self.weight, offsets, self.max_norm, self.norm_type, False, self.mode,
+            input, self.weight, offsets, self.max_norm, self.norm_type, self.scale_grad_by_freq,
+            self.mode,
             self.sparse, per_sample_weights, self.include_last_offset, self.padding_idx,
         )  # fmt: skip
 
