@@ -1,12 +1,15 @@
 """Spatial transformers: ``affine_grid`` makes a sampling grid from 2×3 affine matrices and
-``grid_sample`` reads an NCHW image at a grid's points (bilinear or nearest), as torch's.
+``grid_sample`` reads an NCHW image at a grid's points (bilinear, nearest or bicubic), as
+torch's.
 
 Grid points are (x, y) in [-1, 1] across the image's width and height: with
 ``align_corners=True`` -1 and 1 are the centres of the corner pixels, otherwise their outer
 edges. Points outside read zeros, the nearest border pixel, or the image reflected at its
 border (``padding_mode``). The backward sends gradients to the image (each tap's weight times
-the output gradient, summed where taps coincide) and, for bilinear sampling, to the grid (the
-slope of the interpolation), so a localisation network before ``affine_grid`` learns.
+the output gradient, summed where taps coincide) and, for bilinear and bicubic sampling, to
+the grid (the slope of the interpolation), so a localisation network before ``affine_grid``
+learns. Bicubic sampling reads 4×4 taps with Keys' weights (A = -0.75), each tap put through
+the padding mode on its own, as torch does.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from neuralab.ops._util import to_tensor
 from neuralab.ops._window import check_float
 from neuralab.tensor import Tensor, constant, make
 
-MODES = ("bilinear", "nearest")
+MODES = ("bilinear", "nearest", "bicubic")
 PADDING_MODES = ("zeros", "border", "reflection")
 
 
@@ -80,7 +83,7 @@ def grid_sample(
     align_corners: bool | None = None,
 ) -> Tensor:
     """``input`` (N, C, H, W) read at the points of ``grid`` (N, H_out, W_out, 2): the
-    (N, C, H_out, W_out) samples (torch's F.grid_sample, 2-D, bilinear or nearest)."""
+    (N, C, H_out, W_out) samples (torch's F.grid_sample, 2-D: bilinear, nearest or bicubic)."""
     op = "grid_sample"
     x, g = to_tensor(input), to_tensor(grid)
     _check(op, x, g, mode, padding_mode)
@@ -89,10 +92,15 @@ def grid_sample(
     n, c, h, w = xd.shape
     out_hw = gd.shape[1:3]
     flat = xd.reshape(n, c, h * w)
-    ix, dx = _source(gd[..., 0].reshape(n, -1), w, padding_mode, align)
-    iy, dy = _source(gd[..., 1].reshape(n, -1), h, padding_mode, align)
-    taps, frac = _nearest(ix, iy, h, w) if mode == "nearest" else _bilinear(ix, iy, h, w)
-    out = np.zeros((n, c, ix.shape[1]), xd.dtype)
+    gx_, gy_ = gd[..., 0].reshape(n, -1), gd[..., 1].reshape(n, -1)
+    if mode == "bicubic":
+        taps, frac = _bicubic(gx_, gy_, h, w, padding_mode, align)
+        dx, dy = frac[-2:]
+    else:
+        ix, dx = _source(gx_, w, padding_mode, align)
+        iy, dy = _source(gy_, h, padding_mode, align)
+        taps, frac = _nearest(ix, iy, h, w) if mode == "nearest" else _bilinear(ix, iy, h, w)
+    out = np.zeros((n, c, gx_.shape[1]), xd.dtype)
     for index, weight, _ in taps:
         out += np.take_along_axis(flat, index[:, None, :], 2) * weight[:, None, :]
 
@@ -102,8 +110,9 @@ def grid_sample(
         gg = None
         if g.requires_grad:
             gg = np.zeros(gd.shape, gd.dtype)
-            if mode == "bilinear":
-                slope_x, slope_y = _slopes(go, flat, taps, frac)
+            if mode != "nearest":
+                slopes = _slopes if mode == "bilinear" else _cubic_slopes
+                slope_x, slope_y = slopes(go, flat, taps, frac)
                 gg[..., 0] = (slope_x * dx).reshape(n, *out_hw)
                 gg[..., 1] = (slope_y * dy).reshape(n, *out_hw)
         return gx, gg
@@ -115,7 +124,7 @@ def _check(op: str, x: Tensor, g: Tensor, mode: str, padding_mode: str) -> None:
     """torch's checks of grid_sample's arguments, with what was given."""
     check_float(op, x)
     if mode not in MODES:
-        raise ValueError(f"{op}: mode must be one of {MODES} here ('bicubic' is not), got {mode!r}")
+        raise ValueError(f"{op}: mode must be one of {MODES}, got {mode!r}")
     if padding_mode not in PADDING_MODES:
         raise ValueError(f"{op}: padding_mode must be one of {PADDING_MODES}, got {padding_mode!r}")
     if x.ndim != 4 or g.ndim != 4:
@@ -217,3 +226,61 @@ def _slopes(go: np.ndarray, flat: np.ndarray, taps: list[tuple], frac: tuple) ->
     )  # Σ over channels of the output gradient times each tap's value
     fx, fy = frac
     return (s10 - s00) * (1 - fy) + (s11 - s01) * fy, (s01 - s00) * (1 - fx) + (s11 - s10) * fx
+
+
+def _cubic(t: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Keys' cubic-convolution weights (A = -0.75) of the taps at -1, 0, +1, +2 for fractional
+    offsets ``t``, and their derivatives in t."""
+    a = t.dtype.type(-0.75)
+    u, v, s = 1 - t, 2 - t, t + 1
+    weights = [
+        ((a * s - 5 * a) * s + 8 * a) * s - 4 * a,
+        ((a + 2) * t - (a + 3)) * t * t + 1,
+        ((a + 2) * u - (a + 3)) * u * u + 1,
+        ((a * v - 5 * a) * v + 8 * a) * v - 4 * a,
+    ]
+    slopes = [
+        3 * a * s * s - 10 * a * s + 8 * a,
+        3 * (a + 2) * t * t - 2 * (a + 3) * t,
+        -(3 * (a + 2) * u * u - 2 * (a + 3) * u),
+        -(3 * a * v * v - 10 * a * v + 8 * a),
+    ]
+    return weights, slopes
+
+
+def _tap_position(pos: np.ndarray, size: int, padding: str, align: bool) -> np.ndarray:
+    """One tap's integer pixel after the padding mode (torch pads each bicubic tap alone)."""
+    if padding == "reflection":
+        low, high = (0, 2 * (size - 1)) if align else (-1, 2 * size - 1)
+        pos = _reflect(pos, low, high)[0]
+    if padding != "zeros":
+        pos = np.clip(pos, 0, size - 1)
+    return np.rint(pos).astype(np.int64)
+
+
+def _bicubic(gx: np.ndarray, gy: np.ndarray, h: int, w: int, padding: str, align: bool) -> tuple:
+    """The 4×4 taps around each point, weighted by products of cubic weights, and what the
+    grid's gradient needs: the per-axis weights and slopes and d(pixel)/d(coordinate)."""
+    ix, dx = _source(gx, w, "zeros", align)  # the point itself is not clipped, only its taps
+    iy, dy = _source(gy, h, "zeros", align)
+    x0, y0 = np.floor(ix), np.floor(iy)
+    (wx, sx), (wy, sy) = _cubic(ix - x0), _cubic(iy - y0)
+    columns = [_tap_position(x0 + (j - 1), w, padding, align) for j in range(4)]
+    taps = []
+    for i in range(4):
+        row = _tap_position(y0 + (i - 1), h, padding, align)
+        taps += [_tap(columns[j], row, wx[j] * wy[i], h, w) for j in range(4)]
+    return taps, (wx, sx, wy, sy, dx, dy)
+
+
+def _cubic_slopes(go: np.ndarray, flat: np.ndarray, taps: list[tuple], frac: tuple) -> tuple:
+    """d(loss)/d(pixel x) and d(loss)/d(pixel y) at each bicubic point."""
+    wx, sx, wy, sy = frac[:4]
+    slope_x = slope_y = 0
+    for k, (index, _, inside) in enumerate(taps):
+        i, j = divmod(k, 4)
+        value = np.einsum("ncp,ncp->np", go, np.take_along_axis(flat, index[:, None, :], 2))
+        value = value * inside
+        slope_x = slope_x + value * wy[i] * sx[j]
+        slope_y = slope_y + value * sy[i] * wx[j]
+    return slope_x, slope_y
