@@ -1,6 +1,7 @@
 """F.affine_grid and F.grid_sample: values and gradients (image and grid) against torch's."""
 
 import warnings
+import zlib
 
 import numpy as np
 import pytest
@@ -17,15 +18,19 @@ import neuralab.nn.functional as F
 @pytest.mark.parametrize("mode", ["bilinear", "nearest", "bicubic"])
 @pytest.mark.parametrize("hw", [(5, 7), (1, 4), (6, 1)])
 def test_grid_sample_matches_torch(mode, padding, align, hw, dtype):
-    rng = np.random.default_rng(hash((mode, padding, align, hw)) % 2**32)
+    rng = np.random.default_rng(zlib.crc32(repr((mode, padding, align, hw)).encode()))
     image = rng.standard_normal((2, 3, *hw))
     grid = rng.uniform(-1.4, 1.4, (2, 4, 5, 2))  # points outside the image too
     kw = dict(mode=mode, padding_mode=padding, align_corners=align)
+    # a one-pixel-wide image makes bicubic's slope along that axis a sum of four equal values
+    # with weights that cancel: float32 leaves residues of a few 1e-6 on either side of zero
+    tol = dict(rtol=1e-4, atol=5e-5) if mode == "bicubic" and dtype == np.float32 else None
     compare(
         lambda x, g: F.grid_sample(x, g, **kw),
         lambda x, g: torch.nn.functional.grid_sample(x, g, **kw),
         [image, grid],
         dtype,
+        tol=tol,
     )
 
 
