@@ -7,7 +7,7 @@ from typing import Any
 
 from neuralab.nn.module import Module
 from neuralab.nn.utils.parametrize import register_parametrization
-from neuralab.nn.utils.spectral_norm import weight_matrix
+from neuralab.nn.utils.spectral_norm import default_dim, weight_matrix
 from neuralab.nn.utils.weight_norm import norm_except_dim
 from neuralab.ops.similarity import normalize
 from neuralab.random import generator
@@ -84,7 +84,7 @@ def spectral_norm(
     if not isinstance(weight, Tensor):
         raise ValueError(f"spectral_norm: {type(module).__name__} has no parameter {name!r}")
     if dim is None:
-        dim = 1 if "ConvTranspose" in type(module).__name__ else 0
+        dim = default_dim(module)
     return register_parametrization(
         module, name, _SpectralNorm(weight, n_power_iterations, dim, eps)
     )

@@ -8,8 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from neuralab.nn.module import Module, Parameter
-from neuralab.nn.utils.weight_norm import hook_key, hooked_parameter
+from neuralab.nn.module import Module
+from neuralab.nn.utils.weight_norm import hook_key, hooked_parameter, restore_parameter
 from neuralab.ops.similarity import normalize
 from neuralab.random import generator
 from neuralab.tensor import Tensor, constant, no_grad
@@ -23,6 +23,11 @@ def weight_matrix(weight: Tensor, dim: int) -> Tensor:
         order = [dim, *(d for d in range(weight.ndim) if d != dim)]
         weight = weight.permute(*order)
     return weight.reshape(weight.shape[0], -1)
+
+
+def default_dim(module: Module) -> int:
+    """torch's default rows for σ: the output channels, dim 1 of a transposed convolution."""
+    return 1 if "ConvTranspose" in type(module).__name__ else 0
 
 
 class _SpectralNormHook:
@@ -64,7 +69,7 @@ def spectral_norm(
             f"spectral_norm: n_power_iterations must be >= 0, got {n_power_iterations}"
         )
     if dim is None:
-        dim = 1 if "ConvTranspose" in type(module).__name__ else 0
+        dim = default_dim(module)
     hook = _SpectralNormHook(name, n_power_iterations, dim, eps)
     rows, cols = weight_matrix(weight, dim).shape
     rng = generator()  # the global generator: nl.manual_seed makes u and v reproducible
@@ -86,10 +91,7 @@ def remove_spectral_norm(module: Module, name: str = "weight") -> Module:
         raise ValueError(f"remove_spectral_norm: spectral_norm of {name!r} not found in {module}")
     with no_grad():
         weight = module._forward_pre_hooks[key].compute(module, iterate=False).detach()
-    del module._forward_pre_hooks[key]
     del module._parameters[name + "_orig"]
     for suffix in ("_u", "_v"):
         del module._buffers[name + suffix]
-    module.__dict__.pop(name, None)
-    module.register_parameter(name, Parameter(weight))
-    return module
+    return restore_parameter(module, name, key, weight)

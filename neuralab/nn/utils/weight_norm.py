@@ -54,6 +54,14 @@ def hooked_parameter(op: str, module: Module, name: str, kind: type) -> Paramete
     return weight
 
 
+def restore_parameter(module: Module, name: str, key: int, weight: Tensor) -> Module:
+    """Drop the pre-hook at ``key`` and make ``name`` a plain parameter holding ``weight`` again."""
+    del module._forward_pre_hooks[key]
+    module.__dict__.pop(name, None)
+    module.register_parameter(name, Parameter(weight))
+    return module
+
+
 def weight_norm(module: Module, name: str = "weight", dim: int | None = 0) -> Module:
     """Replace parameter ``name`` by ``name_g`` (its norm over every dim but ``dim``) and
     ``name_v`` (itself); the module's ``name`` is then g · v / ‖v‖ at every call (torch's
@@ -74,9 +82,6 @@ def remove_weight_norm(module: Module, name: str = "weight") -> Module:
     if key is None:
         raise ValueError(f"remove_weight_norm: weight_norm of {name!r} not found in {module}")
     weight = module._forward_pre_hooks[key].compute(module).detach()
-    del module._forward_pre_hooks[key]
     for suffix in ("_g", "_v"):
         del module._parameters[name + suffix]
-    module.__dict__.pop(name, None)
-    module.register_parameter(name, Parameter(weight))
-    return module
+    return restore_parameter(module, name, key, weight)
