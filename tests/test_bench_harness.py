@@ -70,3 +70,16 @@ def test_cold_start_child_takes_one_step_and_the_table_reads_ratios():
     rows.append(cold_start.Cold("W2", 1, 1.0, 3.5, None, numpy_only=0.5))
     last = [c.strip() for c in cold_start.table(rows).splitlines()[-1].strip("|").split("|")]
     assert last[-3:] == ["–", "0.50", "7.0"]  # NumPy-only seconds and torch's ÷ them
+
+
+def test_cold_start_counts_the_modules_whose_bytecode_is_cached(tmp_path):
+    import py_compile
+
+    from bench.cold_start import bytecode_cached
+
+    for name in ("a.py", "sub/b.py", "sub/c.py"):
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_text("x = 1\n")
+    assert bytecode_cached(tmp_path) == (0, 3)
+    py_compile.compile(str(tmp_path / "sub" / "b.py"))
+    assert bytecode_cached(tmp_path) == (1, 3)
