@@ -185,6 +185,28 @@ def test_compiled_activations_split_over_two_threads_with_the_same_bits(kernels,
     np.testing.assert_array_equal(x.grad.numpy(), x1.grad.numpy())
 
 
+@pytest.mark.parametrize("use", [True, False], ids=["compiled", "numpy"])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_tanh_and_its_slope_have_numpys_bits_split_or_not(kernels, use, threads):
+    kernels(use)
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((600, 1001), dtype=np.float32)  # over the split: 2 threads share it
+    x[0, :4] = [np.nan, np.inf, -np.inf, -0.0]
+    g = rng.standard_normal(x.shape, dtype=np.float32)
+    previous = nl.get_num_threads()
+    nl.set_num_threads(threads)
+    try:
+        t = nl.tensor(x, requires_grad=True)
+        y = F.tanh(t)
+        y.backward(nl.tensor(g))
+    finally:
+        nl.set_num_threads(previous)
+    expected = np.tanh(x)
+    assert y.dtype == nl.float32 and y.numpy().tobytes() == expected.tobytes()
+    assert t.grad.numpy().tobytes() == ((1 - expected * expected) * g).tobytes()
+    compare(F.tanh, torch.tanh, [x[1:51]])  # and torch's values and gradients
+
+
 # ----------------------------------------------------------------------------- layer norm
 
 

@@ -1,4 +1,4 @@
-"""ReLU, GELU, SiLU and sigmoid compiled by numba: one vectorised pass each.
+"""ReLU, GELU, SiLU and sigmoid compiled by numba (and tanh's slope): one vectorised pass each.
 
 Imported only through :func:`neuralab.compiled.load`, so neuralab never needs numba. NumPy's
 ``maximum`` keeps NaN with a scalar loop, about one element per cycle (0.65 ms for 2 million
@@ -30,6 +30,14 @@ def relu_backward(g, x, out):  # noqa: ANN001, ANN201
     zero = x.dtype.type(0)
     for i in range(x.size):
         out[i] = g[i] * (x.dtype.type(1) if x[i] > zero else zero)
+
+
+@numba.njit(nogil=True, cache=True, error_model="numpy", boundscheck=False)
+def tanh_backward(g, y, out):  # noqa: ANN001, ANN201
+    """out = (1 - y²)·g over flat arrays (y = tanh(x)): NumPy's three passes in one, same bits."""
+    one = y.dtype.type(1)
+    for i in range(y.size):
+        out[i] = (one - y[i] * y[i]) * g[i]
 
 
 # --------------------------------------------------------------------------- GELU

@@ -113,16 +113,40 @@ def sigmoid(input: Tensor) -> Tensor:
 
 
 def tanh(input: Tensor) -> Tensor:
-    """Hyperbolic tangent."""
-    out = np.tanh(input._data)
+    """Hyperbolic tangent: NumPy's, split over threads when large; the slope (1 - tanh²)·g in
+    one compiled pass (NumPy's three otherwise), with the same bits. Two threads gained from
+    about half a million elements for the tanh (600,000: 216 → 174 µs; 300,000 lost 109 → 121)
+    and a million for the slope (1.2 million: 204 → 147 µs; 600,000 lost 79 → 107)."""
+    x = input._data
+    if x.dtype.kind == "f" and x.size >= _TANH_SPLIT:
+        out = np.empty_like(x)
+        map_flat(_tanh_into, out, x)
+    else:
+        out = np.tanh(x)
 
     def backward(g: np.ndarray) -> tuple[np.ndarray]:
-        d = np.multiply(out, out)
-        np.subtract(1, d, out=d)
-        d *= g
-        return (d,)
+        kernels = float32_kernels(out) if out.size >= _SMALL else None
+        if kernels is None or g.dtype != out.dtype or not _both_c_contiguous(g, out):
+            d = np.multiply(out, out)
+            np.subtract(1, d, out=d)
+            d *= g
+            return (d,)
+        gx = np.empty_like(out)
+        map_flat(kernels.tanh_backward, gx.reshape(-1), g.reshape(-1), out.reshape(-1), cost=2)
+        return (gx,)
 
     return make(out, (input,), backward)
+
+
+_TANH_SPLIT = 1 << 19  # where map_flat (cost 4) starts to split
+
+
+def _tanh_into(x: np.ndarray, out: np.ndarray) -> None:
+    np.tanh(x, out=out)
+
+
+def _both_c_contiguous(a: np.ndarray, b: np.ndarray) -> bool:
+    return a.flags.c_contiguous and b.flags.c_contiguous
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
