@@ -185,6 +185,11 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         fused = project_embedded(input, weight, bias)
         if fused is not None:
             return fused
+    parents = (input, weight) if bias is None else (input, weight, bias)
+    if x.ndim == 2 and x.shape[0] == 1:  # batch-1 inference: no GEMM and no threads to weigh
+        out = _one_row(x, w, bias)
+        if out is not None:
+            return make(out, parents, _linear_backward(parents, x, w, np.ndarray.dot))
     lead = x.shape[:-1]
     x2 = x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x  # one 2-D GEMM, not one per batch
     # every product of a linear layer has rows·in·out multiply-adds: small ones skip pmatmul and
@@ -194,7 +199,13 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     out = _affine(x2, w, bias, mm)
     if x.ndim != 2:
         out = out.reshape(*lead, w.shape[0])
-    parents = (input, weight) if bias is None else (input, weight, bias)
+    return make(out, parents, _linear_backward(parents, x, w, mm))
+
+
+def _linear_backward(parents: tuple, x: np.ndarray, w: np.ndarray, mm: Callable) -> Callable:
+    """The backward of ``linear`` (parents: input, weight and maybe bias) with ``mm``."""
+    input, weight, bias = (*parents, None)[:3]
+    x2 = x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x
 
     def backward(g: np.ndarray) -> tuple:
         g2 = g.reshape(-1, g.shape[-1]) if g.ndim != 2 else g
@@ -204,7 +215,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             return gx, gw
         return gx, gw, (np.add.reduce(g2, 0) if bias.requires_grad else None)
 
-    return make(out, parents, backward)
+    return backward
 
 
 def project_embedded(
