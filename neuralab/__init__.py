@@ -469,7 +469,7 @@ del _package
 
 # Imported on first use (``neuralab.data``, ``from neuralab import train``, ...), as torch does with
 # some of its own: a training step needs none of them, and they are ~60 ms of a new process's start.
-_LAZY = ("data", "distributions", "func", "train")
+_LAZY = ("data", "distributions", "func", "special", "testing", "train")
 
 
 def __getattr__(name: str) -> object:

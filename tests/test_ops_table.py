@@ -185,6 +185,28 @@ def test_integer_ops_keep_integer_dtype_and_true_division_gives_float32():
     np.testing.assert_allclose((a / b).numpy(), [0.5, 1.0, 1.5])
 
 
+@pytest.mark.parametrize("default", [nl.float32, nl.float64])
+@pytest.mark.parametrize("name", ["tanh", "sigmoid", "exp", "lgamma", "logsumexp"])
+def test_float_functions_of_integers_compute_in_the_default_dtype_as_torch(name, default):
+    previous = nl.get_default_dtype()
+    nl.set_default_dtype(default)
+    try:
+        args = (0,) if name == "logsumexp" else ()
+        ours = getattr(nl, name)(nl.tensor([1, 2, 3]), *args)
+    finally:
+        nl.set_default_dtype(previous)
+    theirs = getattr(torch, name)(torch.tensor([1, 2, 3]).to(torch.float64), *args)
+    assert ours.dtype == default
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)
+
+
+def test_lgamma_at_minus_infinity_is_plus_infinity_as_torch():
+    x = [-np.inf, np.inf, -0.5, 0.5]
+    ours = nl.lgamma(nl.tensor(x)).numpy()
+    np.testing.assert_allclose(ours, torch.lgamma(torch.tensor(x)).numpy(), rtol=1e-6)
+    assert ours[0] == np.inf
+
+
 def test_comparisons_return_bool_without_grad():
     a = nl.tensor([1.0, -2.0, 3.0], requires_grad=True)
     for result in (a > 0, a >= 1, a < 0, a <= 1, a == 3, a != 3):

@@ -18,7 +18,7 @@ from neuralab.compiled import load
 from neuralab.ops._pointwise import erf32, float32_kernels, settle, unary
 from neuralab.ops._stable import sigmoid as _sigmoid
 from neuralab.ops._util import LazyFunctions, float_tensor, one_dim
-from neuralab.ops.elementwise import cast
+from neuralab.ops.elementwise import _to_float, cast
 from neuralab.parallel import map_flat
 from neuralab.random import generator
 from neuralab.tensor import Tensor, constant, make
@@ -106,6 +106,7 @@ def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
 
 def sigmoid(input: Tensor) -> Tensor:
     """1 / (1 + e^-x), computed without overflow for large |x| (one compiled pass for float32)."""
+    input = _to_float(input)  # integers: the default float dtype, as torch
     x = input._data
     kernels = float32_kernels(x)
     if kernels is None:
@@ -122,8 +123,9 @@ def tanh(input: Tensor) -> Tensor:
     one compiled pass (NumPy's three otherwise), with the same bits. Two threads gained from
     about half a million elements for the tanh (600,000: 216 → 174 µs; 300,000 lost 109 → 121)
     and a million for the slope (1.2 million: 204 → 147 µs; 600,000 lost 79 → 107)."""
+    input = _to_float(input)  # integers: the default float dtype, as torch
     x = input._data
-    if x.dtype.kind == "f" and x.size >= _TANH_SPLIT:
+    if x.size >= _TANH_SPLIT:
         out = np.empty_like(x)
         map_flat(_tanh_into, out, x)
     else:

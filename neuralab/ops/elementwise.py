@@ -9,7 +9,7 @@ import numpy as np
 
 from neuralab.dtypes import category, promote_types
 from neuralab.ops._util import unbroadcast
-from neuralab.tensor import Tensor, constant, float32, make
+from neuralab.tensor import Tensor, constant, float32, get_default_dtype, make
 
 _SCALARS = (int, float, bool, np.number, np.bool_)
 
@@ -74,7 +74,8 @@ def clone(a: Tensor) -> Tensor:
 
 
 def _to_float(a: Tensor) -> Tensor:
-    return a if a._data.dtype.kind == "f" else cast(a, float32)
+    """``a`` itself if it holds floats, else cast to the default float dtype (torch's rule)."""
+    return a if a._data.dtype.kind == "f" else cast(a, get_default_dtype())
 
 
 # ----------------------------------------------------------------------------- arithmetic

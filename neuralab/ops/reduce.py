@@ -10,6 +10,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from neuralab.ops._util import norm_dim, one_dim
+from neuralab.ops.elementwise import _to_float
 from neuralab.tensor import Tensor, constant, float32, make
 
 
@@ -256,6 +257,7 @@ def cumsum(a: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
 @_numpy_spellings
 def logsumexp(a: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     """log(sum(exp(a))) over ``dim``, shifted by the maximum so that it never overflows."""
+    a = _to_float(a)  # integers: the default float dtype, as torch
     axes = norm_dim(dim, a.ndim, "logsumexp")
     x = a._data
     m = x.max(axis=axes, keepdims=True)

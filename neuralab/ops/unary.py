@@ -65,7 +65,12 @@ erfc = _smooth("erfc", sp.erfc, lambda x, y: -_TWO_BY_SQRT_PI * np.exp(-x * x), 
 erfinv = _smooth(
     "erfinv", sp.erfinv, lambda x, y: np.exp(y * y) / _TWO_BY_SQRT_PI, "Inverse error function."
 )
-lgamma = _smooth("lgamma", sp.gammaln, lambda x, y: sp.digamma(x), "log|Gamma(x)|.")
+lgamma = _smooth(
+    "lgamma",
+    lambda x: np.where(x == -np.inf, np.inf, sp.gammaln(x)),  # +inf at -inf, as C's lgamma
+    lambda x, y: sp.digamma(x),
+    "log|Gamma(x)|.",
+)
 digamma = _smooth("digamma", sp.digamma, lambda x, y: sp.polygamma(1, x), "d/dx lgamma(x).")
 sinc = _smooth(
     "sinc",

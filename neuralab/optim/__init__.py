@@ -4,12 +4,12 @@
 ``optim.Adadelta``, ``optim.Adamax``, ``optim.NAdam``, ``optim.RAdam``, ``optim.ASGD``,
 ``optim.Rprop``, ``optim.Adafactor`` and ``optim.Muon`` update parameters in place from their
 ``.grad``; ``optim.LBFGS`` takes a closure that re-evaluates the loss; ``optim.lr_scheduler``
-changes their learning rates over training; ``optim.L1``, ``optim.L2`` and ``optim.ElasticNet``
-are penalties to add to the loss (see :mod:`neuralab.optim.regularization` for how they differ
-from ``weight_decay``).
+changes their learning rates over training; ``optim.swa_utils`` averages weights (SWA, EMA);
+``optim.L1``, ``optim.L2`` and ``optim.ElasticNet`` are penalties to add to the loss (see
+:mod:`neuralab.optim.regularization` for how they differ from ``weight_decay``).
 """
 
-from neuralab.optim import lr_scheduler
+from neuralab.optim import lr_scheduler, swa_utils
 from neuralab.optim.adadelta import Adadelta
 from neuralab.optim.adafactor import Adafactor
 from neuralab.optim.adagrad import Adagrad
@@ -30,5 +30,5 @@ __all__ = [
     "ASGD", "LBFGS", "SGD", "Adadelta", "Adafactor", "Adagrad", "Adam", "AdamW", "Adamax",
     "ElasticNet", "L1", "L2", "Muon", "NAdam", "Optimizer", "RAdam", "RMSprop", "Rprop",
     "lr_scheduler",
-    "regularized_parameters",
+    "regularized_parameters", "swa_utils",
 ]  # fmt: skip

@@ -1,17 +1,20 @@
-"""torch.utils's module path: ``neuralab.utils.data`` (datasets, samplers, DataLoader).
+"""torch.utils's module paths: ``neuralab.utils.data`` (datasets, samplers, DataLoader) and
+``neuralab.utils.checkpoint`` (activation checkpointing).
 
-``data`` is imported on first use (``neuralab.utils.data.DataLoader`` or ``from
-neuralab.utils.data import ...``), so ``import neuralab`` does not load the data package.
+Each is imported on first use (``neuralab.utils.data.DataLoader`` or ``from
+neuralab.utils.data import ...``), so ``import neuralab`` does not load them.
 """
 
 import importlib
 
+_SUBMODULES = ("checkpoint", "data")
+
 
 def __getattr__(name: str) -> object:
-    if name == "data":
-        return importlib.import_module("neuralab.utils.data")
+    if name in _SUBMODULES:
+        return importlib.import_module(f"neuralab.utils.{name}")
     raise AttributeError(f"module 'neuralab.utils' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), "data"})
+    return sorted({*globals(), *_SUBMODULES})
