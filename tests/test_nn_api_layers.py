@@ -148,8 +148,6 @@ def test_device_and_dtype_keywords(make):
 
 
 def test_unsupported_arguments_raise_naming_them():
-    with pytest.raises(NotImplementedError, match="proj_size"):
-        nn.LSTM(2, 3, proj_size=2)
     with pytest.raises(ValueError, match="padding_mode='circular' is not supported"):
         nn.ConvTranspose2d(1, 1, 3, padding_mode="circular")
     with pytest.raises(ValueError, match="strided"):

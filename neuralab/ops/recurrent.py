@@ -10,6 +10,7 @@ all steps. ``reverse=True`` runs the sequence from its last step to its first (t
 direction of a bidirectional layer) without flipping any array.
 
 Gate orders follow torch: LSTM (i, f, g, o); GRU (r, z, n) with n = tanh(x_n + r ⊙ (W_hn h + b_hn)).
+An LSTM with projections (torch's ``proj_size``) feeds back h_t = (o_t ⊙ tanh(c_t)) W_hrᵀ.
 Each op returns the hidden state of every step, (T, B, H), and the final state(s), (B, H); the
 final states are outputs of their own with their own gradients.
 """
@@ -172,6 +173,44 @@ class _LSTM:
         return None, dc * f
 
 
+class _ProjectedLSTM(_LSTM):
+    """LSTM with projections (torch's ``proj_size``): the cell's m = o⊙tanh(c), (B, H), becomes
+    the hidden state h = m W_hrᵀ, (B, P), which the next step's hidden product reads.
+
+    Runs step by step (the compiled per-step gate math when there, never the whole-sequence
+    kernel, which knows no projection). Saves every step's m, and in the backward every step's
+    dL/dh, so dW_hr is one GEMM over all steps (:meth:`projection_grad`).
+    """
+
+    def __init__(self, w_hr: np.ndarray) -> None:
+        self.w_hr = w_hr
+
+    def allocate(self, slots: int, batch: int, hidden: int, dtype: np.dtype) -> Saved:
+        saved = super().allocate(slots, batch, hidden, dtype)
+        self.sequence = None
+        # m is no output of the op: the gate math gets zeros as its own output gradient
+        self.zero_grad_m = np.zeros((batch, hidden), dtype)
+        saved["m"] = np.empty((slots, batch, hidden), dtype)
+        saved["dh"] = np.empty((slots, batch, self.w_hr.shape[0]), dtype)
+        return saved
+
+    def step(self, s: Saved, t: int, xg, hh, b, h_prev, c_prev, h_out) -> np.ndarray:
+        m = s["m"][t]
+        c = super().step(s, t, xg, hh, b, h_prev, c_prev, m)
+        np.matmul(m, self.w_hr.T, out=h_out)
+        return c
+
+    def step_back(self, s: Saved, t: int, dh, g_t, dc, h_prev, c_prev, h, gx, gh) -> tuple:
+        e = np.add(dh, g_t, out=s["dh"][t])  # dL/dh_t, (B, P)
+        dm = e @ self.w_hr  # dL/dm, also standing in for m (only its width is read)
+        return super().step_back(s, t, dm, self.zero_grad_m, dc, h_prev, c_prev, dm, gx, gh)
+
+    def projection_grad(self, s: Saved) -> np.ndarray:
+        """dL/dW_hr: every step's dL/dh times the m it projected."""
+        dh, m = s["dh"], s["m"]
+        return pmatmul(dh.reshape(-1, dh.shape[-1]).T, m.reshape(-1, m.shape[-1]))
+
+
 class _GRU:
     """GRU cell: r, z = σ(x + W_h h + b_h); n = tanh(x_n + r⊙(W_hn h + b_hn)); h = (1-z)⊙n + z⊙h.
 
@@ -239,33 +278,44 @@ class _GRU:
         return dh * z, None
 
 
-Cell = _Simple | _LSTM | _GRU
+Cell = _Simple | _LSTM | _ProjectedLSTM | _GRU
 
 
 def _check(
-    op: str, cell: Cell, xg: Tensor, h0: Tensor, c0: Tensor | None, w: Tensor, b: Tensor | None
-) -> None:
+    op: str, cell: Cell, xg: Tensor, h0: Tensor, c0: Tensor | None, w: Tensor, b: Tensor | None,
+    w_hr: Tensor | None = None,
+) -> None:  # fmt: skip
     """Raise a ValueError/TypeError naming the shapes or dtypes that do not fit together."""
-    if xg.ndim != 3 or h0.ndim != 2 or w.ndim != 2:
-        raise ValueError(
-            f"{op}: expected gates_x (T, B, {cell.gates}·H), h0 (B, H) and weight_hh "
-            f"({cell.gates}·H, H), got {xg.shape}, {h0.shape} and {w.shape}"
-        )
+    projected = w_hr is not None and c0 is not None  # an LSTM with projections: H from c0
+    ranked = [("gates_x", xg, 3), ("h0", h0, 2), ("weight_hh", w, 2)]
+    ranked += [("c0", c0, 2), ("weight_hr", w_hr, 2)] if projected else []
+    if any(t.ndim != rank for _, t, rank in ranked):
+        layout = f"gates_x (T, B, {cell.gates}·H), h0 (B, H), weight_hh ({cell.gates}·H, H)"
+        if projected:
+            layout = (
+                "gates_x (T, B, 4·H), h0 (B, P), c0 (B, H), weight_hh (4·H, P), weight_hr (P, H)"
+            )
+        got = ", ".join(f"{name} {t.shape}" for name, t, _ in ranked)
+        raise ValueError(f"{op}: expected {layout}, got {got}")
     steps, batch = xg.shape[:2]
-    hidden = h0.shape[1]
-    expected = {"gates_x": (batch, cell.gates * hidden), "weight_hh": (cell.gates * hidden, hidden)}
+    size = h0.shape[1]  # the hidden state's width: H, or P with a projection
+    hidden = c0.shape[1] if projected else size
+    expected = {"gates_x": (batch, cell.gates * hidden), "weight_hh": (cell.gates * hidden, size)}
     got = {"gates_x": xg.shape[1:], "weight_hh": w.shape}
+    if w_hr is not None:
+        expected["weight_hr"], got["weight_hr"] = (size, hidden), w_hr.shape
     if b is not None:
         expected["bias_hh"], got["bias_hh"] = (cell.gates * hidden,), b.shape
     if c0 is not None:
         expected["c0"], got["c0"] = (batch, hidden), c0.shape
     bad = [f"{k} {got[k]} (expected {v})" for k, v in expected.items() if got[k] != v]
     if bad or steps == 0:
+        sizes = f"B={batch}, H={hidden}" + ("" if w_hr is None else f", P={size}")
         raise ValueError(
-            f"{op}: with h0 of shape {h0.shape} (B={batch}, H={hidden}) and {steps} time steps: "
+            f"{op}: with h0 of shape {h0.shape} ({sizes}) and {steps} time steps: "
             + ("; ".join(bad) if bad else "the sequence must have at least one time step")
         )
-    tensors = [t for t in (xg, h0, c0, w, b) if t is not None]
+    tensors = [t for t in (xg, h0, c0, w, b, w_hr) if t is not None]
     dtypes = {t._data.dtype for t in tensors}
     if len(dtypes) != 1 or xg._data.dtype.kind != "f":
         raise TypeError(
@@ -282,13 +332,13 @@ class _Pass:
         b: np.ndarray | None, reverse: bool, keep: bool,
     ) -> None:  # fmt: skip
         steps, batch, width = xg.shape
-        hidden = h0.shape[1]
+        hidden = h0.shape[1]  # the hidden state's width (the cell's, H, unless projected)
         self.cell, self.w, self.b, self.reverse, self.keep = cell, w, b, reverse, keep
         self.order = range(steps - 1, -1, -1) if reverse else range(steps)
         self.out = np.empty((steps, batch, hidden), xg.dtype)
         # Without a backward to feed, two slots alternate: a step never writes the cell state it
         # reads (the compiled kernel vectorises only when they are different arrays).
-        self.saved = cell.allocate(steps if keep else 2, batch, hidden, xg.dtype)
+        self.saved = cell.allocate(steps if keep else 2, batch, width // cell.gates, xg.dtype)
         self.work = steps * batch * hidden * width  # multiply-adds of the hidden products
         if cell.sequence is not None:  # compiled: contiguous arrays, the steps as an array
             self.steps_run = np.arange(steps - 1, -1, -1) if reverse else np.arange(steps)
@@ -385,10 +435,12 @@ def _recurrence(
     weight_hh: Tensor,
     bias_hh: Tensor | None,
     reverse: bool,
+    weight_hr: Tensor | None = None,
 ) -> tuple[Tensor, ...]:
-    """Run ``cell`` over the sequence; returns (output, h_n) or (output, h_n, c_n)."""
-    _check(op, cell, gates_x, h0, c0, weight_hh, bias_hh)
-    parents = tuple(t for t in (gates_x, h0, c0, weight_hh, bias_hh) if t is not None)
+    """Run ``cell`` over the sequence; returns (output, h_n) or (output, h_n, c_n).
+    ``weight_hr`` is the projection of a ``_ProjectedLSTM`` cell (None for every other)."""
+    _check(op, cell, gates_x, h0, c0, weight_hh, bias_hh, weight_hr)
+    parents = tuple(t for t in (gates_x, h0, c0, weight_hh, bias_hh, weight_hr) if t is not None)
     keep = is_grad_enabled() and any(p.requires_grad for p in parents)
     run = _Pass(
         cell, gates_x._data, h0._data, None if c0 is None else c0._data, weight_hh._data,
@@ -405,14 +457,16 @@ def _recurrence(
             g_out = np.broadcast_to(np.zeros((), run.out.dtype), run.out.shape)
         elif 0 not in g_out.strides and not g_out.flags.c_contiguous:
             g_out = np.ascontiguousarray(g_out)
-        zeros = np.zeros(finals[0].shape, finals[0].dtype)
-        dh = zeros if g_finals[0] is None else g_finals[0]
-        dc = None if c0 is None else (zeros if g_finals[1] is None else g_finals[1])
+        # a final state the loss never used: zeros of its own shape (h is P wide if projected)
+        dh, *dc = [np.zeros_like(f) if g is None else g for f, g in zip(finals, g_finals)]
+        dc = dc[0] if dc else None
         gx, gh, dh, dc = run.backward(g_out, dh, dc)
         grads = [gx, dh] + ([] if c0 is None else [dc])
         grads.append(run.weight_grad(gh) if weight_hh.requires_grad else None)
         if bias_hh is not None:
             grads.append(column_sums(gh.reshape(-1, gh.shape[-1])))
+        if weight_hr is not None:
+            grads.append(cell.projection_grad(run.saved) if weight_hr.requires_grad else None)
         return tuple(grads)
 
     return make_several([run.out, *finals], parents, backward)
@@ -438,9 +492,16 @@ def lstm_recurrence(
     weight_hh: Tensor,
     bias_hh: Tensor | None = None,
     reverse: bool = False,
+    weight_hr: Tensor | None = None,
 ) -> tuple[Tensor, Tensor, Tensor]:
-    """LSTM layer over precomputed input gates (i, f, g, o): returns (output, h_n, c_n)."""
-    return _recurrence("lstm_recurrence", _LSTM(), gates_x, h0, c0, weight_hh, bias_hh, reverse)
+    """LSTM layer over precomputed input gates (i, f, g, o): returns (output, h_n, c_n).
+
+    With ``weight_hr`` (P, H) the LSTM has projections (torch's ``proj_size``): h_t =
+    (o⊙tanh(c_t)) W_hrᵀ, so h0, h_n and the output have width P and ``weight_hh`` is (4H, P).
+    """
+    cell = _LSTM() if weight_hr is None else _ProjectedLSTM(weight_hr._data)
+    args = (gates_x, h0, c0, weight_hh, bias_hh, reverse, weight_hr)
+    return _recurrence("lstm_recurrence", cell, *args)
 
 
 def gru_recurrence(

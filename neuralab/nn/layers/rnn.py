@@ -7,8 +7,9 @@ its input projection for all time steps in one GEMM and runs the recurrence as o
 (``RNNCell``, ``LSTMCell``, ``GRUCell``) are the same op over a single step.
 
 Parameters are named like torch's (``weight_ih_l0``, ``weight_hh_l0``, ``bias_ih_l0``,
-``bias_hh_l0``, ``..._reverse``), so ``load_state_dict`` takes a torch checkpoint's arrays, and
-are initialized like torch's: every one uniform in ±1/√hidden_size.
+``bias_hh_l0``, ``weight_hr_l0`` for an LSTM with ``proj_size``, ``..._reverse``), so
+``load_state_dict`` takes a torch checkpoint's arrays, and are initialized like torch's: every
+one uniform in ±1/√hidden_size.
 """
 
 from __future__ import annotations
@@ -43,11 +44,12 @@ _REPR_DEFAULTS = dict(num_layers=1, bias=True, batch_first=False, dropout=0.0, b
 
 def _recur(
     mode: str, gates_x: Tensor, h0: Tensor, c0: Tensor | None, w_hh: Tensor,
-    b_hh: Tensor | None, reverse: bool,
+    b_hh: Tensor | None, reverse: bool, w_hr: Tensor | None = None,
 ) -> tuple[Tensor, Tensor, Tensor | None]:  # fmt: skip
-    """The fused recurrence of ``mode`` over precomputed input gates: (output, h_n, c_n)."""
+    """The fused recurrence of ``mode`` over precomputed input gates: (output, h_n, c_n).
+    ``w_hr`` is an LSTM's projection (``proj_size`` > 0), None otherwise."""
     if mode == "LSTM":
-        return lstm_recurrence(gates_x, h0, c0, w_hh, b_hh, reverse)
+        return lstm_recurrence(gates_x, h0, c0, w_hh, b_hh, reverse, w_hr)
     if mode == "GRU":
         out, h_n = gru_recurrence(gates_x, h0, w_hh, b_hh, reverse)
     else:
@@ -69,12 +71,13 @@ def _run_layer(
 ) -> tuple[Tensor, Tensor, Tensor | None]:
     """One layer in one direction over (T, B, I): returns (output, h_n, c_n or None).
 
+    ``weights`` are (w_ih, w_hh, b_ih, b_hh, w_hr), the biases and w_hr None when absent.
     ``given`` is the batched input as the caller passed it (``batch_first`` or not), before it
     was made time-major: when it is an embedding's output, the input projection may come from
     the embedding table (:func:`project_embedded`). With ``lengths`` (one per batch column)
     each sequence ends at its own length (:func:`_run_padded`).
     """
-    w_ih, w_hh, b_ih, b_hh = weights
+    w_ih, w_hh, b_ih, b_hh, w_hr = weights
     steps, batch, features = x.shape
     if mode != "GRU" and b_ih is not None and b_hh is not None:
         # Both biases simply add to the pre-activations: add them once, not at every step
@@ -87,8 +90,8 @@ def _run_layer(
         gates_x = linear(x.reshape(steps * batch, features), w_ih, b_ih)
         gates_x = gates_x.reshape(steps, batch, -1)
     if lengths is not None:
-        return _run_padded(mode, gates_x, h0, c0, w_hh, b_hh, reverse, lengths)
-    return _recur(mode, gates_x, h0, c0, w_hh, b_hh, reverse)
+        return _run_padded(mode, gates_x, h0, c0, w_hh, b_hh, reverse, lengths, w_hr)
+    return _recur(mode, gates_x, h0, c0, w_hh, b_hh, reverse, w_hr)
 
 
 # A pre-activation that saturates σ to exactly 0 or 1 in every floating dtype.
@@ -103,7 +106,7 @@ def _rows(t: Tensor, index: np.ndarray) -> Tensor:
 
 def _run_padded(
     mode: str, gates_x: Tensor, h0: Tensor, c0: Tensor | None, w_hh: Tensor,
-    b_hh: Tensor | None, reverse: bool, lengths: np.ndarray,
+    b_hh: Tensor | None, reverse: bool, lengths: np.ndarray, w_hr: Tensor | None = None,
 ) -> tuple[Tensor, Tensor, Tensor | None]:  # fmt: skip
     """One layer over padded sequences (padding after each column's length), skipping padding.
 
@@ -128,7 +131,7 @@ def _run_padded(
         fill = np.zeros(width, gates_x.dtype)
         fill[:hidden], fill[hidden : 2 * hidden] = -_SATURATED, _SATURATED
         gates_x = where(constant(freeze), constant(fill), gates_x)
-    out, _, c_n = _recur(mode, gates_x, h0, c0, w_hh, b_hh, False)
+    out, _, c_n = _recur(mode, gates_x, h0, c0, w_hh, b_hh, False, w_hr)
     h_n = _rows(out, (lengths - 1) * batch + columns)
     if flip is not None:
         out = _rows(out, flip).reshape(steps, batch, -1)
@@ -153,7 +156,8 @@ def _check_dtype(name: str, what: str, t: Tensor, dtype: np.dtype) -> None:
 def _check_sizes(
     name: str, hidden_size: int, num_layers: int, dropout: float, proj_size: int
 ) -> None:
-    """Raise torch's errors for bad sizes or dropout; warn, as torch, of dropout with one layer."""
+    """Raise torch's errors for bad sizes, projection or dropout; warn, as torch, of dropout with
+    one layer."""
     if not isinstance(dropout, int | float) or not 0 <= dropout <= 1 or isinstance(dropout, bool):
         raise ValueError(
             f"{name}: dropout should be a number in range [0, 1] representing the probability "
@@ -162,8 +166,18 @@ def _check_sizes(
     for what, value in (("hidden_size", hidden_size), ("num_layers", num_layers)):
         if not isinstance(value, int) or value <= 0:
             raise ValueError(f"{name}: {what} must be a positive integer, got {value!r}")
-    if proj_size:
-        raise NotImplementedError(f"{name}: proj_size={proj_size} is not supported (only 0)")
+    if not isinstance(proj_size, int) or isinstance(proj_size, bool) or proj_size < 0:
+        raise ValueError(
+            f"{name}: proj_size should be a positive integer or zero to disable projections, "
+            f"got {proj_size!r}"
+        )
+    if proj_size >= hidden_size:
+        raise ValueError(
+            f"{name}: proj_size has to be smaller than hidden_size, got proj_size={proj_size} "
+            f"and hidden_size={hidden_size}"
+        )
+    if proj_size and name != "LSTM":
+        raise ValueError(f"{name}: proj_size argument is only supported for LSTM, not RNN or GRU")
     if dropout > 0 and num_layers == 1:
         warnings.warn(
             f"{name}: dropout option adds dropout after all but last recurrent layer, so "
@@ -208,17 +222,20 @@ class RNNBase(Module):
         self._name = name
         gate_size = _GATES[mode] * hidden_size
         directions = 2 if bidirectional else 1
+        state_size = proj_size or hidden_size  # the width of h: what the next step and layer read
         self._flat_weights_names: list[str] = []
         for layer in range(num_layers):
-            layer_input = input_size if layer == 0 else hidden_size * directions
+            layer_input = input_size if layer == 0 else state_size * directions
             for direction in range(directions):
                 suffix = f"_l{layer}" + ("_reverse" if direction else "")
                 shapes = {
                     "weight_ih": (gate_size, layer_input),
-                    "weight_hh": (gate_size, hidden_size),
+                    "weight_hh": (gate_size, state_size),
                 }
                 if bias:
                     shapes.update(bias_ih=(gate_size,), bias_hh=(gate_size,))
+                if proj_size:  # torch registers it last, after the biases
+                    shapes.update(weight_hr=(proj_size, hidden_size))
                 for kind, shape in shapes.items():
                     setattr(self, kind + suffix, empty_parameter(shape, dtype))
                     self._flat_weights_names.append(kind + suffix)
@@ -234,16 +251,16 @@ class RNNBase(Module):
     @property
     def all_weights(self) -> list[list[Parameter]]:
         """The parameters grouped per layer and direction, in torch's order."""
-        per = 4 if self.bias else 2
+        per = (4 if self.bias else 2) + (1 if self.proj_size else 0)
         flat = [getattr(self, n) for n in self._flat_weights_names]
         return [flat[i : i + per] for i in range(0, len(flat), per)]
 
     def _weights(self, layer: int, direction: int) -> list[Tensor | None]:
-        """(w_ih, w_hh, b_ih, b_hh) of one layer and direction (biases None without bias)."""
+        """(w_ih, w_hh, b_ih, b_hh, w_hr) of one layer and direction (None where absent)."""
         suffix = f"_l{layer}" + ("_reverse" if direction else "")
         return [
             self._parameters.get(kind + suffix)
-            for kind in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+            for kind in ("weight_ih", "weight_hh", "bias_ih", "bias_hh", "weight_hr")
         ]
 
     def _initial_states(
@@ -252,23 +269,28 @@ class RNNBase(Module):
         """Per (layer, direction) initial h (and c for LSTM): zeros, or slices of ``hx``."""
         count = self.num_layers * (2 if self.bidirectional else 1)
         is_lstm = self.mode == "LSTM"
+        cell_width = ("hidden_size", self.hidden_size)  # h is proj_size wide with a projection
+        widths = {"h_0": ("proj_size", self.proj_size) if self.proj_size else cell_width}
+        widths["c_0"] = cell_width
         if hx is None:
             zero = constant(np.zeros((batch, self.hidden_size), dtype))
-            return [zero] * count, [zero if is_lstm else None] * count
+            zero_h = constant(np.zeros((batch, self.proj_size), dtype)) if self.proj_size else zero
+            return [zero_h] * count, [zero if is_lstm else None] * count
         if is_lstm != isinstance(hx, tuple | list):
             expected = "a tuple (h_0, c_0)" if is_lstm else "a single tensor h_0"
             raise TypeError(f"{self._name}: hx must be {expected}, got {type(hx).__name__}")
         states = list(hx) if is_lstm else [hx]
         if len(states) != (2 if is_lstm else 1):
             raise ValueError(f"{self._name}: hx must be (h_0, c_0), got {len(states)} tensors")
-        expected = (count, batch, self.hidden_size) if batched else (count, self.hidden_size)
         split = []
         for what, s in zip(("h_0", "c_0"), states):
+            size_name, size = widths[what]
+            expected = (count, batch, size) if batched else (count, size)
             if not isinstance(s, Tensor) or s.shape != expected:
                 shape = s.shape if isinstance(s, Tensor) else type(s).__name__
                 raise ValueError(
                     f"{self._name}: expected {what} of shape {expected} (num_layers * "
-                    f"num_directions, {'batch, ' if batched else ''}hidden_size), got {shape}"
+                    f"num_directions, {'batch, ' if batched else ''}{size_name}), got {shape}"
                 )
             _check_dtype(self._name, what, s, dtype)
             s = s if batched else s.unsqueeze(1)
@@ -294,7 +316,8 @@ class RNNBase(Module):
 
         ``input`` is (T, B, input_size), (B, T, input_size) with ``batch_first``, unbatched
         (T, input_size) or a PackedSequence; ``output`` has the same layout with D·hidden_size
-        features (D = 2 when bidirectional) and h_n, c_n are (num_layers·D, B, hidden_size).
+        features (D = 2 when bidirectional) and h_n, c_n are (num_layers·D, B, hidden_size);
+        an LSTM with ``proj_size`` P has D·P output features and h_n of width P.
         """
         if isinstance(input, PackedSequence):
             return self._forward_packed(input, hx)
@@ -357,6 +380,8 @@ class RNNBase(Module):
 
     def extra_repr(self) -> str:
         s = f"{self.input_size}, {self.hidden_size}"  # torch shows no nonlinearity here
+        if self.proj_size:
+            s += f", proj_size={self.proj_size}"
         for key, default in _REPR_DEFAULTS.items():
             if getattr(self, key) != default:
                 s += f", {key}={getattr(self, key)}"
@@ -390,7 +415,10 @@ class RNN(RNNBase):
 
 
 class LSTM(RNNBase):
-    """Long short-term memory: gates (i, f, g, o), c_t = f⊙c + i⊙g, h_t = o⊙tanh(c_t)."""
+    """Long short-term memory: gates (i, f, g, o), c_t = f⊙c + i⊙g, h_t = o⊙tanh(c_t).
+
+    With ``proj_size`` P > 0, h_t = W_hr (o⊙tanh(c_t)) is P wide (torch's LSTM with projections).
+    """
 
     def __init__(
         self,
@@ -487,7 +515,7 @@ class RNNCellBase(Module):
                 _check_dtype(name, f"state {k}", s, dtype)
                 s = s if batched else s.unsqueeze(0)
             full.append(s)
-        weights = [self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh]
+        weights = [self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh, None]
         c0 = full[1] if len(full) == 2 else None
         _, h, c = _run_layer(self.mode, x.unsqueeze(0), weights, full[0], c0)
         result = [h] if c is None else [h, c]
