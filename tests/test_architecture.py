@@ -21,7 +21,7 @@ LAYERS = [
     "creation linalg sparse registry",
     # 1: building blocks on the engine, torch's namespaces among them
     "nn optim data utils distributions distributed amp cuda cpu backends accelerator compiler "
-    "serialization io func",
+    "serialization io func special testing",
     # 2: the one training loop and the zoo
     "train models",
     # 3: built on the above

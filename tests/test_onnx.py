@@ -356,6 +356,12 @@ def test_unmapped_op_is_refused_with_its_name_and_layer():
         nx.export(Odd(), nl.randn(2, 3), io.BytesIO())
 
 
+def test_lstm_with_a_projection_is_refused_naming_it():
+    lstm = nn.LSTM(4, 6, proj_size=3, batch_first=True)
+    with pytest.raises(NotImplementedError, match=r"LSTM\(proj_size=3\) has no ONNX"):
+        nx.export(lstm, nl.randn(2, 5, 4), io.BytesIO())
+
+
 def test_batch_dependent_numpy_constant_is_refused():
     class Leaky(nn.Module):
         def forward(self, x):

@@ -30,9 +30,13 @@ def _layer_weights(m: RNNBase, layer: int) -> tuple[np.ndarray, np.ndarray, np.n
     """W (D, G·H, in), R (D, G·H, H) and B (D, 2·G·H) of one layer, in ONNX's gate order."""
     ws, rs, bs = [], [], []
     for direction in range(2 if m.bidirectional else 1):
-        w_ih, w_hh, b_ih, b_hh = (
+        w_ih, w_hh, b_ih, b_hh, w_hr = (
             None if t is None else t._data for t in m._weights(layer, direction)
         )
+        if w_hr is not None:  # ONNX's LSTM operator has no output projection
+            raise NotImplementedError(
+                f"ONNX export: LSTM(proj_size={m.proj_size}) has no ONNX LSTM equivalent"
+            )
         ws.append(reorder(w_ih, m.mode, m.hidden_size))
         rs.append(reorder(w_hh, m.mode, m.hidden_size))
         if b_ih is None:

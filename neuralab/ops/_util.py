@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import math
 from collections.abc import Callable
 from typing import Any
 
@@ -26,36 +25,13 @@ def float_tensor(x: Any, op: str, what: str = "input") -> Tensor:
     return t
 
 
-def column_sums(g: np.ndarray) -> np.ndarray:
-    """The sum of a 2-D array over its rows (a bias's gradient): BLAS's ``ones · g`` for a
-    C-contiguous float32/float64 array, 3-6x quicker than NumPy's axis-0 reduction, which adds
-    row after row (1024×256 float32: 13 against 47 µs here), and closer to the exact sum."""
-    if g.dtype not in _BLAS_FLOATS or not g.flags.c_contiguous or g.shape[0] < 2:
-        return np.add.reduce(g, 0)
-    ones = _ONES.get((g.shape[0], g.dtype))
-    if ones is None:
-        if len(_ONES) > 64:
-            _ONES.clear()
-        ones = _ONES[g.shape[0], g.dtype] = np.ones(g.shape[0], g.dtype)
-        ones.flags.writeable = False
-    return ones.dot(g)
-
-
-_BLAS_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
-_ONES: dict[tuple[int, np.dtype], np.ndarray] = {}  # read-only vectors of ones, by length
-
-
 def unbroadcast(g: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     """Sum ``g`` over the axes that broadcasting added or stretched, so it has ``shape``."""
     if g.shape == shape:
         return g
     extra = g.ndim - len(shape)
     if extra:
-        trailing = g.shape[extra:]
-        if g.flags.c_contiguous:  # the added leading axes: one sum over rows
-            g = column_sums(g.reshape(-1, math.prod(trailing))).reshape(trailing)
-        else:
-            g = g.sum(axis=tuple(range(extra)))
+        g = g.sum(axis=tuple(range(extra)))
     axes = tuple(i for i, s in enumerate(shape) if s == 1 and g.shape[i] != 1)
     if axes:
         g = g.sum(axis=axes, keepdims=True)

@@ -15,7 +15,7 @@ from contextlib import nullcontext
 import numpy as np
 
 from neuralab.compiled import load
-from neuralab.ops._util import column_sums, scatter_add_rows, unbroadcast
+from neuralab.ops._util import scatter_add_rows, unbroadcast
 from neuralab.ops.embedding import EmbeddingBackward
 from neuralab.parallel import (
     BLAS_THREADING_WORK,
@@ -213,7 +213,7 @@ def _linear_backward(parents: tuple, x: np.ndarray, w: np.ndarray, mm: Callable)
         gw = mm(g2.T, x2) if weight.requires_grad else None
         if bias is None:
             return gx, gw
-        return gx, gw, (column_sums(g2) if bias.requires_grad else None)
+        return gx, gw, (np.add.reduce(g2, 0) if bias.requires_grad else None)
 
     return backward
 
@@ -254,6 +254,6 @@ def project_embedded(
         gw = pmatmul(gp.T, e) if weight.requires_grad else None
         if bias is None:
             return ge, gw
-        return ge, gw, (column_sums(gp) if bias.requires_grad else None)
+        return ge, gw, (np.add.reduce(gp, 0) if bias.requires_grad else None)
 
     return make(out, parents, backward)

@@ -20,7 +20,6 @@ from __future__ import annotations
 import numpy as np
 
 from neuralab.compiled import load
-from neuralab.ops._util import column_sums
 from neuralab.ops.matmul import pmatmul
 from neuralab.parallel import parallel_for, serial_section
 from neuralab.tensor import Tensor, is_grad_enabled, make_several
@@ -464,7 +463,7 @@ def _recurrence(
         grads = [gx, dh] + ([] if c0 is None else [dc])
         grads.append(run.weight_grad(gh) if weight_hh.requires_grad else None)
         if bias_hh is not None:
-            grads.append(column_sums(gh.reshape(-1, gh.shape[-1])))
+            grads.append(gh.reshape(-1, gh.shape[-1]).sum(axis=0))
         if weight_hr is not None:
             grads.append(cell.projection_grad(run.saved) if weight_hr.requires_grad else None)
         return tuple(grads)
