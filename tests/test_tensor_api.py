@@ -694,3 +694,17 @@ def test_apply_map_and_the_bitwise_in_place_forms_match_torch():
     w = nl.ones(2, requires_grad=True)
     with pytest.raises(RuntimeError, match="apply_: a tensor that requires grad"):
         w.apply_(abs)
+
+
+def test_contiguous_copies_a_strided_tensor_as_torch_and_passes_gradients():
+    data = np.arange(12.0, dtype=np.float32).reshape(3, 4)
+    ours, theirs = nl.tensor(data, requires_grad=True), torch.tensor(data, requires_grad=True)
+    a, b = ours.t().contiguous(), theirs.t().contiguous()
+    assert a.is_contiguous() and a.stride() == b.stride() == (3, 1)
+    assert ours.contiguous() is ours and theirs.contiguous() is theirs  # already contiguous
+    weights = np.random.default_rng(0).standard_normal((4, 3)).astype(np.float32)
+    (a * nl.tensor(weights)).sum().backward()
+    (b * torch.tensor(weights)).sum().backward()
+    np.testing.assert_array_equal(ours.grad.numpy(), theirs.grad.numpy())
+    a.data[0, 0] = 100.0  # a copy: the original is untouched, as in torch
+    assert ours[0, 0].item() == 0.0

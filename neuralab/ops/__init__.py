@@ -116,7 +116,7 @@ def attach_methods(cls: type) -> None:
     }  # fmt: skip
     for name, fn in {**operators, **methods}.items():
         setattr(cls, name, fn)
-    cls.contiguous = lambda self: self
+    cls.contiguous = e.contiguous
     cls.t = lambda self: s.transpose(self, 0, 1) if self.ndim == 2 else self
     cls.expand_as = lambda self, other: s.expand(self, other.shape)
     cls.view_as = lambda self, other: s.reshape(self, other.shape)

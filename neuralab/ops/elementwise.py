@@ -73,6 +73,14 @@ def clone(a: Tensor) -> Tensor:
     return make(a._data.copy(), (a,), lambda g: (g,))
 
 
+def contiguous(a: Tensor, memory_format: Any = None) -> Tensor:
+    """``a`` itself when its data is C-contiguous, else a C-contiguous copy that stays in the
+    graph (torch's ``Tensor.contiguous``; every memory format is the row-major one here)."""
+    if a._data.flags.c_contiguous:
+        return a
+    return make(np.ascontiguousarray(a._data), (a,), lambda g: (g,))
+
+
 def _to_float(a: Tensor) -> Tensor:
     """``a`` itself if it holds floats, else cast to the default float dtype (torch's rule)."""
     return a if a._data.dtype.kind == "f" else cast(a, get_default_dtype())
