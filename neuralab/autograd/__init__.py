@@ -236,3 +236,6 @@ def detect_anomaly(check_nan: bool = True) -> Iterator[None]:
 def is_anomaly_enabled() -> bool:
     """Whether anomaly detection was asked for (it changes nothing here)."""
     return _anomaly
+
+
+from neuralab.autograd import functional  # noqa: E402  torch.autograd.functional after import
