@@ -49,7 +49,8 @@ class ParametrizationList(ModuleList):
             new: Any = original
             for m in reversed(list(self)):
                 if hasattr(m, "right_inverse"):
-                    new = m.right_inverse(new)
+                    with contextlib.suppress(NotImplementedError):  # as torch: then identity
+                        new = m.right_inverse(new)
         self.is_tensor = isinstance(new, Tensor)
         if self.is_tensor:
             if new is not original:  # keep the parameter object: optimizers hold it
