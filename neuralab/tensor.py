@@ -690,6 +690,37 @@ def backprop(
 _post_hooks_used = [False]  # set by the first register_post_accumulate_grad_hook
 
 
+def nested_backprop(
+    wanted: Sequence[Tensor], roots: Sequence[Tensor], seeds: Sequence[np.ndarray]
+) -> list[np.ndarray | None]:
+    """Back-propagate ``seeds`` from ``roots`` inside a running backward pass, through a graph
+    an op's backward built for itself (activation checkpointing recomputes one): the gradients
+    of the ``wanted`` leaves are returned, for the outer pass to hand on (running their hooks
+    there); any other leaf reached gets its gradient added to ``.grad`` as a backward pass
+    would. The outer pass runs the queued end-of-backward callbacks, so this runs none."""
+    index = {id(t): i for i, t in enumerate(wanted)}
+    found: list[np.ndarray | None] = [None] * len(wanted)
+    others = _noting_post_hooks(_accumulate) if _post_hooks_used[0] else _accumulate
+
+    def capture(t: Tensor, g: np.ndarray, sole: bool = False) -> None:
+        i = index.get(id(t))
+        if i is None:
+            others(t, g, sole)
+            return
+        g = np.broadcast_to(g, t._data.shape)
+        found[i] = g if found[i] is None else found[i] + g
+
+    hooks = [(t, t._retain) for t in wanted if t._retain]
+    for t, _ in hooks:  # their hooks run once, in the outer pass
+        t._retain = False
+    try:
+        _backprop(roots, seeds, False, capture)
+    finally:
+        for t, saved in hooks:
+            t._retain = saved
+    return found
+
+
 def _noting_post_hooks(accumulate: Callable) -> Callable:
     """``accumulate`` that also queues, once per backward pass, the post-accumulate hooks of
     each leaf it hands a gradient to (they run when the pass is done)."""

@@ -21,14 +21,11 @@ from neuralab import random
 from neuralab.nn.module import Module
 from neuralab.tensor import (
     Tensor,
-    _accumulate,
-    _backprop,
-    _noting_post_hooks,
-    _post_hooks_used,
     constant,
     enable_grad,
     is_grad_enabled,
     make_several,
+    nested_backprop,
     no_grad,
 )
 
@@ -172,42 +169,13 @@ def _recompute(
     if not pairs:
         return [None] * len(sources)
     wanted = [copies.get(id(t), t) for t in sources]
-    return _gradients_of(wanted, [t for t, _ in pairs], [g for _, g in pairs])
+    return nested_backprop(wanted, [t for t, _ in pairs], [g for _, g in pairs])
 
 
 def _detached(t: Tensor) -> Tensor:
     copy_ = constant(t._data)
     copy_.requires_grad = t.requires_grad
     return copy_
-
-
-def _gradients_of(
-    wanted: list[Tensor], roots: list[Tensor], seeds: list[np.ndarray]
-) -> list[np.ndarray | None]:
-    """Back-propagate ``seeds`` from ``roots`` through the recomputed graph: the gradients of
-    the ``wanted`` leaves are returned (the outer pass hands them on, running their hooks
-    there), any other leaf reached gets its gradient added to ``.grad`` directly."""
-    index = {id(t): i for i, t in enumerate(wanted)}
-    found: list[np.ndarray | None] = [None] * len(wanted)
-    others = _noting_post_hooks(_accumulate) if _post_hooks_used[0] else _accumulate
-
-    def capture(t: Tensor, g: np.ndarray, sole: bool = False) -> None:
-        i = index.get(id(t))
-        if i is None:
-            others(t, g, sole)
-            return
-        g = np.broadcast_to(g, t._data.shape)
-        found[i] = g if found[i] is None else found[i] + g
-
-    hooks = [(t, t._retain) for t in wanted if t._retain]
-    for t, _ in hooks:
-        t._retain = False
-    try:
-        _backprop(roots, seeds, False, capture)
-    finally:
-        for t, saved in hooks:
-            t._retain = saved
-    return found
 
 
 @contextlib.contextmanager
