@@ -184,18 +184,27 @@ def _nearest_map(n_in: int, n_out: int, scale_factor: float | None, exact: bool 
     return AxisMap(dst, src, None, n_out, n_in)
 
 
+def _source(
+    n_in: int, n_out: int, scale_factor: float | None, align_corners: bool, dtype: np.dtype
+) -> np.ndarray:
+    """Each output position's source coordinate along an axis, computed in ``dtype`` as torch's
+    linear and cubic kernels do (the half-pixel form unless ``align_corners``; unclamped)."""
+    f = dtype.type
+    dst = np.arange(n_out).astype(dtype)
+    if align_corners:
+        return dst * (f(n_in - 1) / f(n_out - 1) if n_out > 1 else f(0))
+    scale = f(1.0 / scale_factor) if scale_factor else f(n_in) / f(n_out)
+    return (dst + f(0.5)) * scale - f(0.5)
+
+
 def _linear_map(
     n_in: int, n_out: int, scale_factor: float | None, align_corners: bool, dtype: np.dtype
 ) -> AxisMap:
     """Two taps per output with weights 1 - lambda and lambda, computed in ``dtype`` like torch."""
     f = dtype.type
-    dst = np.arange(n_out).astype(dtype)
-    if align_corners:
-        scale = f(n_in - 1) / f(n_out - 1) if n_out > 1 else f(0)
-        src = dst * scale
-    else:
-        scale = f(1.0 / scale_factor) if scale_factor else f(n_in) / f(n_out)
-        src = np.maximum((dst + f(0.5)) * scale - f(0.5), f(0))
+    src = _source(n_in, n_out, scale_factor, align_corners, dtype)
+    if not align_corners:
+        src = np.maximum(src, f(0))  # (the cubic taps are not clamped at 0)
     i0 = np.minimum(np.floor(src).astype(np.int64), n_in - 1)
     lam = np.clip(src - i0.astype(dtype), f(0), f(1))
     i1 = i0 + (i0 < n_in - 1)
@@ -210,14 +219,8 @@ def _cubic_map(
 ) -> AxisMap:
     """Four taps per output (the neighbours at -1, 0, +1, +2, clamped to the edge) with Keys'
     cubic-convolution weights (A = -0.75), computed in ``dtype`` like torch's bicubic kernel."""
-    f, a = dtype.type, dtype.type(-0.75)
-    dst = np.arange(n_out).astype(dtype)
-    if align_corners:
-        scale = f(n_in - 1) / f(n_out - 1) if n_out > 1 else f(0)
-        src = dst * scale
-    else:
-        scale = f(1.0 / scale_factor) if scale_factor else f(n_in) / f(n_out)
-        src = (dst + f(0.5)) * scale - f(0.5)  # not clamped at 0, unlike the linear modes
+    a = dtype.type(-0.75)
+    src = _source(n_in, n_out, scale_factor, align_corners, dtype)
     base = np.floor(src)
     t = src - base
     weights = [
