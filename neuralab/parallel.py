@@ -14,6 +14,11 @@ fights them for the cores (a CNN step ran 1.8x slower). So the spin is cut to ab
 (:data:`BLAS_SPIN_LOG2`), short enough that :func:`blas_may_thread` lets BLAS thread any such
 GEMM, even one right after the pool ran.
 
+Compiled kernels have a cheaper hand-off: numba's OpenMP thread team, whose workers spin
+briefly between jobs (a few µs a job, where this pool's Python threads cost tens).
+:func:`team_parts` says how many parts a compiled job should run in on it; the kernels' ``*_split``
+twins run them (see :mod:`neuralab.compiled`, which starts the team).
+
 ``set_num_threads(n)`` is ``torch.set_num_threads``: the number of threads one op may use (the
 pool's workers plus the calling thread) and the BLAS limit. The default is the number of cores
 this process may run on (``NEURALAB_NUM_THREADS`` or ``OMP_NUM_THREADS`` override it).
@@ -46,6 +51,7 @@ if _BLAS_SPIN_SET:
 import numpy as np  # noqa: E402  (after the OpenBLAS setting above)
 
 __all__ = [
+    "attach_team",
     "blas_may_thread",
     "get_num_interop_threads",
     "get_num_threads",
@@ -57,9 +63,13 @@ __all__ = [
     "set_num_interop_threads",
     "set_num_threads",
     "single_threaded_blas",
+    "team_parts",
 ]
 
 _state: dict[str, Any] = {"threads": None, "pool": None, "blas": None, "switches": None}
+# numba's thread team (see :func:`team_parts`): ``resize(n)`` sizes it for ``n`` threads and
+# returns the parts it can run at once (0: no team safe to use); ``size`` caches that.
+_team: dict[str, Any] = {"resize": None, "size": None}
 _local = threading.local()  # .busy is set inside a chunk: nested parallel_for runs serially
 _blas_lock = threading.Lock()
 _blas_users = [0]  # parallel sections running now
@@ -80,9 +90,13 @@ def _default_threads() -> int:
 
 
 def _forget_threads_after_fork() -> None:
-    """A forked child has none of its parent's threads: start a fresh pool when needed."""
+    """A forked child has none of its parent's threads: start a fresh pool when needed, and
+    never use numba's team there if the parent started it (GNU OpenMP aborts a forked child
+    that uses it)."""
     global _blas_lock
     _state["pool"] = None
+    if _team["size"]:
+        _team["resize"], _team["size"] = None, 0
     _blas_lock = threading.Lock()
     _blas_users[0] = 0
     _local.busy = False
@@ -189,6 +203,8 @@ def set_num_threads(n: int) -> None:
     _state["threads"] = n
     for lib in _blas_libraries():
         lib.set_num_threads(n)
+    if _team["size"] is not None:
+        _team["size"] = _team["resize"](n)
 
 
 class single_threaded_blas:  # noqa: N801  (used as a context manager, like a function)
@@ -272,20 +288,66 @@ def parallel_for(
                 f.result()
 
 
-def map_flat(fn: Callable[..., None], out: np.ndarray, *inputs: np.ndarray, cost: int = 4) -> None:
+# Work (elements × cost, or multiply-adds) per part of a job on numba's thread team. Its
+# workers spin a while after each job (see neuralab.compiled.TEAM_SPIN), so a hand-off costs
+# ~2 µs when they are awake: a flat pass of 32,768 float32 took 2.6 µs alone and 3.0 in two
+# parts, 131,072 12.0 and 6.8.
+TEAM_CHUNK_WORK = 1 << 17
+
+
+def attach_team(resize: Callable[[int], int]) -> None:
+    """Register numba's thread team (done by :mod:`neuralab.compiled` when numba loads):
+    ``resize(n)`` starts it if need be, sizes it for ``n`` threads and returns the parts it can
+    run at once, 0 if it cannot be used."""
+    _team["resize"], _team["size"] = resize, None
+
+
+def team_parts(work: float) -> int:
+    """How many parts a compiled job of ``work`` should run in on numba's thread team now: 1
+    with one thread, inside a :func:`parallel_for` chunk (no nesting), without a team, or when
+    the job is too small to hand off.
+
+    The team is the cheap hand-off for compiled code (a few µs where this module's Python
+    threads cost tens): element-wise kernels, row-wise norms and softmaxes, stacked products.
+    """
+    threads = get_num_threads()
+    if threads == 1 or work < 2 * TEAM_CHUNK_WORK or getattr(_local, "busy", False):
+        return 1
+    if _team["size"] is None:
+        if _team["resize"] is None:
+            return 1
+        _team["size"] = _team["resize"](threads)
+    return int(max(1, min(threads, _team["size"], work // TEAM_CHUNK_WORK)))
+
+
+def map_flat(
+    fn: Callable[..., None],
+    out: np.ndarray,
+    *inputs: np.ndarray,
+    cost: int = 4,
+    split: Callable[..., None] | None = None,
+) -> None:
     """``fn(*inputs, out)`` element-wise, split over threads as flat chunks when it is big.
 
     ``fn`` must be element-wise (chunk k of ``out`` depends on chunk k of each input only);
     inputs that are not C-contiguous arrays of ``out``'s size are passed whole, on one thread.
-    ``cost`` scales the work estimate (element-wise passes are cheap per element).
+    ``cost`` scales the work estimate (element-wise passes are cheap per element). ``split``,
+    ``fn``'s compiled twin ``split(*inputs, out, parts)``, runs the parts on numba's team;
+    without it (or without a team) big jobs go to :func:`parallel_for`.
     """
     if (
-        cost * out.size < 2 * MIN_CHUNK_WORK  # small: not worth a look at threads
-        or get_num_threads() == 1
+        get_num_threads() == 1
         or not out.flags.c_contiguous
         or any(i.size != out.size or not i.flags.c_contiguous for i in inputs)
     ):
         fn(*inputs, out)
+        return
+    parts = 1 if split is None else team_parts(cost * out.size)
+    if parts > 1:
+        split(*(i.reshape(-1) for i in inputs), out.reshape(-1), parts)
+        return
+    if cost * out.size < 2 * MIN_CHUNK_WORK or (split is not None and _team["size"]):
+        fn(*inputs, out)  # small, or small enough that the team declined it
         return
     flat_out, flat_in = out.reshape(-1), [i.reshape(-1) for i in inputs]
 

@@ -11,7 +11,10 @@ from threadpoolctl import threadpool_info
 
 import neuralab as nl
 import neuralab.nn.functional as F
+import neuralab.ops._pointwise as pointwise
+import neuralab.ops.attention as attention
 import neuralab.ops.matmul as matmul
+import neuralab.ops.norm as norm
 from neuralab import parallel
 
 
@@ -122,6 +125,54 @@ def test_split_ops_give_the_one_thread_results(two_threads, monkeypatch):
     assert {"map_flat", "_update"} <= split  # ReLU and the Adam update (optim/adam.py)
     for k in one:
         np.testing.assert_allclose(two[k], one[k], rtol=1e-12, atol=1e-12, err_msg=k)
+
+
+def run_team_ops(seed: int = 0) -> dict[str, np.ndarray]:
+    """Values and gradients through every op with a job for numba's team, in float32."""
+    rng = np.random.default_rng(seed)
+    x = nl.tensor(rng.standard_normal((4, 48, 64), dtype=np.float32), requires_grad=True)
+    ln = nl.nn.LayerNorm(64)
+    with nl.no_grad():
+        ln.weight.copy_(nl.tensor(rng.standard_normal(64, dtype=np.float32)))
+    h = ln(x)
+    heads = h.reshape(4, 48, 4, 16)
+    q, k, v = heads.transpose(1, 2), (heads * 0.5).transpose(1, 2), heads.transpose(1, 2)
+    a = F.scaled_dot_product_attention(q, k, v, is_causal=True).transpose(1, 2).reshape(4, 48, 64)
+    acts = [F.relu(a), F.gelu(a), F.gelu(a, approximate="tanh"), F.silu(a), nl.sigmoid(a)]
+    loss = sum((t * (i + 1) * a).sum() for i, t in enumerate(acts)) + nl.tanh(a).square().sum()
+    loss.backward()
+    return {"loss": loss.numpy(), "x.grad": x.grad.numpy(), "w.grad": ln.weight.grad.numpy(),
+            "b.grad": ln.bias.grad.numpy(), **{f"act {i}": t.numpy() for i, t in enumerate(acts)}}  # fmt: skip
+
+
+def test_team_jobs_give_the_one_thread_results(two_threads, monkeypatch):
+    """Activations, layer norm, attention's softmax and its stacked products, split on numba's
+    team (every job, however small), give the one-thread values: the same bits, but for layer
+    norm's parameter gradients, whose float64 sums are grouped by part."""
+    nl.set_num_threads(1)
+    one = run_team_ops()
+    nl.set_num_threads(2)
+    monkeypatch.setattr(parallel, "TEAM_CHUNK_WORK", 1)
+    jobs = []
+    real = parallel.team_parts
+
+    def record(work: float) -> int:
+        jobs.append(real(work))
+        return jobs[-1]
+
+    for module in (parallel, matmul, norm, attention, pointwise):
+        monkeypatch.setattr(module, "team_parts", record)
+    two = run_team_ops()
+    if parallel._team["size"] != 2:
+        pytest.skip("numba has no thread team here (no OpenMP or TBB threading layer)")
+    # 18 jobs in two parts: layer norm, softmax and the 6 stacked products (forward and back),
+    # GELU (both forms), SiLU and sigmoid, and the slopes' products
+    assert jobs.count(2) == 18
+    for name in one:
+        if name in ("w.grad", "b.grad"):
+            np.testing.assert_allclose(two[name], one[name], rtol=1e-6, err_msg=name)
+        else:
+            np.testing.assert_array_equal(two[name], one[name], err_msg=name)
 
 
 def test_big_gemms_use_blas_threads_except_inside_chunks(two_threads, monkeypatch):

@@ -12,6 +12,10 @@ module is imported on first use (numba with it, never at ``import neuralab``), a
 code is cached on disk: beside the module when its directory is writable, else in
 ``~/.cache/neuralab/numba`` (``NUMBA_CACHE_DIR`` wins when set). Only the first run compiles,
 and says so in one line on stderr.
+
+With more than one thread, the element-wise, row-wise and stacked-product kernels' ``*_split``
+twins run on numba's thread team (OpenMP), which this module starts on first use and sizes with
+``set_num_threads``; :func:`neuralab.parallel.team_parts` decides when a job is worth it.
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+
+from neuralab.parallel import attach_team
 
 __all__ = ["KERNELS", "cache_dir", "load", "numba_enabled", "numpy_sgemm"]
 
@@ -106,6 +112,54 @@ def _prepare_numba() -> None:
         numba.config.CACHE_DIR = str(directory)
     event.register("numba:compile", _announcer(event.Listener)())
     _defer_blas_check()
+    attach_team(_team_resize)
+
+
+# How long numba's OpenMP workers spin for the next job before they sleep (GNU OpenMP's
+# GOMP_SPINCOUNT; about 50-100 µs here, as OpenBLAS's workers, see neuralab.parallel). Asleep,
+# a hand-off costs ~40 µs; libgomp's default (300,000, milliseconds) kept the workers spinning
+# through the BLAS products that followed: a transformer step went from 12.4 to 20.4 ms.
+TEAM_SPIN = "2000"
+
+
+def _team_resize(threads: int) -> int:
+    """Start numba's thread team once and size it for ``threads``; the parts it can run at once,
+    or 0 when its threading layer is numba's workqueue (which aborts on concurrent jobs)."""
+    import numba
+
+    if not _team_launched:
+        _launch_team(numba)
+    if numba.threading_layer() not in ("omp", "tbb"):
+        return 0
+    size = min(threads, numba.config.NUMBA_NUM_THREADS)
+    numba.set_num_threads(size)
+    return size
+
+
+_team_launched = False
+
+
+def _launch_team(numba: ModuleType) -> None:
+    """Launch numba's threads with this module's OpenMP spin, unless the user set one.
+
+    The settings are in the environment only while numba loads its OpenMP (another library's
+    OpenMP, loaded later, reads its own defaults), and numba's threading layer is loaded with
+    ``RTLD_DEEPBIND``: otherwise, in a process where torch was imported first, it would run on
+    torch's OpenMP library, started with torch's settings.
+    """
+    own = "OMP_WAIT_POLICY" not in os.environ and "GOMP_SPINCOUNT" not in os.environ
+    flags = sys.getdlopenflags()
+    if own:
+        os.environ["GOMP_SPINCOUNT"] = TEAM_SPIN
+    sys.setdlopenflags(flags | getattr(os, "RTLD_DEEPBIND", 0))
+    global _team_launched
+    try:
+        numba.get_num_threads()  # launches the threads (if no one has yet)
+        _team_launched = True
+    finally:
+        sys.setdlopenflags(flags)
+        if own:
+            del os.environ["GOMP_SPINCOUNT"]
 
 
 def _defer_blas_check() -> None:

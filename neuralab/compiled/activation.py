@@ -1,4 +1,6 @@
 """ReLU, GELU, SiLU and sigmoid compiled by numba (and tanh's slope): one vectorised pass each.
+Each has a ``*_split`` twin that runs it on ``parts`` slices at once on numba's thread team
+(:func:`neuralab.parallel.team_parts` says how many).
 
 Imported only through :func:`neuralab.compiled.load`, so neuralab never needs numba. NumPy's
 ``maximum`` keeps NaN with a scalar loop, about one element per cycle (0.65 ms for 2 million
@@ -13,6 +15,7 @@ import numpy as np
 
 from neuralab.compiled.fastmath import erf32, exp32
 from neuralab.compiled.rnn_cell import _FAST, tanh
+from neuralab.compiled.team import TEAM, bounds
 
 
 @numba.njit(nogil=True, cache=True, error_model="numpy", boundscheck=False)
@@ -97,3 +100,56 @@ def silu(x, out, slope):  # noqa: ANN001, ANN201
         s = _sigmoid(v)
         out[i] = v * s
         slope[i] = s * (_F(1.0) + v * (_F(1.0) - s))
+
+
+@numba.njit(nogil=True, cache=True, error_model="numpy", boundscheck=False)
+def multiply(a, b, out):  # noqa: ANN001, ANN201
+    """out = a·b over flat arrays (a gradient times a saved slope), NumPy's bits."""
+    for i in range(out.size):
+        out[i] = a[i] * b[i]
+
+
+# --------------------------------------------------------------------------- on the team
+# Each twin runs its kernel on ``parts`` contiguous slices of the flat arrays at once.
+
+
+@numba.njit(**TEAM)
+def tanh_backward_split(g, y, out, parts):  # noqa: ANN001, ANN201
+    for k in numba.prange(parts):
+        lo, hi = bounds(out.size, k, parts)
+        tanh_backward(g[lo:hi], y[lo:hi], out[lo:hi])
+
+
+@numba.njit(**TEAM)
+def multiply_split(a, b, out, parts):  # noqa: ANN001, ANN201
+    for k in numba.prange(parts):
+        lo, hi = bounds(out.size, k, parts)
+        multiply(a[lo:hi], b[lo:hi], out[lo:hi])
+
+
+@numba.njit(**TEAM)
+def sigmoid_split(x, out, parts):  # noqa: ANN001, ANN201
+    for k in numba.prange(parts):
+        lo, hi = bounds(out.size, k, parts)
+        sigmoid(x[lo:hi], out[lo:hi])
+
+
+@numba.njit(**TEAM)
+def gelu_erf_split(x, out, slope, parts):  # noqa: ANN001, ANN201
+    for k in numba.prange(parts):
+        lo, hi = bounds(out.size, k, parts)
+        gelu_erf(x[lo:hi], out[lo:hi], slope[lo:hi])
+
+
+@numba.njit(**TEAM)
+def gelu_tanh_split(x, out, slope, parts):  # noqa: ANN001, ANN201
+    for k in numba.prange(parts):
+        lo, hi = bounds(out.size, k, parts)
+        gelu_tanh(x[lo:hi], out[lo:hi], slope[lo:hi])
+
+
+@numba.njit(**TEAM)
+def silu_split(x, out, slope, parts):  # noqa: ANN001, ANN201
+    for k in numba.prange(parts):
+        lo, hi = bounds(out.size, k, parts)
+        silu(x[lo:hi], out[lo:hi], slope[lo:hi])

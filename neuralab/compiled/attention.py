@@ -15,6 +15,7 @@ import numba
 import numpy as np
 
 from neuralab.compiled.fastmath import exp32
+from neuralab.compiled.team import TEAM, bounds
 
 # sums and maxima may be reordered (vectorised); NaN and inf still propagate
 _FAST = {"contract", "arcp", "nsz", "reassoc"}
@@ -61,3 +62,19 @@ def softmax_backward(probs, grad, lo, hi, length, scale, causal):  # noqa: ANN00
             g[j] = scale * p[j] * (g[j] - dot)
         for j in range(n, size):
             g[j] = 0.0
+
+
+@numba.njit(**TEAM)
+def softmax_forward_split(scores, length, scale, causal, parts):  # noqa: ANN001, ANN201
+    """:func:`softmax_forward` over all rows, in ``parts`` row ranges on numba's thread team."""
+    for k in numba.prange(parts):
+        lo, hi = bounds(scores.shape[0], k, parts)
+        softmax_forward(scores, lo, hi, length, scale, causal)
+
+
+@numba.njit(**TEAM)
+def softmax_backward_split(probs, grad, length, scale, causal, parts):  # noqa: ANN001, ANN201
+    """:func:`softmax_backward` over all rows, in ``parts`` row ranges on the team."""
+    for k in numba.prange(parts):
+        lo, hi = bounds(grad.shape[0], k, parts)
+        softmax_backward(probs, grad, lo, hi, length, scale, causal)

@@ -15,6 +15,7 @@ from llvmlite import binding
 from numba import types
 
 from neuralab.compiled import numpy_sgemm
+from neuralab.compiled.team import TEAM, bounds
 
 _found = numpy_sgemm()
 if _found is None:
@@ -49,3 +50,34 @@ def product_nt(a, b, out, beta):  # noqa: ANN001, ANN201
     pa, pb, po = a.ctypes.data, b.ctypes.data, out.ctypes.data
     one, b_ = np.float32(1.0), np.float32(beta)
     _sgemm(_ROW_MAJOR, _NO_TRANS, _TRANS, m, n, k, one, pa, lda, pb, ldb, b_, po, ldo)
+
+
+@numba.njit(inline="always")
+def _layout(strides1: int, strides2: int) -> tuple[int, int]:
+    """(transpose flag, leading dimension) of a float32 matrix with these (row, column) strides
+    in bytes, one of them 4 (the caller checks): read as stored, or as a transpose."""
+    if strides2 == 4:
+        return _NO_TRANS, strides1 // 4
+    return _TRANS, strides2 // 4
+
+
+@numba.njit(**TEAM)
+def stacked_product(a, b, out, parts):  # noqa: ANN001, ANN201
+    """out[i, j] = a[i, j] @ b[i, j] for float32 stacks (I, J, m, k) @ (I, J, k, n), in
+    ``parts`` ranges of the I·J products on numba's thread team; one sgemm each, as NumPy's
+    matmul makes. Every matrix has a unit stride on one axis; stacks may broadcast (stride 0);
+    ``out`` is C-contiguous."""
+    rows, cols = out.shape[2], out.shape[3]
+    inner = a.shape[3]
+    ta, lda = _layout(a.strides[2], a.strides[3])
+    tb, ldb = _layout(b.strides[2], b.strides[3])
+    one, zero = np.float32(1.0), np.float32(0.0)
+    second = out.shape[1]
+    for k in numba.prange(parts):
+        lo, hi = bounds(out.shape[0] * second, k, parts)
+        for s in range(lo, hi):
+            i, j = s // second, s % second
+            pa = a.ctypes.data + np.uintp(i * a.strides[0] + j * a.strides[1])
+            pb = b.ctypes.data + np.uintp(i * b.strides[0] + j * b.strides[1])
+            po = out.ctypes.data + np.uintp(i * out.strides[0] + j * out.strides[1])
+            _sgemm(_ROW_MAJOR, ta, tb, rows, cols, inner, one, pa, lda, pb, ldb, zero, po, cols)

@@ -15,6 +15,8 @@ import math
 import numba
 import numpy as np
 
+from neuralab.compiled.team import TEAM, bounds
+
 _FAST = {"reassoc", "contract", "nsz"}  # sums may be reordered; NaN and inf still propagate
 
 
@@ -64,3 +66,21 @@ def backward(g, x, lo, hi, weight, mean, rstd, gx, g_weight, g_bias):  # noqa: A
         for j in range(size):
             h = (np.float64(xrow[j]) - m) * s
             dst[j] = s * (np.float64(grow[j]) * weight[j] - a - h * b)
+
+
+@numba.njit(**TEAM)
+def forward_split(x, weight, bias, eps, out, mean, rstd, parts):  # noqa: ANN001, ANN201
+    """:func:`forward` over all rows, in ``parts`` row ranges on numba's thread team."""
+    for k in numba.prange(parts):
+        lo, hi = bounds(x.shape[0], k, parts)
+        forward(x, lo, hi, weight, bias, eps, out, mean, rstd)
+
+
+@numba.njit(**TEAM)
+def backward_split(g, x, weight, mean, rstd, gx, g_weights, g_biases):  # noqa: ANN001, ANN201
+    """:func:`backward` over all rows in as many row ranges as ``g_weights`` has rows (each
+    range's column sums in its own row of ``g_weights``, ``g_biases``), on the team."""
+    parts = g_weights.shape[0]
+    for k in numba.prange(parts):
+        lo, hi = bounds(x.shape[0], k, parts)
+        backward(g, x, lo, hi, weight, mean, rstd, gx, g_weights[k], g_biases[k])

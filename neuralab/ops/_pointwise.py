@@ -10,6 +10,7 @@ import numpy as np
 
 from neuralab.compiled import load
 from neuralab.ops.inplace import apply_inplace
+from neuralab.parallel import team_parts
 from neuralab.tensor import Tensor, make
 
 # XLA's rational approximation of erf for float32: erf(z) ≈ z·P(z²)/Q(z²) on [-4, 4] (±1
@@ -49,9 +50,23 @@ def float32_kernels(x: np.ndarray) -> Any:
     return load("neuralab.compiled.activation") if x.dtype == np.float32 and x.size else None
 
 
+def times_slope(g: np.ndarray, slope: np.ndarray) -> np.ndarray:
+    """``g · slope``, a backward's gradient times a saved slope (NumPy's bits); a large float32
+    one is split over numba's thread team (:func:`neuralab.parallel.team_parts`)."""
+    same = g.dtype == slope.dtype == np.float32 and g.shape == slope.shape
+    parts = team_parts(2 * g.size) if same else 1
+    if parts == 1 or not (g.flags.c_contiguous and slope.flags.c_contiguous):
+        return g * slope
+    out = np.empty_like(slope)
+    load("neuralab.compiled.activation").multiply_split(
+        g.reshape(-1), slope.reshape(-1), out.reshape(-1), parts
+    )
+    return out
+
+
 def unary(a: Tensor, out: np.ndarray, slope: Callable[[], np.ndarray]) -> Tensor:
     """Record ``out = f(a)``; the backward multiplies by f'(a), which ``slope()`` computes then."""
-    return make(out, (a,), lambda g: (g * slope(),))
+    return make(out, (a,), lambda g: (times_slope(g, slope()),))
 
 
 def settle(op: str, a: Tensor, record: Callable[[Tensor], Tensor], inplace: bool) -> Tensor:

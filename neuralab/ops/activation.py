@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from neuralab.compiled import load
-from neuralab.ops._pointwise import erf32, float32_kernels, settle, unary
+from neuralab.ops._pointwise import erf32, float32_kernels, settle, times_slope, unary
 from neuralab.ops._stable import sigmoid as _sigmoid
 from neuralab.ops._util import LazyFunctions, float_tensor, one_dim
 from neuralab.ops.elementwise import _to_float, cast
@@ -114,7 +114,9 @@ def sigmoid(input: Tensor) -> Tensor:
     else:
         x = x if x.flags.c_contiguous else x.copy()  # (ascontiguousarray makes 0-d 1-d)
         out = np.empty_like(x)
-        map_flat(kernels.sigmoid, out.reshape(-1), x.reshape(-1), cost=8)
+        map_flat(
+            kernels.sigmoid, out.reshape(-1), x.reshape(-1), cost=8, split=kernels.sigmoid_split
+        )
     return make(out, (input,), lambda g: (g * out * (1 - out),))
 
 
@@ -139,7 +141,10 @@ def tanh(input: Tensor) -> Tensor:
             d *= g
             return (d,)
         gx = np.empty_like(out)
-        map_flat(kernels.tanh_backward, gx.reshape(-1), g.reshape(-1), out.reshape(-1), cost=2)
+        map_flat(
+            kernels.tanh_backward, gx.reshape(-1), g.reshape(-1), out.reshape(-1), cost=2,
+            split=kernels.tanh_backward_split,
+        )  # fmt: skip
         return (gx,)
 
     return make(out, (input,), backward)
@@ -171,9 +176,12 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     else:
         x = x if x.flags.c_contiguous else x.copy()  # (ascontiguousarray makes 0-d 1-d)
         out, slope = np.empty_like(x), np.empty_like(x)
-        kernel = kernels.gelu_tanh if approximate == "tanh" else kernels.gelu_erf
-        map_flat(kernel, slope.reshape(-1), x.reshape(-1), out.reshape(-1), cost=16)
-    return make(out, (input,), lambda g: (g * slope,))
+        if approximate == "tanh":
+            kernel, split = kernels.gelu_tanh, kernels.gelu_tanh_split
+        else:
+            kernel, split = kernels.gelu_erf, kernels.gelu_erf_split
+        map_flat(kernel, slope.reshape(-1), x.reshape(-1), out.reshape(-1), cost=16, split=split)
+    return make(out, (input,), lambda g: (times_slope(g, slope),))
 
 
 def _gelu_numpy(x: np.ndarray, approximate: bool) -> tuple[np.ndarray, np.ndarray]:

@@ -24,6 +24,7 @@ from neuralab.parallel import (
     get_num_threads,
     parallel_for,
     single_threaded_blas,
+    team_parts,
 )
 from neuralab.tensor import Tensor, make
 
@@ -57,7 +58,13 @@ def pmatmul(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     # thread each small product, or not at all
     batched = x.ndim > 2 and x.shape[0] > 1
     native = not batched and work >= NATIVE_THREADING_WORK and blas_may_thread()
-    if work < BLAS_THREADING_WORK or native or get_num_threads() == 1:
+    if work < BLAS_THREADING_WORK or get_num_threads() == 1:
+        return _product(x, y)
+    if batched or y.ndim > 2:  # a stack of products: on numba's team when it can
+        stacked = _on_team(x, y, work)
+        if stacked is not None:
+            return stacked
+    if native:
         return _product(x, y)
     if work < 2 * GEMM_SPLIT_FACTOR * MIN_CHUNK_WORK:  # one chunk: here, BLAS at one thread
         # (without the chunking's bookkeeping: at two threads it cost a 32×64 @ 64×512 product
@@ -80,6 +87,41 @@ def pmatmul(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
     parallel_for(shape[0], chunk, work, grain=GEMM_SPLIT_FACTOR)
     return out
+
+
+def _on_team(x: np.ndarray, y: np.ndarray, work: int) -> np.ndarray | None:
+    """A float32 stack of products (attention's heads) on numba's thread team, one sgemm per
+    product as NumPy's matmul (:func:`neuralab.compiled.blas.stacked_product`); None when the
+    team or the shapes do not suit (up to two leading axes, matrices at least 2 × 2)."""
+    if x.dtype != np.float32 or y.dtype != np.float32 or x.ndim < 2 or y.ndim < 2:
+        return None
+    lead = np.broadcast_shapes(x.shape[:-2], y.shape[:-2])
+    (rows, inner), cols = x.shape[-2:], y.shape[-1]
+    count = int(np.prod(lead))
+    if len(lead) > 2 or count < 2 or min(rows, inner, cols) < 2:
+        return None
+    kernels = load("neuralab.compiled.blas")  # (loading numba registers its team)
+    parts = min(team_parts(work), count) if kernels is not None else 1
+    if parts == 1:
+        return None
+    a, b = (_stack_of_matrices(z, lead) for z in (x, y))
+    out = np.empty((*lead, rows, cols), np.float32)
+    out4 = out.reshape(1, -1, rows, cols) if len(lead) == 1 else out
+    with single_threaded_blas() if rows * inner * cols >= BLAS_THREADING_WORK else nullcontext():
+        kernels.stacked_product(a, b, out4, parts)
+    return out
+
+
+def _stack_of_matrices(z: np.ndarray, lead: tuple[int, ...]) -> np.ndarray:
+    """``z`` broadcast to ``lead`` and made 4-D, each matrix readable by BLAS as it is stored
+    or transposed (a unit stride on one axis, the other covering a whole row); else a copy."""
+    z = np.broadcast_to(z, (*lead, *z.shape[-2:]))
+    z = z[None] if len(lead) == 1 else z
+    (r, c), (sr, sc) = z.shape[-2:], z.strides[-2:]
+    size = z.itemsize
+    if not ((sc == size and sr >= c * size) or (sr == size and sc >= r * size)):
+        z = np.ascontiguousarray(z)
+    return z
 
 
 def _product(x: np.ndarray, y: np.ndarray) -> np.ndarray:

@@ -81,7 +81,10 @@ def silu(input: Tensor, inplace: bool = False) -> Tensor:
         return settle("silu", a, lambda u: unary(u, x * s, lambda: s * (1 + x * (1 - s))), inplace)
     x = x if x.flags.c_contiguous else x.copy()  # (ascontiguousarray makes 0-d 1-d)
     out, slope = np.empty_like(x), np.empty_like(x)
-    map_flat(kernels.silu, slope.reshape(-1), x.reshape(-1), out.reshape(-1), cost=8)
+    map_flat(
+        kernels.silu, slope.reshape(-1), x.reshape(-1), out.reshape(-1), cost=8,
+        split=kernels.silu_split,
+    )  # fmt: skip
     return settle("silu", a, lambda u: unary(u, out, lambda: slope), inplace)
 
 
