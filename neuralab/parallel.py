@@ -288,11 +288,12 @@ def parallel_for(
                 f.result()
 
 
-# Work (elements × cost, or multiply-adds) per part of a job on numba's thread team. Its
-# workers spin a while after each job (see neuralab.compiled.TEAM_SPIN), so a hand-off costs
-# ~2 µs when they are awake: a flat pass of 32,768 float32 took 2.6 µs alone and 3.0 in two
-# parts, 131,072 12.0 and 6.8.
-TEAM_CHUNK_WORK = 1 << 17
+# Work (elements × cost, or multiply-adds) per part of a job on numba's thread team. A hand-off
+# costs ~2 µs while its workers still spin after the last job (see neuralab.compiled.TEAM_SPIN)
+# and ~40 µs once they sleep. From 2^17 a part, the GPT's batch-1 forward at two threads (its
+# GELU and per-head products split, far apart) took 3.73 ms against 2.60 without the team; from
+# 2^19, 2.75 (no job splits there) while W8's training step kept its gain (50.6 → 45.3 ms).
+TEAM_CHUNK_WORK = 1 << 19
 
 
 def attach_team(resize: Callable[[int], int]) -> None:
