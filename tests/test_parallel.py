@@ -276,6 +276,35 @@ sys.exit(os.waitstatus_to_exitcode(status))
     assert done.returncode == 0, done.stderr
 
 
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_forked_child_keeps_off_the_parents_team():
+    """GNU OpenMP kills a forked child that uses the team its parent started: a DataLoader
+    worker must compute on one thread instead, and get the same values."""
+    code = """
+import os, signal, sys
+import numpy as np
+import neuralab as nl
+import neuralab.nn.functional as F
+from neuralab import parallel
+nl.set_num_threads(2)
+x = nl.tensor(np.random.default_rng(0).standard_normal((512, 1024), dtype=np.float32))
+y = F.gelu(x).numpy()  # 8 million units of work: split on the team
+if parallel._team["size"] != 2:
+    print("no team"); sys.exit(0)
+pid = os.fork()
+if pid == 0:
+    signal.alarm(20)
+    same = np.array_equal(F.gelu(x).numpy(), y)
+    os._exit(0 if same and parallel._team["size"] == 0 else 1)
+_, status = os.waitpid(pid, 0)
+print("child", os.waitstatus_to_exitcode(status))
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    if done.stdout.strip() == "no team":
+        pytest.skip("numba has no thread team here (no OpenMP or TBB threading layer)")
+    assert done.stdout.strip() == "child 0", done.stderr
+
+
 # CPU seconds this process burns during a 0.3 s sleep right after threaded GEMMs: OpenBLAS's idle
 # workers busy-wait for up to 2^28 cycles (~0.1 s) unless told otherwise.
 SPIN_PROBE = """

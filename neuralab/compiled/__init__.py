@@ -116,7 +116,7 @@ def _prepare_numba() -> None:
 
 
 # How long numba's OpenMP workers spin for the next job before they sleep (GNU OpenMP's
-# GOMP_SPINCOUNT; about 50-100 µs here, as OpenBLAS's workers, see neuralab.parallel). Asleep,
+# GOMP_SPINCOUNT; about 50 µs here, near OpenBLAS's 90, see neuralab.parallel). Asleep,
 # a hand-off costs ~40 µs; libgomp's default (300,000, milliseconds) kept the workers spinning
 # through the BLAS products that followed: a transformer step went from 12.4 to 20.4 ms.
 TEAM_SPIN = "2000"
