@@ -253,7 +253,12 @@ BLAS_THREADING_WORK = 1 << 18  # from about here OpenBLAS would start threads of
 
 
 def parallel_for(
-    n: int, fn: Callable[[int, int], None], work: float, grain: float = 1.0, blas: bool = True
+    n: int,
+    fn: Callable[[int, int], None],
+    work: float,
+    grain: float = 1.0,
+    blas: bool = True,
+    team: Callable[[int], None] | None = None,
 ) -> None:
     """Call ``fn(start, stop)`` on contiguous chunks covering ``range(n)``, one per thread.
 
@@ -263,7 +268,13 @@ def parallel_for(
     BLAS (``blas``) and is big enough for BLAS to thread runs with BLAS at one thread, even as a
     single chunk: OpenBLAS's idle workers busy-wait for a while after each threaded call and
     would steal the chunks' cores. Jobs without BLAS calls skip that bookkeeping.
+    ``team(parts)``, a compiled twin of the whole job, runs instead on numba's thread team when
+    :func:`team_parts` gives it more than one part.
     """
+    parts = 1 if team is None else team_parts(work)
+    if parts > 1:
+        team(parts)
+        return
     threads = get_num_threads()
     small = work < (BLAS_THREADING_WORK if blas else grain * MIN_CHUNK_WORK * 2)
     if threads == 1 or small or getattr(_local, "busy", False):

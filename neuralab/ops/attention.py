@@ -26,7 +26,7 @@ from neuralab.ops._util import float_tensor, to_tensor, unbroadcast
 from neuralab.ops.dropout import check_dropout_p, dropout_mask
 from neuralab.ops.matmul import pmatmul
 from neuralab.ops.shape import repeat_interleave
-from neuralab.parallel import parallel_for, team_parts
+from neuralab.parallel import parallel_for
 from neuralab.tensor import Tensor, constant, make
 
 __all__ = ["scaled_dot_product_attention", "scaled_dot_product_attention_with_weights"]
@@ -141,11 +141,10 @@ def _attend_compiled(
     def forward_chunk(lo: int, hi: int) -> None:
         kernels.softmax_forward(rows, lo, hi, n_q, scale, causal)
 
-    parts = team_parts(8 * rows.size)
-    if parts > 1:
+    def forward_team(parts: int) -> None:
         kernels.softmax_forward_split(rows, n_q, scale, causal, parts)
-    else:
-        parallel_for(len(rows), forward_chunk, 8 * rows.size, blas=False)
+
+    parallel_for(len(rows), forward_chunk, 8 * rows.size, blas=False, team=forward_team)
     out = pmatmul(scores, v._data)
 
     def backward(g: np.ndarray) -> tuple[np.ndarray | None, ...]:
@@ -155,11 +154,10 @@ def _attend_compiled(
         def backward_chunk(lo: int, hi: int) -> None:
             kernels.softmax_backward(rows, g_rows, lo, hi, n_q, scale, causal)
 
-        parts = team_parts(4 * rows.size)
-        if parts > 1:
+        def backward_team(parts: int) -> None:
             kernels.softmax_backward_split(rows, g_rows, n_q, scale, causal, parts)
-        else:
-            parallel_for(len(rows), backward_chunk, 4 * rows.size, blas=False)
+
+        parallel_for(len(rows), backward_chunk, 4 * rows.size, blas=False, team=backward_team)
         return _qkv_grads(q, k, v, g_scores, scores, g)
 
     return make(out, (q, k, v), backward), _read_only(scores)

@@ -18,7 +18,7 @@ import numpy as np
 
 from neuralab.compiled import load
 from neuralab.ops._util import float_tensor, to_tensor
-from neuralab.parallel import parallel_for, team_parts
+from neuralab.parallel import parallel_for
 from neuralab.tensor import Tensor, make
 
 __all__ = [
@@ -151,11 +151,10 @@ def _layer_norm_compiled(
     def forward_chunk(lo: int, hi: int) -> None:
         kernels.forward(xd, lo, hi, w_row, b_row, eps, out, mean, rstd)
 
-    parts = team_parts(4 * xd.size)
-    if parts > 1:
+    def forward_team(parts: int) -> None:
         kernels.forward_split(xd, w_row, b_row, eps, out, mean, rstd, parts)
-    else:
-        parallel_for(rows, forward_chunk, 4 * xd.size, blas=False)
+
+    parallel_for(rows, forward_chunk, 4 * xd.size, blas=False, team=forward_team)
 
     def backward(g: np.ndarray) -> tuple[np.ndarray | None, ...]:
         gd = np.ascontiguousarray(g, dt).reshape(xd.shape)
@@ -167,13 +166,12 @@ def _layer_norm_compiled(
             kernels.backward(gd, xd, lo, hi, w_row, mean, rstd, gx, g_weight, g_bias)
             sums.append((g_weight, g_bias))
 
-        parts = team_parts(6 * xd.size)
-        if parts > 1:
+        def backward_team(parts: int) -> None:
             g_weights, g_biases = np.zeros((parts, size)), np.zeros((parts, size))
             kernels.backward_split(gd, xd, w_row, mean, rstd, gx, g_weights, g_biases)
             sums.extend(zip(g_weights, g_biases))
-        else:
-            parallel_for(rows, backward_chunk, 6 * xd.size, blas=False)
+
+        parallel_for(rows, backward_chunk, 6 * xd.size, blas=False, team=backward_team)
         grads: list[np.ndarray | None] = [gx.reshape(x.shape) if x.requires_grad else None]
         for p, k in ((w, 0), (b, 1)):
             if p is not None:
