@@ -110,7 +110,9 @@ def multiply(a, b, out):  # noqa: ANN001, ANN201
 
 
 # --------------------------------------------------------------------------- on the team
-# Each twin runs its kernel on ``parts`` contiguous slices of the flat arrays at once.
+# Each twin runs its kernel on ``parts`` contiguous slices of the flat arrays at once. They are
+# written out one by one: numba caches on disk neither a closure made by a factory nor a
+# function that takes the kernel as an argument (every process would compile them again).
 
 
 @numba.njit(**TEAM)
