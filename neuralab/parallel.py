@@ -271,7 +271,7 @@ def parallel_for(
     ``team(parts)``, a compiled twin of the whole job, runs instead on numba's thread team when
     :func:`team_parts` gives it more than one part.
     """
-    parts = 1 if team is None else team_parts(work)
+    parts = 1 if team is None else min(team_parts(work), n)
     if parts > 1:
         team(parts)
         return
