@@ -98,6 +98,22 @@ class TensorSurface:
         """False: nothing is pinned on a CPU-only library."""
         return False
 
+    def share_memory_(self) -> Any:
+        """Move the values into memory shared with the processes forked afterwards (torch's
+        ``share_memory_``, for Hogwild training: :mod:`neuralab.multiprocessing`); in place."""
+        from neuralab import multiprocessing
+
+        multiprocessing.refuse_copies_to_children(type(self))
+        if not multiprocessing.is_shared(self._data):
+            self._data = multiprocessing.shared_copy(self._array())
+        return self
+
+    def is_shared(self) -> bool:
+        """Whether the values are in shared memory (:meth:`share_memory_`)."""
+        from neuralab import multiprocessing
+
+        return multiprocessing.is_shared(self._data)
+
     # --- dtype conversions --------------------------------------------------------------
     def to(self, *args: Any, **kwargs: Any) -> Any:
         """This tensor in another dtype (a differentiable cast), as torch's ``to(device, dtype,

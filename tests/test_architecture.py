@@ -18,7 +18,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "neuralab"
 LAYERS = [
     # 0: the engine and what it needs
     "tensor tensor_surface dtypes device random compiled ops parallel memory autograd gradcheck "
-    "creation linalg sparse registry",
+    "creation linalg sparse registry multiprocessing",
     # 1: building blocks on the engine, torch's namespaces among them
     "nn optim data utils distributions distributed amp cuda cpu backends accelerator compiler "
     "serialization io func special testing",

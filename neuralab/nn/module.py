@@ -619,7 +619,12 @@ class Module:
         raise TypeError(f"Module.bfloat16: {BFLOAT16_ERROR}")
 
     def share_memory(self) -> Module:
-        """No-op (there is a single process's memory): returns self."""
+        """Move every parameter, gradient and buffer into memory shared with the processes forked
+        afterwards (Hogwild training: :mod:`neuralab.multiprocessing`); returns self."""
+        for t in [*self.parameters(), *self.buffers()]:
+            t.share_memory_()
+            if t.grad is not None:
+                t.grad.share_memory_()
         return self
 
     # --- state ------------------------------------------------------------------------------
