@@ -145,13 +145,16 @@ def _launch_team(numba: ModuleType) -> None:
     The settings are in the environment only while numba loads its OpenMP (another library's
     OpenMP, loaded later, reads its own defaults), and numba's threading layer is loaded with
     ``RTLD_DEEPBIND``: otherwise, in a process where torch was imported first, it would run on
-    torch's OpenMP library, started with torch's settings.
+    torch's OpenMP library, started with torch's settings. Not with ``LD_PRELOAD`` set: a
+    preloaded allocator (jemalloc, tcmalloc) and a deep-bound library would each free the
+    other's memory.
     """
     own = "OMP_WAIT_POLICY" not in os.environ and "GOMP_SPINCOUNT" not in os.environ
     flags = sys.getdlopenflags()
     if own:
         os.environ["GOMP_SPINCOUNT"] = TEAM_SPIN
-    sys.setdlopenflags(flags | getattr(os, "RTLD_DEEPBIND", 0))
+    deep = 0 if os.environ.get("LD_PRELOAD") else getattr(os, "RTLD_DEEPBIND", 0)
+    sys.setdlopenflags(flags | deep)
     global _team_launched
     try:
         numba.get_num_threads()  # launches the threads (if no one has yet)
