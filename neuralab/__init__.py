@@ -477,8 +477,17 @@ def __getattr__(name: str) -> object:
         return importlib.import_module(f"neuralab.{name}")
     if name == "vmap":  # torch.vmap is torch.func.vmap
         return importlib.import_module("neuralab.func").vmap
+    if name in _SPECIAL_ALIASES:  # torch.polygamma is torch.special.polygamma, ...
+        return getattr(importlib.import_module("neuralab.special"), _SPECIAL_ALIASES[name])
     raise AttributeError(f"module 'neuralab' has no attribute {name!r}")
 
 
+# torch's top-level names for functions of torch.special
+_SPECIAL_ALIASES = {
+    "polygamma": "polygamma", "mvlgamma": "multigammaln", "igamma": "gammainc",
+    "igammac": "gammaincc",
+}  # fmt: skip
+
+
 def __dir__() -> list[str]:
-    return sorted({*globals(), *_LAZY, "vmap"})
+    return sorted({*globals(), *_LAZY, "vmap", *_SPECIAL_ALIASES})

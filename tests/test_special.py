@@ -281,3 +281,38 @@ def test_polynomial_dtypes_and_hermite_limit():
         ours = special.hermite_polynomial_h(nl.tensor(x), n).numpy()
         theirs = TS.hermite_polynomial_h(torch.tensor(x), n).numpy()
         assert np.isnan(ours).all() and np.isnan(theirs).all()
+
+
+# torch's top-level names and Tensor methods for functions of torch.special (n or p: an int)
+ALIASES = [
+    ("polygamma", lambda lib, x, y: lib.polygamma(2, x), lambda x, y: x.polygamma(1)),
+    ("mvlgamma", lambda lib, x, y: lib.mvlgamma(x + 2, 2), lambda x, y: (x + 2).mvlgamma(3)),
+    ("igamma", lambda lib, x, y: lib.igamma(x, y), lambda x, y: x.igamma(y)),
+    ("igammac", lambda lib, x, y: lib.igammac(x, y), lambda x, y: x.igammac(y)),
+]
+
+
+@pytest.mark.parametrize("name, function, method", ALIASES, ids=[a[0] for a in ALIASES])
+def test_top_level_names_and_methods_of_special_functions(name, function, method):
+    x = np.array([0.25, 0.5, 1.5, 2.5, 4.0, 7.0], np.float32)
+    y = np.array([1.0, 0.5, 3.0, 2.0, 0.1, 9.0], np.float32)
+    ours, theirs = (nl.tensor(x), nl.tensor(y)), (torch.tensor(x), torch.tensor(y))
+    for call in (lambda lib, a, b: function(lib, a, b), lambda lib, a, b: method(a, b)):
+        got, want = call(nl, *ours), call(torch, *theirs)
+        assert got.dtype == nl.float32
+        np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=2e-5, err_msg=name)
+    in_place = {"polygamma": (lambda t: t.polygamma_(1), lambda t: t.polygamma(1)),
+                "mvlgamma": (lambda t: (t.add_(2)).mvlgamma_(2), lambda t: (t + 2).mvlgamma(2)),
+                "igamma": (lambda t: t.igamma_(t), lambda t: t.igamma(t)),
+                "igammac": (lambda t: t.igammac_(t), lambda t: t.igammac(t))}[name]  # fmt: skip
+    t = nl.tensor(x)
+    expected = in_place[1](nl.tensor(x)).numpy()
+    assert in_place[0](t) is t
+    np.testing.assert_array_equal(t.numpy(), expected)
+
+
+def test_i0_in_place_matches_torch():
+    x = np.linspace(-5, 5, 11, dtype=np.float32)
+    t, reference = nl.tensor(x), torch.tensor(x)
+    assert t.i0_() is t
+    np.testing.assert_allclose(t.numpy(), reference.i0_().numpy(), rtol=1e-5)

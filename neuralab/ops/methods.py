@@ -28,6 +28,7 @@ from neuralab.ops import (
     unary,
 )
 from neuralab.ops import elementwise as e
+from neuralab.ops import special_functions as special
 from neuralab.ops.inplace import inplace_method
 
 _NAMES: dict[object, tuple[str, ...]] = {
@@ -90,6 +91,8 @@ _ALIASES: dict[str, Callable] = {
     "fliplr": lambda self: shape.flip(self, 1), "flipud": lambda self: shape.flip(self, 0),
     "split_with_sizes": lambda self, split_sizes, dim=0: shape.split(self, list(split_sizes), dim),
     "is_nonzero": lambda self: bool(self), "is_same_size": lambda self, o: self.shape == o.shape,
+    "polygamma": lambda self, n: special.polygamma(n, self), "mvlgamma": special.multigammaln,
+    "igamma": special.gammainc, "igammac": special.gammaincc,
 }  # fmt: skip
 
 # in-place method -> the op it applies
@@ -107,7 +110,9 @@ _INPLACE: dict[str, Callable] = {
     "less_": e.lt, "less_equal_": e.le, "not_equal_": e.ne, "subtract_": e.sub,
     "multiply_": e.mul, "divide_": e.div, "arctan2_": arith.atan2, "cumsum_": reduce.cumsum,
     "cumprod_": scan.cumprod, "nextafter_": arith.nextafter, "renorm_": distance.renorm,
-    "put_": select.put, "addmm_": linalg.addmm, "addmv_": linalg.addmv,
+    "put_": select.put, "addmm_": linalg.addmm, "addmv_": linalg.addmv, "i0_": unary.i0,
+    "polygamma_": lambda self, n: special.polygamma(n, self), "mvlgamma_": special.multigammaln,
+    "igamma_": special.gammainc, "igammac_": special.gammaincc,
     "addbmm_": linalg.addbmm, "baddbmm_": linalg.baddbmm, "addr_": linalg.addr,
 }  # fmt: skip
 for _name in (
