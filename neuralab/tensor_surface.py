@@ -98,6 +98,30 @@ class TensorSurface:
         """False: nothing is pinned on a CPU-only library."""
         return False
 
+    def resize_(self, *sizes: Any, memory_format: Any = None) -> Any:
+        """Give the tensor the shape ``sizes`` in place, keeping its first elements in order;
+        elements past the old ones are zeros (torch leaves them uninitialized). Like torch,
+        refuses a tensor that requires grad."""
+        from neuralab.ops.shape import _sizes
+
+        shape = _sizes(sizes)
+        if any(n < 0 for n in shape):
+            raise RuntimeError(f"resize_: sizes must be non-negative, got {list(shape)}")
+        if self.requires_grad:
+            raise RuntimeError("cannot resize variables that require grad")
+        flat, count = self._array().reshape(-1), int(np.prod(shape, dtype=np.int64))
+        if count == flat.size:
+            self._data = flat.reshape(shape)
+        else:
+            grown = np.zeros(count, flat.dtype)
+            grown[: min(count, flat.size)] = flat[:count]
+            self._data = grown.reshape(shape)
+        return self
+
+    def resize_as_(self, other: Any, memory_format: Any = None) -> Any:
+        """:meth:`resize_` to ``other``'s shape."""
+        return self.resize_(tuple(other.shape))
+
     def share_memory_(self) -> Any:
         """Move the values into memory shared with the processes forked afterwards (torch's
         ``share_memory_``, for Hogwild training: :mod:`neuralab.multiprocessing`); in place."""

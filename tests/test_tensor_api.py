@@ -708,3 +708,30 @@ def test_contiguous_copies_a_strided_tensor_as_torch_and_passes_gradients():
     np.testing.assert_array_equal(ours.grad.numpy(), theirs.grad.numpy())
     a.data[0, 0] = 100.0  # a copy: the original is untouched, as in torch
     assert ours[0, 0].item() == 0.0
+
+
+@pytest.mark.parametrize(
+    "before, after",
+    [((6,), (2, 2)), ((6,), (3, 3)), ((2, 3), (3, 2)), ((2, 3), (6,)), ((4,), (0,))],
+)
+def test_resize_keeps_the_first_elements_like_torch(before, after):
+    count = int(np.prod(before))
+    ours = nl.arange(float(count)).reshape(before)
+    theirs = torch.arange(float(count)).reshape(before)
+    assert ours.resize_(*after) is ours
+    theirs.resize_(*after)
+    assert tuple(ours.shape) == tuple(theirs.shape) and ours.dtype == nl.float32
+    kept = min(count, int(np.prod(after)))
+    np.testing.assert_array_equal(
+        ours.numpy().reshape(-1)[:kept], theirs.numpy().reshape(-1)[:kept]
+    )
+    assert np.all(ours.numpy().reshape(-1)[kept:] == 0)  # torch's are uninitialized
+
+
+def test_resize_as_and_what_resize_refuses():
+    assert nl.zeros(4).resize_as_(nl.ones(2, 2)).shape == (2, 2)
+    assert nl.zeros(3).resize_((1, 3)).shape == (1, 3)
+    with pytest.raises(RuntimeError, match="cannot resize variables that require grad"):
+        nl.ones(2, requires_grad=True).resize_(3)
+    with pytest.raises(RuntimeError, match="non-negative"):
+        nl.zeros(2).resize_(-1)
