@@ -232,6 +232,7 @@ from neuralab.ops.elementwise import (
     sign,
     sub,
 )
+from neuralab.ops.finite_difference import gradient
 from neuralab.ops.linalg import (
     addbmm,
     addmm,

@@ -387,3 +387,56 @@ def test_embedding_bag_scales_gradients_by_frequency_like_embedding(mode):
         nl.nn.functional.embedding_bag(
             nl.tensor(ids), nl.tensor(w), nl.tensor(offsets), mode="max", scale_grad_by_freq=True
         )
+
+
+def _gradient_cases():
+    x = np.array([1.0, 2.0, 4.0, 8.0, 16.0, 15.0], np.float32)
+    m = np.cos(np.arange(20.0, dtype=np.float32)).reshape(4, 5)
+    c = np.array([0.0, 1.0, 1.5, 3.5, 4.0, 6.0], np.float32)
+    c0, c1 = np.array([0.0, 1.0, 3.0, 3.5], np.float32), np.linspace(0, 2, 5, dtype=np.float32)
+    return [
+        ("uniform", x, {}),
+        ("spacing 2", x, {"spacing": 2.0}),
+        ("coordinates", x, {"spacing": (c,)}),
+        ("second order", x, {"edge_order": 2}),
+        ("coordinates, second order", x, {"spacing": (c,), "edge_order": 2}),
+        ("one dim of two", m, {"dim": 1}),
+        ("negative dim, spacing", m, {"dim": [-2], "spacing": [0.5]}),
+        ("per-dim scalars", m, {"spacing": [2.0, 3.0]}),
+        ("per-dim coordinates", m, {"spacing": (c0, c1), "edge_order": 2}),
+        ("integers", np.array([1, 2, 4, 7]), {}),
+    ]
+
+
+@pytest.mark.parametrize("name, x, kw", _gradient_cases(), ids=[c[0] for c in _gradient_cases()])
+def test_gradient_matches_torch(name, x, kw):
+    def args(lib):
+        spacing = kw.get("spacing")
+        if isinstance(spacing, tuple):
+            return {**kw, "spacing": tuple(lib.tensor(s) for s in spacing)}
+        return kw
+
+    ours = nl.gradient(nl.tensor(x), **args(nl))
+    theirs = torch.gradient(torch.tensor(x), **args(torch))
+    assert len(ours) == len(theirs)
+    for a, b in zip(ours, theirs):
+        assert a.dtype == nl.float32
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-6, err_msg=name)
+
+
+def test_gradient_backward_matches_torch():
+    m = np.cos(np.arange(20.0, dtype=np.float32)).reshape(4, 5)
+    ours, theirs = nl.tensor(m, requires_grad=True), torch.tensor(m, requires_grad=True)
+    for t, lib in ((ours, nl), (theirs, torch)):
+        d0, d1 = lib.gradient(t, edge_order=2, spacing=[0.5, 2.0])
+        (d0 * d0 + d1.sin()).sum().backward()
+    np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_gradient_refuses_what_torch_refuses():
+    with pytest.raises(RuntimeError, match="at least edge_order"):
+        nl.gradient(nl.tensor([1.0, 2.0]), edge_order=2)
+    with pytest.raises(RuntimeError, match="only supports edge_order=1 and edge_order=2"):
+        nl.gradient(nl.tensor([1.0, 2.0, 3.0]), edge_order=3)
+    with pytest.raises(RuntimeError, match="list of length equal to 'self.dim\\(\\) = 1'"):
+        nl.gradient(nl.tensor([1.0, 2.0, 3.0]), spacing=[1.0, 2.0])
