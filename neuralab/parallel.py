@@ -203,7 +203,7 @@ def set_num_threads(n: int) -> None:
     _state["threads"] = n
     for lib in _blas_libraries():
         lib.set_num_threads(n)
-    if _team["size"] is not None:
+    if _team["resize"] is not None and _team["size"] is not None:  # (none after a fork)
         _team["size"] = _team["resize"](n)
 
 
@@ -347,26 +347,28 @@ def map_flat(
     ``fn``'s compiled twin ``split(*inputs, out, parts)``, runs the parts on numba's team;
     without it (or without a team) big jobs go to :func:`parallel_for`.
     """
+    work = cost * out.size
     if (
-        get_num_threads() == 1
+        work < 2 * (MIN_CHUNK_WORK if split is None else TEAM_CHUNK_WORK)  # small: no threads
+        or get_num_threads() == 1
         or not out.flags.c_contiguous
         or any(i.size != out.size or not i.flags.c_contiguous for i in inputs)
     ):
         fn(*inputs, out)
         return
-    parts = 1 if split is None else team_parts(cost * out.size)
+    parts = 1 if split is None else team_parts(work)
     if parts > 1:
         split(*(i.reshape(-1) for i in inputs), out.reshape(-1), parts)
         return
-    if cost * out.size < 2 * MIN_CHUNK_WORK or (split is not None and _team["size"]):
-        fn(*inputs, out)  # small, or small enough that the team declined it
+    if work < 2 * MIN_CHUNK_WORK:
+        fn(*inputs, out)
         return
     flat_out, flat_in = out.reshape(-1), [i.reshape(-1) for i in inputs]
 
     def chunk(lo: int, hi: int) -> None:
         fn(*(i[lo:hi] for i in flat_in), flat_out[lo:hi])
 
-    parallel_for(out.size, chunk, cost * out.size, blas=False)
+    parallel_for(out.size, chunk, work, blas=False)
 
 
 @contextmanager
