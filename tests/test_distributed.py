@@ -14,7 +14,6 @@ import re
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -43,33 +42,9 @@ def one_mpi_job() -> Iterator[None]:
     with open(Path(tempfile.gettempdir()) / "neuralab-tests-mpi.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
-            _wait_for_stray_ranks()
             yield
         finally:
-            _wait_for_stray_ranks()
             fcntl.flock(lock, fcntl.LOCK_UN)
-
-
-def _wait_for_stray_ranks(seconds: float = 15.0) -> None:
-    """Wait (a while at most) until no process of an earlier job runs: a killed or hanging job's
-    other rank can outlive its mpiexec by a moment, and a job started beside it failed MPICH's
-    Init with "Message truncated" (twice in one suite run)."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline and _stray_ranks():
-        time.sleep(0.1)
-
-
-def _stray_ranks() -> list[str]:
-    """The ids of live processes running this file's MPI worker or mpiexec."""
-    found = []
-    for entry in Path("/proc").glob("[0-9]*"):
-        try:
-            line = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue
-        if WORKER.name in line or "hydra_pmi_proxy" in line:
-            found.append(entry.name)
-    return found
 
 
 def mpirun(scenarios: str, out: Path, timeout: float = 60, **env: str):
