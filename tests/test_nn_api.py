@@ -229,6 +229,38 @@ def test_devices_other_than_cpu_and_bad_dtypes_are_refused():
         model.to("cpu", nl.float32, True, 5)
 
 
+def test_a_float64_input_to_a_float32_layer_is_refused_as_torch_does():
+    """torch.from_numpy keeps NumPy's float64: torch raises rather than compute a float32 layer
+    in float64, and so do we (NumPy alone would promote the model's output to float64)."""
+    x64 = np.random.default_rng(0).random((3, 4))
+    for lib, module in ((torch, tnn), (nl, nn)):
+        lin = module.Linear(4, 2)
+        x = lib.from_numpy(x64)
+        raises = RuntimeError if lib is torch else TypeError
+        for bad in (x, x[:1], x.long()):  # one row takes another path
+            with pytest.raises(raises, match="same dtype"):
+                lin(bad)
+        with pytest.raises(raises, match="same dtype"):
+            lib.nn.functional.linear(x.float(), lin.weight, lin.bias.double())
+        assert lin(x.float()).dtype == lib.float32
+        assert lin.double()(x).dtype == lib.float64
+    with pytest.raises(TypeError, match=r"input and weight .* float64 and float32; .*x.float\(\)"):
+        nn.Linear(4, 2)(nl.from_numpy(x64))
+
+
+def test_a_double_model_takes_what_torch_tensor_makes_of_a_numpy_array():
+    """torch.tensor(ndarray) is float64 in torch and float32 here (the default float dtype), so
+    a ``.double()`` model computes such an input in float64, as torch does, and learns."""
+    a = np.random.default_rng(1).random((5, 3))
+    lin = nn.Linear(3, 1).double()
+    out = lin(nl.tensor(a))
+    assert out.dtype == nl.float64
+    np.testing.assert_allclose(out.detach().numpy(), a @ lin.weight.detach().numpy().T
+                               + lin.bias.detach().numpy(), rtol=1e-6)  # fmt: skip
+    out.sum().backward()
+    assert lin.weight.grad.dtype == nl.float64
+
+
 # ----------------------------------------------------------------------------- state dicts
 
 

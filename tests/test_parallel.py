@@ -241,7 +241,8 @@ def test_lstm_trains_alike_on_two_threads(two_threads):
 
 def test_default_thread_count_follows_the_environment():
     code = "import neuralab as nl; print(nl.get_num_threads())"
-    env = {k: v for k, v in os.environ.items() if k not in ("OMP_NUM_THREADS",)}
+    unset = ("OMP_NUM_THREADS", "NEURALAB_NUM_THREADS")  # the suite sets both (conftest.py)
+    env = {k: v for k, v in os.environ.items() if k not in unset}
     for extra, expected in (({"NEURALAB_NUM_THREADS": "3"}, "3"), ({"OMP_NUM_THREADS": "1"}, "1")):
         done = subprocess.run(
             [sys.executable, "-c", code], env={**env, **extra}, capture_output=True, text=True

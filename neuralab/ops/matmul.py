@@ -138,6 +138,19 @@ def _shape_error(op: str, a: np.ndarray, b: np.ndarray) -> ValueError:
     )
 
 
+def check_no_promotion(op: str, x: np.ndarray, w: np.ndarray, names: str) -> None:
+    """Raise, as torch does, where NumPy would quietly compute a layer in a wider dtype than its
+    weight's: a float64 (or integer) input to a float32 layer, a float64 model output at twice
+    the memory and time. A float32 input to a float64 (``.double()``) layer is computed in
+    float64: ``torch.tensor`` of a NumPy array gives float64 in torch, float32 here."""
+    if x.dtype != w.dtype and (x.dtype.kind != "f" or x.dtype.itemsize > w.dtype.itemsize):
+        raise TypeError(
+            f"{op}: the {names} must have the same dtype, got {x.dtype} and {w.dtype}; convert "
+            f"the {names.split()[0]}, e.g. x.float() for float32 (torch.from_numpy and "
+            f"torch.as_tensor keep NumPy's float64)"
+        )
+
+
 def matmul(a: Tensor, b: Tensor) -> Tensor:
     """a @ b with NumPy's rules: 1-D operands are vectors, leading dimensions broadcast."""
     from neuralab.ops.elementwise import coerce
@@ -188,9 +201,8 @@ def _weight_first(rows: int, cols: int, dtype: np.dtype) -> bool:
 def _one_row(x: np.ndarray, w: np.ndarray, bias: Tensor | None) -> np.ndarray | None:
     """``x @ wᵀ + bias`` for one row (batch-1 inference) as ``w @ x`` (BLAS's matrix-vector
     product on the weight as stored) plus the bias: 0.4–0.6 µs less than the 1-row product and
-    an in-place addition, a fifth of a small layer's call; None for more rows (or a bias of
-    another dtype)."""
-    if x.shape[0] != 1 or (bias is not None and bias._data.dtype != w.dtype):
+    an in-place addition, a fifth of a small layer's call; None for more rows."""
+    if x.shape[0] != 1:
         return None
     out = w.dot(x[0])
     return (out if bias is None else out + bias._data)[None]
@@ -223,6 +235,9 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             f"linear: input of shape {x.shape} does not fit weight of shape {w.shape} "
             f"(the input's last dimension must be in_features={w.shape[-1]})"
         )
+    check_no_promotion("linear", x, w, "input and weight")
+    if bias is not None:
+        check_no_promotion("linear", bias._data, w, "bias and weight")
     if input._backward is not None:  # an embedding's output (recorded): from its table
         fused = project_embedded(input, weight, bias)
         if fused is not None:

@@ -258,12 +258,15 @@ def test_seq2seq_attention_with_dropout_and_greedy_decoding_learns_like_torch(tm
 def test_dcgan_matches_torch_step_by_step(tmp_path: Path):
     """The DCGAN tutorial's two networks, weights_init, BCELoss, Adam(0.5, 0.999), labels filled
     in place and fake.detach(), from shared weights, batches and noise: the two runs agree to
-    float32 rounding for 64 steps (measured: 6e-6 relative by step 70, where the GAN's
-    equilibrium starts to amplify it)."""
+    float32 rounding for 48 steps (measured: 1e-7 relative until step 51), after which the
+    GAN's equilibrium amplifies the rounding (by step 64: 6e-6 on a Zen 4 CPU, 2e-4 on Zen 3,
+    where OpenBLAS and torch take other kernels)."""
     args = ["--epochs", "2", "--init", str(tmp_path / "dcgan.npz")]
     ref, ours = run_both("dcgan.py", args, tmp_path)
-    for part in ("D", "G", "profile"):
-        assert_same_curve(ref.curve(part), ours.curve(part), 1e-4, f"dcgan/{part}")
+    for part in ("D", "G"):
+        assert_same_curve(ref.curve(part)[:48], ours.curve(part)[:48], 1e-5, f"dcgan/{part}")
+    for part in ("D", "G", "profile"):  # the profile: once an epoch
+        assert_same_curve(ref.curve(part), ours.curve(part), 1e-3, f"dcgan/{part}")
 
 
 def test_dcgan_with_shuffling_and_its_own_noise_learns_like_torch(tmp_path: Path):
@@ -291,14 +294,17 @@ def test_char_rnn_name_classifier_learns_like_torch_from_its_own_weights(tmp_pat
 def test_spatial_transformer_matches_torch_from_shared_weights(tmp_path: Path):
     """affine_grid and grid_sample inside a network: the localisation net learns through the
     sampling grid's gradient. Shared weights, fixed batches, no dropout, plain SGD: the same
-    curve (with momentum 0.9 the float rounding, 1e-6 at the second step, grows chaotically)."""
+    curve (with momentum 0.9 the float rounding, 1e-6 at the second step, grows chaotically).
+    Even without momentum the rounding grows: to 7e-5 by step 46 on a Zen 3 CPU, where the
+    distance theta moved from the identity (a small difference of two close matrices) differs
+    by 2.5%."""
     args = ["--init", str(tmp_path / "stn.npz"), "--dropout", "0", "--no-shuffle"]
     args += ["--epochs", "2", "--lr", "0.01", "--momentum", "0"]
     ref, ours = run_both("spatial_transformer.py", args, tmp_path)
-    assert_same_curve(ref.curve("train"), ours.curve("train"), 1e-4, "stn/train")
-    assert_same_curve(ref.curve("test"), ours.curve("test"), 1e-4, "stn/test")
+    assert_same_curve(ref.curve("train"), ours.curve("train"), 3e-4, "stn/train")
+    assert_same_curve(ref.curve("test"), ours.curve("test"), 3e-4, "stn/test")
     moved = [run.records[-1]["moved"] for run in (ref, ours)]
-    assert moved[1] == pytest.approx(moved[0], rel=0.02) and moved[1] > 0.01  # theta learned
+    assert moved[1] == pytest.approx(moved[0], rel=0.06) and moved[1] > 0.01  # theta learned
 
 
 def test_spatial_transformer_learns_like_torch(tmp_path: Path):
@@ -329,14 +335,16 @@ def test_dqn_tutorial_matches_torch_from_shared_weights(tmp_path: Path):
     """The DQN tutorial on a NumPy CartPole: replay memory, epsilon-greedy argmax actions,
     masked Bellman targets, SmoothL1Loss, AdamW(amsgrad=True), clip_grad_value_ and the soft
     target update on state_dicts. From shared weights and the same seeded draws every action
-    is the same for 70 episodes (thousands of argmax decisions; measured: the first differs at
-    episode 77, once the policy is learning fast) and the losses agree to 2e-6."""
+    is the same for the first 60 episodes (thousands of argmax decisions; measured: the first
+    differs at episode 77 on a Zen 4 CPU, 67 on Zen 3, once the policy is learning fast) and
+    their losses agree to 2e-6."""
     args = ["--init", str(tmp_path / "dqn.npz"), "--episodes", "70"]
     ref, ours = run_both("dqn.py", args, tmp_path)
     durations = ours.curve("episode", "duration")
-    assert durations == ref.curve("episode", "duration")
-    losses = [(r["loss"], o["loss"]) for r, o in zip(ref.records, ours.records) if r.get("loss")]
-    assert_same_curve([r for r, _ in losses], [o for _, o in losses], 1e-4, "dqn/loss")
+    assert durations[:60] == ref.curve("episode", "duration")[:60]
+    pairs = zip(ref.records[:60], ours.records[:60], strict=True)
+    losses = [(r["loss"], o["loss"]) for r, o in pairs if r.get("loss")]
+    assert_same_curve([r for r, _ in losses], [o for _, o in losses], 1e-5, "dqn/loss")
     assert sum(durations[-10:]) > 1.5 * sum(durations[:10])  # the pole stays up longer
 
 
