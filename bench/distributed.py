@@ -39,15 +39,16 @@ MACHINES = (2, 4, 8, 16, 32, 64)
 BUCKET_MB = 25.0  # DistributedDataParallel's default bucket_cap_mb
 
 
-def _timed(step: Any, seconds: float) -> dict[str, float]:
+def _timed(step: Any, seconds: float, calls: int | None = None) -> dict[str, float]:
     """Time ``step()`` one call at a time for about ``seconds`` (at least 3 calls, after 2
-    warm-up calls): steps/s from the median call, and the fastest call (the least disturbed
-    by other load on the machine), in seconds."""
+    warm-up calls), or for ``calls`` calls (at least 3): steps/s from the median call, and the
+    fastest call (the least disturbed by other load on the machine), in seconds."""
     for _ in range(2):
         step()
     times: list[float] = []
     start = time.perf_counter()
-    while len(times) < 3 or time.perf_counter() - start < seconds:
+    more = (lambda: len(times) < calls) if calls else lambda: time.perf_counter() - start < seconds
+    while len(times) < 3 or more():
         t = time.perf_counter()
         step()
         times.append(time.perf_counter() - t)
@@ -76,8 +77,12 @@ def parallel(key: str, seconds: float) -> dict[str, float] | None:
     share = slice(rank * w.batch // world, (rank + 1) * w.batch // world)
     trainer.x, trainer.y = trainer.x[share], trainer.y[share]
     trainer.model = nn.parallel.DistributedDataParallel(trainer.model)
+    # every process must make the same number of steps (each ends in all-reduces): a clock
+    # read in each process let one start a step the other did not, and both waited forever
+    calls = nl.tensor([seconds / _timed(trainer.step, 0.0)["best_step_s"]], dtype=nl.float64)
+    dist.broadcast(calls, src=0)
     dist.barrier()
-    result = _timed(trainer.step, seconds)  # every step ends in all-reduces: in lockstep
+    result = _timed(trainer.step, seconds, calls=max(3, int(calls.item())))
     grads = nl.zeros(trainer.model.reducer.bytes_per_step // 4)
     times = []
     for _ in range(20):
