@@ -36,9 +36,10 @@ spec.loader.exec_module(worker)
 
 @contextlib.contextmanager
 def one_mpi_job() -> Iterator[None]:
-    """Hold a machine-wide lock while an MPI job runs: two jobs that parallel test workers start
-    at the same moment can cross their start-up messages (MPICH's Init then fails with "Message
-    truncated"), so the jobs of this file take turns."""
+    """Hold a machine-wide lock while an MPI job runs, so the jobs of this file take turns
+    rather than run four processes on two cores. (The "Message truncated" start-up failures once
+    blamed on two jobs at once came from libfabric's shm provider and the processes' ids; see
+    docs/distributed.md.)"""
     with open(Path(tempfile.gettempdir()) / "neuralab-tests-mpi.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
