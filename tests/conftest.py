@@ -1,4 +1,4 @@
-"""Suite-wide settings: one BLAS thread per test process.
+"""Suite-wide settings (one BLAS thread per test process) and fixtures shared by modules.
 
 pytest-xdist already runs one process per core; letting OpenBLAS start threads of its own in
 each would oversubscribe the cores and make small-matrix work many times slower. The limit only
@@ -7,6 +7,8 @@ variables carry the same limit to torch and to the programs tests start (noteboo
 `neuralab` command, ported programs): with them the notebooks' tests took 14% less time.
 """
 
+import contextlib
+import io
 import os
 
 for _name in ("NEURALAB_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -22,3 +24,29 @@ assert all(pool["num_threads"] == 1 for pool in threadpool_info() if pool["user_
 import neuralab  # noqa: E402
 
 neuralab.set_num_threads(1)  # likewise for neuralab's own threads (tests of them raise it)
+
+
+import pytest  # noqa: E402
+
+
+class _DemoRuns(dict):
+    """{topic: (returned dict, printed text)}, each lecture demo run (quick) on first use."""
+
+    def __init__(self, out):
+        super().__init__()
+        self.out = out
+
+    def __missing__(self, name: str):
+        from neuralab import demos
+
+        text = io.StringIO()
+        with contextlib.redirect_stdout(text):
+            self[name] = (demos.run(name, self.out, quick=True), text.getvalue())
+        return self[name]
+
+
+@pytest.fixture(scope="session")
+def demo_runs(tmp_path_factory) -> _DemoRuns:
+    """The demo topics, each run once per test process for every test that reads it (the test
+    modules that use it share an xdist group, so they run in one process: --dist loadgroup)."""
+    return _DemoRuns(tmp_path_factory.mktemp("demos"))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 import subprocess
 import sys
 
@@ -14,16 +12,13 @@ from neuralab import demos
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
-@pytest.fixture(scope="module")
-def ran(tmp_path_factory):
-    """Run every topic once in quick mode: {topic: (returned dict, printed text)}."""
-    out = tmp_path_factory.mktemp("demos")
-    results = {}
-    for name in demos.TOPICS:
-        text = io.StringIO()
-        with contextlib.redirect_stdout(text):
-            results[name] = (demos.run(name, out, quick=True), text.getvalue())
-    return results
+pytestmark = pytest.mark.xdist_group("demos")  # one process runs each topic once
+
+
+@pytest.fixture
+def ran(demo_runs):
+    """{topic: (returned dict, printed text)}: each topic run once (quick), on first use."""
+    return demo_runs
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:

@@ -4,9 +4,6 @@ that it prints and writes its PNG figures)."""
 
 from __future__ import annotations
 
-import contextlib
-import io
-
 import numpy as np
 import pytest
 
@@ -16,16 +13,13 @@ TOPICS = ("backprop", "augmentation", "lenet", "alexnet", "resnet", "rnn", "seq2
           "autoencoder", "transformer", "gan")  # fmt: skip
 
 
-@pytest.fixture(scope="module")
-def ran(tmp_path_factory):
-    """Run each topic once in quick mode: {topic: (returned dict, printed text)}."""
-    out = tmp_path_factory.mktemp("lecture_demos")
-    results = {}
-    for name in TOPICS:
-        text = io.StringIO()
-        with contextlib.redirect_stdout(text):
-            results[name] = (demos.run(name, out, quick=True), text.getvalue())
-    return results
+pytestmark = pytest.mark.xdist_group("demos")  # one process runs each topic once
+
+
+@pytest.fixture
+def ran(demo_runs):
+    """{topic: (returned dict, printed text)}: each topic run once (quick), on first use."""
+    return demo_runs
 
 
 def test_topics_are_registered_with_summaries():
