@@ -30,6 +30,7 @@ DOCUMENTED = {
     "tanhshrink": ["input"], "sigmoid": ["input"], "tanh": ["input"],
     "adaptive_max_pool1d": ["input", "output_size", "return_indices"],
     "adaptive_max_pool2d": ["input", "output_size", "return_indices"],
+    "adaptive_max_pool3d": ["input", "output_size", "return_indices"],
     "relu_": ["input"], "selu_": ["input"], "elu_": ["input", "alpha"], "celu_": ["input", "alpha"],
     "leaky_relu_": ["input", "negative_slope"], "hardtanh_": ["input", "min_val", "max_val"],
     "rrelu_": ["input", "lower", "upper", "training"], "threshold_": ["input", "threshold", "value"],

@@ -324,3 +324,17 @@ __all__ += [
 from neuralab.nn.layers.loss import CTCLoss  # noqa: E402
 
 __all__ += ["CTCLoss"]
+
+from neuralab.nn.layers.adaptive import AdaptiveLogSoftmaxWithLoss  # noqa: E402
+from neuralab.nn.layers.normalization import CrossMapLRN2d  # noqa: E402
+from neuralab.nn.layers.pooling import (  # noqa: E402
+    FractionalMaxPool2d,
+    FractionalMaxPool3d,
+    LPPool3d,
+    MaxUnpool3d,
+)
+
+__all__ += [
+    "AdaptiveLogSoftmaxWithLoss", "CrossMapLRN2d", "FractionalMaxPool2d", "FractionalMaxPool3d",
+    "LPPool3d", "MaxUnpool3d",
+]  # fmt: skip

@@ -27,6 +27,8 @@ from neuralab.ops.adaptive_pool import (
     adaptive_max_pool1d_with_indices,
     adaptive_max_pool2d,
     adaptive_max_pool2d_with_indices,
+    adaptive_max_pool3d,
+    adaptive_max_pool3d_with_indices,
 )
 from neuralab.ops.attention import scaled_dot_product_attention
 from neuralab.ops.bilinear import bilinear
@@ -43,6 +45,12 @@ from neuralab.ops.dropout import (
 )
 from neuralab.ops.embedding import embedding, one_hot
 from neuralab.ops.embedding_bag import embedding_bag
+from neuralab.ops.fractional_pool import (
+    fractional_max_pool2d,
+    fractional_max_pool2d_with_indices,
+    fractional_max_pool3d,
+    fractional_max_pool3d_with_indices,
+)
 from neuralab.ops.grid_sample import affine_grid, grid_sample
 from neuralab.ops.loss import (
     binary_cross_entropy,
@@ -101,6 +109,7 @@ from neuralab.ops.pool import (
     max_pool2d_with_indices,
     max_unpool1d,
     max_unpool2d,
+    max_unpool3d,
 )
 from neuralab.ops.resize import interpolate, upsample, upsample_bilinear, upsample_nearest
 from neuralab.ops.shape import channel_shuffle, pixel_shuffle, pixel_unshuffle
@@ -122,11 +131,12 @@ from neuralab.ops.smooth_activation import (
 from neuralab.ops.unfold import fold, unfold
 from neuralab.ops.volume import (
     adaptive_avg_pool3d,
-    adaptive_max_pool3d,
     avg_pool3d,
     conv3d,
     conv_transpose3d,
+    lp_pool3d,
     max_pool3d,
+    max_pool3d_with_indices,
 )
 
 __all__ = [
@@ -138,6 +148,7 @@ __all__ = [
     "adaptive_max_pool2d",
     "adaptive_max_pool2d_with_indices",
     "adaptive_max_pool3d",
+    "adaptive_max_pool3d_with_indices",
     "affine_grid",
     "alpha_dropout",
     "avg_pool1d",
@@ -170,6 +181,10 @@ __all__ = [
     "embedding_bag",
     "feature_alpha_dropout",
     "fold",
+    "fractional_max_pool2d",
+    "fractional_max_pool2d_with_indices",
+    "fractional_max_pool3d",
+    "fractional_max_pool3d_with_indices",
     "gaussian_nll_loss",
     "gelu",
     "glu",
@@ -198,14 +213,17 @@ __all__ = [
     "logsigmoid",
     "lp_pool1d",
     "lp_pool2d",
+    "lp_pool3d",
     "margin_ranking_loss",
     "max_pool1d",
     "max_pool1d_with_indices",
     "max_pool2d",
     "max_pool2d_with_indices",
     "max_pool3d",
+    "max_pool3d_with_indices",
     "max_unpool1d",
     "max_unpool2d",
+    "max_unpool3d",
     "mish",
     "mse_loss",
     "multi_margin_loss",

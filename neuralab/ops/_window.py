@@ -5,6 +5,9 @@ inputs to NCHW views, and the two halves of im2col: :func:`im2col` copies every 
 a column matrix so a convolution is one GEMM, and :func:`col2im` adds columns back into an image,
 looping only over the kh*kw kernel offsets. :class:`AxisMap` is a sparse linear map along one axis
 (gather taps, weight them, sum per output), the building block of separable resampling.
+:func:`first_max` and :func:`take_planes` are the two halves of max pooling by recorded
+indices: which element of each window wins (torch's rule), and the gather that sends each
+output's gradient back to its winner.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from neuralab.compiled import load
-from neuralab.tensor import Tensor
+from neuralab.tensor import Tensor, make
 
 Pair = tuple[int, int]
 R = TypeVar("R")
@@ -237,3 +240,34 @@ class AxisMap:
             index[axis] = slice(None) if rows is None else rows
             out[tuple(index)] += v
         return out
+
+
+def first_max(values: np.ndarray) -> np.ndarray:
+    """The index along the last axis of each row's maximum as torch's max pooling picks it: the
+    first maximum, or the last NaN in a row holding NaN (its ``val > max || isnan(val)`` scan)."""
+    arg = values.argmax(axis=-1)
+    nan = np.isnan(values)
+    if nan.any():
+        last = values.shape[-1] - 1 - nan[..., ::-1].argmax(axis=-1)
+        arg = np.where(nan.any(axis=-1), last, arg)
+    return arg
+
+
+def take_planes(x: Tensor, index: np.ndarray, nd: int, values: np.ndarray | None = None) -> Tensor:
+    """``x``'s elements at ``index``: flat positions within each plane of its last ``nd`` dims
+    (the leading dims as ``x``'s; ``values``, when given, are those elements already). Each
+    output's gradient goes back to its position, summed where positions repeat (overlapping
+    pooling windows), in output order as torch adds them."""
+    lead = x.shape[: x.ndim - nd]
+    n_planes, plane = int(np.prod(lead)), int(np.prod(x.shape[x.ndim - nd :]))
+    flat = index.reshape(n_planes, -1)
+    if values is None:
+        values = np.take_along_axis(x._data.reshape(n_planes, plane), flat, axis=1)
+
+    def backward(g: np.ndarray) -> tuple[np.ndarray]:
+        targets = flat + (np.arange(n_planes) * plane)[:, None]
+        gx = np.zeros(n_planes * plane, g.dtype)
+        np.add.at(gx, targets.ravel(), g.ravel())
+        return (gx.reshape(x.shape),)
+
+    return make(values.reshape(index.shape), (x,), backward)

@@ -1,5 +1,6 @@
 """Adaptive pooling beyond ``pool.adaptive_avg_pool2d``: its 1-D form and adaptive max pooling
-(1-D and 2-D, optionally with torch's flat indices), for any input size to a fixed output size.
+(1-D, 2-D and 3-D, optionally with torch's flat indices), for any input size to a fixed output
+size.
 
 Output cell i along an axis of length n covers inputs floor(i·n/out) to ceil((i+1)·n/out) - 1
 (cells may overlap when out does not divide n).
@@ -7,17 +8,20 @@ Output cell i along an axis of length n covers inputs floor(i·n/out) to ceil((i
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import numpy as np
 
 from neuralab.ops._util import float_tensor
+from neuralab.ops._window import first_max, take_planes
 from neuralab.ops.pool import adaptive_avg_pool2d
-from neuralab.tensor import Tensor, constant, make
+from neuralab.tensor import Tensor, constant
 
 __all__ = [
     "adaptive_avg_pool1d", "adaptive_max_pool1d", "adaptive_max_pool1d_with_indices",
-    "adaptive_max_pool2d", "adaptive_max_pool2d_with_indices",
+    "adaptive_max_pool2d", "adaptive_max_pool2d_with_indices", "adaptive_max_pool3d",
+    "adaptive_max_pool3d_with_indices",
 ]  # fmt: skip
 
 
@@ -48,29 +52,26 @@ def adaptive_avg_pool1d(input: Tensor, output_size: int) -> Tensor:
 
 
 def _adaptive_max(op: str, input: Tensor, output_size: Any, nd: int) -> tuple[Tensor, Tensor]:
-    """Max over each adaptive cell of the last ``nd`` (1 or 2) dims, and its flat index there."""
+    """Max over each adaptive cell of the last ``nd`` dims, and its flat index there (torch's
+    winner: the first maximum of the cell, or its last NaN)."""
     x = float_tensor(input, op)
     if x.ndim not in (nd + 1, nd + 2):
         raise ValueError(f"{op}: expected a {nd + 1}-D or {nd + 2}-D input, got {x.shape}")
-    sizes = _sizes(op, output_size, x.shape[-nd:])
-    (h, w), (oh, ow) = ((1,) * (2 - nd) + x.shape[-nd:]), ((1,) * (2 - nd) + sizes)
-    planes = x._data.reshape(-1, h, w)
-    p = len(planes)
-    index = np.empty((p, oh, ow), np.int64)
-    for i, (h0, h1) in enumerate(_cells(h, oh)):
-        for j, (w0, w1) in enumerate(_cells(w, ow)):
-            best = planes[:, h0:h1, w0:w1].reshape(p, -1).argmax(axis=1)
-            index[:, i, j] = (h0 + best // (w1 - w0)) * w + w0 + best % (w1 - w0)
-    flat = index.reshape(p, -1)
-    values = np.take_along_axis(planes.reshape(p, -1), flat, axis=1)
-    out_shape = x.shape[:-nd] + sizes
-
-    def backward(g: np.ndarray) -> tuple[np.ndarray]:
-        targets = (flat + np.arange(p)[:, None] * (h * w)).ravel()
-        gx = np.bincount(targets, weights=g.ravel(), minlength=p * h * w)
-        return (gx.astype(g.dtype, copy=False).reshape(x.shape),)
-
-    return make(values.reshape(out_shape), (x,), backward), constant(index.reshape(out_shape))
+    spatial = x.shape[-nd:]
+    sizes = _sizes(op, output_size, spatial)
+    grid = x._data.reshape((-1, *spatial))
+    strides = [int(np.prod(spatial[d + 1 :])) for d in range(nd)]
+    index = np.empty((len(grid), *sizes), np.int64)
+    axes = [list(enumerate(_cells(n, o))) for n, o in zip(spatial, sizes)]
+    for cell in itertools.product(*axes):
+        bounds = [bound for _, bound in cell]
+        window = grid[(slice(None), *(slice(a, b) for a, b in bounds))]
+        best = first_max(window.reshape(len(grid), -1))
+        coords = np.unravel_index(best, [b - a for a, b in bounds])
+        flat = sum((a + c) * s for (a, _), c, s in zip(bounds, coords, strides))
+        index[(slice(None), *(i for i, _ in cell))] = flat
+    index = index.reshape(x.shape[:-nd] + sizes)
+    return take_planes(x, index, nd), constant(index)
 
 
 def adaptive_max_pool1d_with_indices(
@@ -100,4 +101,19 @@ def adaptive_max_pool2d(
 ) -> Tensor | tuple[Tensor, Tensor]:
     """Max pooling of (N, C, H, W) or (C, H, W) input to ``output_size`` (H_out, W_out)."""
     out, index = _adaptive_max("adaptive_max_pool2d", input, output_size, 2)
+    return (out, index) if return_indices else out
+
+
+def adaptive_max_pool3d_with_indices(
+    input: Tensor, output_size: Any, return_indices: bool = False
+) -> tuple[Tensor, Tensor]:
+    """Adaptive max pooling of (N, C, D, H, W) or (C, D, H, W) input, with flat D·H·W indices."""
+    return _adaptive_max("adaptive_max_pool3d", input, output_size, 3)
+
+
+def adaptive_max_pool3d(
+    input: Tensor, output_size: Any, return_indices: bool = False
+) -> Tensor | tuple[Tensor, Tensor]:
+    """Max pooling of (N, C, D, H, W) or (C, D, H, W) input to ``output_size`` (D, H, W)."""
+    out, index = _adaptive_max("adaptive_max_pool3d", input, output_size, 3)
     return (out, index) if return_indices else out

@@ -106,7 +106,9 @@ def lp_pool2d(
 ) -> Tensor:
     """The p-norm of each window, (Σ xᵖ)^(1/p) (torch's lp_pool2d: p = 1 is sum pooling, large
     p tends to max pooling); windows whose sum of powers is negative give 0."""
-    return _lp_pool("lp_pool2d", 2, input, norm_type, kernel_size, stride, ceil_mode)
+    return _lp_pool(
+        "lp_pool2d", 2, input, norm_type, kernel_size, stride, ceil_mode, (avg_pool2d, max_pool2d)
+    )
 
 
 def lp_pool1d(
@@ -117,17 +119,32 @@ def lp_pool1d(
     ceil_mode: bool = False,
 ) -> Tensor:
     """The p-norm of each window of NCL ``input`` (torch's lp_pool1d)."""
-    return _lp_pool("lp_pool1d", 1, input, norm_type, kernel_size, stride, ceil_mode)
+    return _lp_pool(
+        "lp_pool1d", 1, input, norm_type, kernel_size, stride, ceil_mode, (avg_pool1d, max_pool1d)
+    )
 
 
 def _lp_pool(
-    op: str, nd: int, input: Any, p: float, kernel_size: Any, stride: Any, ceil_mode: bool
-) -> Tensor:
-    """Window means of xᵖ times the window size, to the power 1/p, as torch computes it."""
+    op: str, nd: int, input: Any, p: float, kernel_size: Any, stride: Any, ceil_mode: bool,
+    pools: tuple[Callable[..., Any], Callable[..., Any]],
+) -> Tensor:  # fmt: skip
+    """Window means of xᵖ times the window size, to the power 1/p, as torch computes it, by
+    ``pools`` (the rank's average and max pooling); p = ±inf is the max (min) of |x|."""
     x = to_tensor(input)
+    if x.ndim not in (nd + 1, nd + 2):
+        raise ValueError(
+            f"{op}: expected a {nd + 1}-D (unbatched) or {nd + 2}-D (batched) input, "
+            f"got shape {x.shape}"
+        )
     window = math.prod(ntuple(kernel_size, nd, "kernel_size", op, 1))
-    pool = avg_pool2d if nd == 2 else avg_pool1d
-    mean = pool(x**p, kernel_size, stride, 0, ceil_mode)
+    average, maximum = pools
+    try:
+        if p in (math.inf, -math.inf):
+            sign = 1.0 if p > 0 else -1.0
+            return maximum(x.abs() * sign, kernel_size, stride, 0, 1, ceil_mode) * sign
+        mean = average(x**p, kernel_size, stride, 0, ceil_mode)
+    except ValueError as error:  # say which op was called, then which pooling refused
+        raise ValueError(f"{op}: {error}") from None
     return (mean.sign() * mean.abs().relu() * window) ** (1.0 / p)
 
 
@@ -206,18 +223,7 @@ def max_unpool1d(
     output_size: tuple[int, ...] | None = None,
 ) -> Tensor:
     """:func:`max_unpool2d` for (N, C, L) or (C, L) input and max_pool1d's indices."""
-    x = to_tensor(input)
-    if x.ndim not in (2, 3):
-        raise ValueError(f"max_unpool1d: expected a 2-D or 3-D input, got shape {x.shape}")
-    kernel = ntuple(kernel_size, 1, "kernel_size", "max_unpool1d", 1)
-    stride = kernel if stride is None else ntuple(stride, 1, "stride", "max_unpool1d", 1)
-    pad = ntuple(padding, 1, "padding", "max_unpool1d", 0)
-    size = None if output_size is None else (1, int(tuple(output_size)[-1]))
-    idx = to_tensor(indices)
-    out = max_unpool2d(
-        x.unsqueeze(-2), idx.unsqueeze(-2), (1, *kernel), (1, *stride), (0, *pad), size
-    )
-    return out.squeeze(-2)
+    return _max_unpool("max_unpool1d", 1, input, indices, kernel_size, stride, padding, output_size)
 
 
 def max_unpool2d(
@@ -233,52 +239,89 @@ def max_unpool2d(
     Every other output position is zero; the gradient of each input is the output gradient at
     its index. ``output_size`` ((H, W) or (N, C, H, W)) resolves the ambiguity of odd sizes.
     """
-    op = "max_unpool2d"
+    return _max_unpool("max_unpool2d", 2, input, indices, kernel_size, stride, padding, output_size)
+
+
+def max_unpool3d(
+    input: Any,
+    indices: Any,
+    kernel_size: int | tuple[int, int, int],
+    stride: int | tuple[int, int, int] | None = None,
+    padding: int | tuple[int, int, int] = 0,
+    output_size: tuple[int, ...] | None = None,
+) -> Tensor:
+    """:func:`max_unpool2d` for (N, C, D, H, W) or (C, D, H, W) input and max_pool3d's flat
+    D·H·W indices."""
+    return _max_unpool("max_unpool3d", 3, input, indices, kernel_size, stride, padding, output_size)
+
+
+def _max_unpool(
+    op: str, nd: int, input: Any, indices: Any, kernel_size: Any, stride: Any, padding: Any,
+    output_size: tuple[int, ...] | None,
+) -> Tensor:  # fmt: skip
+    """Each value of ``input`` at its flat index in its output plane of ``nd`` spatial dims,
+    zeros elsewhere; the backward gathers the gradient at the same indices."""
     x = to_tensor(input)
     check_float(op, x)
-    xd = as_nchw(x, 2, op)
+    if x.ndim not in (nd + 1, nd + 2):
+        raise ValueError(
+            f"{op}: expected a {nd + 1}-D (unbatched) or {nd + 2}-D (batched) input, "
+            f"got shape {x.shape}"
+        )
     idx = as_array(indices)
     if idx.dtype.kind not in "iu" or idx.shape != x.shape:
         raise ValueError(
             f"{op}: indices must be an integer tensor of the input's shape {x.shape}, "
             f"got dtype {idx.dtype} and shape {idx.shape}"
         )
-    kernel = ntuple(kernel_size, 2, "kernel_size", op, 1)
-    stride = kernel if stride is None else ntuple(stride, 2, "stride", op, 1)
-    pad = ntuple(padding, 2, "padding", op, 0)
-    n, c, h, w = xd.shape
-    default = tuple(
-        (size - 1) * s - 2 * p + k for size, s, p, k in zip((h, w), stride, pad, kernel)
-    )
-    if output_size is None:
-        out_hw = default
-    else:
-        out_hw = tuple(int(s) for s in output_size)
-        out_hw = out_hw[2:] if len(out_hw) == 4 else out_hw
-        if len(out_hw) != 2:
-            raise ValueError(f"{op}: output_size must be (H, W) or (N, C, H, W), got {output_size}")
-        low = tuple(d - s for d, s in zip(default, stride))
-        high = tuple(d + s for d, s in zip(default, stride))
-        if not all(lo < size < hi for lo, size, hi in zip(low, out_hw, high)):
-            raise ValueError(
-                f"{op}: output_size {output_size} is invalid for input of shape {x.shape}: "
-                f"(H, W) must lie strictly between {low} and {high}"
-            )
-    plane = out_hw[0] * out_hw[1]
-    idx3 = idx.reshape(n, c, h * w)
-    if idx3.size and (idx3.min() < 0 or idx3.max() >= plane):
-        bad = idx3.min() if idx3.min() < 0 else idx3.max()
+    sizes = _unpool_size(op, nd, x.shape, kernel_size, stride, padding, output_size)
+    lead, plane = x.shape[:-nd], math.prod(sizes)
+    n_planes = math.prod(lead)
+    flat = idx.reshape(n_planes, -1)
+    if flat.size and (flat.min() < 0 or flat.max() >= plane):
+        bad = flat.min() if flat.min() < 0 else flat.max()
         raise ValueError(
             f"{op}: index {bad} in indices is out of range for an output plane of size "
-            f"{out_hw[0]}x{out_hw[1]}"
+            f"{'x'.join(map(str, sizes))}"
         )
-    out = np.zeros((n, c, plane), xd.dtype)
-    np.put_along_axis(out, idx3, xd.reshape(n, c, h * w), axis=2)
+    out = np.zeros((n_planes, plane), x.dtype)
+    np.put_along_axis(out, flat, x._data.reshape(n_planes, -1), axis=1)
 
     def backward(g: np.ndarray) -> tuple[np.ndarray]:
-        return (np.take_along_axis(g.reshape(n, c, plane), idx3, axis=2).reshape(x.shape),)
+        return (np.take_along_axis(g.reshape(n_planes, plane), flat, axis=1).reshape(x.shape),)
 
-    return make(out.reshape(lower((n, c) + out_hw, 2, x.ndim == 4)), (x,), backward)
+    return make(out.reshape(tuple(lead) + sizes), (x,), backward)
+
+
+def _unpool_size(
+    op: str, nd: int, shape: tuple[int, ...], kernel_size: Any, stride: Any, padding: Any,
+    output_size: Any,
+) -> tuple[int, ...]:  # fmt: skip
+    """The unpooled spatial size: ``output_size`` (its last ``nd`` entries, checked to lie within
+    a stride of the default) or the size pooling with these windows came from."""
+    kernel = ntuple(kernel_size, nd, "kernel_size", op, 1)
+    stride = kernel if stride is None else ntuple(stride, nd, "stride", op, 1)
+    pad = ntuple(padding, nd, "padding", op, 0)
+    default = tuple(
+        (size - 1) * s - 2 * p + k for size, s, p, k in zip(shape[-nd:], stride, pad, kernel)
+    )
+    if output_size is None:
+        return default
+    sizes = tuple(int(s) for s in output_size)
+    sizes = sizes[2:] if len(sizes) == nd + 2 else sizes
+    if len(sizes) != nd:
+        raise ValueError(
+            f"{op}: output_size must have {nd} or {nd + 2} entries (the spatial size, or the "
+            f"whole shape), got {output_size}"
+        )
+    low = tuple(d - s for d, s in zip(default, stride))
+    high = tuple(d + s for d, s in zip(default, stride))
+    if not all(lo < size < hi for lo, size, hi in zip(low, sizes, high)):
+        raise ValueError(
+            f"{op}: output_size {output_size} is invalid for input of shape {shape}: the "
+            f"spatial size must lie strictly between {low} and {high}"
+        )
+    return sizes
 
 
 def _max_pool(

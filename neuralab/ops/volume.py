@@ -3,10 +3,12 @@ kernels and differentiable ops, so their gradients come for free.
 
 A 3-D convolution is a sum over the kernel's depth: for each depth tap, the input's depth
 slices that tap reads go through a 2-D convolution as one batch of N·D_out images. Max pooling
-takes 2-D windows per depth slice, then the maximum over the depth window; average pooling is a
+takes 2-D windows per depth slice, then the maximum over the depth window (its indices are
+torch's flat D·H·W positions, and its gradient goes to them); average pooling is a
 3-D convolution with a kernel of ones divided by the window's count (torch's
-``count_include_pad``, ``ceil_mode`` and ``divisor_override``). Adaptive pooling is separable:
-height and width first, then depth.
+``count_include_pad``, ``ceil_mode`` and ``divisor_override``). Adaptive average pooling is
+separable: height and width first, then depth (adaptive max pooling is in
+:mod:`neuralab.ops.adaptive_pool`).
 """
 
 from __future__ import annotations
@@ -16,12 +18,11 @@ from typing import Any
 import numpy as np
 
 from neuralab.ops._util import to_tensor
-from neuralab.ops._window import check_float, ntuple
-from neuralab.ops.adaptive_pool import adaptive_max_pool2d
+from neuralab.ops._window import check_float, ntuple, take_planes
 from neuralab.ops.conv import conv2d
-from neuralab.ops.elementwise import div, maximum
+from neuralab.ops.elementwise import div
 from neuralab.ops.padding import pad
-from neuralab.ops.pool import _geometry, adaptive_avg_pool2d, max_pool2d
+from neuralab.ops.pool import _geometry, _lp_pool, adaptive_avg_pool2d, max_pool2d
 from neuralab.ops.shape import getitem, permute, reshape
 from neuralab.tensor import Tensor, constant
 
@@ -192,36 +193,66 @@ def max_pool3d(
     dilation: int | Triple = 1,
     ceil_mode: bool = False,
     return_indices: bool = False,
-) -> Tensor:
-    """Max over each (kD, kH, kW) window of (N, C, D, H, W) ``input`` (torch's max_pool3d;
-    without ``return_indices``)."""
+) -> Tensor | tuple[Tensor, Tensor]:
+    """Max over each (kD, kH, kW) window of (N, C, D, H, W) ``input`` (torch's max_pool3d); with
+    ``return_indices`` also each maximum's flat D·H·W position, as ``max_unpool3d`` takes it."""
+    out, index = max_pool3d_with_indices(
+        input, kernel_size, stride, padding, dilation, ceil_mode, True
+    )
+    return (out, index) if return_indices else out
+
+
+def max_pool3d_with_indices(
+    input: Any,
+    kernel_size: int | Triple,
+    stride: int | Triple | None = None,
+    padding: int | Triple = 0,
+    dilation: int | Triple = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = True,
+) -> tuple[Tensor, Tensor]:
+    """:func:`max_pool3d` and its indices: 2-D windows of every depth slice (with their flat
+    H·W winners), then the first maximum over the depth window (the last NaN), as torch picks."""
     op = "max_pool3d"
-    if return_indices:
-        raise NotImplementedError(f"{op}: return_indices=True is not supported")
     x, batched = _batched(op, to_tensor(input))
+    check_float(op, x)
     n, c, depth, h, w = x.shape
-    kernel, stride, pads_, dil, out, pads = _geometry(
+    kernel, stride, pads_, dil, out, _ = _geometry(
         op, 3, tuple(x.shape), tuple(x.shape), kernel_size, stride, padding, dilation, ceil_mode
     )
-    planes = reshape(x, n, c * depth, h, w)
-    flat = max_pool2d(planes, kernel[1:], stride[1:], pads_[1:], dil[1:], ceil_mode)
-    y = reshape(flat, n, c, depth, *flat.shape[2:])
-    before, after = pads[0]
-    if before or after:
-        y = pad(y, [0, 0, 0, 0, before, after], value=-np.inf)
-    best = None
-    for k in range(kernel[0]):
-        first = k * dil[0]
-        slab = getitem(
-            y,
-            (
-                slice(None),
-                slice(None),
-                slice(first, first + (out[0] - 1) * stride[0] + 1, stride[0]),
-            ),
-        )
-        best = slab if best is None else maximum(best, slab)
-    return _unbatch(best, batched)
+    planes = constant(x._data.reshape(n, c * depth, h, w))
+    flat, where = max_pool2d(planes, kernel[1:], stride[1:], pads_[1:], dil[1:], ceil_mode, True)
+    shape = (n, c, depth, *flat.shape[2:])
+    taps = (kernel[0], stride[0], pads_[0], dil[0], out[0])
+    best, index = _depth_winners(flat._data.reshape(shape), where._data.reshape(shape), taps, h * w)
+    y = take_planes(x, index, 3, best)
+    return _unbatch(y, batched), constant(index if batched else index[0])
+
+
+def _depth_winners(
+    values: np.ndarray, where: np.ndarray, taps: tuple[int, ...], plane: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each depth window's maximum among the slices' 2-D maxima (``values``, at ``where`` in
+    their H·W plane) and its flat D·H·W index: the first real tap holding the maximum, or the
+    last holding NaN; taps in the depth padding never win."""
+    k, s, p, d, out_d = taps
+    depth = values.shape[2]
+    best = index = None
+    seen = np.zeros(out_d, bool)
+    for tap in range(k):
+        slices = np.arange(out_d) * s - p + tap * d
+        real = (slices >= 0) & (slices < depth)
+        at = np.clip(slices, 0, depth - 1)
+        v, moved = values[:, :, at], where[:, :, at]  # copies
+        moved += (at * plane)[:, None, None]
+        if best is None:  # the first tap: where it is padding, a later real one replaces it
+            best, index, seen = v, moved, real
+            continue
+        wins = (real & ~seen)[:, None, None] | (real[:, None, None] & ((v > best) | np.isnan(v)))
+        np.copyto(best, v, where=wins)
+        np.copyto(index, moved, where=wins)
+        seen = seen | real
+    return best, index
 
 
 def avg_pool3d(
@@ -258,6 +289,18 @@ def avg_pool3d(
     return _unbatch(y, batched)
 
 
+def lp_pool3d(
+    input: Any,
+    norm_type: float,
+    kernel_size: int | Triple,
+    stride: int | Triple | None = None,
+    ceil_mode: bool = False,
+) -> Tensor:
+    """The p-norm of each (kD, kH, kW) window of (N, C, D, H, W) ``input`` (torch's lp_pool3d)."""
+    pools = (avg_pool3d, max_pool3d)
+    return _lp_pool("lp_pool3d", 3, input, norm_type, kernel_size, stride, ceil_mode, pools)
+
+
 def _adaptive3d(op: str, input: Any, output_size: Any, pool2d: Any) -> Tensor:
     """Separable adaptive pooling: (H, W) of every depth slice, then (D, ·) of every column."""
     x, batched = _batched(op, to_tensor(input))
@@ -274,13 +317,3 @@ def _adaptive3d(op: str, input: Any, output_size: Any, pool2d: Any) -> Tensor:
 def adaptive_avg_pool3d(input: Any, output_size: int | tuple) -> Tensor:
     """Average (N, C, D, H, W) ``input`` to ``output_size`` (torch's adaptive_avg_pool3d)."""
     return _adaptive3d("adaptive_avg_pool3d", input, output_size, adaptive_avg_pool2d)
-
-
-def adaptive_max_pool3d(
-    input: Any, output_size: int | tuple, return_indices: bool = False
-) -> Tensor:
-    """Max-pool (N, C, D, H, W) ``input`` to ``output_size`` (torch's adaptive_max_pool3d;
-    without ``return_indices``)."""
-    if return_indices:
-        raise NotImplementedError("adaptive_max_pool3d: return_indices=True is not supported")
-    return _adaptive3d("adaptive_max_pool3d", input, output_size, adaptive_max_pool2d)

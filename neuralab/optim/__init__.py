@@ -2,9 +2,10 @@
 
 ``optim.SGD``, ``optim.Adam``, ``optim.AdamW``, ``optim.RMSprop``, ``optim.Adagrad``,
 ``optim.Adadelta``, ``optim.Adamax``, ``optim.NAdam``, ``optim.RAdam``, ``optim.ASGD``,
-``optim.Rprop``, ``optim.Adafactor`` and ``optim.Muon`` update parameters in place from their
-``.grad``; ``optim.LBFGS`` takes a closure that re-evaluates the loss; ``optim.lr_scheduler``
-changes their learning rates over training; ``optim.swa_utils`` averages weights (SWA, EMA);
+``optim.Rprop``, ``optim.Adafactor``, ``optim.Muon`` and ``optim.SparseAdam`` (Adam on the rows
+a gradient touches) update parameters in place from their ``.grad``; ``optim.LBFGS`` takes a
+closure that re-evaluates the loss; ``optim.lr_scheduler`` changes their learning rates over
+training; ``optim.swa_utils`` averages weights (SWA, EMA);
 ``optim.L1``, ``optim.L2`` and ``optim.ElasticNet`` are penalties to add to the loss (see
 :mod:`neuralab.optim.regularization` for how they differ from ``weight_decay``).
 """
@@ -25,10 +26,12 @@ from neuralab.optim.regularization import L1, L2, ElasticNet, regularized_parame
 from neuralab.optim.rmsprop import RMSprop
 from neuralab.optim.rprop import Rprop
 from neuralab.optim.sgd import SGD
+from neuralab.optim.sparse_adam import SparseAdam
 
 __all__ = [
     "ASGD", "LBFGS", "SGD", "Adadelta", "Adafactor", "Adagrad", "Adam", "AdamW", "Adamax",
     "ElasticNet", "L1", "L2", "Muon", "NAdam", "Optimizer", "RAdam", "RMSprop", "Rprop",
+    "SparseAdam",
     "lr_scheduler",
     "regularized_parameters", "swa_utils",
 ]  # fmt: skip

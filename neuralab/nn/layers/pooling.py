@@ -1,6 +1,6 @@
 """Pooling and resampling layers: max/average pooling (1-D, 2-D, 3-D), power-average pooling,
-adaptive average and max pooling (1-D to 3-D), unpooling, Upsample, and the rearrangements
-PixelShuffle / PixelUnshuffle / ChannelShuffle."""
+adaptive average and max pooling (1-D to 3-D), fractional max pooling (2-D, 3-D), unpooling,
+Upsample, and the rearrangements PixelShuffle / PixelUnshuffle / ChannelShuffle."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from neuralab.nn import functional as F
-from neuralab.nn.layers._params import _pair, _single
+from neuralab.nn.layers._params import _pair, _single, _triple
 from neuralab.nn.module import Module
 from neuralab.tensor import Tensor
 
@@ -23,13 +23,17 @@ __all__ = [
     "AvgPool2d",
     "AvgPool3d",
     "ChannelShuffle",
+    "FractionalMaxPool2d",
+    "FractionalMaxPool3d",
     "LPPool1d",
     "LPPool2d",
+    "LPPool3d",
     "MaxPool1d",
     "MaxPool2d",
     "MaxPool3d",
     "MaxUnpool1d",
     "MaxUnpool2d",
+    "MaxUnpool3d",
     "PixelShuffle",
     "PixelUnshuffle",
     "Upsample",
@@ -92,7 +96,7 @@ class MaxPool2d(_MaxPoolNd):
 
 
 class MaxPool3d(_MaxPoolNd):
-    """Max pooling over (N, C, D, H, W) windows (without ``return_indices``)."""
+    """Max pooling over (N, C, D, H, W) windows; ``return_indices`` feeds ``MaxUnpool3d``."""
 
     _pool = staticmethod(F.max_pool3d)
 
@@ -266,7 +270,7 @@ class AdaptiveMaxPool2d(_AdaptiveMaxPoolNd):
 
 
 class AdaptiveMaxPool3d(_AdaptiveMaxPoolNd):
-    """Max pooling of (N, C, D, H, W) to a fixed output size (without ``return_indices``)."""
+    """Max pooling of (N, C, D, H, W) to a fixed output size (D_out, H_out, W_out)."""
 
     _pool = staticmethod(F.adaptive_max_pool3d)
 
@@ -277,7 +281,7 @@ class _MaxUnpoolNd(Module):
     ambiguity of the unpooled size when pooling dropped border positions."""
 
     _unpool: Any
-    _sizes: Any  # _single or _pair
+    _sizes: Any  # _single, _pair or _triple
 
     def __init__(self, kernel_size: Size, stride: Size | None = None, padding: Size = 0) -> None:
         super().__init__()
@@ -308,6 +312,13 @@ class MaxUnpool2d(_MaxUnpoolNd):
 
     _unpool = staticmethod(F.max_unpool2d)
     _sizes = staticmethod(_pair)
+
+
+class MaxUnpool3d(_MaxUnpoolNd):
+    """The partial inverse of MaxPool3d, from its flat D·H·W indices."""
+
+    _unpool = staticmethod(F.max_unpool3d)
+    _sizes = staticmethod(_triple)
 
 
 class Upsample(Module):
@@ -388,7 +399,7 @@ class PixelUnshuffle(Module):
 
 
 class _LPPoolNd(Module):
-    """LPPool1d and LPPool2d: the p-norm of each window, (Σ xᵖ)^(1/p)."""
+    """LPPool1d, LPPool2d and LPPool3d: the p-norm of each window, (Σ xᵖ)^(1/p)."""
 
     _pool: Any
 
@@ -425,6 +436,70 @@ class LPPool2d(_LPPoolNd):
     """Power-average pooling over (N, C, H, W) windows."""
 
     _pool = staticmethod(F.lp_pool2d)
+
+
+class LPPool3d(_LPPoolNd):
+    """Power-average pooling over (N, C, D, H, W) windows."""
+
+    _pool = staticmethod(F.lp_pool3d)
+
+
+class _FractionalMaxPoolNd(Module):
+    """Max pooling over windows at pseudo-random fractional strides (Graham's fractional max
+    pooling), to ``output_size`` or to ``output_ratio`` (in (0, 1)) of the input's size.
+
+    ``_random_samples`` (N, C, nd), kept as a buffer, fixes the windows (torch's samples give
+    torch's output); without it every call draws new ones.
+    """
+
+    _pool: Any
+    _sizes: Any  # _pair or _triple
+
+    def __init__(
+        self,
+        kernel_size: Size,
+        output_size: Size | None = None,
+        output_ratio: float | Sequence[float] | None = None,
+        return_indices: bool = False,
+        _random_samples: Tensor | None = None,
+    ) -> None:
+        super().__init__()
+        name = type(self).__name__
+        if not all(k > 0 for k in self._sizes(kernel_size)):
+            raise ValueError(f"kernel_size must be greater than 0, but got {kernel_size} ({name})")
+        self.kernel_size = self._sizes(kernel_size)
+        self.return_indices = return_indices
+        self.register_buffer("_random_samples", _random_samples)
+        self.output_size = self._sizes(output_size) if output_size is not None else None
+        self.output_ratio = self._sizes(output_ratio) if output_ratio is not None else None
+        if output_size is None and output_ratio is None:
+            raise ValueError(
+                f"{name} requires specifying either an output size, or a pooling ratio"
+            )
+        if output_size is not None and output_ratio is not None:
+            raise ValueError(f"only one of output_size and output_ratio may be specified ({name})")
+        if self.output_ratio is not None and not all(0 < r < 1 for r in self.output_ratio):
+            raise ValueError(f"output_ratio must be between 0 and 1 (got {output_ratio}) ({name})")
+
+    def forward(self, input: Tensor) -> Tensor | tuple[Tensor, Tensor]:
+        return type(self)._pool(
+            input, self.kernel_size, self.output_size, self.output_ratio, self.return_indices,
+            _random_samples=self._random_samples,
+        )  # fmt: skip
+
+
+class FractionalMaxPool2d(_FractionalMaxPoolNd):
+    """Fractional max pooling over (N, C, H, W) or (C, H, W) input."""
+
+    _pool = staticmethod(F.fractional_max_pool2d)
+    _sizes = staticmethod(_pair)
+
+
+class FractionalMaxPool3d(_FractionalMaxPoolNd):
+    """Fractional max pooling over (N, C, T, H, W) or (C, T, H, W) input."""
+
+    _pool = staticmethod(F.fractional_max_pool3d)
+    _sizes = staticmethod(_triple)
 
 
 class ChannelShuffle(Module):

@@ -7,6 +7,7 @@ the small argument helpers of :mod:`neuralab.nn.modules.utils`.
 
 from neuralab.nn.modules import (
     activation,
+    adaptive,
     batchnorm,
     channelshuffle,
     container,
@@ -31,6 +32,7 @@ from neuralab.nn.modules import (
     utils,
 )
 from neuralab.nn.modules.activation import *  # noqa: F403
+from neuralab.nn.modules.adaptive import *  # noqa: F403
 from neuralab.nn.modules.batchnorm import *  # noqa: F403
 from neuralab.nn.modules.channelshuffle import *  # noqa: F403
 from neuralab.nn.modules.container import *  # noqa: F403
@@ -54,7 +56,7 @@ from neuralab.nn.modules.transformer import *  # noqa: F403
 from neuralab.nn.modules.upsampling import *  # noqa: F403
 
 __all__ = [
-    "activation", "batchnorm", "container", "conv", "distance", "dropout", "flatten",
+    "activation", "adaptive", "batchnorm", "container", "conv", "distance", "dropout", "flatten",
     "instancenorm", "linear", "loss", "module", "normalization", "padding", "pixelshuffle",
     "pooling", "rnn", "sparse", "transformer", "upsampling", "utils",
 ]  # fmt: skip

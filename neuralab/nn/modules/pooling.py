@@ -1,4 +1,5 @@
-"""torch.nn.modules.pooling: max, average, power-average and adaptive pooling, max-unpooling."""
+"""torch.nn.modules.pooling: max, average, power-average, adaptive and fractional max pooling,
+max-unpooling."""
 
 from neuralab.nn.layers.pooling import (
     AdaptiveAvgPool1d,
@@ -10,13 +11,17 @@ from neuralab.nn.layers.pooling import (
     AvgPool1d,
     AvgPool2d,
     AvgPool3d,
+    FractionalMaxPool2d,
+    FractionalMaxPool3d,
     LPPool1d,
     LPPool2d,
+    LPPool3d,
     MaxPool1d,
     MaxPool2d,
     MaxPool3d,
     MaxUnpool1d,
     MaxUnpool2d,
+    MaxUnpool3d,
     _AvgPoolNd,
     _MaxPoolNd,
 )
@@ -31,13 +36,17 @@ __all__ = [
     "AvgPool1d",
     "AvgPool2d",
     "AvgPool3d",
+    "FractionalMaxPool2d",
+    "FractionalMaxPool3d",
     "LPPool1d",
     "LPPool2d",
+    "LPPool3d",
     "MaxPool1d",
     "MaxPool2d",
     "MaxPool3d",
     "MaxUnpool1d",
     "MaxUnpool2d",
+    "MaxUnpool3d",
     "_AvgPoolNd",
     "_MaxPoolNd",
 ]
