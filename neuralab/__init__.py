@@ -450,6 +450,7 @@ cfloat, cdouble = complex64, complex128
 clip = clamp
 concatenate = concat
 e, pi, inf, nan = math.e, math.pi, math.inf, math.nan
+newaxis = None  # x[:, torch.newaxis], as NumPy's
 greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
 true_divide = divide = div
 multiply, subtract, negative, absolute = mul, sub, neg, abs
@@ -480,6 +481,9 @@ def __getattr__(name: str) -> object:
         return importlib.import_module("neuralab.func").vmap
     if name in _SPECIAL_ALIASES:  # torch.polygamma is torch.special.polygamma, ...
         return getattr(importlib.import_module("neuralab.special"), _SPECIAL_ALIASES[name])
+    if name in _FAMILY_NAMES:  # torch.conv3d is F.conv3d, ...
+        module, _, attribute = _FAMILY_NAMES[name].rpartition(".")
+        return getattr(importlib.import_module(f"neuralab.{module}"), attribute)
     raise AttributeError(f"module 'neuralab' has no attribute {name!r}")
 
 
@@ -490,5 +494,45 @@ _SPECIAL_ALIASES = {
 }  # fmt: skip
 
 
+# torch's top-level names for functions that live in their family's module (torch.conv3d is
+# F.conv3d); aten_<name> where torch's top level takes ATen's arguments, not F's (torch.kl_div's
+# reduction is an int, torch.batch_norm's weight comes before the running statistics)
+_FAMILY_NAMES = {
+    "conv3d": "ops.volume.conv3d", "conv_transpose3d": "ops.volume.conv_transpose3d",
+    "max_pool3d": "ops.volume.max_pool3d", "conv_transpose1d": "ops.conv.conv_transpose1d",
+    "max_pool1d_with_indices": "ops.pool.max_pool1d_with_indices",
+    "adaptive_max_pool1d": "ops.adaptive_pool.adaptive_max_pool1d_with_indices",
+    "channel_shuffle": "ops.shape.channel_shuffle", "adjoint": "ops.shape.adjoint",
+    "slice_copy": "ops.shape.slice_copy", "constant_pad_nd": "ops.padding.constant_pad_nd",
+    "embedding": "ops.embedding.aten_embedding", "batch_norm": "ops.norm.aten_batch_norm",
+    "instance_norm": "ops.norm.aten_instance_norm",
+    "kl_div": "ops.distribution_loss.aten_kl_div",
+    "poisson_nll_loss": "ops.distribution_loss.aten_poisson_nll_loss",
+    "ctc_loss": "ops.ctc_loss.aten_ctc_loss",
+    "binary_cross_entropy_with_logits": "ops.loss.aten_binary_cross_entropy_with_logits",
+    "margin_ranking_loss": "ops.margin_loss.aten_margin_ranking_loss",
+    "triplet_margin_loss": "ops.margin_loss.aten_triplet_margin_loss",
+    "hinge_embedding_loss": "ops.margin_loss.aten_hinge_embedding_loss",
+    "cosine_embedding_loss": "ops.margin_loss.aten_cosine_embedding_loss",
+    "dropout_": "ops.dropout.dropout_", "alpha_dropout_": "ops.dropout.alpha_dropout_",
+    "feature_alpha_dropout_": "ops.dropout.feature_alpha_dropout_",
+    "feature_dropout": "ops.dropout.feature_dropout",
+    "feature_dropout_": "ops.dropout.feature_dropout_",
+    "rnn_tanh_cell": "ops.recurrent.rnn_tanh_cell", "rnn_relu_cell": "ops.recurrent.rnn_relu_cell",
+    "gru_cell": "ops.recurrent.gru_cell", "lstm_cell": "ops.recurrent.lstm_cell",
+    "fill": "ops.select.fill", "index_reduce": "ops.select.index_reduce",
+    "nonzero_static": "ops.select.nonzero_static",
+    "frobenius_norm": "ops.distance.frobenius_norm", "nuclear_norm": "ops.distance.nuclear_norm",
+    "binomial": "ops.sampling.binomial", "empty_strided": "creation.empty_strided",
+    "typename": "tensor.typename", "cholesky_solve": "linalg.cholesky_solve",
+    "cholesky_inverse": "linalg.cholesky_inverse", "triangular_solve": "linalg.triangular_solve",
+    "lu_unpack": "linalg.lu_unpack", "lu_solve": "linalg.lu_solve",
+    "set_warn_always": "backends.set_warn_always",
+    "is_warn_always_enabled": "backends.is_warn_always_enabled",
+    "is_anomaly_enabled": "autograd.is_anomaly_enabled",
+    "set_anomaly_enabled": "autograd.set_detect_anomaly",
+}  # fmt: skip
+
+
 def __dir__() -> list[str]:
-    return sorted({*globals(), *_LAZY, "vmap", *_SPECIAL_ALIASES})
+    return sorted({*globals(), *_LAZY, "vmap", *_SPECIAL_ALIASES, *_FAMILY_NAMES})

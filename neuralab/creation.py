@@ -131,6 +131,24 @@ def empty(
     return _finish(arr, "empty", device, layout, requires_grad)
 
 
+def empty_strided(
+    size: Any, stride: Any, *, dtype: Any = None, layout: Any = None, device: Any = None,
+    requires_grad: bool = False, pin_memory: bool = False,
+) -> Tensor:  # fmt: skip
+    """An uninitialized tensor of shape ``size`` whose elements lie ``stride`` apart (in
+    elements) in a buffer just large enough; a stride of 0 makes elements share memory."""
+    size, stride = tuple(int(n) for n in size), tuple(int(s) for s in stride)
+    if len(size) != len(stride) or min(size + stride, default=0) < 0:
+        raise ValueError(
+            f"empty_strided: size {size} and stride {stride} must pair up, non-negative"
+        )
+    dtype = _dtype(dtype, "empty_strided")
+    needed = 0 if 0 in size else 1 + sum((n - 1) * s for n, s in zip(size, stride))
+    steps = tuple(s * dtype.itemsize for s in stride)
+    arr = np.lib.stride_tricks.as_strided(np.empty(needed, dtype), size, steps)
+    return _finish(arr, "empty_strided", device, layout, requires_grad)
+
+
 def full(
     size: Any, fill_value: Any, *, dtype: Any = None, layout: Any = None, device: Any = None,
     requires_grad: bool = False, pin_memory: bool = False,

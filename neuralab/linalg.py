@@ -1,8 +1,10 @@
-"""torch.linalg on NumPy: norms, inverses, determinants, solvers and decompositions.
+"""torch.linalg on NumPy: norms, inverses, determinants, solvers and decompositions, and the
+older top-level forms torch keeps (torch.svd, torch.triangular_solve, torch.lu_solve, ...).
 
 Differentiable: the norms, inv, det, slogdet, solve, solve_triangular, cholesky, eigh /
-eigvalsh, svdvals, matrix_power, multi_dot, vecdot, cross. qr, svd, pinv, lstsq and
-matrix_rank compute forward only: a backward through them raises a clear error.
+eigvalsh, svdvals, matrix_power, multi_dot, vecdot, cross, and the solvers built on them
+(cholesky_solve, cholesky_inverse, triangular_solve, lu_solve, lu_unpack's L and U). qr, svd,
+pinv, lstsq and matrix_rank compute forward only: a backward through them raises a clear error.
 """
 
 from __future__ import annotations
@@ -14,14 +16,14 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from neuralab.ops._util import unbroadcast
-from neuralab.ops.diagonal import diagonal
+from neuralab.ops.diagonal import diagonal, tril, triu
 from neuralab.ops.distance import linalg_norm as norm
 from neuralab.ops.distance import matrix_norm, vector_norm
 from neuralab.ops.elementwise import mul
 from neuralab.ops.linalg import cross as _cross
 from neuralab.ops.matmul import matmul
 from neuralab.ops.reduce import sum as _sum
-from neuralab.ops.shape import getitem, transpose
+from neuralab.ops.shape import expand, getitem, transpose
 from neuralab.tensor import Tensor, constant, make
 
 __all__ = [
@@ -254,6 +256,100 @@ def legacy_qr(input: Tensor, some: bool = True) -> QR:
 def legacy_cholesky(input: Tensor, upper: bool = False) -> Tensor:
     """torch.cholesky (torch.linalg.cholesky's older form, ``upper`` positional)."""
     return cholesky(input, upper=upper)
+
+
+def _operands(op: str, b: Tensor, A: Tensor) -> None:
+    """Raise unless A holds square matrices and b (..., n, k) matrices of A's dtype."""
+    _square(op, A)
+    if b.ndim < 2 or b.dtype != A.dtype:
+        raise ValueError(
+            f"{op}: expected b of shape (..., n, k) with A's dtype {A.dtype}, got shape "
+            f"{b.shape} and dtype {b.dtype}"
+        )
+
+
+def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False) -> Tensor:
+    """torch.cholesky_solve: X with A X = B given A's Cholesky factor (A = L Lᵀ, or Uᵀ U when
+    ``upper``): two triangular solves."""
+    _operands("cholesky_solve", B, L)
+    lower = L.mT if upper else L
+    return solve_triangular(lower.mT, solve_triangular(lower, B, upper=False), upper=True)
+
+
+def cholesky_inverse(L: Tensor, upper: bool = False) -> Tensor:
+    """torch.cholesky_inverse: A⁻¹ given A's Cholesky factor (as :func:`cholesky_solve`)."""
+    _square("cholesky_inverse", L)
+    return cholesky_solve(constant(np.eye(L.shape[-1], dtype=L.dtype)), L, upper)
+
+
+class TriangularSolve(NamedTuple):
+    """What torch.triangular_solve returns."""
+
+    solution: Tensor
+    cloned_coefficient: Tensor
+
+
+def triangular_solve(
+    b: Tensor, A: Tensor, upper: bool = True, transpose: bool = False, unitriangular: bool = False
+) -> TriangularSolve:
+    """torch.triangular_solve (solve_triangular's older form, b first): X with A X = b, or
+    Aᵀ X = b when ``transpose``, and a copy of A broadcast to X's batch."""
+    _operands("triangular_solve", b, A)
+    M, reads_upper = (A.mT, not upper) if transpose else (A, upper)
+    x = solve_triangular(M, b, upper=reads_upper, unitriangular=unitriangular)
+    batch = np.broadcast_shapes(b.shape[:-2], A.shape[:-2])
+    return TriangularSolve(x, expand(A, batch + A.shape[-2:]).clone())
+
+
+class LUUnpack(NamedTuple):
+    """What torch.lu_unpack returns: A = P L U."""
+
+    P: Tensor
+    L: Tensor
+    U: Tensor
+
+
+def _permutation(op: str, LU: Tensor, pivots: Any) -> np.ndarray:
+    """The matrices P (A = P L U) of LAPACK's 1-based row swaps ``pivots`` (lu_factor's)."""
+    m, shape = LU.shape[-2], LU.shape[:-2] + (min(LU.shape[-2:]),)
+    piv = pivots._data if isinstance(pivots, Tensor) else np.asarray(pivots)
+    fits = piv.shape == shape and piv.dtype.kind in "iu"
+    if not fits or (piv.size and (piv.min() < 1 or piv.max() > m)):
+        seen = f"{piv.min()}..{piv.max()}" if fits and piv.size else f"{piv.dtype} {piv.shape}"
+        raise ValueError(
+            f"{op}: pivots must be lu_factor's, integers in 1..{m} of shape {shape}; got {seen}"
+        )
+    perm = np.broadcast_to(np.arange(m), piv.shape[:-1] + (m,)).copy()
+    for i in range(piv.shape[-1]):  # row i swapped with row piv[i] - 1, in order
+        j = piv[..., i : i + 1].astype(np.int64) - 1
+        row_i = perm[..., i : i + 1].copy()
+        perm[..., i : i + 1] = np.take_along_axis(perm, j, -1)
+        np.put_along_axis(perm, j, row_i, -1)
+    return _mT(np.eye(m, dtype=LU.dtype)[perm])  # Pᵀ A holds A's rows in the order perm
+
+
+def lu_unpack(
+    LU_data: Tensor, LU_pivots: Tensor, unpack_data: bool = True, unpack_pivots: bool = True
+) -> LUUnpack:
+    """torch.lu_unpack: P, L (unit lower triangular) and U of lu_factor's packed form; the parts
+    not asked for are empty tensors."""
+    m, n = LU_data.shape[-2:]
+    k = min(m, n)
+    empty = constant(np.zeros(0, LU_data.dtype))
+    P = constant(_permutation("lu_unpack", LU_data, LU_pivots)) if unpack_pivots else empty
+    if not unpack_data:
+        return LUUnpack(P, empty, empty)
+    L = tril(LU_data[..., :, :k], -1) + constant(np.eye(m, k, dtype=LU_data.dtype))
+    return LUUnpack(P, L, triu(LU_data[..., :k, :]))
+
+
+def lu_solve(b: Tensor, LU_data: Tensor, LU_pivots: Tensor) -> Tensor:
+    """torch.lu_solve: X with A X = b, A = P L U given as lu_factor's packed LU and pivots
+    (two triangular solves, each reading its triangle of LU)."""
+    _operands("lu_solve", b, LU_data)
+    P = constant(_permutation("lu_solve", LU_data, LU_pivots))
+    y = solve_triangular(LU_data, matmul(P.mT, b), upper=False, unitriangular=True)
+    return solve_triangular(LU_data, y, upper=True)
 
 
 class QR(NamedTuple):

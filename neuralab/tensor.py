@@ -1057,6 +1057,18 @@ def is_tensor(obj: Any) -> bool:
     return isinstance(obj, Tensor)
 
 
+def typename(obj: Any, /) -> str:
+    """torch.typename: a tensor's type string ('torch.FloatTensor', ...), else the qualified
+    name of the object (a class or function) or of its class."""
+    if isinstance(obj, Tensor):
+        return obj.type()
+    module = getattr(obj, "__module__", "") or ""
+    qualname = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None)
+    if qualname is None:
+        module, qualname = type(obj).__module__ or "", type(obj).__qualname__
+    return qualname if module in ("", "builtins") else f"{module}.{qualname}"
+
+
 def is_floating_point(input: Tensor) -> bool:
     """Whether ``input``'s dtype is a floating-point one."""
     return input.is_floating_point()

@@ -249,6 +249,11 @@ class TensorSurface:
     def imag(self) -> Any:
         raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
 
+    def is_inference(self) -> bool:
+        """False: a tensor made under ``inference_mode`` is an ordinary tensor here (autograd may
+        use it later), where torch makes it an inference tensor."""
+        return False
+
     def is_conj(self) -> bool:
         return False
 

@@ -255,8 +255,9 @@ def test_a_double_model_takes_what_torch_tensor_makes_of_a_numpy_array():
     lin = nn.Linear(3, 1).double()
     out = lin(nl.tensor(a))
     assert out.dtype == nl.float64
-    np.testing.assert_allclose(out.detach().numpy(), a @ lin.weight.detach().numpy().T
-                               + lin.bias.detach().numpy(), rtol=1e-6)  # fmt: skip
+    a32 = a.astype(np.float32).astype(np.float64)  # what nl.tensor kept of a
+    w, b = lin.weight.detach().numpy(), lin.bias.detach().numpy()
+    np.testing.assert_allclose(out.detach().numpy(), a32 @ w.T + b, rtol=1e-12, atol=1e-12)
     out.sum().backward()
     assert lin.weight.grad.dtype == nl.float64
 

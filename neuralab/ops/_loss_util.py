@@ -25,6 +25,16 @@ def check_reduction(reduction: str, op: str, allowed: tuple[str, ...] = REDUCTIO
         raise ValueError(f"{op}: reduction must be {names}, got {reduction!r}")
 
 
+def reduction_name(reduction: int, op: str) -> str:
+    """The reduction torch's top-level losses (``torch.kl_div``, ...) take as ATen's enum: 0 is
+    'none', 1 'mean', 2 'sum' (``torch.nn.functional`` takes the name)."""
+    if isinstance(reduction, bool) or not isinstance(reduction, int | np.integer):
+        raise TypeError(f"{op}: reduction must be an int (0, 1 or 2), got {reduction!r}")
+    if reduction not in (0, 1, 2):
+        raise ValueError(f"{op}: reduction must be 0 (none), 1 (mean) or 2 (sum), got {reduction}")
+    return ("none", "mean", "sum")[reduction]
+
+
 def legacy_reduction(
     op: str, size_average: bool | None, reduce: bool | None, reduction: str, stacklevel: int = 3
 ) -> str:

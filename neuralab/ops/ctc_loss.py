@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from neuralab.ops._loss_util import check_reduction
+from neuralab.ops._loss_util import check_reduction, reduction_name
 from neuralab.ops._util import to_tensor
 from neuralab.tensor import Tensor, make
 
@@ -168,6 +168,21 @@ def ctc_loss(
         (x, to_tensor(targets)),
         backward,
     )
+
+
+def aten_ctc_loss(
+    log_probs: Tensor,
+    targets: Any,
+    input_lengths: Any,
+    target_lengths: Any,
+    blank: int = 0,
+    reduction: int = 1,
+    zero_infinity: bool = False,
+) -> Tensor:
+    """torch.ctc_loss: F.ctc_loss with the reduction as ATen's enum (1: the mean over the batch of
+    each loss divided by its target length)."""
+    name = reduction_name(reduction, "ctc_loss")
+    return ctc_loss(log_probs, targets, input_lengths, target_lengths, blank, name, zero_infinity)
 
 
 def _reduction_scale(reduction: str, lengths: np.ndarray, n: int, dtype: np.dtype) -> np.ndarray:

@@ -128,6 +128,23 @@ def norm(
     return vector_norm(input, p, dim, keepdim, dtype=dtype)
 
 
+def frobenius_norm(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:
+    """torch.frobenius_norm: the 2-norm of the elements over one or two dims (deprecated in
+    torch for ``linalg.vector_norm``)."""
+    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    if len(dims) > 2:
+        raise ValueError(f"frobenius_norm: expected at most 2 dimensions, got {len(dims)}")
+    return vector_norm(input, 2, dims, keepdim)
+
+
+def nuclear_norm(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+    """torch.nuclear_norm: the sum of the singular values over ``dim`` (the last two when None;
+    ``nuclear_norm(x, True)`` is torch's overload with keepdim second)."""
+    if isinstance(dim, bool):
+        dim, keepdim = None, dim
+    return matrix_norm(input, "nuc", (-2, -1) if dim is None else dim, keepdim)
+
+
 def linalg_norm(
     A: Tensor, ord: Any = None, dim: Any = None, keepdim: bool = False, *, dtype: Any = None
 ) -> Tensor:

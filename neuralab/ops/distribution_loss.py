@@ -16,12 +16,15 @@ from neuralab.ops._loss_util import (
     legacy_reduction,
     pair,
     reduce_loss,
+    reduction_name,
     target_grad,
 )
 from neuralab.ops._util import float_tensor, to_tensor, unbroadcast
 from neuralab.tensor import Tensor, constant
 
-__all__ = ["gaussian_nll_loss", "kl_div", "poisson_nll_loss"]
+__all__ = [
+    "aten_kl_div", "aten_poisson_nll_loss", "gaussian_nll_loss", "kl_div", "poisson_nll_loss",
+]  # fmt: skip
 
 
 def _kl_reduction(size_average: bool | None, reduce: bool | None, reduction: str) -> str:
@@ -50,6 +53,17 @@ def kl_div(
     """KL(target ‖ ·) pointwise: target·(log target - input), with ``input`` log-probabilities
     (and ``target`` too when ``log_target``); 0 where target is 0."""
     reduction = _kl_reduction(size_average, reduce, reduction)
+    return _kl_div(input, target, reduction, log_target)
+
+
+def aten_kl_div(input: Any, target: Any, reduction: int = 1, *, log_target: bool = False) -> Tensor:
+    """torch.kl_div: the reduction as ATen's enum (1, the default, is the mean of every element:
+    ``batchmean`` is F.kl_div's alone), without F's warning about it."""
+    return _kl_div(input, target, reduction_name(reduction, "kl_div"), log_target)
+
+
+def _kl_div(input: Any, target: Any, reduction: str, log_target: bool) -> Tensor:
+    """KL(target ‖ ·) with a checked ``reduction``: 'mean', 'batchmean', 'sum' or 'none'."""
     x, t, tv = pair("kl_div", input, target)
     z = x._data
     if log_target:
@@ -108,6 +122,14 @@ def poisson_nll_loss(
         return g * dx, target_grad(t, lambda: g * (stirling_slope - log_rate))
 
     return reduce_loss(per, (x, t), backward, reduction)
+
+
+def aten_poisson_nll_loss(
+    input: Any, target: Any, log_input: bool, full: bool, eps: float, reduction: int
+) -> Tensor:
+    """torch.poisson_nll_loss: every argument required, the reduction as ATen's enum."""
+    name = reduction_name(reduction, "poisson_nll_loss")
+    return poisson_nll_loss(input, target, log_input, full, eps=eps, reduction=name)
 
 
 def _gaussian_var(var: Any, x: Tensor) -> Tensor:

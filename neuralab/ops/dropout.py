@@ -23,7 +23,8 @@ from neuralab.random import generator
 from neuralab.tensor import Tensor, make
 
 __all__ = [
-    "alpha_dropout", "dropout", "dropout1d", "dropout2d", "dropout3d", "feature_alpha_dropout",
+    "alpha_dropout", "alpha_dropout_", "dropout", "dropout1d", "dropout2d", "dropout3d", "dropout_",
+    "feature_alpha_dropout", "feature_alpha_dropout_", "feature_dropout", "feature_dropout_",
 ]  # fmt: skip
 
 # SELU's negative saturation value -scale·alpha, where alpha dropout sets the dropped units.
@@ -151,3 +152,43 @@ def feature_alpha_dropout(
 ) -> Tensor:
     """Alpha dropout of whole channels (dim 1); ``training`` defaults to False."""
     return _alpha_dropout("feature_alpha_dropout", input, p, training, inplace, feature=True)
+
+
+# ----------------------------------------------------------------------------- torch.* forms
+# torch's top-level dropouts take ATen's (input, p, train), every argument required; the _ forms
+# update the input in place
+
+
+def dropout_(input: Tensor, p: float, train: bool) -> Tensor:
+    """torch.dropout_: :func:`dropout` in place."""
+    return dropout(input, p, train, inplace=True)
+
+
+def alpha_dropout_(input: Tensor, p: float, train: bool) -> Tensor:
+    """torch.alpha_dropout_: :func:`alpha_dropout` in place."""
+    return alpha_dropout(input, p, train, inplace=True)
+
+
+def feature_alpha_dropout_(input: Tensor, p: float, train: bool) -> Tensor:
+    """torch.feature_alpha_dropout_: :func:`feature_alpha_dropout` in place."""
+    return feature_alpha_dropout(input, p, train, inplace=True)
+
+
+def feature_dropout(input: Tensor, p: float, train: bool) -> Tensor:
+    """torch.feature_dropout: zero whole channels (dim 1) of an input of 2+ dims, any rank read
+    as batched (N, C, ...) and without dropout2d's warnings."""
+    return _feature_dropout(input, p, train, inplace=False)
+
+
+def feature_dropout_(input: Tensor, p: float, train: bool) -> Tensor:
+    """torch.feature_dropout_: :func:`feature_dropout` in place."""
+    return _feature_dropout(input, p, train, inplace=True)
+
+
+def _feature_dropout(input: Any, p: float, train: bool, inplace: bool) -> Tensor:
+    """One mask value per (sample, channel) of an input of at least 2 dims (when it draws one)."""
+    op = "feature_dropout"
+    x = float_tensor(input, op)
+    if train and p > 0 and x.ndim < 2:
+        raise ValueError(f"{op}: channel dropout needs at least 2 dims, got shape {x.shape}")
+    return _dropout(op, x, p, train, inplace, _feature_shape(x.shape, True))

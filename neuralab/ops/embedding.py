@@ -18,7 +18,10 @@ import numpy as np
 from neuralab.ops._util import float_tensor, scatter_add_rows, to_tensor
 from neuralab.tensor import Tensor, constant, make
 
-__all__ = ["EmbeddingBackward", "checked", "embedding", "lookup", "one_hot", "renorm_rows"]
+__all__ = [
+    "EmbeddingBackward", "aten_embedding", "checked", "embedding", "lookup", "one_hot",
+    "renorm_rows",
+]  # fmt: skip
 
 
 def _indices(op: str, x: Any) -> np.ndarray:
@@ -47,6 +50,19 @@ def embedding(
         renorm_rows(w, idx, max_norm, norm_type)
     counts = np.bincount(idx.ravel(), minlength=w.shape[0]) if scale_grad_by_freq else None
     return lookup(idx, w, padding_idx, counts)
+
+
+def aten_embedding(
+    weight: Any,
+    indices: Any,
+    padding_idx: int = -1,
+    scale_grad_by_freq: bool = False,
+    sparse: bool = False,
+) -> Tensor:
+    """torch.embedding: the table first (ATen's order), and a negative ``padding_idx`` means
+    none (F.embedding counts it from the end)."""
+    padding = padding_idx if padding_idx >= 0 else None
+    return embedding(indices, weight, padding, None, 2.0, scale_grad_by_freq, sparse)
 
 
 def checked(

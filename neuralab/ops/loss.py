@@ -23,6 +23,7 @@ from neuralab.ops._loss_util import (
     legacy_reduction,
     pair,
     reduce_loss,
+    reduction_name,
     target_grad,
     values,
     weight_array,
@@ -34,6 +35,7 @@ from neuralab.tensor import Tensor
 _BCE_EPSILON = 1e-12  # torch's floor on p(1-p) in the BCE input gradient
 
 __all__ = [
+    "aten_binary_cross_entropy_with_logits",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
     "cross_entropy",
@@ -217,6 +219,16 @@ def binary_cross_entropy_with_logits(
         return gx, target_grad(t, lambda: gw * dt)
 
     return reduce_loss(per, (x, t), backward, reduction)
+
+
+def aten_binary_cross_entropy_with_logits(
+    input: Any, target: Any, weight: Any = None, pos_weight: Any = None, reduction: int = 1
+) -> Tensor:
+    """torch.binary_cross_entropy_with_logits: ``pos_weight`` before the reduction, an int."""
+    name = reduction_name(reduction, "binary_cross_entropy_with_logits")
+    return binary_cross_entropy_with_logits(
+        input, target, weight, reduction=name, pos_weight=pos_weight
+    )
 
 
 # ----------------------------------------------------------------------------- multi-class

@@ -19,6 +19,7 @@ from neuralab.ops._loss_util import (
     legacy_reduction,
     reduce_loss,
     reduce_tensor,
+    reduction_name,
     target_grad,
     weight_array,
 )
@@ -31,9 +32,11 @@ from neuralab.ops.similarity import pairwise_distance
 from neuralab.tensor import Tensor
 
 __all__ = [
-    "cosine_embedding_loss", "hinge_embedding_loss", "margin_ranking_loss", "multi_margin_loss",
-    "multilabel_margin_loss", "multilabel_soft_margin_loss", "soft_margin_loss",
-    "triplet_margin_loss", "triplet_margin_with_distance_loss",
+    "aten_cosine_embedding_loss", "aten_hinge_embedding_loss", "aten_margin_ranking_loss",
+    "aten_triplet_margin_loss", "cosine_embedding_loss", "hinge_embedding_loss",
+    "margin_ranking_loss", "multi_margin_loss", "multilabel_margin_loss",
+    "multilabel_soft_margin_loss", "soft_margin_loss", "triplet_margin_loss",
+    "triplet_margin_with_distance_loss",
 ]  # fmt: skip
 
 # torch's floor under the squared norms in cosine_embedding_loss
@@ -321,3 +324,46 @@ def multilabel_margin_loss(
         return ((active.sum(axis=1) - active.sum(axis=2)).reshape(x.shape),)
 
     return reduce_loss(per, (x,), backward, reduction)
+
+
+# ----------------------------------------------------------------------------- torch.* forms
+# torch's top-level losses take ATen's signatures: no size_average/reduce, the reduction an int
+
+
+def aten_margin_ranking_loss(
+    input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0, reduction: int = 1
+) -> Tensor:
+    """torch.margin_ranking_loss (see :func:`margin_ranking_loss`)."""
+    name = reduction_name(reduction, "margin_ranking_loss")
+    return margin_ranking_loss(input1, input2, target, margin, reduction=name)
+
+
+def aten_hinge_embedding_loss(
+    input: Tensor, target: Tensor, margin: float = 1.0, reduction: int = 1
+) -> Tensor:
+    """torch.hinge_embedding_loss (see :func:`hinge_embedding_loss`)."""
+    name = reduction_name(reduction, "hinge_embedding_loss")
+    return hinge_embedding_loss(input, target, margin, reduction=name)
+
+
+def aten_cosine_embedding_loss(
+    input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0, reduction: int = 1
+) -> Tensor:
+    """torch.cosine_embedding_loss (see :func:`cosine_embedding_loss`)."""
+    name = reduction_name(reduction, "cosine_embedding_loss")
+    return cosine_embedding_loss(input1, input2, target, margin, reduction=name)
+
+
+def aten_triplet_margin_loss(
+    anchor: Tensor,
+    positive: Tensor,
+    negative: Tensor,
+    margin: float = 1.0,
+    p: float = 2.0,
+    eps: float = 1e-6,
+    swap: bool = False,
+    reduction: int = 1,
+) -> Tensor:
+    """torch.triplet_margin_loss (see :func:`triplet_margin_loss`)."""
+    name = reduction_name(reduction, "triplet_margin_loss")
+    return triplet_margin_loss(anchor, positive, negative, margin, p, eps, swap, reduction=name)

@@ -60,7 +60,7 @@ _NAMES: dict[object, tuple[str, ...]] = {
         "gather", "scatter", "scatter_add", "scatter_reduce", "index_select", "index_add",
         "index_copy", "index_fill", "index_put", "masked_fill", "masked_select",
         "masked_scatter", "take", "take_along_dim", "nonzero", "argwhere", "select",
-        "slice_scatter", "select_scatter",
+        "slice_scatter", "select_scatter", "index_reduce", "nonzero_static",
     ),
     sort: (
         "sort", "argsort", "msort", "topk", "kthvalue", "median", "nanmedian", "mode",
@@ -72,7 +72,7 @@ _NAMES: dict[object, tuple[str, ...]] = {
     statistics: ("cov", "corrcoef"),
     shape: (
         "movedim", "moveaxis", "swapaxes", "swapdims", "roll", "narrow", "unflatten", "tile",
-        "repeat_interleave", "rot90", "broadcast_to",
+        "repeat_interleave", "rot90", "broadcast_to", "adjoint",
     ),
     combine: ("unbind", "tensor_split", "hsplit", "vsplit", "dsplit"),
     sampling: ("multinomial", "bernoulli"),
@@ -94,6 +94,12 @@ _ALIASES: dict[str, Callable] = {
     "polygamma": lambda self, n: special.polygamma(n, self), "mvlgamma": special.multigammaln,
     "igamma": special.gammainc, "igammac": special.gammaincc,
 }  # fmt: skip
+
+# torch's unsafe_ splits only skip a check of in-place updates of the pieces (not made here)
+_ALIASES.update(
+    unsafe_split=shape.split, unsafe_chunk=shape.chunk,
+    unsafe_split_with_sizes=_ALIASES["split_with_sizes"],
+)  # fmt: skip
 
 # in-place method -> the op it applies
 _INPLACE: dict[str, Callable] = {
@@ -174,6 +180,7 @@ for _name in (
     "scatter",
     "scatter_add",
     "scatter_reduce",
+    "index_reduce",
 ):
     _INPLACE[_name + "_"] = getattr(select, _name)
 
@@ -202,7 +209,8 @@ def _map_in_place(self: Any, tensor: Any, callable: Callable[[Any, Any], Any]) -
 # those ending in _ update it in place (torch.sigmoid_(x) is x.sigmoid_())
 METHOD_FUNCTIONS = (
     "clone", "detach", "t", "ravel", "fliplr", "flipud", "is_nonzero", "is_same_size",
-    "split_with_sizes", "positive", "is_complex", "is_signed",
+    "split_with_sizes", "positive", "is_complex", "is_signed", "is_inference", "unsafe_chunk",
+    "unsafe_split", "unsafe_split_with_sizes", "gcd_", "lcm_", "ldexp_",
     "abs_", "acos_", "acosh_", "addmv_", "arccos_", "arccosh_", "arcsin_", "arcsinh_", "arctan_",
     "arctanh_", "asin_", "asinh_", "atan_", "atanh_", "ceil_", "clamp_", "clamp_max_",
     "clamp_min_", "clip_", "cos_", "cosh_", "deg2rad_", "detach_", "erf_", "erfc_", "exp2_",
@@ -213,19 +221,38 @@ METHOD_FUNCTIONS = (
 )  # fmt: skip
 
 
+# torch's *_copy functions: the view of that name as a new tensor (torch.t_copy(x) is
+# x.t().clone(); a split's tensors are each cloned)
+COPIED_VIEWS = (
+    "view", "permute", "transpose", "t", "squeeze", "unsqueeze", "expand", "select", "diagonal",
+    "detach", "split", "split_with_sizes", "unbind", "unfold", "narrow", "as_strided",
+)  # fmt: skip
+
+
+def _calling(name: str, view: str | None = None) -> Callable:
+    """The function ``name`` calling ``input.<name>(...)``; with ``view``, one of torch's
+    ``*_copy`` functions, which returns ``input.<view>(...)`` as a new tensor."""
+
+    def function(input: Any, *args: Any, **kwargs: Any) -> Any:
+        out = getattr(input, view or name)(*args, **kwargs)
+        if view is None:
+            return out
+        return tuple(t.clone() for t in out) if isinstance(out, list | tuple) else out.clone()
+
+    function.__name__ = function.__qualname__ = name
+    changes = ": updates ``input`` in place and returns it" if name.endswith("_") else ""
+    what = f"``input.{view or name}(...)``"
+    function.__doc__ = f"{what}{changes}." if view is None else f"{what} as a new tensor."
+    return function
+
+
 def method_functions() -> dict[str, Callable]:
-    """The functions of :data:`METHOD_FUNCTIONS`, each calling the tensor method of its name."""
-
-    def calling(name: str) -> Callable:
-        def function(input: Any, *args: Any, **kwargs: Any) -> Any:
-            return getattr(input, name)(*args, **kwargs)
-
-        function.__name__ = function.__qualname__ = name
-        changes = ": updates ``input`` in place and returns it" if name.endswith("_") else ""
-        function.__doc__ = f"``input.{name}(...)``{changes}."
-        return function
-
-    return {name: calling(name) for name in METHOD_FUNCTIONS}
+    """The functions of :data:`METHOD_FUNCTIONS`, each calling the tensor method of its name,
+    and the ``<view>_copy`` functions of :data:`COPIED_VIEWS`."""
+    copies = {f"{view}_copy": view for view in COPIED_VIEWS}
+    copies["alias_copy"] = "positive"  # torch's alias(x) is x itself, as positive(x) is
+    functions = {name: _calling(name) for name in METHOD_FUNCTIONS}
+    return functions | {name: _calling(name, view) for name, view in copies.items()}
 
 
 def tensor_methods() -> dict[str, Callable]:
@@ -257,6 +284,7 @@ def tensor_methods() -> dict[str, Callable]:
         put=select.put,
         prelu=act.prelu,
         hardshrink=piecewise.hardshrink,
+        narrow_copy=_calling("narrow_copy", "narrow"),
     )
     return methods
 

@@ -22,7 +22,8 @@ from neuralab.parallel import parallel_for
 from neuralab.tensor import Tensor, make
 
 __all__ = [
-    "batch_norm", "group_norm", "instance_norm", "layer_norm", "local_response_norm", "rms_norm",
+    "aten_batch_norm", "aten_instance_norm", "batch_norm", "group_norm", "instance_norm",
+    "layer_norm", "local_response_norm", "rms_norm",
 ]  # fmt: skip
 
 
@@ -342,6 +343,22 @@ def batch_norm(
     return _affine(op, x, x_hat, weight, bias, (channels,), view, input_backward)
 
 
+def aten_batch_norm(
+    input: Any,
+    weight: Any,
+    bias: Any,
+    running_mean: Tensor | None,
+    running_var: Tensor | None,
+    training: bool,
+    momentum: float,
+    eps: float,
+    cudnn_enabled: bool,
+) -> Tensor:
+    """torch.batch_norm: the affine parameters before the running statistics, every argument
+    required (ATen's order, not F.batch_norm's); ``cudnn_enabled`` changes nothing on the CPU."""
+    return batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps)
+
+
 _COMPILED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 _MIN_POSITIONS = 4  # positions per sample and channel from which compiled batch norm pays
 
@@ -460,6 +477,22 @@ def instance_norm(
         return _standardize_backward(g_hat, x_hat, rstd, axes)
 
     return _affine(op, x, x_hat, weight, bias, (channels,), view, input_backward)
+
+
+def aten_instance_norm(
+    input: Any,
+    weight: Any,
+    bias: Any,
+    running_mean: Tensor | None,
+    running_var: Tensor | None,
+    use_input_stats: bool,
+    momentum: float,
+    eps: float,
+    cudnn_enabled: bool,
+) -> Tensor:
+    """torch.instance_norm: ATen's argument order, as :func:`aten_batch_norm`'s."""
+    args = (running_mean, running_var, weight, bias, use_input_stats, momentum, eps)
+    return instance_norm(input, *args)
 
 
 def _channel_window_sum(a: np.ndarray, before: int, after: int) -> np.ndarray:

@@ -12,7 +12,7 @@ import numpy as np
 from neuralab.ops._util import to_tensor
 from neuralab.tensor import Tensor, make
 
-__all__ = ["pad"]
+__all__ = ["constant_pad_nd", "pad"]
 
 _MODES = ("constant", "reflect", "replicate", "circular")
 
@@ -91,6 +91,14 @@ def pad(
         return (g,)
 
     return make(out, (x,), backward)
+
+
+_pad = pad  # constant_pad_nd's argument is called pad too, as torch's
+
+
+def constant_pad_nd(input: Tensor, pad: Sequence[int], value: float = 0) -> Tensor:
+    """torch.constant_pad_nd: :func:`pad` in constant mode (negative widths crop)."""
+    return _pad(input, pad, "constant", value)
 
 
 def _constant(x: Tensor, pad: list[int], value: float) -> Tensor:

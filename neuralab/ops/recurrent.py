@@ -17,14 +17,21 @@ final states are outputs of their own with their own gradients.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import Any
+
 import numpy as np
 
 from neuralab.compiled import load
-from neuralab.ops.matmul import pmatmul
+from neuralab.ops.matmul import linear, pmatmul
+from neuralab.ops.shape import unsqueeze
 from neuralab.parallel import parallel_for, serial_section
 from neuralab.tensor import Tensor, is_grad_enabled, make_several
 
-__all__ = ["gru_recurrence", "lstm_recurrence", "rnn_recurrence"]
+__all__ = [
+    "gru_cell", "gru_recurrence", "lstm_cell", "lstm_recurrence", "rnn_recurrence", "rnn_relu_cell",
+    "rnn_tanh_cell",
+]  # fmt: skip
 
 Saved = dict[str, np.ndarray]
 
@@ -512,3 +519,56 @@ def gru_recurrence(
 ) -> tuple[Tensor, Tensor]:
     """GRU layer over precomputed input gates (r, z, n): returns (output, h_n)."""
     return _recurrence("gru_recurrence", _GRU(), gates_x, h0, None, weight_hh, bias_hh, reverse)
+
+
+# ----------------------------------------------------------------------------- one step
+# torch's top-level cell functions: one step of (B, I) input from (B, H) states, the weights
+# given (nn.RNNCell and its kin hold them)
+
+
+def _step(
+    op: str, recurrence: Callable, input: Tensor, states: list[Tensor], w_ih: Tensor,
+    w_hh: Tensor, b_ih: Tensor | None, b_hh: Tensor | None, **options: Any,
+) -> list[Tensor]:  # fmt: skip
+    """The final states after one step of ``recurrence`` (input projected by w_ih and b_ih)."""
+    if input.ndim != 2 or any(s.ndim != 2 for s in states):
+        got = ", ".join(str(t.shape) for t in (input, *states))
+        raise ValueError(f"{op}: expected input (B, I) and states (B, H), got shapes {got}")
+    gates_x = unsqueeze(linear(input, w_ih, b_ih), 0)
+    return recurrence(gates_x, *states, w_hh, b_hh, **options)[1:]
+
+
+def rnn_tanh_cell(
+    input: Tensor, hx: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None = None,
+    b_hh: Tensor | None = None,
+) -> Tensor:  # fmt: skip
+    """torch.rnn_tanh_cell: h' = tanh(x W_ihᵀ + b_ih + h W_hhᵀ + b_hh)."""
+    return _step("rnn_tanh_cell", rnn_recurrence, input, [hx], w_ih, w_hh, b_ih, b_hh)[0]
+
+
+def rnn_relu_cell(
+    input: Tensor, hx: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None = None,
+    b_hh: Tensor | None = None,
+) -> Tensor:  # fmt: skip
+    """torch.rnn_relu_cell: h' = relu(x W_ihᵀ + b_ih + h W_hhᵀ + b_hh)."""
+    args = (input, [hx], w_ih, w_hh, b_ih, b_hh)
+    return _step("rnn_relu_cell", rnn_recurrence, *args, nonlinearity="relu")[0]
+
+
+def gru_cell(
+    input: Tensor, hx: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None = None,
+    b_hh: Tensor | None = None,
+) -> Tensor:  # fmt: skip
+    """torch.gru_cell: one GRU step, gates (r, z, n) as in :func:`gru_recurrence`."""
+    return _step("gru_cell", gru_recurrence, input, [hx], w_ih, w_hh, b_ih, b_hh)[0]
+
+
+def lstm_cell(
+    input: Tensor, hx: Sequence[Tensor], w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None = None,
+    b_hh: Tensor | None = None,
+) -> tuple[Tensor, Tensor]:  # fmt: skip
+    """torch.lstm_cell: one LSTM step from ``hx`` = (h, c) to (h', c'), gates (i, f, g, o)."""
+    if len(hx) != 2:
+        raise ValueError(f"lstm_cell: expects two hidden states (h, c), got {len(hx)}")
+    h, c = _step("lstm_cell", lstm_recurrence, input, list(hx), w_ih, w_hh, b_ih, b_hh)
+    return h, c

@@ -1,5 +1,5 @@
-"""Random sampling: randperm, multinomial, bernoulli, normal, poisson, and the Tensor's random
-fills (bernoulli_, random_, exponential_, ...), all drawing from the global generator that
+"""Random sampling: randperm, multinomial, bernoulli, normal, poisson, binomial, and the Tensor's
+random fills (bernoulli_, random_, exponential_, ...), all drawing from the global generator that
 ``nl.manual_seed`` seeds, or from the ``generator=`` given."""
 
 from __future__ import annotations
@@ -97,6 +97,21 @@ def poisson(input: Tensor, generator: Any = None) -> Tensor:
     if (rates < 0).any():
         raise ValueError("poisson: rates must be non-negative")
     return constant(numpy_rng(generator, "poisson").poisson(rates).astype(input.dtype))
+
+
+def binomial(count: Tensor, prob: Tensor, generator: Any = None) -> Tensor:
+    """Binomial draws: the successes in ``count`` trials (floats, whole numbers) of probability
+    ``prob`` (broadcast with them), in count's dtype."""
+    c, p = count._data, _probabilities(prob, "binomial")
+    if c.dtype.kind != "f" or p.dtype != c.dtype:
+        raise TypeError(
+            f"binomial: count and prob must share one floating-point dtype, got {c.dtype} "
+            f"and {p.dtype}"
+        )
+    if (c < 0).any() or np.isnan(c).any():
+        raise ValueError("binomial: counts must be non-negative")
+    draws = numpy_rng(generator, "binomial").binomial(np.floor(c).astype(np.int64), p)
+    return constant(np.asarray(draws, c.dtype))
 
 
 # ----------------------------------------------------------------------------- Tensor fills

@@ -175,6 +175,38 @@ def scatter_reduce(
     return make(out, (input, src), backward)
 
 
+def index_reduce(
+    input: Tensor,
+    dim: int,
+    index: Tensor,
+    source: Tensor,
+    reduce: str,
+    *,
+    include_self: bool = True,
+) -> Tensor:
+    """A copy of ``input`` with ``source``'s slices reduced (prod, mean, amax or amin) into the
+    slices at ``index`` along ``dim``: :func:`scatter_reduce` with each index spread over its
+    slice."""
+    op = "index_reduce"
+    if reduce not in ("prod", "mean", "amax", "amin"):
+        raise ValueError(f"{op}: reduce must be 'prod', 'mean', 'amax' or 'amin', got {reduce!r}")
+    ax = one_dim(dim, input.ndim, op)
+    idx = _indices(index, op)
+    expected = input.shape[:ax] + (idx.size,) + input.shape[ax + 1 :]
+    if idx.ndim > 1 or source.shape != expected:
+        raise ValueError(
+            f"{op}: expected a 1-D index and source of shape {expected} for input of shape "
+            f"{input.shape}, got index of shape {idx.shape} and source of shape {source.shape}"
+        )
+    n = input.shape[ax]
+    if idx.size and (idx.min() < 0 or idx.max() >= n):
+        bad = idx.min() if idx.min() < 0 else idx.max()
+        raise IndexError(f"{op}: index {bad} is out of range for dimension {dim} of size {n}")
+    along = idx.reshape([-1 if d == ax else 1 for d in range(input.ndim)])
+    spread = np.broadcast_to(along, expected)
+    return scatter_reduce(input, dim, spread, source, reduce, include_self=include_self)
+
+
 def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
     """The slices at positions ``index`` (1-D) along ``dim``."""
     x = input._data
@@ -267,6 +299,23 @@ def masked_fill(input: Tensor, mask: Tensor, value: Any) -> Tensor:
         if len(parents) == 1:
             return (gi,)
         return gi, np.asarray(np.where(m, g, 0).sum(), g.dtype)
+
+    return make(out, parents, backward)
+
+
+def fill(input: Tensor, value: Any) -> Tensor:
+    """torch.fill: a new tensor of ``input``'s shape and dtype holding ``value``, a number or a
+    0-d tensor (which gets the gradient: ``input``'s is zero)."""
+    if isinstance(value, Tensor) and value.ndim != 0:
+        raise ValueError(f"fill: value must be a number or a 0-d tensor, got shape {value.shape}")
+    x = input._data
+    v = value._data if isinstance(value, Tensor) else value
+    out = np.full(x.shape, v, x.dtype)
+    parents = (input, value) if isinstance(value, Tensor) else (input,)
+
+    def backward(g: np.ndarray) -> tuple:
+        gv = (np.asarray(g.sum(), value.dtype),) if len(parents) == 2 else ()
+        return (np.zeros_like(g), *gv)
 
     return make(out, parents, backward)
 
@@ -369,6 +418,17 @@ def nonzero(input: Tensor, *, as_tuple: bool = False) -> Tensor | tuple[Tensor, 
     if as_tuple:
         return tuple(constant(i.astype(np.int64)) for i in np.nonzero(np.atleast_1d(x)))
     return constant(np.argwhere(x).astype(np.int64))
+
+
+def nonzero_static(input: Tensor, *, size: int, fill_value: int = -1) -> Tensor:
+    """:func:`nonzero`'s (n, ndim) indices cut or padded with ``fill_value`` to ``size`` rows:
+    an output shape known before the values are."""
+    if isinstance(size, bool) or not isinstance(size, int | np.integer) or size < 0:
+        raise ValueError(f"nonzero_static: size must be a non-negative integer, got {size!r}")
+    found = np.argwhere(input._data)[:size]
+    out = np.full((size, input.ndim), fill_value, np.int64)
+    out[: len(found)] = found
+    return constant(out)
 
 
 def argwhere(input: Tensor) -> Tensor:

@@ -59,6 +59,15 @@ def transpose(a: Tensor, dim0: int, dim1: int) -> Tensor:
     return make_view(np.swapaxes(a._data, d0, d1), a, lambda g: (np.swapaxes(g, d0, d1),))
 
 
+def adjoint(input: Tensor) -> Tensor:
+    """The last two dimensions swapped, a view: the conjugate transpose of real matrices."""
+    if input.ndim < 2:
+        raise ValueError(
+            f"adjoint: expected a matrix or a batch of matrices, got a {input.ndim}-D tensor"
+        )
+    return transpose(input, -2, -1)
+
+
 def unsqueeze(a: Tensor, dim: int) -> Tensor:
     """Insert a dimension of size 1 at ``dim``."""
     d = one_dim(dim, a.ndim + 1, "unsqueeze")
@@ -311,6 +320,16 @@ def narrow(input: Tensor, dim: int, start: Any, length: int) -> Tensor:
             f"of size {n}"
         )
     return getitem(input, (slice(None),) * ax + (slice(begin, begin + length),))
+
+
+def slice_copy(
+    input: Tensor, dim: int = 0, start: int | None = None, end: int | None = None, step: int = 1
+) -> Tensor:
+    """torch.slice_copy: elements ``start:end:step`` along ``dim`` (step positive), a copy."""
+    ax = one_dim(dim, input.ndim, "slice_copy")
+    if step <= 0:
+        raise ValueError(f"slice_copy: slice step must be positive, got {step}")
+    return getitem(input, (slice(None),) * ax + (slice(start, end, step),)).clone()
 
 
 def unflatten(input: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:
