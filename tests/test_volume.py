@@ -84,6 +84,20 @@ def test_max_pool3d_matches_torch(kw):
     compare(lambda t: F.max_pool3d(t, **kw), lambda t: TF.max_pool3d(t, **kw), [x])
 
 
+@pytest.mark.parametrize("kw", [*POOL_KW, dict(kernel_size=2, dilation=(2, 1, 1))])
+def test_max_pool3d_without_gradients_gives_torch_values(kw):
+    """Inference takes a values-only path (no winners tracked): the same maxima, NaN too."""
+    x = np.random.default_rng(2).standard_normal((2, 3, 7, 6, 5)).astype(np.float32)
+    x[0, 1, 2, 3, 4] = np.nan
+    expected = TF.max_pool3d(torch.from_numpy(x), **kw).numpy()
+    with nl.no_grad():
+        graded = F.max_pool3d(nl.tensor(x, requires_grad=True), **kw)
+    for y in (F.max_pool3d(nl.tensor(x), **kw), graded):
+        assert not y.requires_grad
+        np.testing.assert_array_equal(y.numpy(), expected)
+    np.testing.assert_array_equal(F.max_pool3d(nl.tensor(x[1]), **kw).numpy(), expected[1])
+
+
 @pytest.mark.parametrize(
     "kw",
     [

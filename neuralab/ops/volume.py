@@ -24,7 +24,7 @@ from neuralab.ops.elementwise import div
 from neuralab.ops.padding import pad
 from neuralab.ops.pool import _geometry, _lp_pool, adaptive_avg_pool2d, max_pool2d
 from neuralab.ops.shape import getitem, permute, reshape
-from neuralab.tensor import Tensor, constant
+from neuralab.tensor import Tensor, constant, is_grad_enabled
 
 Triple = tuple[int, int, int]
 
@@ -196,10 +196,13 @@ def max_pool3d(
 ) -> Tensor | tuple[Tensor, Tensor]:
     """Max over each (kD, kH, kW) window of (N, C, D, H, W) ``input`` (torch's max_pool3d); with
     ``return_indices`` also each maximum's flat D·H·W position, as ``max_unpool3d`` takes it."""
-    out, index = max_pool3d_with_indices(
-        input, kernel_size, stride, padding, dilation, ceil_mode, True
-    )
-    return (out, index) if return_indices else out
+    x = to_tensor(input)
+    if return_indices or (x.requires_grad and is_grad_enabled()):
+        out, index = max_pool3d_with_indices(x, kernel_size, stride, padding, dilation, ceil_mode)
+        return (out, index) if return_indices else out
+    # values only (inference): no 2-D winners to track, a third of the time
+    args = (kernel_size, stride, padding, dilation, ceil_mode)
+    return _max_pool3d(x, *args, indices=False)[0]
 
 
 def max_pool3d_with_indices(
@@ -213,6 +216,13 @@ def max_pool3d_with_indices(
 ) -> tuple[Tensor, Tensor]:
     """:func:`max_pool3d` and its indices: 2-D windows of every depth slice (with their flat
     H·W winners), then the first maximum over the depth window (the last NaN), as torch picks."""
+    return _max_pool3d(input, kernel_size, stride, padding, dilation, ceil_mode, indices=True)
+
+
+def _max_pool3d(input: Any, *args: Any, indices: bool) -> tuple[Tensor, Tensor | None]:
+    """The maxima of :func:`max_pool3d` (args: its kernel_size ... ceil_mode) and, with
+    ``indices``, their flat D·H·W positions, the output then differentiable through them."""
+    kernel_size, stride, padding, dilation, ceil_mode = args
     op = "max_pool3d"
     x, batched = _batched(op, to_tensor(input))
     check_float(op, x)
@@ -221,20 +231,24 @@ def max_pool3d_with_indices(
         op, 3, tuple(x.shape), tuple(x.shape), kernel_size, stride, padding, dilation, ceil_mode
     )
     planes = constant(x._data.reshape(n, c * depth, h, w))
-    flat, where = max_pool2d(planes, kernel[1:], stride[1:], pads_[1:], dil[1:], ceil_mode, True)
+    pooled = max_pool2d(planes, kernel[1:], stride[1:], pads_[1:], dil[1:], ceil_mode, indices)
+    flat, where = pooled if indices else (pooled, None)
     shape = (n, c, depth, *flat.shape[2:])
     taps = (kernel[0], stride[0], pads_[0], dil[0], out[0])
-    best, index = _depth_winners(flat._data.reshape(shape), where._data.reshape(shape), taps, h * w)
+    where = None if where is None else where._data.reshape(shape)
+    best, index = _depth_winners(flat._data.reshape(shape), where, taps, h * w)
+    if index is None:
+        return _unbatch(constant(best), batched), None
     y = take_planes(x, index, 3, best)
     return _unbatch(y, batched), constant(index if batched else index[0])
 
 
 def _depth_winners(
-    values: np.ndarray, where: np.ndarray, taps: tuple[int, ...], plane: int
-) -> tuple[np.ndarray, np.ndarray]:
+    values: np.ndarray, where: np.ndarray | None, taps: tuple[int, ...], plane: int
+) -> tuple[np.ndarray, np.ndarray | None]:
     """Each depth window's maximum among the slices' 2-D maxima (``values``, at ``where`` in
-    their H·W plane) and its flat D·H·W index: the first real tap holding the maximum, or the
-    last holding NaN; taps in the depth padding never win."""
+    their H·W plane) and its flat D·H·W index (None without ``where``): the first real tap
+    holding the maximum, or the last holding NaN; taps in the depth padding never win."""
     k, s, p, d, out_d = taps
     depth = values.shape[2]
     best = index = None
@@ -243,14 +257,15 @@ def _depth_winners(
         slices = np.arange(out_d) * s - p + tap * d
         real = (slices >= 0) & (slices < depth)
         at = np.clip(slices, 0, depth - 1)
-        v, moved = values[:, :, at], where[:, :, at]  # copies
-        moved += (at * plane)[:, None, None]
+        v = values[:, :, at]  # a copy
+        moved = None if where is None else where[:, :, at] + (at * plane)[:, None, None]
         if best is None:  # the first tap: where it is padding, a later real one replaces it
             best, index, seen = v, moved, real
             continue
         wins = (real & ~seen)[:, None, None] | (real[:, None, None] & ((v > best) | np.isnan(v)))
         np.copyto(best, v, where=wins)
-        np.copyto(index, moved, where=wins)
+        if index is not None:
+            np.copyto(index, moved, where=wins)
         seen = seen | real
     return best, index
 
