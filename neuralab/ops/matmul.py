@@ -235,9 +235,10 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             f"linear: input of shape {x.shape} does not fit weight of shape {w.shape} "
             f"(the input's last dimension must be in_features={w.shape[-1]})"
         )
-    check_no_promotion("linear", x, w, "input and weight")
-    if bias is not None:
-        check_no_promotion("linear", bias._data, w, "bias and weight")
+    if x.dtype != w.dtype or (bias is not None and bias._data.dtype != w.dtype):  # rare
+        check_no_promotion("linear", x, w, "input and weight")
+        if bias is not None:
+            check_no_promotion("linear", bias._data, w, "bias and weight")
     if input._backward is not None:  # an embedding's output (recorded): from its table
         fused = project_embedded(input, weight, bias)
         if fused is not None:

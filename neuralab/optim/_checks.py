@@ -52,7 +52,7 @@ def check_group(optimizer: str, group: dict[str, Any], checked: tuple[str, ...])
     """Raise ValueError for an out-of-range option of ``group`` among ``checked``."""
     for key in checked:
         if key == "betas":
-            _check_betas(optimizer, group["betas"])
+            check_betas(optimizer, group["betas"])
         elif key == "etas":
             _check_etas(optimizer, group["etas"])
         else:
@@ -69,7 +69,8 @@ def check_group(optimizer: str, group: dict[str, Any], checked: tuple[str, ...])
         raise RuntimeError(f"`fused` and `foreach` cannot be `True` together ({optimizer})")
 
 
-def _check_betas(optimizer: str, betas: Any) -> None:
+def check_betas(optimizer: str, betas: Any) -> None:
+    """Raise torch's ValueError unless ``betas`` is a pair of values in [0, 1)."""
     if len(betas) != 2:
         raise ValueError(f"{optimizer}: betas must be a pair (beta1, beta2), got {betas!r}")
     for i, beta in enumerate(betas):

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from neuralab.optim._checks import scalar
+from neuralab.optim._checks import check_betas, scalar
 from neuralab.optim._update import updatable
 from neuralab.optim.optimizer import Optimizer
 from neuralab.tensor import Tensor
@@ -91,9 +91,4 @@ def _check_options(lr: Any, eps: float, betas: Any) -> None:
         raise ValueError(f"Invalid learning rate: {lr} (SparseAdam: lr must be > 0)")
     if not 0.0 < eps:
         raise ValueError(f"Invalid epsilon value: {eps} (SparseAdam: eps must be > 0)")
-    for i, beta in enumerate(betas):
-        if not 0.0 <= scalar(beta, f"betas[{i}]") < 1.0:
-            raise ValueError(
-                f"Invalid beta parameter at index {i}: {beta} (SparseAdam: betas[{i}] must be "
-                "in [0, 1))"
-            )
+    check_betas("SparseAdam", betas)
