@@ -526,7 +526,7 @@ _FAMILY_NAMES = {
     "binomial": "ops.sampling.binomial", "empty_strided": "creation.empty_strided",
     "typename": "tensor.typename", "cholesky_solve": "linalg.cholesky_solve",
     "cholesky_inverse": "linalg.cholesky_inverse", "triangular_solve": "linalg.triangular_solve",
-    "lu_unpack": "linalg.lu_unpack", "lu_solve": "linalg.lu_solve",
+    "lu_unpack": "linalg.lu_unpack", "lu_solve": "linalg.legacy_lu_solve", "lu": "linalg.legacy_lu",
     "set_warn_always": "backends.set_warn_always",
     "is_warn_always_enabled": "backends.is_warn_always_enabled",
     "is_anomaly_enabled": "autograd.is_anomaly_enabled",

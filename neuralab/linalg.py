@@ -2,9 +2,10 @@
 older top-level forms torch keeps (torch.svd, torch.triangular_solve, torch.lu_solve, ...).
 
 Differentiable: the norms, inv, det, slogdet, solve, solve_triangular, cholesky, eigh /
-eigvalsh, svdvals, matrix_power, multi_dot, vecdot, cross, and the solvers built on them
-(cholesky_solve, cholesky_inverse, triangular_solve, lu_solve, lu_unpack's L and U). qr, svd,
-pinv, lstsq and matrix_rank compute forward only: a backward through them raises a clear error.
+eigvalsh, svdvals, matrix_power, multi_dot, vecdot, cross, lu_factor / lu, the *_ex forms, cond,
+and the solvers built on them (cholesky_solve, cholesky_inverse, triangular_solve, lu_solve,
+lu_unpack's L and U). qr, svd, pinv, lstsq and matrix_rank compute forward only: a backward
+through them raises a clear error.
 """
 
 from __future__ import annotations
@@ -19,17 +20,20 @@ from neuralab.ops._util import unbroadcast
 from neuralab.ops.diagonal import diagonal, tril, triu
 from neuralab.ops.distance import linalg_norm as norm
 from neuralab.ops.distance import matrix_norm, vector_norm
-from neuralab.ops.elementwise import mul
+from neuralab.ops.elementwise import mul, where
 from neuralab.ops.linalg import cross as _cross
 from neuralab.ops.matmul import matmul
 from neuralab.ops.reduce import sum as _sum
-from neuralab.ops.shape import expand, getitem, transpose
+from neuralab.ops.scan import cumprod
+from neuralab.ops.shape import cat, expand, getitem, movedim, reshape, transpose
 from neuralab.tensor import Tensor, constant, make
 
 __all__ = [
-    "cholesky", "cross", "det", "diagonal", "eigh", "eigvalsh", "inv", "lstsq", "matmul",
-    "matrix_norm", "matrix_power", "matrix_rank", "multi_dot", "norm", "pinv", "qr", "slogdet",
-    "solve", "solve_triangular", "svd", "svdvals", "vecdot", "vector_norm",
+    "cholesky", "cholesky_ex", "cond", "cross", "det", "diagonal", "eigh", "eigvalsh", "inv",
+    "inv_ex", "lstsq", "lu", "lu_factor", "lu_factor_ex", "lu_solve", "matmul", "matrix_norm",
+    "matrix_power", "matrix_rank", "multi_dot", "norm", "pinv", "qr", "slogdet", "solve",
+    "solve_ex", "solve_triangular", "svd", "svdvals", "tensorinv", "tensorsolve", "vander",
+    "vecdot", "vector_norm",
 ]  # fmt: skip
 
 
@@ -343,13 +347,136 @@ def lu_unpack(
     return LUUnpack(P, L, triu(LU_data[..., :k, :]))
 
 
-def lu_solve(b: Tensor, LU_data: Tensor, LU_pivots: Tensor) -> Tensor:
-    """torch.lu_solve: X with A X = b, A = P L U given as lu_factor's packed LU and pivots
-    (two triangular solves, each reading its triangle of LU)."""
+def legacy_lu_solve(b: Tensor, LU_data: Tensor, LU_pivots: Tensor) -> Tensor:
+    """torch.lu_solve (:func:`lu_solve`'s older form, b first): X with A X = b."""
     _operands("lu_solve", b, LU_data)
-    P = constant(_permutation("lu_solve", LU_data, LU_pivots))
-    y = solve_triangular(LU_data, matmul(P.mT, b), upper=False, unitriangular=True)
-    return solve_triangular(LU_data, y, upper=True)
+    return lu_solve(LU_data, LU_pivots, b)
+
+
+def lu_solve(
+    LU: Tensor, pivots: Tensor, B: Tensor, *, left: bool = True, adjoint: bool = False
+) -> Tensor:
+    """X with A X = B (Aᵀ X = B when ``adjoint``; X A = B, X Aᵀ = B when not ``left``), A = P L U
+    given as lu_factor's packed LU and pivots: two triangular solves, each reading its triangle."""
+    _square("lu_solve", LU)
+    if not left:  # X A = B is Aᵀ Xᵀ = Bᵀ
+        return lu_solve(LU, pivots, B.mT, adjoint=not adjoint).mT
+    P = constant(_permutation("lu_solve", LU, pivots))
+    if adjoint:  # Uᵀ Lᵀ Pᵀ X = B
+        y = solve_triangular(LU.mT, B, upper=False)
+        return matmul(P, solve_triangular(LU.mT, y, upper=True, unitriangular=True))
+    y = solve_triangular(LU, matmul(P.mT, B), upper=False, unitriangular=True)
+    return solve_triangular(LU, y, upper=True)
+
+
+class LUFactor(NamedTuple):
+    """What lu_factor returns."""
+
+    LU: Tensor
+    pivots: Tensor
+
+
+class LUFactorEx(NamedTuple):
+    """What lu_factor_ex returns: ``info`` is 0, or k where U[k-1, k-1] is zero."""
+
+    LU: Tensor
+    pivots: Tensor
+    info: Tensor
+
+
+def lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = False) -> LUFactorEx:
+    """A = P L U with partial pivoting (LAPACK's getrf), L and U packed in one matrix and the row
+    swaps as 1-based int32 pivots; the info says where U's diagonal has a zero."""
+    import warnings
+
+    from scipy import linalg as sla  # imported on first use: it costs 0.1 s at startup
+
+    a = A._data
+    if a.ndim < 2 or a.dtype.kind != "f":
+        raise ValueError(
+            f"linalg.lu_factor: expected floating-point matrices (..., m, n), got shape {a.shape} "
+            f"and dtype {a.dtype}"
+        )
+    if not pivot:
+        raise RuntimeError("linalg.lu_factor: LU without pivoting is not implemented on the CPU")
+    m, n = a.shape[-2:]
+    k = min(m, n)
+    flat = a.reshape(-1, m, n)
+    lu = np.empty_like(flat)
+    piv = np.empty((len(flat), k), np.int32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", sla.LinAlgWarning)  # a zero pivot: reported in info
+        for i, matrix in enumerate(flat):
+            lu[i], piv[i] = sla.lu_factor(matrix, check_finite=False)
+    zero = np.diagonal(lu, axis1=-2, axis2=-1) == 0
+    info = np.where(zero.any(-1), zero.argmax(-1) + 1, 0).astype(np.int32).reshape(a.shape[:-2])
+    lu, piv = lu.reshape(a.shape), (piv + 1).reshape(a.shape[:-2] + (k,))
+    perm = _permutation("lu_factor", A, piv)
+    if check_errors and info.any():
+        raise RuntimeError(f"linalg.lu_factor_ex: U has a zero on its diagonal (info {info})")
+
+    def backward(g: np.ndarray) -> tuple[np.ndarray]:
+        return (_lu_grad(lu, perm, g),)
+
+    return LUFactorEx(make(lu, (A,), backward), constant(piv), constant(info))
+
+
+def lu_factor(A: Tensor, *, pivot: bool = True) -> LUFactor:
+    """:func:`lu_factor_ex` without the info, raising where U's diagonal has a zero (a solve with
+    it would divide by zero; :func:`lu` and :func:`lu_factor_ex` still factor such matrices)."""
+    LU, pivots, info = lu_factor_ex(A, pivot=pivot)
+    if info._data.any():
+        k = int(info._data[info._data > 0].flat[0])
+        raise RuntimeError(
+            f"linalg.lu_factor: U[{k},{k}] is zero (A is singular), so lu_solve would divide by "
+            "zero; linalg.lu or linalg.lu_factor_ex still factor it"
+        )
+    return LUFactor(LU, pivots)
+
+
+def _lu_grad(lu: np.ndarray, perm: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """dL/dA of A = P L U from the packed factors' gradient g: with the parts of L and U past
+    the leading k×k square (k = min(m, n)) folded in, gA = P L₁⁻ᵀ Φ U₁⁻ᵀ padded by those parts,
+    where Φ = tril(L₁ᵀ ḡ_L₁ − Ū₂ U₂ᵀ, −1) + triu(Ḡ_U₁ U₁ᵀ − L₂ᵀ Ḡ_L₂)."""
+    m, n = lu.shape[-2:]
+    k = min(m, n)
+    L, U = np.tril(lu[..., :, :k], -1), np.triu(lu[..., :k, :])
+    L[..., range(k), range(k)] = 1
+    gl, gu = np.tril(g[..., :, :k], -1), np.triu(g[..., :k, :])
+    L1, U1 = L[..., :k, :], U[..., :, :k]
+    phi_l = _mT(L1) @ gl[..., :k, :] - gu[..., :, k:] @ _mT(U[..., :, k:])
+    phi_u = gu[..., :, :k] @ _mT(U1) - _mT(L[..., k:, :]) @ gl[..., k:, :]
+    phi = np.tril(phi_l, -1) + np.triu(phi_u)
+    inner = _batched_tri(_mT(L1), phi, True, True)  # L₁⁻ᵀ Φ
+    inner = _mT(_batched_tri(U1, _mT(inner), True, False))  # (L₁⁻ᵀ Φ) U₁⁻ᵀ
+    if n > k:  # the columns of U₂: their gradient goes through L⁻ᵀ only
+        ga = np.concatenate([inner, _batched_tri(_mT(L1), gu[..., :, k:], True, True)], -1)
+    elif m > n:  # the rows of L₂: their gradient goes through U⁻ᵀ only
+        ga = np.concatenate([inner, _mT(_batched_tri(U1, _mT(gl[..., k:, :]), True, False))], -2)
+    else:
+        ga = inner
+    return (perm @ ga).astype(g.dtype)
+
+
+class PLU(NamedTuple):
+    """What linalg.lu returns: A = P L U."""
+
+    P: Tensor
+    L: Tensor
+    U: Tensor
+
+
+def lu(A: Tensor, *, pivot: bool = True) -> PLU:
+    """A = P L U with partial pivoting: P a permutation, L unit lower triangular (m × k), U upper
+    triangular (k × n), k = min(m, n); differentiable through L and U."""
+    LU, pivots, _ = lu_factor_ex(A, pivot=pivot)
+    return PLU(*lu_unpack(LU, pivots))
+
+
+def legacy_lu(A: Tensor, pivot: bool = True, get_infos: bool = False) -> tuple[Tensor, ...]:
+    """torch.lu (lu_factor's older form): (LU, pivots), with the info too when ``get_infos``."""
+    factors = lu_factor_ex(A, pivot=pivot)
+    return tuple(factors) if get_infos else tuple(factors[:2])
 
 
 class QR(NamedTuple):
@@ -451,3 +578,109 @@ def matrix_exp(A: Tensor) -> Tensor:
         return (expm(block)[..., :n, n:].astype(g.dtype),)
 
     return make(np.asarray(out, a.dtype), (A,), backward)
+
+
+class InvEx(NamedTuple):
+    """What inv_ex returns."""
+
+    inverse: Tensor
+    info: Tensor
+
+
+class CholeskyEx(NamedTuple):
+    """What cholesky_ex returns."""
+
+    L: Tensor
+    info: Tensor
+
+
+class SolveEx(NamedTuple):
+    """What solve_ex returns."""
+
+    result: Tensor
+    info: Tensor
+
+
+def _where_info(op: str, A: Tensor, info: np.ndarray, check_errors: bool, fn: Callable) -> Tensor:
+    """``fn`` of A where ``info`` is 0 (differentiable there) and NaN for the matrices it flags,
+    which ``fn`` never sees (each is replaced by the identity); raise instead when asked."""
+    if check_errors and info.any():
+        raise RuntimeError(
+            f"linalg.{op}: the input is singular or not positive-definite (info "
+            f"{info.tolist()}: 0 where it is not, else the failing order)"
+        )
+    if not info.any():
+        return fn(A)
+    bad = constant((info != 0)[..., None, None])
+    eye = constant(np.eye(A.shape[-1], dtype=A.dtype))
+    out = fn(where(bad, eye, A))
+    return where(bad.expand(out.shape) if out.ndim == bad.ndim else bad[..., 0], np.nan, out)
+
+
+def inv_ex(A: Tensor, *, check_errors: bool = False) -> InvEx:
+    """:func:`inv` with an info per matrix (k > 0: U[k-1, k-1] of its LU is zero, the inverse
+    NaN) instead of an error, unless ``check_errors``."""
+    info = lu_factor_ex(A.detach())[2]
+    return InvEx(_where_info("inv_ex", A, info._data, check_errors, inv), info)
+
+
+def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False) -> CholeskyEx:
+    """:func:`cholesky` with an info per matrix (k > 0: the leading minor of order k is not
+    positive-definite, the factor NaN) instead of an error, unless ``check_errors``."""
+    from scipy.linalg import lapack
+
+    a = _square("cholesky_ex", A)
+    flat = a.reshape(-1, *a.shape[-2:])
+    info = np.array([lapack.dpotrf(m, lower=True)[1] for m in flat], np.int32)
+    info = info.reshape(a.shape[:-2])
+    factor = _where_info("cholesky_ex", A, info, check_errors, lambda m: cholesky(m, upper=upper))
+    return CholeskyEx(factor, constant(info))
+
+
+def solve_ex(A: Tensor, B: Tensor, *, left: bool = True, check_errors: bool = False) -> SolveEx:
+    """:func:`solve` with an info per matrix of A (as :func:`inv_ex`'s; the result NaN there)."""
+    info = lu_factor_ex(A.detach())[2]
+    x = _where_info("solve_ex", A, info._data, check_errors, lambda m: solve(m, B, left=left))
+    return SolveEx(x, info)
+
+
+def cond(A: Tensor, p: Any = None) -> Tensor:
+    """The condition number of each matrix in the norm ``p``: σ_max/σ_min for None or 2 (σ_min/
+    σ_max for -2), else ‖A‖·‖A⁻¹‖ of that matrix norm (square, invertible A)."""
+    if p in (None, 2, -2):
+        s = svdvals(A)
+        big, small = s[..., 0], s[..., -1]
+        return big / small if p != -2 else small / big
+    return matrix_norm(A, p) * matrix_norm(inv(A), p)
+
+
+def tensorinv(A: Tensor, ind: int = 2) -> Tensor:
+    """The inverse of A for :func:`tensordot` over its first ``ind`` dimensions: A viewed as the
+    (prod(shape[:ind]) × prod(shape[ind:])) matrix, inverted, seen as shape[ind:] + shape[:ind]."""
+    rows = int(np.prod(A.shape[:ind]))
+    if ind <= 0 or rows != int(np.prod(A.shape[ind:])):
+        raise ValueError(f"linalg.tensorinv: shape {A.shape} with ind={ind} is not square")
+    return reshape(inv(reshape(A, (rows, -1))), A.shape[ind:] + A.shape[:ind])
+
+
+def tensorsolve(A: Tensor, B: Tensor, dims: Sequence[int] | None = None) -> Tensor:
+    """X with tensordot(A, X, X.ndim) = B: A's leading B.ndim dimensions meet B (``dims`` of A
+    are moved to the end first), the rest make X's shape."""
+    if dims is not None:
+        A = movedim(A, tuple(dims), tuple(range(A.ndim - len(dims), A.ndim)))
+    shape = A.shape[B.ndim :]
+    if A.shape[: B.ndim] != B.shape or int(np.prod(shape)) != B.numel():
+        raise ValueError(f"linalg.tensorsolve: A {A.shape} does not fit B {B.shape}")
+    return reshape(solve(reshape(A, (B.numel(), -1)), reshape(B, (-1,))), shape)
+
+
+def vander(x: Tensor, N: int | None = None) -> Tensor:
+    """The Vandermonde matrix of the last dimension: x⁰, x¹, ..., x^(N-1) along a new last one
+    (N defaults to x's length), as running products so the gradient at 0 stays finite."""
+    n = x.shape[-1] if N is None else N
+    if x.ndim < 1 or n <= 1:
+        raise ValueError(f"linalg.vander: expected x of 1 or more dimensions and N > 1, got "
+                         f"shape {x.shape} and N={N}")  # fmt: skip
+    ones = constant(np.ones(x.shape + (1,), x.dtype))
+    powers = cat([ones, expand(x[..., None], x.shape + (n - 1,))], -1)
+    return cumprod(powers, -1)
