@@ -211,7 +211,9 @@ from neuralab.ops.distance import (
     norm,
     renorm,
 )
-from neuralab.ops.dropout import alpha_dropout, dropout, feature_alpha_dropout
+from neuralab.ops.dropout import aten_alpha_dropout as alpha_dropout
+from neuralab.ops.dropout import aten_dropout as dropout
+from neuralab.ops.dropout import aten_feature_alpha_dropout as feature_alpha_dropout
 from neuralab.ops.einsum import (
     einsum,
 )

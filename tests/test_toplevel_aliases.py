@@ -289,6 +289,46 @@ def test_in_place_dropouts(name):
         ours_fn(nl.ones(2, 3, requires_grad=True), 0.5, True)
 
 
+@pytest.mark.parametrize("name", ["dropout", "alpha_dropout", "feature_alpha_dropout"])
+def test_top_level_dropouts_take_atens_train_keyword(name):
+    ours_fn, theirs_fn = both(name)
+    x, t = nl.ones(4, 3, 5), torch.ones(4, 3, 5)
+    assert ours_fn(x, p=0.5, train=False).tolist() == theirs_fn(t, p=0.5, train=False).tolist()
+    for p in (0.0, 1.0):  # no randomness: the same values as torch
+        np.testing.assert_allclose(
+            ours_fn(x, p, train=True).numpy(), theirs_fn(t, p, train=True).numpy(), atol=1e-6
+        )
+    assert len(np.unique(ours_fn(x, 0.5, train=True).numpy())) == 2
+
+
+def test_t_refuses_more_than_two_dimensions_as_torch():
+    with pytest.raises(RuntimeError, match="expects a tensor with <= 2 dimensions"):
+        torch.randn(2, 3, 4).t()
+    for call in (lambda x: x.t(), nl.t, nl.t_copy, lambda x: x.t_()):
+        with pytest.raises(ValueError, match=r"at most 2 dimensions, got shape \(2, 3, 4\)"):
+            call(nl.randn(2, 3, 4))
+    assert nl.t(nl.randn(3)).shape == (3,) and nl.randn(2, 3).t().shape == (3, 2)
+
+
+@pytest.mark.parametrize("dtype", ["int32", "float64", "float16", "uint8", "int16", "float32"])
+def test_view_as_another_dtype_reads_the_same_bytes(dtype):
+    a = rng.standard_normal((3, 4)).astype(np.float32)
+    ours = nl.from_numpy(a).requires_grad_().view(getattr(nl, dtype))
+    theirs = torch.from_numpy(a).requires_grad_().view(getattr(torch, dtype))
+    assert ours.shape == tuple(theirs.shape) and not (ours.requires_grad or theirs.requires_grad)
+    assert ours.numpy().tobytes() == theirs.numpy().tobytes()
+
+
+def test_view_as_a_dtype_of_another_size_needs_a_contiguous_last_dimension():
+    with pytest.raises(RuntimeError, match="must be 1 to view Float as Half"):
+        torch.randn(2, 4).t().view(torch.float16)
+    with pytest.raises(ValueError, match=r"shape \(4, 2\) must have a contiguous last dimension"):
+        nl.randn(2, 4).t().view(nl.float16)
+    assert nl.randn(2, 4).t().view(nl.int32).shape == (4, 2)  # same item size: any layout
+    with pytest.raises(ValueError, match=r"cannot read shape \(3,\) float32 as float64"):
+        nl.randn(3).view(nl.float64)
+
+
 def test_feature_dropout_zeroes_whole_channels_and_keeps_the_gradient_mask():
     x = nl.ones(6, 8, 4, requires_grad=True)
     out = nl.feature_dropout(x, 0.5, True)

@@ -107,7 +107,7 @@ def attach_methods(cls: type) -> None:
         "sum": r.sum, "mean": r.mean, "var": r.var, "std": r.std, "max": r.max, "min": r.min,
         "amax": r.amax, "argmax": r.argmax, "argmin": r.argmin, "prod": r.prod,
         "cumsum": r.cumsum, "logsumexp": r.logsumexp,
-        "reshape": s.reshape, "view": s.reshape, "flatten": s.flatten, "permute": s.permute,
+        "reshape": s.reshape, "view": s.view, "flatten": s.flatten, "permute": s.permute,
         "transpose": s.transpose, "unsqueeze": s.unsqueeze, "squeeze": s.squeeze,
         "expand": s.expand, "repeat": s.repeat, "flip": s.flip, "split": s.split,
         "chunk": s.chunk,
@@ -117,7 +117,7 @@ def attach_methods(cls: type) -> None:
     for name, fn in {**operators, **methods}.items():
         setattr(cls, name, fn)
     cls.contiguous = e.contiguous
-    cls.t = lambda self: s.transpose(self, 0, 1) if self.ndim == 2 else self
+    cls.t = s.t
     cls.expand_as = lambda self, other: s.expand(self, other.shape)
     cls.view_as = lambda self, other: s.reshape(self, other.shape)
     cls.type_as = lambda self, other: self.astype(other.dtype)

@@ -159,6 +159,21 @@ def feature_alpha_dropout(
 # update the input in place
 
 
+def aten_dropout(input: Tensor, p: float, train: bool) -> Tensor:
+    """torch.dropout: :func:`dropout` with ATen's argument names (``train=``)."""
+    return dropout(input, p, train)
+
+
+def aten_alpha_dropout(input: Tensor, p: float, train: bool) -> Tensor:
+    """torch.alpha_dropout: :func:`alpha_dropout` with ATen's argument names."""
+    return alpha_dropout(input, p, train)
+
+
+def aten_feature_alpha_dropout(input: Tensor, p: float, train: bool) -> Tensor:
+    """torch.feature_alpha_dropout: :func:`feature_alpha_dropout` with ATen's argument names."""
+    return feature_alpha_dropout(input, p, train)
+
+
 def dropout_(input: Tensor, p: float, train: bool) -> Tensor:
     """torch.dropout_: :func:`dropout` in place."""
     return dropout(input, p, train, inplace=True)

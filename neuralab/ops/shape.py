@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from neuralab.dtypes import promote_types
+from neuralab.dtypes import as_dtype, bfloat16, promote_types
 from neuralab.ops._util import one_dim, scatter_add_rows
 from neuralab.tensor import Tensor, _index, constant, make, make_several, make_view
 
@@ -33,6 +33,36 @@ def reshape(a: Tensor, *shape: Any) -> Tensor:
         ) from None
     src = x.shape
     return make_view(out, a, lambda g: (g.reshape(src),))
+
+
+def view(a: Tensor, *shape: Any) -> Tensor:
+    """Tensor.view: :func:`reshape`, or with one dtype, the same memory read as that dtype (the
+    last dimension scaled by the ratio of item sizes, as torch; no gradient flows through it)."""
+    if len(shape) == 1 and (isinstance(shape[0], np.dtype | type) or shape[0] is bfloat16):
+        dtype = as_dtype(shape[0], "view")
+        x = a._data
+        if dtype.itemsize != x.dtype.itemsize and (x.ndim == 0 or x.strides[-1] != x.itemsize):
+            raise ValueError(
+                f"view: a {x.dtype} tensor of shape {x.shape} must have a contiguous last "
+                f"dimension (stride 1) to be read as {dtype}, whose elements differ in size"
+            )
+        try:
+            return constant(x.view(dtype))
+        except ValueError as err:
+            raise ValueError(
+                f"view: cannot read shape {x.shape} {x.dtype} as {dtype}: {err}"
+            ) from None
+    return reshape(a, *shape)
+
+
+def t(a: Tensor) -> Tensor:
+    """torch.t: a matrix's transpose; a 0-D or 1-D tensor as it is."""
+    if a.ndim > 2:
+        raise ValueError(
+            f"t: expected a tensor of at most 2 dimensions, got shape {a.shape}; use "
+            "transpose(dim0, dim1), permute or .mT for batches of matrices"
+        )
+    return transpose(a, 0, 1) if a.ndim == 2 else a
 
 
 def flatten(a: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
