@@ -28,6 +28,16 @@ neuralab.set_num_threads(1)  # likewise for neuralab's own threads (tests of the
 
 import pytest  # noqa: E402
 
+# The long tests go first: pytest-xdist then hands each worker the next test as it finishes
+# (``--dist loadgroup``), so the long ones run beside the thousands of short ones instead of
+# leaving one worker busy at the end while the other has nothing left.
+LONG_MARKERS = ("quality", "notebooks", "ports")
+
+
+def pytest_collection_modifyitems(items: list) -> None:
+    """Move the tests of :data:`LONG_MARKERS` to the front, keeping every other order."""
+    items.sort(key=lambda item: not any(item.get_closest_marker(m) for m in LONG_MARKERS))
+
 
 class _DemoRuns(dict):
     """{topic: (returned dict, printed text)}, each lecture demo run (quick) on first use."""

@@ -17,6 +17,8 @@ from neuralab import cli
 from neuralab.apps import chat
 from neuralab.data.sequences import BOS, EOS
 
+pytestmark = pytest.mark.xdist_group("chat")  # one process: the module fixture trains the bot once
+
 
 @pytest.fixture(scope="module")
 def corpus():

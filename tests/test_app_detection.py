@@ -34,6 +34,10 @@ from neuralab.demos import detection as detection_demo
 from neuralab.tensor import constant
 from tests.oracle import compare
 
+pytestmark = pytest.mark.xdist_group(
+    "detection"
+)  # one process: the module fixture trains the detector once
+
 STEPS = 600  # the demo's full training; ~20 s CPU, mAP@0.5 about 0.97 (seeds 0, 1, 2)
 PNG = b"\x89PNG\r\n\x1a\n"
 

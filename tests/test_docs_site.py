@@ -19,6 +19,10 @@ pytest.importorskip("material", reason="pip install 'neuralab[docs]'")
 pytest.importorskip("mkdocstrings", reason="pip install 'neuralab[docs]'")
 pytest.importorskip("mkdocs_jupyter", reason="pip install 'neuralab[docs]'")
 
+pytestmark = pytest.mark.xdist_group(
+    "docs_site"
+)  # one process: the module fixture builds the site once
+
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]

@@ -243,6 +243,7 @@ def test_save_load_round_trip_gives_identical_outputs(tmp_path, build, shape):
 # ----------------------------------------------------------------------------- quality
 
 
+@pytest.mark.quality
 @pytest.mark.parametrize(
     "name, at_least",
     [("mlp", 0.97), ("lenet5", 0.97), ("alexnet_small", 0.96), ("resnet_cifar", 0.97)],

@@ -179,6 +179,7 @@ def test_sample_next_edge_cases():
 # ----------------------------------------------------------------------------- seq2seq
 
 
+@pytest.mark.quality
 def test_seq2seq_gru_attention_reaches_95_percent_and_decodes_consistently(tmp_path):
     model, score = train_on_dates("seq2seq_gru_attention")
     assert score["greedy"] >= 0.95 and score["beam"] >= 0.95  # docs/models/seq2seq.md: 99.6-100 %
@@ -186,6 +187,7 @@ def test_seq2seq_gru_attention_reaches_95_percent_and_decodes_consistently(tmp_p
     check_round_trip(model, tmp_path / "seq2seq.safetensors")
 
 
+@pytest.mark.quality
 def test_seq2seq_lstm_attention_reaches_95_percent():
     _, score = train_on_dates("seq2seq_lstm_attention")
     assert score["greedy"] >= 0.95 and score["beam"] >= 0.95  # docs/models/seq2seq.md: 99.9-100 %
@@ -245,6 +247,7 @@ def test_bad_arguments_are_named():
 # ----------------------------------------------------------------------------- transformer
 
 
+@pytest.mark.quality
 def test_transformer_reaches_95_percent_and_decodes_consistently(tmp_path):
     model, score = train_on_dates("transformer_seq2seq")
     assert score["greedy"] >= 0.95 and score["beam"] >= 0.95  # docs/models/transformer.md

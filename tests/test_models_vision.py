@@ -198,12 +198,14 @@ def test_ring_of_gaussians_and_mode_counts():
 # ----------------------------------------------------------------------------- quality
 
 
+@pytest.mark.quality
 def test_autoencoder_denoises_digits():
     _, errors = train_denoiser()
     # docs/models/autoencoder.md: noisy 0.117, denoised 0.041 (35 %)
     assert errors["denoised_mse"] < 0.5 * errors["noisy_mse"]
 
 
+@pytest.mark.quality
 def test_segnet_segments_scenes():
     _, ious = train_segnet_scenes()
     # docs/models/segnet.md: mean IoU 0.887 (seeds 1-3 and other BLAS kernels: 0.876-0.890),
@@ -212,6 +214,7 @@ def test_segnet_segments_scenes():
     assert ious.min() >= 0.6  # the rarest, smallest class too
 
 
+@pytest.mark.quality
 def test_vit_classifies_digits():
     _, accuracy = train_vit_digits()
     # docs/models/vit.md: 95.0 % at seed 0 (seeds 1 and 2: 96.1 %, 98.3 %; before the compiled
@@ -219,11 +222,13 @@ def test_vit_classifies_digits():
     assert accuracy >= 0.94
 
 
+@pytest.mark.quality
 def test_gan_covers_every_mode_of_the_ring():
     _, counts = train_ring_gan()
     assert counts.min() >= 50  # every mode ≥ 5 % of the 1,000 samples; docs/models/gan.md
 
 
+@pytest.mark.quality
 def test_gan_makes_digit_like_images():
     _, result = train_digits_gan()
     assert result["confident"] >= 0.8  # docs/models/gan.md

@@ -339,9 +339,15 @@ openblas_threads = pytest.mark.skipif(
 )
 
 
+# A wait of 2^30 cycles (OpenBLAS's longest) outlasts the probe's 0.3 s sleep: a spinning worker
+# burns ~0.3 s of CPU, still well above 0.05 s when the other core is busy with a test of its
+# own (the default 2^28, ~0.1 s, measured 0.039 s there).
+LONG_SPIN = "30"
+
+
 @openblas_threads
 def test_openblas_workers_stop_spinning_soon_after_a_gemm():
-    assert spin_seconds()[0] > 0.05  # NumPy alone: a worker spins for ~0.1 s
+    assert spin_seconds(OPENBLAS_THREAD_TIMEOUT=LONG_SPIN)[0] > 0.05  # the probe sees a spin
     # imported before NumPy, neuralab sets the wait before OpenBLAS loads; imported after, it
     # restarts OpenBLAS's workers with the new wait
     for order in ({"before": "import neuralab"}, {"after": "import neuralab"}):
@@ -351,8 +357,8 @@ def test_openblas_workers_stop_spinning_soon_after_a_gemm():
 
 @openblas_threads
 def test_a_users_own_openblas_thread_timeout_is_kept():
-    cpu, timeout = spin_seconds(after="import neuralab", OPENBLAS_THREAD_TIMEOUT="28")
-    assert cpu > 0.05 and timeout == "28"
+    cpu, timeout = spin_seconds(after="import neuralab", OPENBLAS_THREAD_TIMEOUT=LONG_SPIN)
+    assert cpu > 0.05 and timeout == LONG_SPIN
 
 
 def test_blas_libraries_without_openblas_functions_switch_through_threadpoolctl(monkeypatch):
