@@ -15,19 +15,40 @@ class GradcheckError(AssertionError):
 
 def gradcheck(
     fn: Callable[..., Tensor | Sequence[Tensor]],
-    inputs: Sequence[Tensor],
+    inputs: Tensor | Sequence[Tensor],
     eps: float = 1e-6,
     atol: float = 1e-5,
     rtol: float = 1e-3,
     seed: int = 0,
+    *,
+    raise_exception: bool = True,
 ) -> bool:
     """Compare backward's gradients of ``fn`` with central differences, in float64.
 
-    Each float input is copied to float64. The outputs are projected onto a fixed random
-    direction v, so one backward gives vᵀJ; every input element is then perturbed by ±eps and
-    the same projection differenced. On a mismatch the error names the input, the element and
-    both values. Returns True when everything agrees.
+    Each float input (one tensor, or a sequence as torch.autograd.gradcheck takes) is copied to
+    float64. The outputs are projected onto a fixed random direction v, so one backward gives
+    vᵀJ; every input element is then perturbed by ±eps and the same projection differenced. On
+    a mismatch the error names the input, the element and both values (or, with
+    ``raise_exception=False``, False is returned). Returns True when everything agrees.
     """
+    try:
+        return _gradcheck(fn, [inputs] if isinstance(inputs, Tensor) else inputs, eps, atol,
+                          rtol, seed)  # fmt: skip
+    except GradcheckError:
+        if raise_exception:
+            raise
+        return False
+
+
+def _gradcheck(
+    fn: Callable[..., Tensor | Sequence[Tensor]],
+    inputs: Sequence[Tensor],
+    eps: float,
+    atol: float,
+    rtol: float,
+    seed: int,
+) -> bool:
+    """:func:`gradcheck` on a sequence of inputs, raising on the first mismatch."""
     inputs = [
         Tensor(t._data.astype(float64), dtype=float64, requires_grad=t.requires_grad)
         if isinstance(t, Tensor) and t._data.dtype.kind == "f"

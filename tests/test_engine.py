@@ -246,6 +246,10 @@ def test_gradcheck_reports_input_element_and_values():
         nl.GradcheckError, match=r"input 0, element \(0,\): analytical .* numerical"
     ):
         nl.gradcheck(wrong, [x])
+    assert nl.autograd.gradcheck(wrong, x, raise_exception=False) is False  # torch's forms
+    assert nl.autograd.gradcheck(lambda t: (t**2).sum(), x) is True
+    assert torch.autograd.gradcheck(lambda t: (t**2).sum(), torch.tensor([1.0, 2.0],
+                                    dtype=torch.float64, requires_grad=True))  # fmt: skip
 
 
 def test_exercise_5_1_gradient_descent_on_x_squared():
