@@ -107,6 +107,10 @@ def test_weight_tiles_are_g_g_transposed():
     G = np.array([[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]], np.float32)
     expected = np.einsum("ik,ockl,jl->ijoc", G, g, G).reshape(16, 3, 2)
     np.testing.assert_allclose(winograd.weight_tiles(g), expected, rtol=1e-6, atol=1e-6)
+    # flip: the input gradient's kernels, transposed (in, out) and turned by 180°
+    turned = g.transpose(1, 0, 2, 3)[:, :, ::-1, ::-1]
+    expected = np.einsum("ik,ockl,jl->ijoc", G, turned, G).reshape(16, 2, 3)
+    np.testing.assert_allclose(winograd.weight_tiles(g, flip=True), expected, rtol=1e-6, atol=1e-6)
 
 
 def test_nan_reaches_exactly_the_outputs_torch_gives_nan(calls):

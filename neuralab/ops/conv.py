@@ -387,7 +387,7 @@ class _Im2colConv:
         """
         s, gx, gw = self.shape, None, None
         if need_x and self.winograd_grad:
-            u = winograd.weight_tiles(self.wd.transpose(1, 0, 2, 3)[:, :, ::-1, ::-1])
+            u = winograd.weight_tiles(self.wd, flip=True)
             pad = (2 - s.before[0], 2 - s.before[1])
             gx = winograd.conv3x3(g4, u, None, pad, (s.h, s.w), self.work, CONV_GRAIN)
             need_x = False

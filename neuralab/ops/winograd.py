@@ -15,7 +15,7 @@ import numpy as np
 from neuralab.compiled import load
 from neuralab.parallel import parallel_for
 
-# G of F(2×2, 3×3): a 3×3 kernel g becomes the 4×4 G g Gᵀ.
+# G of F(2×2, 3×3): a 3×3 kernel g becomes the 4×4 G g Gᵀ (the weight gradient's adjoint).
 _G = np.array([[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]], np.float32)
 # Samples are transformed and multiplied this many bytes of tiles (V and M) at a time: ~L2.
 BLOCK_BYTES = 640 * 1024
@@ -36,14 +36,13 @@ def suits(dtype: np.dtype, c_in: int, c_out: int, out_hw: tuple[int, int]) -> bo
     return load("neuralab.compiled.winograd") is not None
 
 
-def weight_tiles(w: np.ndarray) -> np.ndarray:
-    """(16, out, in): position ξ of G g Gᵀ for every 3×3 kernel g of ``w`` (out, in, 3, 3)."""
+def weight_tiles(w: np.ndarray, flip: bool = False) -> np.ndarray:
+    """(16, out, in): position ξ of G g Gᵀ for every 3×3 kernel g of ``w`` (out, in, 3, 3); with
+    ``flip``, (16, in, out) of the kernels turned by 180°: the input gradient's convolution."""
     outs, ins = w.shape[:2]
-    right = w.astype(np.float32, copy=False).reshape(-1, 3) @ _G.T  # g Gᵀ: (out·in·3, 4)
-    both = _G @ right.reshape(outs * ins, 3, 4).transpose(1, 0, 2).reshape(3, -1)  # (4, ·)
-    return np.ascontiguousarray(both.reshape(4, outs, ins, 4).transpose(0, 3, 1, 2)).reshape(
-        16, outs, ins
-    )
+    u = np.empty((16, ins, outs) if flip else (16, outs, ins), np.float32)
+    load("neuralab.compiled.winograd").kernel_tiles(w.astype(np.float32, copy=False), flip, u)
+    return u
 
 
 def conv3x3(
