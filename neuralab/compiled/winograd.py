@@ -69,6 +69,34 @@ def kernel_tiles(w, flip, u):  # noqa: ANN001, ANN201
                     u[x, a, b0 + q] = buf[x, q]
 
 
+@numba.njit(nogil=True, cache=True, error_model="numpy", boundscheck=False)
+def kernel_grad(du, dw):  # noqa: ANN001, ANN201
+    """dw[o, c] = Gᵀ dU G for each kernel: the adjoint of :func:`kernel_tiles`, from the gradient
+    du (16, out, in) of the transformed kernels to that of w (out, in, 3, 3). du's sixteen rows
+    are read a block of kernels at a time, for the reason kernel_tiles writes them so."""
+    half = np.float32(0.5)
+    outs, ins = du.shape[1], du.shape[2]
+    buf = np.empty((16, _KERNEL_BLOCK), np.float32)
+    y = np.empty((3, 4), np.float32)  # Gᵀ dU
+    for o in range(outs):
+        for c0 in range(0, ins, _KERNEL_BLOCK):
+            m = min(_KERNEL_BLOCK, ins - c0)
+            for x in range(16):
+                for q in range(m):
+                    buf[x, q] = du[x, o, c0 + q]
+            for q in range(m):
+                for j in range(4):
+                    d0, d1, d2, d3 = buf[j, q], buf[4 + j, q], buf[8 + j, q], buf[12 + j, q]
+                    y[0, j] = d0 + half * (d1 + d2)
+                    y[1, j] = half * (d1 - d2)
+                    y[2, j] = half * (d1 + d2) + d3
+                for k in range(3):
+                    e0, e1, e2, e3 = y[k, 0], y[k, 1], y[k, 2], y[k, 3]
+                    dw[o, c0 + q, k, 0] = e0 + half * (e1 + e2)
+                    dw[o, c0 + q, k, 1] = half * (e1 - e2)
+                    dw[o, c0 + q, k, 2] = half * (e1 + e2) + e3
+
+
 @numba.njit(nogil=True, cache=True, error_model="numpy")
 def input_tiles(x, n0, n1, top, left, th, tw, v):  # noqa: ANN001, ANN201
     """v[ξ, c, t] = (Bᵀ d B)[ξ] for the 4×4 patch d of each tile t of samples n0..n1 of x

@@ -15,8 +15,6 @@ import numpy as np
 from neuralab.compiled import load
 from neuralab.parallel import parallel_for
 
-# G of F(2×2, 3×3): a 3×3 kernel g becomes the 4×4 G g Gᵀ (the weight gradient's adjoint).
-_G = np.array([[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]], np.float32)
 # Samples are transformed and multiplied this many bytes of tiles (V and M) at a time: ~L2.
 BLOCK_BYTES = 640 * 1024
 # Below this many input or output channels im2col + GEMM was measured faster (an RGB input).
@@ -86,10 +84,9 @@ def weight_grad(
         kernels.weight_grad(x, g, *before, parts[lo], lo, hi, min(per, hi - lo))
 
     parallel_for(n, chunk, work, grain=grain)
-    du = sum(parts[lo] for lo in sorted(parts)).reshape(4, -1)  # (i, (j, out, in))
-    left = (_G.T @ du).reshape(3, 4, outs, ins)  # Gᵀ dU: (k, j, out, in)
-    both = left.transpose(0, 2, 3, 1).reshape(-1, 4) @ _G  # (Gᵀ dU) G: ((k, out, in), l)
-    return np.ascontiguousarray(both.reshape(3, outs, ins, 3).transpose(1, 2, 0, 3))
+    dw = np.empty((outs, ins, 3, 3), np.float32)
+    kernels.kernel_grad(sum(parts[lo] for lo in sorted(parts)), dw)  # Gᵀ dU G
+    return dw
 
 
 def _samples_per_block(ins: int, outs: int, out_hw: tuple[int, ...]) -> int:
