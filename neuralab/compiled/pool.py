@@ -80,7 +80,7 @@ def max_pool(x, best, arg, kernel, stride, pad, dilation):  # noqa: ANN001, ANN2
     """``best`` (N, C, OH, OW) = each window's max of ``x`` (N, C, H, W) for any geometry
     (``kernel``, ``stride``, ``pad`` top/left, ``dilation``: (h, w) pairs) and ``arg`` its offset
     i·kw + j: the first real position holding the max, or the last NaN; padding never wins.
-    Taps go in kernel order over a whole output row at a time, so the compiler vectorises."""
+    Taps go in kernel order over a whole output row at a time, without branches."""
     batch, channels, out_h, out_w = best.shape
     height, width = x.shape[2], x.shape[3]
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, pad, dilation
@@ -89,6 +89,7 @@ def max_pool(x, best, arg, kernel, stride, pad, dilation):  # noqa: ANN001, ANN2
     for n in range(batch):
         for c in range(channels):
             for oh in range(out_h):
+                m[:] = -np.inf  # (then np.maximum gives the first tap itself, NaN included)
                 k[:] = -1
                 for i in range(kh):
                     y = oh * sh - ph + i * dh
@@ -100,9 +101,10 @@ def max_pool(x, best, arg, kernel, stride, pad, dilation):  # noqa: ANN001, ANN2
                         first, last = _columns(out_w, width, shift, sw)
                         for ow in range(first, last):
                             v, mm, kk = src[np.uint64(ow * sw + shift)], m[ow], k[ow]
-                            take = kk < 0 or v > mm or v != v
-                            m[ow] = v if take else mm
-                            k[ow] = offset if take else kk
+                            # branch-free, as in max_pool_2x2
+                            take = np.int64((kk < 0) | (v > mm) | (v != v))
+                            m[ow] = np.maximum(mm, v)
+                            k[ow] = kk + take * (offset - kk)
                 best[n, c, oh] = m
                 arg[n, c, oh] = k
 
