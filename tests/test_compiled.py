@@ -186,6 +186,25 @@ def test_numpy_sgemm_is_numpys_own_product():
     assert np.array_equal(out, a.dot(b))  # row-major, no transposes: NumPy's kernels, its bits
 
 
+def test_compiled_products_of_one_row_are_numpys_bits():
+    """One row goes to sgemv (NumPy's choice for a row times a matrix), both layouts, any beta."""
+    blas = compiled.load("neuralab.compiled.blas")
+    if blas is None or compiled.numpy_sgemv() is None:
+        pytest.skip("NumPy's BLAS is not an OpenBLAS")
+    rng = np.random.default_rng(9)
+    row, w = rng.standard_normal((1, 130), np.float32), rng.standard_normal((70, 200), np.float32)
+    w = w[:, :130]  # strided rows, as product_nt allows
+    out = np.full((1, 70), np.nan, np.float32)
+    blas.product_nt(row, w, out, 0.0)
+    assert np.array_equal(out, row @ w.T)
+    wt = np.ascontiguousarray(w.T)
+    blas.product(row, wt, out, 0.0)
+    assert np.array_equal(out, row @ wt)
+    before = out.copy()
+    blas.product(row, wt, out, 1.0)
+    np.testing.assert_allclose(out, before + row @ wt, rtol=1e-6, atol=1e-5)
+
+
 @pytest.mark.parametrize("cell", ["lstm", "gru"])
 @pytest.mark.parametrize("bias, reverse, use_output", [(True, False, True), (False, True, False)])
 def test_compiled_whole_recurrence_matches_the_per_step_path_on_any_threads(

@@ -31,7 +31,7 @@ from typing import Any
 
 from neuralab.parallel import attach_team
 
-__all__ = ["KERNELS", "cache_dir", "load", "numba_enabled", "numpy_sgemm"]
+__all__ = ["KERNELS", "cache_dir", "load", "numba_enabled", "numpy_sgemm", "numpy_sgemv"]
 
 _cache: dict[str, ModuleType | None] = {}
 _prepared = False  # numba's cache directory chosen and the compile notice registered
@@ -223,6 +223,18 @@ def numpy_sgemm() -> ctypes._CFuncPtr | None:
     The same library as NumPy's matmul, so the same kernels and bits; ``argtypes`` are set for
     its integer width (the wheels' ILP64 build exports ``scipy_cblas_sgemm64_``).
     """
+    return _numpy_cblas("sgemm", "eeesssrpspsrps")
+
+
+def numpy_sgemv() -> ctypes._CFuncPtr | None:
+    """``cblas_sgemv`` of NumPy's OpenBLAS, as :func:`numpy_sgemm`: NumPy's matmul of one row by
+    a matrix calls it (OpenBLAS's sgemm of a single row can be several times slower)."""
+    return _numpy_cblas("sgemv", "eessrpspsrps")
+
+
+def _numpy_cblas(routine: str, signature: str) -> ctypes._CFuncPtr | None:
+    """``cblas_<routine>`` of NumPy's OpenBLAS with argtypes from ``signature``: e an enum, s a
+    size (the library's integer width), r a float32, p a pointer."""
     import numpy as np
     from threadpoolctl import threadpool_info
 
@@ -231,14 +243,13 @@ def numpy_sgemm() -> ctypes._CFuncPtr | None:
         if info.get("internal_api") != "openblas" or not info["filepath"].startswith(home):
             continue
         lib = ctypes.CDLL(info["filepath"])
-        for name in ("scipy_cblas_sgemm64_", "cblas_sgemm64_", "scipy_cblas_sgemm", "cblas_sgemm"):
-            fn = getattr(lib, name, None)
+        for prefix, suffix in (("scipy_", "64_"), ("", "64_"), ("scipy_", ""), ("", "")):
+            fn = getattr(lib, f"{prefix}cblas_{routine}{suffix}", None)
             if fn is None:
                 continue
-            size = ctypes.c_int64 if name.endswith("64_") else ctypes.c_int
-            enum, real, ptr = ctypes.c_int, ctypes.c_float, ctypes.c_void_p
-            fn.argtypes = [enum, enum, enum, size, size, size, real, ptr, size, ptr, size, real]
-            fn.argtypes += [ptr, size]
+            size = ctypes.c_int64 if suffix else ctypes.c_int
+            kinds = {"e": ctypes.c_int, "s": size, "r": ctypes.c_float, "p": ctypes.c_void_p}
+            fn.argtypes = [kinds[k] for k in signature]
             fn.restype = None
             return fn
     return None
