@@ -614,7 +614,7 @@ def _where_info(op: str, A: Tensor, info: np.ndarray, check_errors: bool, fn: Ca
     bad = constant((info != 0)[..., None, None])
     eye = constant(np.eye(A.shape[-1], dtype=A.dtype))
     out = fn(where(bad, eye, A))
-    return where(bad.expand(out.shape) if out.ndim == bad.ndim else bad[..., 0], np.nan, out)
+    return where(bad if out.ndim == bad.ndim else bad[..., 0], np.nan, out)  # vector B: 1 dim less
 
 
 def inv_ex(A: Tensor, *, check_errors: bool = False) -> InvEx:
