@@ -411,12 +411,11 @@ def lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = False) -
     zero = np.diagonal(lu, axis1=-2, axis2=-1) == 0
     info = np.where(zero.any(-1), zero.argmax(-1) + 1, 0).astype(np.int32).reshape(a.shape[:-2])
     lu, piv = lu.reshape(a.shape), (piv + 1).reshape(a.shape[:-2] + (k,))
-    perm = _permutation("lu_factor", A, piv)
     if check_errors and info.any():
         raise RuntimeError(f"linalg.lu_factor_ex: U has a zero on its diagonal (info {info})")
 
-    def backward(g: np.ndarray) -> tuple[np.ndarray]:
-        return (_lu_grad(lu, perm, g),)
+    def backward(g: np.ndarray) -> tuple[np.ndarray]:  # P built here: a forward never needs it
+        return (_lu_grad(lu, _permutation("lu_factor", A, piv), g),)
 
     return LUFactorEx(make(lu, (A,), backward), constant(piv), constant(info))
 
@@ -601,27 +600,40 @@ class SolveEx(NamedTuple):
     info: Tensor
 
 
-def _where_info(op: str, A: Tensor, info: np.ndarray, check_errors: bool, fn: Callable) -> Tensor:
-    """``fn`` of A where ``info`` is 0 (differentiable there) and NaN for the matrices it flags,
-    which ``fn`` never sees (each is replaced by the identity); raise instead when asked."""
+def _with_info(
+    op: str, A: Tensor, check_errors: bool, fn: Callable, info_of: Callable[[], np.ndarray]
+) -> tuple[Tensor, np.ndarray]:
+    """``fn(A)`` and a zero info per matrix when ``fn`` succeeds (one factorization, as usual);
+    when it fails, the info ``info_of()`` finds, and ``fn`` of A where it is 0 (differentiable
+    there), NaN for the matrices it flags, which ``fn`` never sees (each is replaced by the
+    identity); or an error when ``check_errors``."""
+    try:
+        return fn(A), np.zeros(A.shape[:-2], np.int32)
+    except RuntimeError:
+        info = info_of()
     if check_errors and info.any():
         raise RuntimeError(
             f"linalg.{op}: the input is singular or not positive-definite (info "
             f"{info.tolist()}: 0 where it is not, else the failing order)"
         )
     if not info.any():
-        return fn(A)
+        return fn(A), info
     bad = constant((info != 0)[..., None, None])
     eye = constant(np.eye(A.shape[-1], dtype=A.dtype))
     out = fn(where(bad, eye, A))
-    return where(bad if out.ndim == bad.ndim else bad[..., 0], np.nan, out)  # vector B: 1 dim less
+    return where(bad if out.ndim == bad.ndim else bad[..., 0], np.nan, out), info  # vector B
+
+
+def _lu_info(A: Tensor) -> Callable[[], np.ndarray]:
+    """What :func:`_with_info` asks of a solver: lu_factor_ex's info of A."""
+    return lambda: lu_factor_ex(A.detach()).info._data
 
 
 def inv_ex(A: Tensor, *, check_errors: bool = False) -> InvEx:
     """:func:`inv` with an info per matrix (k > 0: U[k-1, k-1] of its LU is zero, the inverse
     NaN) instead of an error, unless ``check_errors``."""
-    info = lu_factor_ex(A.detach())[2]
-    return InvEx(_where_info("inv_ex", A, info._data, check_errors, inv), info)
+    inverse, info = _with_info("inv_ex", A, check_errors, inv, _lu_info(A))
+    return InvEx(inverse, constant(info))
 
 
 def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False) -> CholeskyEx:
@@ -630,18 +642,22 @@ def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False) -
     from scipy.linalg import lapack
 
     a = _square("cholesky_ex", A)
-    flat = a.reshape(-1, *a.shape[-2:])
-    info = np.array([lapack.dpotrf(m, lower=True)[1] for m in flat], np.int32)
-    info = info.reshape(a.shape[:-2])
-    factor = _where_info("cholesky_ex", A, info, check_errors, lambda m: cholesky(m, upper=upper))
+
+    def info_of() -> np.ndarray:
+        flat = a.reshape(-1, *a.shape[-2:])
+        info = np.array([lapack.dpotrf(m, lower=True)[1] for m in flat], np.int32)
+        return info.reshape(a.shape[:-2])
+
+    factor, info = _with_info(
+        "cholesky_ex", A, check_errors, lambda m: cholesky(m, upper=upper), info_of
+    )
     return CholeskyEx(factor, constant(info))
 
 
 def solve_ex(A: Tensor, B: Tensor, *, left: bool = True, check_errors: bool = False) -> SolveEx:
     """:func:`solve` with an info per matrix of A (as :func:`inv_ex`'s; the result NaN there)."""
-    info = lu_factor_ex(A.detach())[2]
-    x = _where_info("solve_ex", A, info._data, check_errors, lambda m: solve(m, B, left=left))
-    return SolveEx(x, info)
+    x, info = _with_info("solve_ex", A, check_errors, lambda m: solve(m, B, left=left), _lu_info(A))
+    return SolveEx(x, constant(info))
 
 
 def cond(A: Tensor, p: Any = None) -> Tensor:
