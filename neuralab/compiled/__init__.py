@@ -5,13 +5,13 @@ vectorise: Adam's update of every parameter, an LSTM or GRU cell's gate math at 
 (or the whole recurrence, calling NumPy's BLAS without the GIL: :func:`numpy_sgemm`), ReLU, GELU,
 SiLU and sigmoid with their slopes, max pooling and 2×2 average pooling, im2col and col2im,
 batch and layer norm, the attention softmax, the row scatter-add of an embedding's backward,
-and the tile transforms of a Winograd convolution. With numba they run as one compiled pass
-each; without it (numba not importable) or with ``NEURALAB_NUMBA=0``, the NumPy
-path runs, with the same results up to float rounding (both are checked against torch). A kernel
-module is imported on first use (numba with it, never at ``import neuralab``), and its compiled
-code is cached on disk: beside the module when its directory is writable, else in
-``~/.cache/neuralab/numba`` (``NUMBA_CACHE_DIR`` wins when set). Only the first run compiles,
-and says so in one line on stderr.
+the tile transforms of a Winograd convolution, and ``where``'s choice of each element. With
+numba they run as one compiled pass each; without it (numba not importable) or with
+``NEURALAB_NUMBA=0``, the NumPy path runs, with the same results up to float rounding (both
+are checked against torch). A kernel module is imported on first use (numba with it, never at
+``import neuralab``), and its compiled code is cached on disk: beside the module when its
+directory is writable, else in ``~/.cache/neuralab/numba`` (``NUMBA_CACHE_DIR`` wins when
+set). Only the first run compiles, and says so in one line on stderr.
 
 With more than one thread, the element-wise, row-wise and stacked-product kernels' ``*_split``
 twins run on numba's thread team (OpenMP), which this module starts on first use and sizes with
@@ -52,6 +52,7 @@ KERNELS = {
     "layer_norm": "layer-norm",
     "attention": "attention",
     "fastmath": "float32 exp and erf",
+    "where": "selection (where)",
 }
 
 

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from neuralab.ops._where import where
+
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
     """Logistic function without overflow: exp is only ever taken of a non-positive number."""
     e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+    return where(x >= 0, 1 / (1 + e), e / (1 + e))
 
 
 def softplus(x: np.ndarray) -> np.ndarray:

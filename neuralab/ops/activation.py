@@ -18,6 +18,7 @@ from neuralab.compiled import load
 from neuralab.ops._pointwise import erf32, float32_kernels, settle, times_slope, unary
 from neuralab.ops._stable import sigmoid as _sigmoid
 from neuralab.ops._util import LazyFunctions, float_tensor, one_dim
+from neuralab.ops._where import where
 from neuralab.ops.elementwise import _to_float, cast
 from neuralab.parallel import map_flat
 from neuralab.random import generator
@@ -97,10 +98,10 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = Fals
     """x where x > 0, else negative_slope·x (the gradient at 0 is negative_slope, as torch's)."""
     x = input._data
     pos = x > 0
-    out = np.where(pos, x, x * negative_slope)
+    out = where(pos, x, x * negative_slope)
 
     def backward(g: np.ndarray) -> tuple:
-        return (np.where(pos, g, g * negative_slope),)
+        return (where(pos, g, g * negative_slope),)
 
     return settle("leaky_relu", input, lambda t: make(out, (t,), backward), inplace)
 
@@ -331,12 +332,12 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
     view = (-1,) + (1,) * (x.ndim - 2) if per_channel else ()
     slope = w._data.astype(x.dtype, copy=False).reshape(view)
     pos = x._data > 0
-    out = np.where(pos, x._data, slope * x._data)
+    out = where(pos, x._data, slope * x._data)
     axes = tuple(i for i in range(x.ndim) if not (per_channel and i == 1))
 
     def backward(g: np.ndarray) -> tuple:
-        gw = np.where(pos, 0, g * x._data).sum(axis=axes).reshape(w.shape)
-        return np.where(pos, g, g * slope), gw.astype(w.dtype, copy=False)
+        gw = where(pos, 0, g * x._data).sum(axis=axes).reshape(w.shape)
+        return where(pos, g, g * slope), gw.astype(w.dtype, copy=False)
 
     return make(out, (x, w), backward)
 

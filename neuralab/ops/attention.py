@@ -23,6 +23,7 @@ import numpy as np
 from neuralab.compiled import load
 from neuralab.ops._stable import safe_softmax
 from neuralab.ops._util import float_tensor, to_tensor, unbroadcast
+from neuralab.ops._where import where
 from neuralab.ops.dropout import check_dropout_p, dropout_mask
 from neuralab.ops.matmul import pmatmul
 from neuralab.ops.shape import repeat_interleave
@@ -87,7 +88,7 @@ def _masked_scores(scores: np.ndarray, attn_mask: Any, is_causal: bool) -> tuple
             f"scores' shape (..., L, S) = {scores.shape}"
         ) from None
     if mask._data.dtype == np.bool_:
-        return np.where(mask._data, scores, -np.inf), mask
+        return where(mask._data, scores, -np.inf), mask
     return scores + mask._data.astype(scores.dtype, copy=False), mask
 
 

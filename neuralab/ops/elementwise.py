@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from neuralab.dtypes import category, promote_types
+from neuralab.ops import _where
 from neuralab.ops._util import unbroadcast
 from neuralab.tensor import Tensor, constant, float32, get_default_dtype, make
 
@@ -302,12 +303,12 @@ def where(condition: Any, a: Any = None, b: Any = None) -> Any:
         a = constant(np.asarray(a, dtype=float32) if isinstance(a, float) else np.asarray(a))
     a, b = coerce(a, b)
     x, y = a._data, b._data
-    out = np.where(cond, x, y)
+    out = _where.where(cond, x, y)
 
     def backward(g: np.ndarray) -> tuple:
         return (
-            unbroadcast(np.where(cond, g, 0), x.shape) if a.requires_grad else None,
-            unbroadcast(np.where(cond, 0, g), y.shape) if b.requires_grad else None,
+            unbroadcast(_where.where(cond, g, 0), x.shape) if a.requires_grad else None,
+            unbroadcast(_where.where(cond, 0, g), y.shape) if b.requires_grad else None,
         )
 
     return make(out, (a, b), backward)

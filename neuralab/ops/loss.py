@@ -30,6 +30,7 @@ from neuralab.ops._loss_util import (
 )
 from neuralab.ops._stable import log_softmax, sigmoid, softplus
 from neuralab.ops._util import float_tensor, to_tensor
+from neuralab.ops._where import where
 from neuralab.tensor import Tensor
 
 _BCE_EPSILON = 1e-12  # torch's floor on p(1-p) in the BCE input gradient
@@ -112,7 +113,7 @@ def l1_loss(
 def _huber(d: np.ndarray, delta: float) -> tuple[np.ndarray, Callable[[], np.ndarray]]:
     """Huber's loss of the residual: ½d² within ±delta, delta·(|d| - ½delta) beyond."""
     a = np.abs(d)
-    per = np.where(a < delta, 0.5 * d * d, delta * (a - 0.5 * delta))
+    per = where(a < delta, 0.5 * d * d, delta * (a - 0.5 * delta))
     return per, lambda: np.clip(d, -delta, delta)
 
 

@@ -10,6 +10,7 @@ import numpy as np
 
 from neuralab.ops._pointwise import settle, unary
 from neuralab.ops._util import to_tensor
+from neuralab.ops._where import where
 from neuralab.tensor import Tensor
 
 __all__ = [
@@ -60,7 +61,7 @@ def _threshold(input: Tensor, level: float, value: float, inplace: bool) -> Tens
     a = to_tensor(input)
     x = a._data
     keep = x > level
-    record = _passes(np.where(keep, x, np.asarray(value, x.dtype)), keep)
+    record = _passes(where(keep, x, np.asarray(value, x.dtype)), keep)
     return settle("threshold", a, record, inplace)
 
 
@@ -75,7 +76,7 @@ def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     a = to_tensor(input)
     x = a._data
     keep = np.abs(x) > lambd
-    return _passes(np.where(keep, x, 0).astype(x.dtype, copy=False), keep)(a)
+    return _passes(where(keep, x, 0).astype(x.dtype, copy=False), keep)(a)
 
 
 def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
@@ -84,7 +85,7 @@ def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     a = to_tensor(input)
     x = a._data
     keep = np.abs(x) > lambd
-    out = np.where(keep, x - np.copysign(np.asarray(lambd, x.dtype), x), 0).astype(x.dtype)
+    out = where(keep, x - np.copysign(np.asarray(lambd, x.dtype), x), 0).astype(x.dtype)
     return _passes(out, keep)(a)
 
 
@@ -105,7 +106,7 @@ def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
     out = x * np.clip(x / 6 + 0.5, 0, 1).astype(x.dtype, copy=False)
 
     def slope() -> np.ndarray:
-        mid = np.where(x >= 3, np.ones_like(x), x / 3 + 0.5)
-        return np.where(x <= -3, np.zeros_like(x), mid)
+        mid = where(x >= 3, np.ones((), x.dtype), x / 3 + 0.5)
+        return where(x <= -3, np.zeros((), x.dtype), mid)
 
     return settle("hardswish", a, lambda t: unary(t, out, slope), inplace)

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from neuralab.ops._util import one_dim, scatter_add_rows, to_tensor, unbroadcast
+from neuralab.ops._where import where
 from neuralab.ops.shape import getitem
 from neuralab.tensor import Tensor, _index, constant, make
 
@@ -291,14 +292,14 @@ def masked_fill(input: Tensor, mask: Tensor, value: Any) -> Tensor:
         raise ValueError(f"masked_fill: value must be a number or a 0-d tensor, got {value.shape}")
     x = input._data
     v = value._data if isinstance(value, Tensor) else value
-    out = np.where(m, np.asarray(v).astype(x.dtype), x)
+    out = where(m, np.asarray(v).astype(x.dtype), x)
     parents = (input, value) if isinstance(value, Tensor) else (input,)
 
     def backward(g: np.ndarray) -> tuple:
-        gi = unbroadcast(np.where(m, 0, g), x.shape)
+        gi = unbroadcast(where(m, 0, g), x.shape)
         if len(parents) == 1:
             return (gi,)
-        return gi, np.asarray(np.where(m, g, 0).sum(), g.dtype)
+        return gi, np.asarray(where(m, g, 0).sum(), g.dtype)
 
     return make(out, parents, backward)
 
@@ -350,7 +351,7 @@ def masked_scatter(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:
     def backward(g: np.ndarray) -> tuple:
         gs = np.zeros(s.size, g.dtype)
         gs[:k] = g[mb]
-        return unbroadcast(np.where(mb, 0, g), x.shape), gs.reshape(s.shape)
+        return unbroadcast(where(mb, 0, g), x.shape), gs.reshape(s.shape)
 
     return make(out, (input, source), backward)
 

@@ -10,6 +10,7 @@ from neuralab.ops._pointwise import float32_kernels, settle, unary
 from neuralab.ops._stable import sigmoid as _sigmoid
 from neuralab.ops._stable import softplus as _softplus
 from neuralab.ops._util import float_tensor
+from neuralab.ops._where import where
 from neuralab.parallel import map_flat
 from neuralab.tensor import Tensor
 
@@ -31,10 +32,10 @@ def _exponential_unit(
     x = a._data
     pos = x > 0
     e = np.exp(np.minimum(x, 0) * input_scale)  # never overflows
-    out = scale * np.where(pos, x, alpha * (e - 1))
+    out = scale * where(pos, x, alpha * (e - 1))
 
     def slope() -> np.ndarray:
-        return np.where(pos, np.asarray(scale, x.dtype), (scale * alpha * input_scale) * e)
+        return where(pos, np.asarray(scale, x.dtype), (scale * alpha * input_scale) * e)
 
     return settle(op, a, lambda t: unary(t, out, slope), inplace)
 
@@ -105,8 +106,8 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
     x = a._data
     bx = x * beta
     linear = bx > threshold
-    out = np.where(linear, x, _softplus(bx) / beta)
-    return unary(a, out, lambda: np.where(linear, np.ones_like(x), _sigmoid(bx)))
+    out = where(linear, x, _softplus(bx) / beta)
+    return unary(a, out, lambda: where(linear, np.ones((), x.dtype), _sigmoid(bx)))
 
 
 def softsign(input: Tensor) -> Tensor:
