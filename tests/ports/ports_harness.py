@@ -1,8 +1,10 @@
 """Run a PyTorch program under torch and under neuralab (only its imports rewritten); compare.
 
 Every program in ``programs/`` is a plain torch script that prints one JSON line per logged step
-(``{"part": ..., "step": ..., "loss": ...}``). :func:`run` starts it in a fresh interpreter, once
-as written and once with ``import torch`` ... rewritten to ``import neuralab as torch`` ... (and
+(``{"part": ..., "step": ..., "loss": ...}``). :func:`run` runs it once as written, in a child
+forked from a warm torch interpreter (torch_zygote.py: a torch program's first step comes ~5 s
+after a cold start here; the forked run logs the same records as a cold one), and once with
+``import torch`` ... rewritten to ``import neuralab as torch`` ... in a fresh interpreter (and
 torch made unimportable, so the port cannot lean on it), and returns the logged records.
 
     python tests/ports/ports_harness.py gpt.py [program args]   # both runs, curves side by side
@@ -13,9 +15,11 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -95,28 +99,60 @@ def _env() -> dict[str, str]:
 
 
 def run(program: str, framework: str, args: list[str], cwd: Path) -> Run:
-    """Run ``programs/<program>`` under ``"torch"`` or ``"neuralab"`` in a fresh interpreter."""
+    """Run ``programs/<program>`` under ``"torch"`` (forked from a warm interpreter: see
+    torch_zygote.py) or ``"neuralab"`` (in a fresh interpreter)."""
     source = (PROGRAMS / program).read_text()
+    start = time.perf_counter()
     if framework == "torch":
-        script = PROGRAMS / program
-        cmd = [sys.executable, str(script), *args]
+        out, err, code = _run_forked(PROGRAMS / program, args, Path(cwd))
     elif framework == "neuralab":
         script = Path(cwd) / f"ported_{program}"
         script.write_text(rewrite_imports(source))
         cmd = [sys.executable, "-c", _RUNNER, str(script), *args]
+        try:
+            proc = subprocess.run(cmd, cwd=cwd, env=_env(), capture_output=True, text=True,
+                                  timeout=TIMEOUT)  # fmt: skip
+            out, err, code = proc.stdout, proc.stderr, proc.returncode
+        except subprocess.TimeoutExpired as exc:
+            out, err, code = exc.stdout or "", f"timed out after {TIMEOUT} s", -1
+            out = out.decode() if isinstance(out, bytes) else out
     else:
         raise ValueError(f"run: framework must be 'torch' or 'neuralab', got {framework!r}")
-    start = time.perf_counter()
-    try:
-        proc = subprocess.run(cmd, cwd=cwd, env=_env(), capture_output=True, text=True,
-                              timeout=TIMEOUT)  # fmt: skip
-        out, err, code = proc.stdout, proc.stderr, proc.returncode
-    except subprocess.TimeoutExpired as exc:
-        out, err, code = exc.stdout or "", f"timed out after {TIMEOUT} s", -1
-        out = out.decode() if isinstance(out, bytes) else out
     records = [json.loads(ln) for ln in out.splitlines() if ln.startswith("{")]
     return Run(framework, records, out, err, time.perf_counter() - start, code,
                [program, *args])  # fmt: skip
+
+
+_zygote: list[subprocess.Popen] = []  # torch_zygote.py, started on the first torch run
+
+
+def _run_forked(script: Path, args: list[str], cwd: Path) -> tuple[str, str, int]:
+    """(stdout, stderr, exit code) of ``python script args`` in ``cwd``, run by a child of the
+    warm torch interpreter of torch_zygote.py (started once, with :func:`_env`'s environment)."""
+    if not _zygote or _zygote[0].poll() is not None:
+        zygote = Path(__file__).with_name("torch_zygote.py")
+        _zygote[:] = [subprocess.Popen([sys.executable, str(zygote)], env=_env(), text=True,
+                                       stdin=subprocess.PIPE, stdout=subprocess.PIPE)]  # fmt: skip
+    server = _zygote[0]
+    out, err = cwd / "stdout.txt", cwd / "stderr.txt"
+    request = {
+        "script": str(script),
+        "args": args,
+        "cwd": str(cwd),
+        "out": str(out),
+        "err": str(err),
+    }
+    server.stdin.write(json.dumps(request) + "\n")
+    server.stdin.flush()
+    pid = json.loads(server.stdout.readline())["pid"]
+    with ThreadPoolExecutor(1) as reader:
+        answer = reader.submit(server.stdout.readline)
+        try:
+            code = json.loads(answer.result(TIMEOUT))["code"]
+        except TimeoutError:
+            os.kill(pid, signal.SIGKILL)
+            return out.read_text(), f"timed out after {TIMEOUT} s", -1
+    return out.read_text(), err.read_text(), code
 
 
 def run_both(program: str, args: list[str], tmp: Path) -> tuple[Run, Run]:
