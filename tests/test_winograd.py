@@ -28,6 +28,7 @@ CASES = [  # (input shape, output channels, padding, bias)
     ((2, 16, 16, 16), 32, (2, 1), True),
     ((2, 16, 16, 16), 16, "same", True),
     ((32, 16, 16), 16, 1, True),  # unbatched
+    ((2, 8, 28, 28), 12, 1, True),  # 8 channels: Winograd on planes from 28×28
 ]
 
 
@@ -83,6 +84,7 @@ def test_winograd_agrees_with_the_im2col_path(monkeypatch, calls):
     case = CASES[1]
     fast = run(case, nl, seed=3)
     monkeypatch.setattr(winograd, "MIN_CHANNELS", 10**6)
+    monkeypatch.setattr(winograd, "MIN_CHANNELS_LARGE", 10**6)
     slow = run(case, nl, seed=3)
     assert len(calls) == 3
     for a, b in zip(fast, slow):
@@ -132,6 +134,9 @@ def test_winograd_only_where_it_was_measured_faster():
     assert not winograd.suits(np.dtype(np.float64), 16, 16, (32, 32))
     assert not winograd.suits(np.dtype(np.float32), 3, 16, (32, 32))  # an RGB input
     assert not winograd.suits(np.dtype(np.float32), 16, 16, (8, 8))  # small channels and image
+    assert winograd.suits(np.dtype(np.float32), 8, 16, (28, 28))  # 8 channels, a large plane
+    assert not winograd.suits(np.dtype(np.float32), 8, 16, (16, 16))  # 8 channels, a small one
+    assert not winograd.suits(np.dtype(np.float32), 16, 4, (32, 32))  # a 4-class classifier
 
 
 @pytest.mark.parametrize(
