@@ -4,7 +4,8 @@
 
 The training workloads are fixed models; a speed-up tuned to them need not carry over to the
 networks users build. This command draws ``count`` members of each family — MLPs, CNNs,
-recurrent nets (RNN, LSTM, GRU) and GPT-style transformers — varying the activation (ReLU,
+recurrent nets (RNN, LSTM, GRU), GPT-style transformers and SegNet-style encoder–decoders
+(pixel-wise classes, unpooling by the pooling's indices) — varying the activation (ReLU,
 GELU, tanh, SiLU, sigmoid), the pooling (max or average), the norm (batch, layer or none),
 causal attention or not, widths, depths, sequence lengths, batch sizes and the optimizer. Every
 option is drawn as passes through its values, each pass freshly shuffled, so ``count`` at least
@@ -54,7 +55,12 @@ FAMILIES: dict[str, dict[str, tuple]] = {
         "layers": (1, 2, 3), "length": (16, 32, 64), "batch": (8, 16, 32),
         "optimizer": OPTIMIZERS,
     },
+    "segnet": {
+        "activation": ACTIVATIONS, "widths": ((8, 16, 32), (16, 32, 64), (32, 64, 128)),
+        "convs": (1, 2), "batch": (4, 8, 16), "optimizer": OPTIMIZERS,
+    },
 }  # fmt: skip
+SEGMENT_CLASSES = 4  # the segnet family's pixel classes, on (3, 32, 32) images
 
 
 @dataclasses.dataclass(frozen=True)
@@ -130,6 +136,55 @@ def _cnn(lib: Any, v: Variant) -> Any:
     return nn.Sequential(*layers, nn.Flatten(), nn.Linear(channels * side * side, 10))
 
 
+def _segnet(lib: Any, v: Variant) -> Any:
+    """SegNet over 3 stages of ``widths``: ``convs`` × (conv 3×3, batch norm, activation) per
+    stage, max pooling with indices; the decoder unpools with them and mirrors the encoder."""
+    return _segnet_class(lib)(v["widths"], v["convs"], v["activation"])
+
+
+@functools.cache
+def _segnet_class(lib: Any) -> type:
+    """The family's SegNet in ``lib`` (one class per library, as the other families')."""
+    nn = lib.nn
+
+    def stage(widths: Sequence[int], activation: str) -> Any:
+        """Conv-BN-activation blocks taking ``widths[0]`` channels through ``widths[1:]``."""
+        layers = []
+        for c_in, c_out in zip(widths[:-1], widths[1:]):
+            layers += [nn.Conv2d(c_in, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out)]
+            layers.append(getattr(nn, activation)())
+        return nn.Sequential(*layers)
+
+    class SegNet(nn.Module):
+        """Per-pixel class scores (N, SEGMENT_CLASSES, H, W) of images (N, 3, H, W)."""
+
+        def __init__(self, widths: Sequence[int], convs: int, activation: str) -> None:
+            super().__init__()
+            inputs = [3, *widths[:-1]]
+            self.encoder = nn.ModuleList(
+                stage([c_in] + [c] * convs, activation) for c_in, c in zip(inputs, widths)
+            )
+            self.pool, self.unpool = nn.MaxPool2d(2, return_indices=True), nn.MaxUnpool2d(2)
+            inner = [
+                stage([c] * convs + [c_in], activation) for c_in, c in zip(inputs[1:], widths[1:])
+            ]
+            outer = stage([widths[0]] * convs, activation)
+            outer.append(nn.Conv2d(widths[0], SEGMENT_CLASSES, 3, padding=1))
+            self.decoder = nn.ModuleList(reversed([outer, *inner]))
+
+        def forward(self, x: Any) -> Any:
+            """Encode and pool, then unpool by the same indices and decode."""
+            indices = []
+            for encode in self.encoder:
+                x, index = self.pool(encode(x))
+                indices.append(index)
+            for decode in self.decoder:
+                x = decode(self.unpool(x, indices.pop()))
+            return x
+
+    return SegNet
+
+
 @functools.cache
 def _sequence_class(lib: Any) -> type:
     """Embedding 64 → a recurrent layer → Linear to the vocabulary, in ``lib``."""
@@ -160,6 +215,8 @@ def _builder(v: Variant) -> Callable[[Any], Any]:
         return lambda lib: _cnn(lib, v)
     if v.family == "rnn":
         return lambda lib: _sequence_class(lib)(v["cell"], v["hidden"])
+    if v.family == "segnet":
+        return lambda lib: _segnet(lib, v)
     options = {k: v[k] for k in ("dim", "layers", "heads", "length", "causal", "activation")}
     return lambda lib: _gpt_class(lib)(**options)
 
@@ -168,12 +225,20 @@ def _data(v: Variant) -> Callable[[np.random.Generator, int], tuple[np.ndarray, 
     """The seeded batch of ``v``: features, images or token ids, and class targets."""
     if v.family in ("rnn", "transformer"):
         return text(v["length"])
+    if v.family == "segnet":
+        return _pixels
     shape = (v["features"],) if v.family == "mlp" else (v["input"][0], v["input"][1], v["input"][1])
 
     def data(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
         return rng.standard_normal((n, *shape), dtype=np.float32), rng.integers(0, 10, n)
 
     return data
+
+
+def _pixels(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Standard-normal images (n, 3, 32, 32) and a class for every pixel (n, 32, 32)."""
+    images = rng.standard_normal((n, 3, 32, 32), dtype=np.float32)
+    return images, rng.integers(0, SEGMENT_CLASSES, (n, 32, 32))
 
 
 def _optimizer(name: str) -> Callable[[Any, Any], Any]:

@@ -34,7 +34,7 @@ CASES = {
     "float64": (M, X.astype(np.float64), Y.astype(np.float64)),
     "strong float64 scalar promotes": (M, X, np.float64(2.0)),
     "mixed dtypes promote": (M, X, Y.astype(np.float64)),
-    "integers": (M, X.astype(np.int32), 0),
+    "integers": (M, Y.astype(np.int32), 0),
     "transposed operand": (M.T, X.T, Y.T),
     "small": (M[:2, :8], X[:2, :8], 0),
 }
@@ -86,7 +86,7 @@ def test_the_kernels_run_for_large_float_results_only(monkeypatch):
     assert calls == ["select", "select_scalar", "choose"]
     calls.clear()
     _where.where(M[:2, :8], X[:2, :8], 0)  # small
-    _where.where(M, X.astype(np.int64), 0)  # not float
+    _where.where(M, Y.astype(np.int64), 0)  # not float
     _where.where(M.T, X.T, Y.T)  # not C-contiguous
     assert calls == []
 
