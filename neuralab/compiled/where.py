@@ -2,7 +2,7 @@
 
 NumPy's ``where`` branches on every element: with a mask that is not sorted the CPU's branch
 predictor guesses half of them wrong, and even a sorted one runs a scalar loop (65,536 float32:
-0.29 ms with a random mask, 0.11 sorted, where a multiply takes 13 µs). Loading both candidates
+0.28 ms with a random mask, 0.11 sorted, where a multiply takes 16 µs). Loading both candidates
 before choosing lets the compiler vectorise the choice as a blend. Imported only through
 :func:`neuralab.compiled.load`; the results are NumPy's, bit for bit.
 """
