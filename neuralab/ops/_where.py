@@ -10,7 +10,6 @@ expanded first (a byte per element). Anything else, a small result, or numba tur
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -20,20 +19,26 @@ from neuralab.parallel import map_flat
 
 __all__ = ["where"]
 
-# Below this many elements np.where's few microseconds beat the checks and a kernel's dispatch.
+# Below this many elements np.where's few microseconds beat the checks and a kernel's dispatch
+# (counted on the largest operand: an outer broadcast of small ones stays with np.where).
 _SMALL = 8192
 _OPERANDS = (np.ndarray, int, float, bool, np.generic)  # lists and the like: np.where
 
 
 def where(cond: np.ndarray, a: Any, b: Any) -> np.ndarray:
     """``np.where(cond, a, b)`` (its dtype promotion too), compiled when that pays."""
-    if not isinstance(cond, np.ndarray) or not all(isinstance(x, _OPERANDS) for x in (a, b)):
+    if (  # small first, in a few attribute reads: most calls of a batch-1 forward end here
+        not isinstance(cond, np.ndarray)
+        or cond.dtype.kind != "b"
+        or max(cond.size, getattr(a, "size", 1), getattr(b, "size", 1)) < _SMALL
+        or not all(isinstance(x, _OPERANDS) for x in (a, b))
+    ):
         return np.where(cond, a, b)
     shape, a_shape, b_shape = cond.shape, np.shape(a), np.shape(b)
     if a_shape not in (shape, ()) or b_shape not in (shape, ()):
         shape = np.broadcast_shapes(shape, a_shape, b_shape)
     dtype = np.result_type(a, b)
-    if math.prod(shape) < _SMALL or dtype.char not in "fd" or cond.dtype != np.bool_:
+    if dtype.char not in "fd":
         return np.where(cond, a, b)
     first, second = _operand(a, shape, dtype), _operand(b, shape, dtype)
     kernels = load("neuralab.compiled.where")
