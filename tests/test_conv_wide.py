@@ -4,7 +4,8 @@ Every geometry that takes the path (3×3 with padding, strided, dilated, pointwi
 and without bias, float32 and float64, either gradient alone) matches torch in the output and
 both gradients, on the compiled and the NumPy path; two threads give the one-thread values; the
 columns kept from the forward give the same gradients as rebuilt ones; and the path is taken
-exactly where its rule says.
+exactly where its rule says. Transposed convolutions of small inputs with a large weight (a
+DCGAN generator's first layers) likewise match torch.
 """
 
 import numpy as np
@@ -59,7 +60,7 @@ def run(case, dtype, need=(True, True), seed=0, conv=F.conv2d, tconv=TF.conv2d):
     xs, ws, options = case
     rng = np.random.default_rng(seed)
     x_np, w_np = rng.standard_normal(xs), rng.standard_normal(ws)
-    b_np = rng.standard_normal(ws[0])
+    b_np = rng.standard_normal(ws[1] if conv is F.conv_transpose2d else ws[0])  # out channels
     tdtype = torch.float32 if dtype == nl.float32 else torch.float64
     x = nl.tensor(x_np, dtype=dtype, requires_grad=need[0])
     w = nl.tensor(w_np, dtype=dtype, requires_grad=need[1])
@@ -153,3 +154,33 @@ def test_winograd_keeps_8x8_planes_of_fewer_channels(calls):
         pytest.skip("compiled kernels are turned off (NEURALAB_NUMBA=0)")
     F.conv2d(nl.zeros((8, 128, 8, 8)), nl.zeros((128, 128, 3, 3)), padding=1)
     assert calls == []
+
+
+TRANSPOSED = [  # (input, weight (in, out, kh, kw), options): each takes the batch-wide products
+    ((4, 100, 1, 1), (100, 512, 4, 4), dict()),  # DCGAN's first layer: noise to 4×4
+    ((3, 256, 4, 4), (256, 128, 4, 4), dict(stride=2, padding=1)),
+    ((2, 128, 3, 2), (128, 96, 3, 3), dict(stride=2, padding=1, output_padding=1, dilation=2)),
+]
+
+
+@pytest.mark.parametrize("dtype, tol", [(nl.float32, 2e-5), (nl.float64, 1e-10)])
+@pytest.mark.parametrize("case", TRANSPOSED)
+@pytest.mark.parametrize("need", [(True, True), (True, False), (False, True)])
+def test_batch_wide_transposed_conv_matches_torch(monkeypatch, dtype, tol, case, need):
+    used = []
+    real = _conv_wide.product_per_sample
+    monkeypatch.setattr(_conv_wide, "product_per_sample", lambda *a: used.append(1) or real(*a))
+    ours, theirs = run(case, dtype, need, conv=F.conv_transpose2d, tconv=TF.conv_transpose2d)
+    assert len(used) == 1 + need[0]  # the forward, and the input gradient when asked
+    for a, b in zip(ours, theirs):
+        if b is None:
+            assert a is None
+            continue
+        assert a.dtype == b.dtype and a.shape == b.shape
+        np.testing.assert_allclose(a, b, rtol=tol, atol=tol * 10)
+
+
+def test_transposed_conv_of_one_sample_or_a_small_weight_stays_per_sample(monkeypatch):
+    monkeypatch.setattr(_conv_wide, "product_per_sample", None)  # would fail if called
+    F.conv_transpose2d(nl.zeros((1, 100, 1, 1)), nl.zeros((100, 512, 4, 4)))
+    F.conv_transpose2d(nl.zeros((8, 16, 4, 4)), nl.zeros((16, 8, 4, 4)), stride=2, padding=1)

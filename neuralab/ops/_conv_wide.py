@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from neuralab.ops._window import col2im, im2col
+from neuralab.ops.matmul import pmatmul
 from neuralab.parallel import parallel_for
 
 # The path pays where BLAS would pack a large weight again for every sample: output planes of
@@ -34,6 +35,24 @@ def suits(n: int, groups: int, rows: int, k: int, pixels: int) -> bool:
     if groups != 1 or n < 2 or rows < pixels or pixels > MAX_PIXELS:
         return False
     return rows * k >= (SMALL_WEIGHT if pixels <= SMALL_PIXELS else LARGE_WEIGHT)
+
+
+def side_by_side(x: np.ndarray) -> np.ndarray:
+    """Per-sample matrices x (N, C, P) as one (C, N·P) matrix: sample i's are columns i·P.."""
+    n, c, p = x.shape
+    return np.ascontiguousarray(x.transpose(1, 0, 2)).reshape(c, n * p)
+
+
+def product_per_sample(a: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """``a @ x[i]`` for every sample of x (N, C, P), as one product: (N, M, P), C-contiguous."""
+    n, _, p = x.shape
+    out = pmatmul(a, side_by_side(x)).reshape(a.shape[0], n, p)
+    return np.ascontiguousarray(out.transpose(1, 0, 2))
+
+
+def summed_outer(x: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """Σ_i x[i] @ g[i]ᵀ over the samples of x (N, C, P) and g (N, M, P), as one product: (C, M)."""
+    return pmatmul(side_by_side(x), side_by_side(g).T)
 
 
 class WideConv:

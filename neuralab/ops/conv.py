@@ -96,22 +96,9 @@ def conv_transpose2d(
     b = None if bias is None else to_tensor(bias)
     check_float(op, x, w, b)
     xd = as_nchw(x, 2, op)
-    if w.ndim != 4:
-        raise ValueError(
-            f"{op}: weight must be 4-D (in_channels, out_channels/groups, kH, kW), "
-            f"got shape {w.shape}"
-        )
-    groups = _check_groups(groups, op)
-    n, c, h, wid = xd.shape
+    groups = _check_transposed_weight(op, x, xd, w, groups)
+    n, _, h, wid = xd.shape
     cin, cout_g, kh, kw = w.shape
-    if cin != c:
-        raise ValueError(
-            f"{op}: input of shape {x.shape} has {c} channels but weight {w.shape} expects {cin}"
-        )
-    if cin % groups:
-        raise ValueError(
-            f"{op}: weight {w.shape} has {cin} input channels, not divisible by groups={groups}"
-        )
     cout = cout_g * groups
     _check_bias(b, cout, w, op)
     stride, dilation, pad, (oh, ow) = _transpose_geometry(
@@ -120,7 +107,9 @@ def conv_transpose2d(
     g_in = cin // groups
     x4 = xd.reshape(n, groups, g_in, h * wid)
     w4 = w._data.reshape(1, groups, g_in, cout_g * kh * kw)
-    cols = pmatmul(w4.transpose(0, 1, 3, 2), x4).reshape(n, cout, kh, kw, h, wid)
+    # small inputs with a large weight: one product over the batch (see _conv_wide)
+    wide = _conv_wide.suits(n, groups, cout * kh * kw, cin, h * wid)
+    cols = _products(w4.transpose(0, 1, 3, 2), x4, wide).reshape(n, cout, kh, kw, h, wid)
     out = col2im(cols, (oh, ow), stride, dilation, pad)
     if b is not None:
         out += b._data[:, None, None]
@@ -133,12 +122,44 @@ def conv_transpose2d(
         )
         gx = gw = None
         if x.requires_grad:
-            gx = pmatmul(w4, gcols).reshape(x.shape)
+            gx = _products(w4, gcols, wide).reshape(x.shape)
         if w.requires_grad:
-            gw = pmatmul(x4, gcols.transpose(0, 1, 3, 2)).sum(axis=0).reshape(w.shape)
+            if wide:
+                gw = _conv_wide.summed_outer(x4[:, 0], gcols[:, 0]).reshape(w.shape)
+            else:
+                gw = pmatmul(x4, gcols.transpose(0, 1, 3, 2)).sum(axis=0).reshape(w.shape)
         return _with_bias_grad(gx, gw, b, g4)
 
     return make(out.reshape(lower(out4_shape, 2, x.ndim == 4)), _parents(x, w, b), backward)
+
+
+def _check_transposed_weight(op: str, x: Tensor, xd: np.ndarray, w: Tensor, groups: Any) -> int:
+    """Check a transposed convolution's weight (in, out/groups, kH, kW) against its NCHW input
+    ``xd`` and ``groups``; the groups as an int."""
+    if w.ndim != 4:
+        raise ValueError(
+            f"{op}: weight must be 4-D (in_channels, out_channels/groups, kH, kW), "
+            f"got shape {w.shape}"
+        )
+    groups = _check_groups(groups, op)
+    c, cin = xd.shape[1], w.shape[0]
+    if cin != c:
+        raise ValueError(
+            f"{op}: input of shape {x.shape} has {c} channels but weight {w.shape} expects {cin}"
+        )
+    if cin % groups:
+        raise ValueError(
+            f"{op}: weight {w.shape} has {cin} input channels, not divisible by groups={groups}"
+        )
+    return groups
+
+
+def _products(a: np.ndarray, x: np.ndarray, wide: bool) -> np.ndarray:
+    """``a[0, g] @ x[i, g]`` for every sample i and group g of x (N, groups, C, P): per sample,
+    or (``wide``, one group) as one product over the samples side by side."""
+    if wide:
+        return _conv_wide.product_per_sample(a[0, 0], x[:, 0])
+    return pmatmul(a, x)
 
 
 def conv_transpose1d(
