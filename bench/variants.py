@@ -1,11 +1,12 @@
 """Variants: seeded random members of each model family, neuralab beside PyTorch.
 
-    python -m bench variants [--threads 1 2] [--count 5] [--seed 0] [--quick]
+    python -m bench variants [--threads 1 2] [--count 5] [--seed 0] [--families resnet ...]
 
 The training workloads are fixed models; a speed-up tuned to them need not carry over to the
 networks users build. This command draws ``count`` members of each family — MLPs, CNNs,
-recurrent nets (RNN, LSTM, GRU), GPT-style transformers and SegNet-style encoder–decoders
-(pixel-wise classes, unpooling by the pooling's indices) — varying the activation (ReLU,
+recurrent nets (RNN, LSTM, GRU), GPT-style transformers, SegNet-style encoder–decoders
+(pixel-wise classes, unpooling by the pooling's indices) and CIFAR ResNets of 16–64 base
+channels (up to 512 on 4×4 planes, ResNet-18's layout) — varying the activation (ReLU,
 GELU, tanh, SiLU, sigmoid), the pooling (max or average), the norm (batch, layer or none),
 causal attention or not, widths, depths, sequence lengths, batch sizes and the optimizer. Every
 option is drawn as passes through its values, each pass freshly shuffled, so ``count`` at least
@@ -58,6 +59,10 @@ FAMILIES: dict[str, dict[str, tuple]] = {
     "segnet": {
         "activation": ACTIVATIONS, "widths": ((8, 16, 32), (16, 32, 64), (32, 64, 128)),
         "convs": (1, 2), "batch": (4, 8, 16), "optimizer": OPTIMIZERS,
+    },
+    "resnet": {
+        "activation": ACTIVATIONS, "base": (16, 32, 64), "blocks": (1, 2), "batch": (8, 16, 32),
+        "optimizer": OPTIMIZERS,
     },
 }  # fmt: skip
 SEGMENT_CLASSES = 4  # the segnet family's pixel classes, on (3, 32, 32) images
@@ -186,6 +191,52 @@ def _segnet_class(lib: Any) -> type:
 
 
 @functools.cache
+def _resnet_class(lib: Any) -> type:
+    """The family's CIFAR ResNet in ``lib``: a 3×3 stem of ``base`` channels, then 4 stages of
+    ``blocks`` residual blocks, widths base·1, 2, 4, 8 on 32, 16, 8 and 4-pixel planes (each
+    stage after the first halves the plane with a stride-2 block and a 1×1 projection), global
+    average pooling and a Linear to 10: ResNet-18's layout at base 64 and 2 blocks."""
+    nn = lib.nn
+
+    class Block(nn.Module):
+        """conv-BN-activation, conv-BN, plus the (projected) input, then the activation."""
+
+        def __init__(self, c_in: int, c_out: int, stride: int, activation: str) -> None:
+            super().__init__()
+            self.body = nn.Sequential(
+                nn.Conv2d(c_in, c_out, 3, stride, 1, bias=False), nn.BatchNorm2d(c_out),
+                getattr(nn, activation)(),
+                nn.Conv2d(c_out, c_out, 3, 1, 1, bias=False), nn.BatchNorm2d(c_out),
+            )  # fmt: skip
+            self.shortcut = nn.Sequential()
+            if stride != 1 or c_in != c_out:
+                self.shortcut = nn.Sequential(
+                    nn.Conv2d(c_in, c_out, 1, stride, bias=False), nn.BatchNorm2d(c_out)
+                )
+            self.act = getattr(nn, activation)()
+
+        def forward(self, x: Any) -> Any:
+            return self.act(self.body(x) + self.shortcut(x))
+
+    class ResNet(nn.Sequential):
+        """Class scores (N, 10) of images (N, 3, 32, 32)."""
+
+        def __init__(self, base: int, blocks: int, activation: str) -> None:
+            layers = [nn.Conv2d(3, base, 3, padding=1, bias=False), nn.BatchNorm2d(base)]
+            layers.append(getattr(nn, activation)())
+            c_in = base
+            for stage in range(4):
+                for i in range(blocks):
+                    stride = 2 if stage and not i else 1
+                    layers.append(Block(c_in, base << stage, stride, activation))
+                    c_in = base << stage
+            layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(c_in, 10)]
+            super().__init__(*layers)
+
+    return ResNet
+
+
+@functools.cache
 def _sequence_class(lib: Any) -> type:
     """Embedding 64 → a recurrent layer → Linear to the vocabulary, in ``lib``."""
     nn = lib.nn
@@ -217,6 +268,8 @@ def _builder(v: Variant) -> Callable[[Any], Any]:
         return lambda lib: _sequence_class(lib)(v["cell"], v["hidden"])
     if v.family == "segnet":
         return lambda lib: _segnet(lib, v)
+    if v.family == "resnet":
+        return lambda lib: _resnet_class(lib)(v["base"], v["blocks"], v["activation"])
     options = {k: v[k] for k in ("dim", "layers", "heads", "length", "causal", "activation")}
     return lambda lib: _gpt_class(lib)(**options)
 
@@ -227,7 +280,11 @@ def _data(v: Variant) -> Callable[[np.random.Generator, int], tuple[np.ndarray, 
         return text(v["length"])
     if v.family == "segnet":
         return _pixels
-    shape = (v["features"],) if v.family == "mlp" else (v["input"][0], v["input"][1], v["input"][1])
+    if v.family == "mlp":
+        shape: tuple[int, ...] = (v["features"],)
+    else:
+        channels, side = v["input"] if v.family == "cnn" else (3, 32)  # resnet: CIFAR's images
+        shape = (channels, side, side)
 
     def data(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
         return rng.standard_normal((n, *shape), dtype=np.float32), rng.integers(0, 10, n)
@@ -309,18 +366,23 @@ def report(timed: Sequence[Timed], command: str, note: str | None = None) -> str
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """The command line: ``python -m bench variants [--threads 1 2] [--count N] [--seed S]``."""
+    """The command line: ``python -m bench variants [--threads 1 2] [--count N] [--seed S]
+    [--families F ...]``."""
     parser = argparse.ArgumentParser(prog="python -m bench variants", description=__doc__)
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--count", type=int, default=5, help="variants per family (default 5)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--pairs", type=int, default=5, help="timed pairs per variant")
+    parser.add_argument(
+        "--families", nargs="+", choices=list(FAMILIES), default=list(FAMILIES),
+        help="only these families (their members are drawn as in a full run)",
+    )  # fmt: skip
     parser.add_argument("--note", help="a remark to record with the results (e.g. machine load)")
     args = parser.parse_args(argv)
     argv = sys.argv[1:] if argv is None else list(argv)
     sizes = dataclasses.replace(QUICK, pairs=args.pairs, sample_s=0.15)
     timed = run(
-        draw(args.count, args.seed),
+        [v for v in draw(args.count, args.seed) if v.family in args.families],
         sizes,
         args.threads,
         progress=lambda m: print(f"# {m}", file=sys.stderr, flush=True),
