@@ -135,6 +135,8 @@ ROWS = [
     ("idx_list", lambda a: a[:, [3, 3, 1]], lambda a: a[:, [3, 3, 1]], [r(3, 4)]),
     ("matmul", lambda a, b: a @ b, lambda a, b: a @ b, [r(3, 4), r(4, 5)]),
     ("matmul_batched", lambda a, b: a @ b, lambda a, b: a @ b, [r(2, 1, 3, 4), r(5, 4, 2)]),
+    ("matmul_stack_mat", lambda a, b: a @ b, lambda a, b: a @ b, [r(2, 3, 4), r(4, 5)]),  # folded
+    ("matmul_strided_stack_mat", lambda a, b: a.mT @ b, lambda a, b: a.mT @ b, [r(2, 2, 4, 3), r(4, 5)]),  # noqa: E501
     ("matmul_vec_mat", lambda a, b: a @ b, lambda a, b: a @ b, [r(4), r(2, 4, 3)]),
     ("matmul_mat_vec", lambda a, b: a @ b, lambda a, b: a @ b, [r(2, 3, 4), r(4)]),
     ("matmul_dot", nl.matmul, torch.matmul, [r(4), r(4)]),
