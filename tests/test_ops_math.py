@@ -490,3 +490,37 @@ def test_method_aliases_and_inplace_forms_match_torch():
                 np.testing.assert_allclose(a, b, err_msg=key)
         else:
             np.testing.assert_allclose(ours[key], theirs[key], rtol=1e-6, err_msg=key)
+
+
+@pytest.mark.parametrize(
+    "equation, shapes, blas",
+    [
+        ("bhqd,bhkd->bhqk", [(8, 4, 64, 32), (8, 4, 64, 32)], True),  # attention's scores
+        ("btc,oc->bto", [(16, 32, 128), (96, 128)], True),  # a bare linear map
+        ("ij,ik->jk", [(2048, 16), (2048, 16)], True),  # summed over the rows
+        ("ij,ij->i", [(4096, 64), (4096, 64)], False),  # row-wise dots: NumPy's loop
+        ("ij,jk->ik", [(8, 8), (8, 8)], False),  # too small to plan
+    ],
+)
+def test_large_einsum_products_go_to_blas_and_match_torch(monkeypatch, equation, shapes, blas):
+    from neuralab.ops import einsum as einsum_ops
+
+    planned = []
+    real = np.einsum
+    monkeypatch.setattr(
+        einsum_ops.np,
+        "einsum",
+        lambda *a, optimize=False: planned.append(optimize) or real(*a, optimize=optimize),
+    )
+    rng = np.random.default_rng(0)
+    arrays = [rng.standard_normal(s).astype(np.float32) for s in shapes]
+    ours = [nl.tensor(a, requires_grad=True) for a in arrays]
+    theirs = [T.tensor(a, requires_grad=True) for a in arrays]
+    out, ref = nl.einsum(equation, *ours), T.einsum(equation, *theirs)
+    g = rng.standard_normal(ref.shape).astype(np.float32)
+    out.backward(nl.tensor(g))
+    ref.backward(T.tensor(g))
+    assert planned == [blas] * 3  # the forward and both gradients
+    np.testing.assert_allclose(out.numpy(), ref.detach().numpy(), rtol=1e-4, atol=1e-4)
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-4, atol=1e-4)
