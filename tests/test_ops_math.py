@@ -524,3 +524,34 @@ def test_large_einsum_products_go_to_blas_and_match_torch(monkeypatch, equation,
     np.testing.assert_allclose(out.numpy(), ref.detach().numpy(), rtol=1e-4, atol=1e-4)
     for a, b in zip(ours, theirs):
         np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("mode", [None, "use_mm_for_euclid_dist", "donot_use_mm_for_euclid_dist"])
+def test_cdist_past_25_rows_is_torchs_product_form_with_its_gradients(dtype, mode):
+    rng = np.random.default_rng(2)
+    a, b = rng.standard_normal((2, 40, 8)), rng.standard_normal((1, 30, 8))
+    ours = [nl.tensor(v, dtype=getattr(nl, dtype), requires_grad=True) for v in (a, b)]
+    theirs = [T.tensor(v, dtype=getattr(T, dtype), requires_grad=True) for v in (a, b)]
+    out = nl.cdist(*ours, compute_mode=mode)
+    ref = T.cdist(*theirs, **({} if mode is None else {"compute_mode": mode}))
+    g = rng.standard_normal(ref.shape)
+    out.backward(nl.tensor(g, dtype=out.dtype))
+    ref.backward(T.tensor(g, dtype=ref.dtype))
+    tol = 1e-4 if dtype == "float32" else 1e-9
+    assert out.shape == tuple(ref.shape) and out.dtype == getattr(nl, dtype)
+    np.testing.assert_allclose(out.numpy(), ref.detach().numpy(), rtol=tol, atol=tol)
+    for x, y in zip(ours, theirs):
+        assert np.isfinite(x.grad.numpy()).all()
+        np.testing.assert_allclose(x.grad.numpy(), y.grad.numpy(), rtol=tol, atol=tol)
+    with pytest.raises(ValueError, match="cdist: 'fast' is not a valid compute_mode"):
+        nl.cdist(*ours, compute_mode="fast")
+
+
+def test_cdist_of_coincident_rows_in_product_form_is_near_zero_with_finite_gradients():
+    rng = np.random.default_rng(3)
+    a = nl.tensor(rng.standard_normal((30, 8)), dtype=nl.float32, requires_grad=True)
+    d = nl.cdist(a, a)  # 30 rows: the product form, whose float32 cancellation leaves ~1e-3
+    assert np.all(np.diag(d.numpy()) < 2e-3)
+    d.sum().backward()
+    assert np.isfinite(a.grad.numpy()).all()

@@ -10,9 +10,10 @@ import numpy as np
 
 from neuralab.ops._util import norm_dim, one_dim
 from neuralab.ops.elementwise import abs as _abs
-from neuralab.ops.elementwise import cast, sub, where
+from neuralab.ops.elementwise import add, cast, clamp, mul, sqrt, sub, where
+from neuralab.ops.matmul import matmul
 from neuralab.ops.reduce import amax, sum
-from neuralab.ops.shape import permute, unsqueeze
+from neuralab.ops.shape import permute, transpose, unsqueeze
 from neuralab.tensor import Tensor, make
 
 
@@ -174,7 +175,23 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode: str | None = Non
         raise ValueError(
             f"cdist: expected (..., P, M) and (..., R, M) tensors, got {x1.shape} and {x2.shape}"
         )
+    modes = (None, "use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist")
+    if compute_mode not in (*modes, "donot_use_mm_for_euclid_dist"):
+        raise ValueError(f"cdist: {compute_mode!r} is not a valid compute_mode")
+    rows = max(x1.shape[-2], x2.shape[-2])
+    if p == 2 and compute_mode in modes and (rows > 25 or compute_mode == modes[2]):
+        return _euclidean_by_products(x1, x2)
     return vector_norm(sub(unsqueeze(x1, -2), unsqueeze(x2, -3)), p, -1)
+
+
+def _euclidean_by_products(x1: Tensor, x2: Tensor) -> Tensor:
+    """Euclidean distances as torch computes them past 25 rows: |a|² - 2 a·b + |b|², one
+    matrix product instead of a (P, R, M) array of differences, clamped at 1e-30 before the
+    root (so coincident rows get distance 1e-15 and a zero gradient, as in torch)."""
+    squares = [sum(mul(x, x), -1, keepdim=True) for x in (x1, x2)]
+    cross = matmul(x1, transpose(x2, -1, -2))
+    d2 = add(sub(squares[0], mul(cross, 2.0)), transpose(squares[1], -1, -2))
+    return sqrt(clamp(d2, min=1e-30))
 
 
 def renorm(input: Tensor, p: float, dim: int, maxnorm: float) -> Tensor:
