@@ -76,18 +76,23 @@ def run(case, dtype, need=(True, True), seed=0, conv=F.conv2d, tconv=TF.conv2d):
     return ours, theirs
 
 
-@pytest.mark.parametrize("dtype, tol", [(nl.float32, 2e-5), (nl.float64, 1e-10)])
-@pytest.mark.parametrize("case", CASES)
-@pytest.mark.parametrize("need", [(True, True), (True, False), (False, True)])
-def test_batch_wide_conv_matches_torch(path, calls, dtype, tol, case, need):
-    ours, theirs = run(case, dtype, need)
-    assert len(calls) == 1
+def assert_match(ours, theirs, tol):
+    """Each of ours equals torch's to ``tol`` in dtype, shape and values (None where torch's is)."""
     for a, b in zip(ours, theirs):
         if b is None:
             assert a is None
             continue
         assert a.dtype == b.dtype and a.shape == b.shape
         np.testing.assert_allclose(a, b, rtol=tol, atol=tol * 10)
+
+
+@pytest.mark.parametrize("dtype, tol", [(nl.float32, 2e-5), (nl.float64, 1e-10)])
+@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("need", [(True, True), (True, False), (False, True)])
+def test_batch_wide_conv_matches_torch(path, calls, dtype, tol, case, need):
+    ours, theirs = run(case, dtype, need)
+    assert len(calls) == 1
+    assert_match(ours, theirs, tol)
 
 
 def test_conv1d_on_a_short_sequence_takes_the_path_and_matches_torch(calls):
@@ -172,12 +177,7 @@ def test_batch_wide_transposed_conv_matches_torch(monkeypatch, dtype, tol, case,
     monkeypatch.setattr(_conv_wide, "product_per_sample", lambda *a: used.append(1) or real(*a))
     ours, theirs = run(case, dtype, need, conv=F.conv_transpose2d, tconv=TF.conv_transpose2d)
     assert len(used) == 1 + need[0]  # the forward, and the input gradient when asked
-    for a, b in zip(ours, theirs):
-        if b is None:
-            assert a is None
-            continue
-        assert a.dtype == b.dtype and a.shape == b.shape
-        np.testing.assert_allclose(a, b, rtol=tol, atol=tol * 10)
+    assert_match(ours, theirs, tol)
 
 
 def test_transposed_conv_of_one_sample_or_a_small_weight_stays_per_sample(monkeypatch):

@@ -82,7 +82,7 @@ class WideConv:
             cols = im2col(self.xd[lo:hi], s.kernel, s.stride, s.dilation, s.out_hw, s.before)
             per_sample = cols.reshape(hi - lo, k, self.p)
         if self.kept is None:
-            return np.ascontiguousarray(per_sample.transpose(1, 0, 2)).reshape(k, -1)
+            return side_by_side(per_sample)
         np.copyto(self.kept[:, lo:hi], per_sample.transpose(1, 0, 2))
         return self.kept[:, lo:hi].reshape(k, -1)
 
@@ -113,8 +113,7 @@ class WideConv:
         parts: dict[int, np.ndarray] = {}
 
         def chunk(lo: int, hi: int) -> None:
-            grad = g4[lo:hi].reshape(hi - lo, s.cout, self.p).transpose(1, 0, 2)
-            grad = np.ascontiguousarray(grad).reshape(s.cout, -1)
+            grad = side_by_side(g4[lo:hi].reshape(hi - lo, s.cout, self.p))
             if need_w:
                 parts[lo] = grad @ self.columns(lo, hi).T
             if gx is not None:

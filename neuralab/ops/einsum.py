@@ -108,14 +108,9 @@ def _operand_grad(
     others = [(s, a) for j, (s, a) in enumerate(zip(inputs, arrays)) if j != k]
     seen = set(output).union(*(s for s, _ in others))
     target = "".join(c for c in labels if c in seen)
-    spec = ",".join([output, *(s for s, _ in others)]) + "->" + target
-    subscripts = [output, *(s for s, _ in others)]
-    grad = np.einsum(
-        spec,
-        g,
-        *(a for _, a in others),
-        optimize=_optimize(subscripts, target, [g, *(a for _, a in others)]),
-    )
+    subscripts, operands = [output, *(s for s, _ in others)], [g, *(a for _, a in others)]
+    spec = ",".join(subscripts) + "->" + target
+    grad = np.einsum(spec, *operands, optimize=_optimize(subscripts, target, operands))
     # labels only this operand has were summed in the forward: the gradient is constant along them
     grad = grad.reshape([grad.shape[target.index(c)] if c in target else 1 for c in labels])
     shrink = tuple(i for i, c in enumerate(labels) if sizes[c] == 1 and grad.shape[i] != 1)
